@@ -1,0 +1,365 @@
+using System.Text.Json;
+using System.Text.Json.Nodes;
+using Gleitzeit.Core.Substitution;
+
+namespace Gleitzeit.Core.Definitions;
+
+/// <summary>
+/// Builds a <see cref="Workflow"/> in code. Each call is checked as it is made (ids unique, dependencies already added,
+/// references well-formed and pointing at dependencies), so a mistake surfaces at the line that made it;
+/// <see cref="Build"/> then validates the whole exactly as the YAML loader does. A built builder refuses changes.
+/// </summary>
+public sealed class WorkflowBuilder
+{
+    private readonly List<WorkflowTask> _tasks = [];
+    private readonly Dictionary<string, WorkflowTask> _byId = new(StringComparer.Ordinal);
+    private readonly Dictionary<string, JsonNode?> _inputs = new(StringComparer.Ordinal);
+    private readonly string _name;
+    private string? _description;
+    private string? _version;
+    private TimeSpan? _timeout;
+    private int? _maxConcurrency;
+    private string? _baseDirectory;
+    private bool _built;
+
+    public WorkflowBuilder(string name)
+    {
+        ArgumentException.ThrowIfNullOrWhiteSpace(name);
+        _name = name;
+    }
+
+    public WorkflowBuilder WithDescription(string description) => Set(() => _description = description);
+
+    public WorkflowBuilder WithVersion(string version) => Set(() => _version = version);
+
+    /// <summary>Limit for the whole run.</summary>
+    public WorkflowBuilder WithTimeout(TimeSpan timeout)
+    {
+        ArgumentOutOfRangeException.ThrowIfLessThanOrEqual(timeout, TimeSpan.Zero);
+        return Set(() => _timeout = timeout);
+    }
+
+    /// <summary>Most tasks of this workflow running at once.</summary>
+    public WorkflowBuilder WithMaxConcurrency(int maxConcurrency)
+    {
+        ArgumentOutOfRangeException.ThrowIfLessThan(maxConcurrency, 1);
+        return Set(() => _maxConcurrency = maxConcurrency);
+    }
+
+    /// <summary>Declares an input with its default, read as <c>${inputs.NAME}</c>.</summary>
+    public WorkflowBuilder WithInput(string name, JsonNode? defaultValue = null)
+    {
+        ArgumentException.ThrowIfNullOrWhiteSpace(name);
+        return Set(() => _inputs[name] = defaultValue);
+    }
+
+    /// <summary>Directory that relative file paths in parameters resolve against (default: the current directory at run time).</summary>
+    public WorkflowBuilder WithBaseDirectory(string directory) => Set(() => _baseDirectory = Path.GetFullPath(directory));
+
+    /// <summary>Adds a task calling any method. The protocol is inferred from the method (<c>x/...</c> → <c>x/v1</c>) unless set with <see cref="TaskBuilder.WithProtocol"/>.</summary>
+    public WorkflowBuilder AddTask(string id, string method, JsonObject? parameters = null, Action<TaskBuilder>? configure = null)
+    {
+        EnsureNotBuilt();
+        ArgumentException.ThrowIfNullOrWhiteSpace(id);
+        ArgumentException.ThrowIfNullOrWhiteSpace(method);
+        if (_byId.ContainsKey(id)) Fail(GleitzeitErrorCode.TaskAlreadyExists, $"duplicate task id '{id}': task ids must be unique", id, "id");
+
+        var task = new TaskBuilder(id, method, parameters ?? new JsonObject());
+        configure?.Invoke(task);
+        var built = task.ToTask();
+        if (string.IsNullOrEmpty(built.Protocol))
+        {
+            Fail(GleitzeitErrorCode.TaskValidationFailed, $"no protocol can be inferred from method '{method}': call WithProtocol(\"name/v1\")", id, "protocol");
+        }
+        foreach (var dep in built.Dependencies)
+        {
+            if (dep == id) Fail(GleitzeitErrorCode.WorkflowCircularDependency, $"task '{id}' depends on itself", id, "dependencies");
+            if (!_byId.ContainsKey(dep))
+            {
+                Fail(GleitzeitErrorCode.WorkflowValidationFailed, $"unknown dependency '{dep}': add a task before the tasks that depend on it", id, "dependencies");
+            }
+        }
+        CheckReferences(built);
+        _tasks.Add(built);
+        _byId[id] = built;
+        return this;
+    }
+
+    /// <summary>Adds an <c>llm/chat</c> task: <paramref name="prompt"/> is one user message; <paramref name="messages"/> a full conversation.</summary>
+    public WorkflowBuilder Chat(string id, string? model = null, string? prompt = null, IEnumerable<ChatMessageSpec>? messages = null,
+        string? system = null, double? temperature = null, int? maxTokens = null, IEnumerable<string>? dependsOn = null, Action<TaskBuilder>? configure = null)
+    {
+        var p = LlmParameters(model, prompt, messages, system, temperature, maxTokens);
+        return AddTask(id, "llm/chat", p, Configure(dependsOn, configure));
+    }
+
+    /// <summary>Adds an <c>llm/generate</c> task (one prompt, no conversation).</summary>
+    public WorkflowBuilder Generate(string id, string? model = null, string? prompt = null, string? system = null, double? temperature = null,
+        int? maxTokens = null, IEnumerable<string>? dependsOn = null, Action<TaskBuilder>? configure = null)
+    {
+        var p = LlmParameters(model, prompt, null, system, temperature, maxTokens);
+        return AddTask(id, "llm/generate", p, Configure(dependsOn, configure));
+    }
+
+    /// <summary>Adds an <c>llm/vision</c> task: images from files (<paramref name="imagePaths"/>) or base64 (<paramref name="images"/>).</summary>
+    public WorkflowBuilder Vision(string id, string? model = null, string? prompt = null, IEnumerable<string>? imagePaths = null, IEnumerable<string>? images = null,
+        IEnumerable<ChatMessageSpec>? messages = null, IEnumerable<string>? dependsOn = null, Action<TaskBuilder>? configure = null)
+    {
+        var p = LlmParameters(model, prompt, messages, null, null, null);
+        if (imagePaths is not null) p["image_paths"] = ToArray(imagePaths);
+        if (images is not null) p["images"] = ToArray(images);
+        return AddTask(id, "llm/vision", p, Configure(dependsOn, configure));
+    }
+
+    /// <summary>Adds an <c>llm/embed</c> task for one text or several.</summary>
+    public WorkflowBuilder Embed(string id, string? model = null, string? input = null, IEnumerable<string>? inputs = null,
+        IEnumerable<string>? dependsOn = null, Action<TaskBuilder>? configure = null)
+    {
+        var p = new JsonObject();
+        if (model is not null) p["model"] = model;
+        if (inputs is not null) p["input"] = ToArray(inputs);
+        else if (input is not null) p["input"] = input;
+        return AddTask(id, "llm/embed", p, Configure(dependsOn, configure));
+    }
+
+    /// <summary>Validates the whole workflow (as the loader does) and returns it. The builder accepts no changes afterwards.</summary>
+    public Workflow Build()
+    {
+        EnsureNotBuilt();
+        var workflow = new Workflow
+        {
+            Name = _name,
+            Description = _description,
+            Version = _version,
+            Timeout = _timeout,
+            MaxConcurrency = _maxConcurrency,
+            Inputs = new Dictionary<string, JsonNode?>(_inputs),
+            BaseDirectory = _baseDirectory,
+            Tasks = _tasks.ToList(),
+        };
+        WorkflowValidator.EnsureValid(workflow, source: _name);
+        _built = true;
+        return workflow;
+    }
+
+    /// <summary>Converts a plain object (anonymous type, dictionary, record) into parameters, as JSON sees it.</summary>
+    public static JsonNode? ToJson(object? value) => value switch
+    {
+        null => null,
+        JsonNode node => node.DeepClone(),
+        _ => JsonSerializer.SerializeToNode(value, value.GetType(), JsonOptions),
+    };
+
+    private static readonly JsonSerializerOptions JsonOptions = new(JsonSerializerDefaults.Web) { PropertyNamingPolicy = null };
+
+    private static Action<TaskBuilder> Configure(IEnumerable<string>? dependsOn, Action<TaskBuilder>? configure) => t =>
+    {
+        if (dependsOn is not null) t.DependsOn([.. dependsOn]);
+        configure?.Invoke(t);
+    };
+
+    private static JsonObject LlmParameters(string? model, string? prompt, IEnumerable<ChatMessageSpec>? messages, string? system, double? temperature, int? maxTokens)
+    {
+        var p = new JsonObject();
+        if (model is not null) p["model"] = model;
+        if (messages is not null)
+        {
+            p["messages"] = new JsonArray(messages.Select(m => (JsonNode)new JsonObject { ["role"] = m.Role, ["content"] = m.Content }).ToArray());
+        }
+        if (prompt is not null) p["prompt"] = prompt;
+        if (system is not null) p["system"] = system;
+        if (temperature is not null) p["temperature"] = temperature;
+        if (maxTokens is not null) p["max_tokens"] = maxTokens;
+        return p;
+    }
+
+    private static JsonArray ToArray(IEnumerable<string> values) => new(values.Select(v => (JsonNode)JsonValue.Create(v)).ToArray());
+
+    private void CheckReferences(WorkflowTask task)
+    {
+        List<(string Path, Template Template)> templates;
+        try
+        {
+            templates = ReferenceResolver.FindTemplates(task.Parameters).ToList();
+        }
+        catch (FormatException ex)
+        {
+            Fail(GleitzeitErrorCode.TaskValidationFailed, $"malformed reference: {ex.Message}", task.Id, "parameters");
+            return;
+        }
+        foreach (var (path, template) in templates)
+        {
+            foreach (var reference in template.References)
+            {
+                if (reference.IsInput) continue; // inputs may be declared after the task; Build() checks them
+                if (!_byId.ContainsKey(reference.Root))
+                {
+                    Fail(GleitzeitErrorCode.TaskValidationFailed, $"{reference} refers to unknown task '{reference.Root}'", task.Id, "parameters." + path);
+                }
+                if (!IsAncestor(task, reference.Root))
+                {
+                    Fail(GleitzeitErrorCode.TaskValidationFailed, $"{reference} refers to task '{reference.Root}', which is not a dependency: add dependsOn: [\"{reference.Root}\"]", task.Id, "parameters." + path);
+                }
+            }
+        }
+    }
+
+    private bool IsAncestor(WorkflowTask task, string ancestor)
+    {
+        var seen = new HashSet<string>(StringComparer.Ordinal);
+        var stack = new Stack<string>(task.Dependencies);
+        while (stack.TryPop(out var id))
+        {
+            if (id == ancestor) return true;
+            if (seen.Add(id) && _byId.TryGetValue(id, out var t)) foreach (var d in t.Dependencies) stack.Push(d);
+        }
+        return false;
+    }
+
+    private WorkflowBuilder Set(Action apply)
+    {
+        EnsureNotBuilt();
+        apply();
+        return this;
+    }
+
+    private void EnsureNotBuilt()
+    {
+        if (_built) throw new InvalidOperationException($"Workflow '{_name}' was already built; start a new WorkflowBuilder to make another.");
+    }
+
+    [System.Diagnostics.CodeAnalysis.DoesNotReturn]
+    private void Fail(GleitzeitErrorCode code, string message, string taskId, string field) =>
+        throw new WorkflowValidationException([new ValidationError(code, message, taskId, field)], _name);
+}
+
+/// <summary>One chat message for <see cref="WorkflowBuilder.Chat"/>: role (<c>system</c>, <c>user</c>, <c>assistant</c>) and text.</summary>
+public sealed record ChatMessageSpec(string Role, string Content)
+{
+    public static ChatMessageSpec System(string content) => new("system", content);
+
+    public static ChatMessageSpec User(string content) => new("user", content);
+
+    public static ChatMessageSpec Assistant(string content) => new("assistant", content);
+}
+
+/// <summary>Settings of one task being added to a <see cref="WorkflowBuilder"/>.</summary>
+public sealed class TaskBuilder
+{
+    private readonly string _id;
+    private readonly string _method;
+    private readonly JsonObject _parameters;
+    private readonly List<string> _dependencies = [];
+    private string? _protocol;
+    private string? _name;
+    private int _priority = TaskPriority.Normal;
+    private TimeSpan? _timeout;
+    private RetryPolicy? _retry;
+    private string? _provider;
+
+    internal TaskBuilder(string id, string method, JsonObject parameters)
+    {
+        _id = id;
+        _method = method;
+        _parameters = parameters;
+    }
+
+    public TaskBuilder DependsOn(params string[] taskIds)
+    {
+        foreach (var t in taskIds)
+        {
+            ArgumentException.ThrowIfNullOrWhiteSpace(t, nameof(taskIds));
+            if (!_dependencies.Contains(t)) _dependencies.Add(t);
+        }
+        return this;
+    }
+
+    public TaskBuilder WithName(string name)
+    {
+        _name = name;
+        return this;
+    }
+
+    public TaskBuilder WithProtocol(string protocol)
+    {
+        ArgumentException.ThrowIfNullOrWhiteSpace(protocol);
+        _protocol = protocol;
+        return this;
+    }
+
+    /// <summary>Larger runs first; see <see cref="TaskPriority"/>.</summary>
+    public TaskBuilder WithPriority(int priority)
+    {
+        _priority = priority;
+        return this;
+    }
+
+    public TaskBuilder WithTimeout(TimeSpan timeout)
+    {
+        ArgumentOutOfRangeException.ThrowIfLessThanOrEqual(timeout, TimeSpan.Zero);
+        _timeout = timeout;
+        return this;
+    }
+
+    /// <summary>Retries retryable errors up to <paramref name="maxAttempts"/> attempts in all, with exponential backoff.</summary>
+    public TaskBuilder WithRetry(int maxAttempts, TimeSpan? initialDelay = null, double backoffFactor = 2.0, TimeSpan? maxDelay = null, bool jitter = true)
+    {
+        ArgumentOutOfRangeException.ThrowIfLessThan(maxAttempts, 1);
+        ArgumentOutOfRangeException.ThrowIfLessThan(backoffFactor, 1.0);
+        var defaults = new RetryPolicy();
+        _retry = new RetryPolicy
+        {
+            MaxAttempts = maxAttempts,
+            InitialDelay = initialDelay ?? defaults.InitialDelay,
+            BackoffFactor = backoffFactor,
+            MaxDelay = maxDelay ?? defaults.MaxDelay,
+            Jitter = jitter,
+        };
+        return this;
+    }
+
+    public TaskBuilder WithRetry(RetryPolicy policy)
+    {
+        _retry = policy ?? throw new ArgumentNullException(nameof(policy));
+        return this;
+    }
+
+    /// <summary>Which configured provider instance serves the task (e.g. an MCP server's name).</summary>
+    public TaskBuilder WithProvider(string provider)
+    {
+        _provider = provider;
+        return this;
+    }
+
+    public TaskBuilder WithParameter(string name, JsonNode? value)
+    {
+        _parameters[name] = value;
+        return this;
+    }
+
+    internal WorkflowTask ToTask() => new()
+    {
+        Id = _id,
+        Name = _name,
+        Method = _method,
+        Protocol = _protocol ?? MethodNames.InferProtocol(_method) ?? "",
+        Parameters = _parameters,
+        Dependencies = _dependencies.ToList(),
+        Priority = _priority,
+        Timeout = _timeout,
+        Retry = _retry,
+        Provider = _provider,
+    };
+}
+
+/// <summary>How method names map to protocols, as in the original format.</summary>
+public static class MethodNames
+{
+    /// <summary><c>llm/chat</c> → <c>llm/v1</c>; <c>tool.x</c> and <c>mcp/...</c> → <c>mcp/v1</c>; <c>x/y</c> → <c>x/v1</c>; otherwise null.</summary>
+    public static string? InferProtocol(string method)
+    {
+        if (method.StartsWith("tool.", StringComparison.Ordinal)) return "mcp/v1";
+        var slash = method.IndexOf('/');
+        return slash > 0 ? method[..slash] + "/v1" : null;
+    }
+}

@@ -1,0 +1,248 @@
+using Gleitzeit.Core.Protocol;
+using Gleitzeit.Core.Substitution;
+
+namespace Gleitzeit.Core.Definitions;
+
+/// <summary>
+/// The checks every workflow passes before anything runs, whether it came from YAML, the builder or code:
+/// tasks present, ids unique, dependencies known and acyclic, references well-formed and pointing at dependencies,
+/// and (given a registry) methods known and parameters of the right types. O(tasks + edges) plus the references.
+/// </summary>
+public static class WorkflowValidator
+{
+    /// <summary>Every problem found; empty when the workflow can run.</summary>
+    public static IReadOnlyList<ValidationError> Validate(Workflow workflow, ProviderRegistry? registry = null)
+    {
+        ArgumentNullException.ThrowIfNull(workflow);
+        var errors = new List<ValidationError>();
+        if (string.IsNullOrWhiteSpace(workflow.Name))
+        {
+            errors.Add(new ValidationError(GleitzeitErrorCode.WorkflowValidationFailed, "the workflow has no name: add 'name: ...'"));
+        }
+        if (workflow.Tasks.Count == 0)
+        {
+            errors.Add(new ValidationError(GleitzeitErrorCode.WorkflowValidationFailed, "the workflow has no tasks: add a 'tasks:' list with at least one task"));
+            return errors;
+        }
+        if (workflow.MaxConcurrency is <= 0) errors.Add(new ValidationError(GleitzeitErrorCode.WorkflowValidationFailed, "max_concurrency must be at least 1"));
+        if (workflow.Timeout is { } wt && wt <= TimeSpan.Zero) errors.Add(new ValidationError(GleitzeitErrorCode.WorkflowValidationFailed, "timeout must be positive"));
+
+        var index = new Dictionary<string, int>(workflow.Tasks.Count, StringComparer.Ordinal);
+        for (var i = 0; i < workflow.Tasks.Count; i++)
+        {
+            var task = workflow.Tasks[i];
+            if (string.IsNullOrWhiteSpace(task.Id))
+            {
+                errors.Add(new ValidationError(GleitzeitErrorCode.TaskValidationFailed, $"task #{i + 1} has no id: give it 'id:' or 'name:'", Field: "id"));
+                continue;
+            }
+            if (!index.TryAdd(task.Id, i))
+            {
+                errors.Add(new ValidationError(GleitzeitErrorCode.TaskAlreadyExists, $"duplicate task id '{task.Id}' (tasks #{index[task.Id] + 1} and #{i + 1}): task ids must be unique", task.Id, "id"));
+            }
+            ValidateTaskFields(task, errors);
+        }
+
+        foreach (var task in workflow.Tasks)
+        {
+            foreach (var dep in task.Dependencies)
+            {
+                if (dep == task.Id)
+                {
+                    errors.Add(new ValidationError(GleitzeitErrorCode.WorkflowCircularDependency, $"task '{task.Id}' depends on itself", task.Id, "dependencies"));
+                }
+                else if (!index.ContainsKey(dep))
+                {
+                    errors.Add(new ValidationError(GleitzeitErrorCode.WorkflowValidationFailed,
+                        $"unknown dependency '{dep}'{Suggest(dep, index.Keys)}", task.Id, "dependencies"));
+                }
+            }
+        }
+        if (errors.Count == 0 && FindCycle(workflow, index) is { } cycle)
+        {
+            errors.Add(new ValidationError(GleitzeitErrorCode.WorkflowCircularDependency,
+                $"circular dependency: {string.Join(" -> ", cycle)}", cycle[0], "dependencies"));
+        }
+
+        foreach (var task in workflow.Tasks)
+        {
+            ValidateReferences(workflow, task, index, errors);
+            if (registry is not null) ValidateMethod(task, registry, errors);
+        }
+        return errors;
+    }
+
+    /// <summary>Throws <see cref="WorkflowValidationException"/> listing every problem, if there are any.</summary>
+    public static void EnsureValid(Workflow workflow, ProviderRegistry? registry = null, string? source = null)
+    {
+        var errors = Validate(workflow, registry);
+        if (errors.Count > 0) throw new WorkflowValidationException(errors, source);
+    }
+
+    private static void ValidateTaskFields(WorkflowTask task, List<ValidationError> errors)
+    {
+        if (string.IsNullOrWhiteSpace(task.Method))
+        {
+            errors.Add(new ValidationError(GleitzeitErrorCode.TaskValidationFailed, "the task has no method: add e.g. 'method: llm/chat'", task.Id, "method"));
+        }
+        if (string.IsNullOrWhiteSpace(task.Protocol))
+        {
+            errors.Add(new ValidationError(GleitzeitErrorCode.TaskValidationFailed,
+                $"no protocol given and none can be inferred from method '{task.Method}': add e.g. 'protocol: myproto/v1'", task.Id, "protocol"));
+        }
+        if (task.Timeout is { } t && t <= TimeSpan.Zero) errors.Add(new ValidationError(GleitzeitErrorCode.TaskValidationFailed, "timeout must be positive", task.Id, "timeout"));
+        if (task.Retry is { } r)
+        {
+            if (r.MaxAttempts < 1) errors.Add(new ValidationError(GleitzeitErrorCode.TaskValidationFailed, "retry.max_attempts must be at least 1", task.Id, "retry"));
+            if (r.BackoffFactor < 1) errors.Add(new ValidationError(GleitzeitErrorCode.TaskValidationFailed, "retry.backoff must be at least 1", task.Id, "retry"));
+            if (r.InitialDelay < TimeSpan.Zero) errors.Add(new ValidationError(GleitzeitErrorCode.TaskValidationFailed, "retry.delay must not be negative", task.Id, "retry"));
+        }
+    }
+
+    /// <summary>Kahn's algorithm; when nodes are left, walks dependency edges among them until one repeats.</summary>
+    private static List<string>? FindCycle(Workflow workflow, Dictionary<string, int> index)
+    {
+        var n = workflow.Tasks.Count;
+        var remaining = new int[n];
+        var dependents = new List<int>[n];
+        for (var i = 0; i < n; i++)
+        {
+            remaining[i] = workflow.Tasks[i].Dependencies.Distinct().Count();
+            dependents[i] = [];
+        }
+        for (var i = 0; i < n; i++)
+        {
+            foreach (var dep in workflow.Tasks[i].Dependencies.Distinct()) dependents[index[dep]].Add(i);
+        }
+        var queue = new Queue<int>();
+        for (var i = 0; i < n; i++) if (remaining[i] == 0) queue.Enqueue(i);
+        var done = 0;
+        while (queue.TryDequeue(out var i))
+        {
+            done++;
+            foreach (var d in dependents[i]) if (--remaining[d] == 0) queue.Enqueue(d);
+        }
+        if (done == n) return null;
+
+        var start = Array.FindIndex(remaining, r => r > 0);
+        var seenAt = new Dictionary<int, int>();
+        var path = new List<int>();
+        var current = start;
+        while (!seenAt.ContainsKey(current))
+        {
+            seenAt[current] = path.Count;
+            path.Add(current);
+            current = workflow.Tasks[current].Dependencies.Select(d => index[d]).First(d => remaining[d] > 0);
+        }
+        var cycle = path.Skip(seenAt[current]).Select(i => workflow.Tasks[i].Id).ToList();
+        cycle.Add(workflow.Tasks[current].Id);
+        return cycle;
+    }
+
+    private static void ValidateReferences(Workflow workflow, WorkflowTask task, Dictionary<string, int> index, List<ValidationError> errors)
+    {
+        List<(string Path, Template Template)> templates;
+        try
+        {
+            templates = ReferenceResolver.FindTemplates(task.Parameters).ToList();
+        }
+        catch (FormatException ex)
+        {
+            errors.Add(new ValidationError(GleitzeitErrorCode.TaskValidationFailed, $"malformed reference: {ex.Message}", task.Id, "parameters"));
+            return;
+        }
+        foreach (var (path, template) in templates)
+        {
+            foreach (var reference in template.References)
+            {
+                var field = "parameters." + path;
+                if (reference.IsInput && !index.ContainsKey(Reference.InputsRoot))
+                {
+                    var name = reference.Path.Count > 0 ? reference.Path[0].Field : null;
+                    if (name is null)
+                    {
+                        errors.Add(new ValidationError(GleitzeitErrorCode.TaskValidationFailed, $"{reference} names no input: write ${{inputs.NAME}}", task.Id, field));
+                    }
+                    else if (!workflow.Inputs.ContainsKey(name))
+                    {
+                        errors.Add(new ValidationError(GleitzeitErrorCode.TaskValidationFailed,
+                            $"{reference}: unknown input '{name}'" + (workflow.Inputs.Count > 0 ? $"; inputs: {string.Join(", ", workflow.Inputs.Keys)}" : "; declare it under 'inputs:'"),
+                            task.Id, field));
+                    }
+                    continue;
+                }
+                if (!index.ContainsKey(reference.Root))
+                {
+                    errors.Add(new ValidationError(GleitzeitErrorCode.TaskValidationFailed,
+                        $"{reference} refers to unknown task '{reference.Root}'{Suggest(reference.Root, index.Keys)}", task.Id, field));
+                }
+                else if (reference.Root == task.Id)
+                {
+                    errors.Add(new ValidationError(GleitzeitErrorCode.TaskValidationFailed, $"{reference} refers to the task itself", task.Id, field));
+                }
+                else if (!DependsOn(workflow, index, task, reference.Root))
+                {
+                    errors.Add(new ValidationError(GleitzeitErrorCode.TaskValidationFailed,
+                        $"{reference} refers to task '{reference.Root}', which is not a dependency: add it to dependencies", task.Id, field));
+                }
+            }
+        }
+    }
+
+    private static bool DependsOn(Workflow workflow, Dictionary<string, int> index, WorkflowTask task, string ancestor)
+    {
+        if (task.Dependencies.Contains(ancestor)) return true;
+        var seen = new HashSet<string>(StringComparer.Ordinal);
+        var stack = new Stack<string>(task.Dependencies);
+        while (stack.TryPop(out var id))
+        {
+            if (id == ancestor) return true;
+            if (!seen.Add(id) || !index.TryGetValue(id, out var i)) continue;
+            foreach (var d in workflow.Tasks[i].Dependencies) stack.Push(d);
+        }
+        return false;
+    }
+
+    private static void ValidateMethod(WorkflowTask task, ProviderRegistry registry, List<ValidationError> errors)
+    {
+        if (string.IsNullOrWhiteSpace(task.Method) || string.IsNullOrWhiteSpace(task.Protocol)) return;
+        MethodDescriptor method;
+        try
+        {
+            (_, method) = registry.Resolve(task);
+        }
+        catch (GleitzeitException ex)
+        {
+            errors.Add(new ValidationError(ex.Code, ex.Message, task.Id, "method"));
+            return;
+        }
+        foreach (var problem in method.Validate(task.Parameters, referencesUnresolved: true))
+        {
+            errors.Add(new ValidationError(GleitzeitErrorCode.TaskValidationFailed, problem, task.Id, "parameters"));
+        }
+    }
+
+    private static string Suggest(string name, IEnumerable<string> known)
+    {
+        var best = known.Select(k => (k, d: Distance(name, k))).Where(x => x.d <= Math.Max(2, name.Length / 3)).OrderBy(x => x.d).FirstOrDefault();
+        return best.k is null ? "" : $" (did you mean '{best.k}'?)";
+    }
+
+    private static int Distance(string a, string b)
+    {
+        if (Math.Abs(a.Length - b.Length) > 3) return int.MaxValue;
+        var prev = new int[b.Length + 1];
+        var cur = new int[b.Length + 1];
+        for (var j = 0; j <= b.Length; j++) prev[j] = j;
+        for (var i = 1; i <= a.Length; i++)
+        {
+            cur[0] = i;
+            for (var j = 1; j <= b.Length; j++)
+            {
+                cur[j] = Math.Min(Math.Min(cur[j - 1] + 1, prev[j] + 1), prev[j - 1] + (a[i - 1] == b[j - 1] ? 0 : 1));
+            }
+            (prev, cur) = (cur, prev);
+        }
+        return prev[b.Length];
+    }
+}

@@ -1,0 +1,74 @@
+using Gleitzeit.Core;
+using Gleitzeit.Core.Batch;
+using Gleitzeit.Core.Execution;
+using Gleitzeit.Core.Hosting;
+using Gleitzeit.Core.Persistence;
+using Gleitzeit.Core.Protocol;
+using Microsoft.Extensions.DependencyInjection.Extensions;
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
+
+namespace Microsoft.Extensions.DependencyInjection;
+
+/// <summary>Registers Gleitzeit's engine, registry, batch processor and default (in-memory) store.</summary>
+public static class GleitzeitServiceCollectionExtensions
+{
+    /// <summary>Adds Gleitzeit with default options.</summary>
+    public static IGleitzeitBuilder AddGleitzeit(this IServiceCollection services) => services.AddGleitzeit(_ => { });
+
+    /// <summary>Adds Gleitzeit; <paramref name="configure"/> sets <see cref="GleitzeitOptions"/>, validated on start.</summary>
+    public static IGleitzeitBuilder AddGleitzeit(this IServiceCollection services, Action<GleitzeitOptions> configure)
+    {
+        ArgumentNullException.ThrowIfNull(services);
+        ArgumentNullException.ThrowIfNull(configure);
+        services.AddOptions<GleitzeitOptions>().Configure(configure)
+            .Validate(o => o.MaxConcurrency >= 1, "GleitzeitOptions.MaxConcurrency must be at least 1.")
+            .Validate(o => o.DefaultTaskTimeout is null || o.DefaultTaskTimeout > TimeSpan.Zero, "GleitzeitOptions.DefaultTaskTimeout must be positive (or null for no limit).")
+            .Validate(o => o.DefaultRetry is { MaxAttempts: >= 1, BackoffFactor: >= 1 }, "GleitzeitOptions.DefaultRetry needs MaxAttempts >= 1 and BackoffFactor >= 1.")
+            .Validate(o => o.MaxWorkflowFileBytes >= 1, "GleitzeitOptions.MaxWorkflowFileBytes must be at least 1.")
+            .ValidateOnStart();
+        services.TryAddSingleton(TimeProvider.System);
+        services.TryAddSingleton<IWorkflowStore, InMemoryWorkflowStore>();
+        services.TryAddSingleton(sp => new ProviderRegistry(sp.GetServices<ProviderRegistration>()));
+        services.TryAddSingleton(sp => new ExecutionEngine(
+            sp.GetRequiredService<ProviderRegistry>(),
+            sp.GetRequiredService<IWorkflowStore>(),
+            sp.GetRequiredService<IOptions<GleitzeitOptions>>(),
+            sp.GetService<ILogger<ExecutionEngine>>(),
+            sp.GetRequiredService<TimeProvider>()));
+        services.TryAddSingleton<BatchProcessor>();
+        services.TryAddEnumerable(ServiceDescriptor.Singleton<IHostedService, GleitzeitStartupService>());
+        return new GleitzeitBuilder(services);
+    }
+
+    /// <summary>Adds a custom provider instance. <paramref name="id"/> defaults to its protocol name.</summary>
+    public static IGleitzeitBuilder AddProvider(this IGleitzeitBuilder builder, ITaskProvider provider, string? id = null, int? maxConcurrency = null)
+    {
+        ArgumentNullException.ThrowIfNull(builder);
+        ArgumentNullException.ThrowIfNull(provider);
+        builder.Services.AddSingleton(new ProviderRegistration(provider, id, maxConcurrency));
+        return builder;
+    }
+
+    /// <summary>Adds a custom provider built by the container (so it can take its own dependencies).</summary>
+    public static IGleitzeitBuilder AddProvider<TProvider>(this IGleitzeitBuilder builder, string? id = null, int? maxConcurrency = null)
+        where TProvider : class, ITaskProvider
+    {
+        ArgumentNullException.ThrowIfNull(builder);
+        builder.Services.TryAddSingleton<TProvider>();
+        builder.Services.AddSingleton(sp => new ProviderRegistration(sp.GetRequiredService<TProvider>(), id, maxConcurrency));
+        return builder;
+    }
+
+    /// <summary>Replaces the store (the in-memory one by default).</summary>
+    public static IGleitzeitBuilder UseStore<TStore>(this IGleitzeitBuilder builder)
+        where TStore : class, IWorkflowStore
+    {
+        ArgumentNullException.ThrowIfNull(builder);
+        builder.Services.RemoveAll<IWorkflowStore>();
+        builder.Services.TryAddSingleton<TStore>();
+        builder.Services.AddSingleton<IWorkflowStore>(sp => sp.GetRequiredService<TStore>());
+        return builder;
+    }
+}

@@ -1,0 +1,16 @@
+using System.Text.Json.Nodes;
+
+namespace Gleitzeit.Core.Execution;
+
+/// <summary>Per-run choices for <see cref="ExecutionEngine.RunAsync"/> and <see cref="ExecutionEngine.SubmitAsync"/>.</summary>
+public sealed record RunOptions
+{
+    /// <summary>Run id to use instead of a generated one.</summary>
+    public string? WorkflowId { get; init; }
+
+    /// <summary>Input values overriding the workflow's defaults (<c>${inputs.NAME}</c>).</summary>
+    public IReadOnlyDictionary<string, JsonNode?> Inputs { get; init; } = new Dictionary<string, JsonNode?>();
+
+    /// <summary>Called for every event of the run, on the thread that raised it; keep it short and do not block.</summary>
+    public Action<WorkflowEvent>? OnEvent { get; init; }
+}

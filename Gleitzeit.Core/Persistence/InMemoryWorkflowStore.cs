@@ -1,0 +1,215 @@
+using System.Collections.Concurrent;
+
+namespace Gleitzeit.Core.Persistence;
+
+/// <summary>
+/// Keeps runs in process memory: fast, and gone when the process ends. The default store until another is added.
+/// </summary>
+public sealed class InMemoryWorkflowStore : IWorkflowStore
+{
+    private readonly ConcurrentDictionary<string, Entry> _runs = new(StringComparer.Ordinal);
+    private long _sequence;
+
+    public ValueTask CreateRunAsync(WorkflowRun run, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(run);
+        var entry = new Entry(run, Interlocked.Increment(ref _sequence));
+        if (!_runs.TryAdd(run.WorkflowId, entry))
+        {
+            throw new GleitzeitException(GleitzeitErrorCode.WorkflowAlreadyExists, $"A run with id '{run.WorkflowId}' already exists.");
+        }
+        entry.Events.Add(new StoredEvent(run.WorkflowId, null, StoreJson.StatusName(run.Status), run.CreatedAt));
+        return ValueTask.CompletedTask;
+    }
+
+    public ValueTask UpdateRunStatusAsync(string workflowId, WorkflowStatus status, DateTimeOffset timestamp, GleitzeitError? error = null, CancellationToken cancellationToken = default)
+    {
+        var entry = Get(workflowId);
+        lock (entry)
+        {
+            var run = entry.Run with { Status = status, Error = error ?? entry.Run.Error };
+            if (status == WorkflowStatus.Running)
+            {
+                run = run with { StartedAt = run.StartedAt ?? timestamp, CompletedAt = null, Error = error };
+            }
+            else if (status is WorkflowStatus.Completed or WorkflowStatus.Failed or WorkflowStatus.Cancelled)
+            {
+                run = run with { CompletedAt = timestamp };
+            }
+            entry.Run = run;
+            entry.Events.Add(new StoredEvent(workflowId, null, StoreJson.StatusName(status), timestamp, 0, error));
+        }
+        return ValueTask.CompletedTask;
+    }
+
+    public ValueTask SaveTaskAsync(string workflowId, TaskResult task, CancellationToken cancellationToken = default)
+    {
+        var entry = Get(workflowId);
+        lock (entry)
+        {
+            Apply(entry, workflowId, task);
+        }
+        return ValueTask.CompletedTask;
+    }
+
+    public ValueTask SaveTasksAsync(string workflowId, IReadOnlyList<TaskResult> tasks, CancellationToken cancellationToken = default)
+    {
+        var entry = Get(workflowId);
+        lock (entry)
+        {
+            foreach (var task in tasks) Apply(entry, workflowId, task);
+        }
+        return ValueTask.CompletedTask;
+    }
+
+    private static void Apply(Entry entry, string workflowId, TaskResult task)
+    {
+        entry.Tasks[task.TaskId] = task;
+        entry.Events.Add(new StoredEvent(workflowId, task.TaskId, StoreJson.StatusName(task.Status),
+            task.CompletedAt ?? task.StartedAt ?? DateTimeOffset.UtcNow, task.Attempts, task.Error));
+    }
+
+    public ValueTask<WorkflowRun?> GetRunAsync(string workflowId, CancellationToken cancellationToken = default)
+    {
+        if (!_runs.TryGetValue(workflowId, out var entry)) return ValueTask.FromResult<WorkflowRun?>(null);
+        lock (entry)
+        {
+            return ValueTask.FromResult<WorkflowRun?>(entry.Snapshot());
+        }
+    }
+
+    public ValueTask<IReadOnlyList<WorkflowRunSummary>> ListRunsAsync(RunQuery? query = null, CancellationToken cancellationToken = default)
+    {
+        query ??= new RunQuery();
+        var list = _runs.Values
+            .OrderByDescending(e => e.Run.CreatedAt).ThenByDescending(e => e.Sequence)
+            .Select(e => { lock (e) return e.Summary(); })
+            .Where(s => query.Statuses.Count == 0 || query.Statuses.Contains(s.Status))
+            .Where(s => query.Name is null || s.Name == query.Name)
+            .Skip(query.Offset).Take(query.Limit)
+            .ToList();
+        return ValueTask.FromResult<IReadOnlyList<WorkflowRunSummary>>(list);
+    }
+
+    public ValueTask<StoredTaskResult?> GetTaskResultAsync(string taskId, string? workflowId = null, CancellationToken cancellationToken = default)
+    {
+        IEnumerable<Entry> candidates = workflowId is null
+            ? _runs.Values.OrderByDescending(e => e.Run.CreatedAt).ThenByDescending(e => e.Sequence)
+            : _runs.TryGetValue(workflowId, out var one) ? [one] : [];
+        foreach (var entry in candidates)
+        {
+            lock (entry)
+            {
+                if (entry.Tasks.TryGetValue(taskId, out var task))
+                {
+                    return ValueTask.FromResult<StoredTaskResult?>(new StoredTaskResult(entry.Run.WorkflowId, entry.Run.Name, task));
+                }
+            }
+        }
+        return ValueTask.FromResult<StoredTaskResult?>(null);
+    }
+
+    public ValueTask<IReadOnlyList<StoredTaskResult>> GetResultsByWorkflowNameAsync(string workflowName, CancellationToken cancellationToken = default)
+    {
+        var list = new List<StoredTaskResult>();
+        foreach (var entry in _runs.Values.Where(e => e.Run.Name == workflowName).OrderByDescending(e => e.Run.CreatedAt).ThenByDescending(e => e.Sequence))
+        {
+            lock (entry)
+            {
+                list.AddRange(entry.Tasks.Values.Select(t => new StoredTaskResult(entry.Run.WorkflowId, entry.Run.Name, t)));
+            }
+        }
+        return ValueTask.FromResult<IReadOnlyList<StoredTaskResult>>(list);
+    }
+
+    public ValueTask<StoreStatistics> GetStatisticsAsync(CancellationToken cancellationToken = default)
+    {
+        var runsByStatus = new Dictionary<WorkflowStatus, int>();
+        var tasksByStatus = new Dictionary<WorkflowTaskStatus, int>();
+        int totalTasks = 0, finishedRuns = 0, finishedTasks = 0;
+        double runMs = 0, taskMs = 0;
+        foreach (var entry in _runs.Values)
+        {
+            lock (entry)
+            {
+                runsByStatus[entry.Run.Status] = runsByStatus.GetValueOrDefault(entry.Run.Status) + 1;
+                if (entry.Run.Duration is { } rd) { finishedRuns++; runMs += rd.TotalMilliseconds; }
+                foreach (var t in entry.Tasks.Values)
+                {
+                    totalTasks++;
+                    tasksByStatus[t.Status] = tasksByStatus.GetValueOrDefault(t.Status) + 1;
+                    if (t.Duration is { } td) { finishedTasks++; taskMs += td.TotalMilliseconds; }
+                }
+            }
+        }
+        return ValueTask.FromResult(new StoreStatistics
+        {
+            TotalRuns = _runs.Count,
+            RunsByStatus = runsByStatus,
+            TotalTasks = totalTasks,
+            TasksByStatus = tasksByStatus,
+            AverageRunDuration = finishedRuns > 0 ? TimeSpan.FromMilliseconds(runMs / finishedRuns) : null,
+            AverageTaskDuration = finishedTasks > 0 ? TimeSpan.FromMilliseconds(taskMs / finishedTasks) : null,
+        });
+    }
+
+    public ValueTask<IReadOnlyList<StoredEvent>> GetEventsAsync(string workflowId, CancellationToken cancellationToken = default)
+    {
+        if (!_runs.TryGetValue(workflowId, out var entry)) return ValueTask.FromResult<IReadOnlyList<StoredEvent>>([]);
+        lock (entry)
+        {
+            return ValueTask.FromResult<IReadOnlyList<StoredEvent>>(entry.Events.ToList());
+        }
+    }
+
+    public ValueTask<int> PurgeAsync(DateTimeOffset olderThan, CancellationToken cancellationToken = default)
+    {
+        var removed = 0;
+        foreach (var (id, entry) in _runs)
+        {
+            bool old;
+            lock (entry)
+            {
+                old = entry.Run.IsFinished && (entry.Run.CompletedAt ?? entry.Run.CreatedAt) < olderThan;
+            }
+            if (old && _runs.TryRemove(id, out _)) removed++;
+        }
+        return ValueTask.FromResult(removed);
+    }
+
+    private Entry Get(string workflowId) =>
+        _runs.TryGetValue(workflowId, out var entry)
+            ? entry
+            : throw new GleitzeitException(GleitzeitErrorCode.WorkflowNotFound, $"No run with id '{workflowId}'.");
+
+    private sealed class Entry(WorkflowRun run, long sequence)
+    {
+        public WorkflowRun Run { get; set; } = run with { Tasks = new Dictionary<string, TaskResult>() };
+
+        public long Sequence { get; } = sequence;
+
+        public Dictionary<string, TaskResult> Tasks { get; } = new(run.Tasks, StringComparer.Ordinal);
+
+        public List<StoredEvent> Events { get; } = [];
+
+        public WorkflowRun Snapshot()
+        {
+            // Definition order, as the workflow lists its tasks.
+            var ordered = new Dictionary<string, TaskResult>(Tasks.Count, StringComparer.Ordinal);
+            if (Run.Workflow is { } wf)
+            {
+                foreach (var t in wf.Tasks)
+                {
+                    if (Tasks.TryGetValue(t.Id, out var r)) ordered[t.Id] = r;
+                }
+            }
+            foreach (var (k, v) in Tasks) ordered.TryAdd(k, v);
+            return Run with { Tasks = ordered };
+        }
+
+        public WorkflowRunSummary Summary() => new(Run.WorkflowId, Run.Name, Run.Status, Run.CreatedAt, Run.StartedAt, Run.CompletedAt,
+            Math.Max(Tasks.Count, Run.Workflow?.Tasks.Count ?? 0),
+            Tasks.Values.Count(t => t.Status == WorkflowTaskStatus.Completed),
+            Tasks.Values.Count(t => t.Status == WorkflowTaskStatus.Failed));
+    }
+}

@@ -1,0 +1,127 @@
+using System.Globalization;
+using System.Text.Json.Nodes;
+
+namespace Gleitzeit.Core.Persistence;
+
+/// <summary>
+/// The JSON forms durable stores keep: a workflow definition, a task state, an error. Stable snake_case field names,
+/// so a database written by one version is read by the next.
+/// </summary>
+public static class StoreJson
+{
+    public static JsonObject ToJson(Workflow workflow) => new()
+    {
+        ["id"] = workflow.Id,
+        ["name"] = workflow.Name,
+        ["description"] = workflow.Description,
+        ["version"] = workflow.Version,
+        ["timeout_ms"] = workflow.Timeout?.TotalMilliseconds,
+        ["max_concurrency"] = workflow.MaxConcurrency,
+        ["base_directory"] = workflow.BaseDirectory,
+        ["inputs"] = new JsonObject(workflow.Inputs.Select(kv => KeyValuePair.Create(kv.Key, kv.Value?.DeepClone()))),
+        ["tasks"] = new JsonArray(workflow.Tasks.Select(t => (JsonNode)ToJson(t)).ToArray()),
+    };
+
+    public static JsonObject ToJson(WorkflowTask task)
+    {
+        var obj = new JsonObject
+        {
+            ["id"] = task.Id,
+            ["name"] = task.Name,
+            ["protocol"] = task.Protocol,
+            ["method"] = task.Method,
+            ["parameters"] = task.Parameters.DeepClone(),
+            ["dependencies"] = new JsonArray(task.Dependencies.Select(d => (JsonNode)JsonValue.Create(d)).ToArray()),
+            ["priority"] = task.Priority,
+            ["timeout_ms"] = task.Timeout?.TotalMilliseconds,
+            ["provider"] = task.Provider,
+        };
+        if (task.Retry is { } r)
+        {
+            obj["retry"] = new JsonObject
+            {
+                ["max_attempts"] = r.MaxAttempts,
+                ["initial_delay_ms"] = r.InitialDelay.TotalMilliseconds,
+                ["backoff_factor"] = r.BackoffFactor,
+                ["max_delay_ms"] = r.MaxDelay.TotalMilliseconds,
+                ["jitter"] = r.Jitter,
+            };
+        }
+        return obj;
+    }
+
+    public static Workflow WorkflowFromJson(JsonObject obj) => new()
+    {
+        Id = (string?)obj["id"] ?? "",
+        Name = (string?)obj["name"] ?? "",
+        Description = (string?)obj["description"],
+        Version = (string?)obj["version"],
+        Timeout = Ms(obj["timeout_ms"]),
+        MaxConcurrency = (int?)obj["max_concurrency"],
+        BaseDirectory = (string?)obj["base_directory"],
+        Inputs = (obj["inputs"] as JsonObject)?.ToDictionary(kv => kv.Key, kv => kv.Value?.DeepClone()) ?? new Dictionary<string, JsonNode?>(),
+        Tasks = (obj["tasks"] as JsonArray)?.Select(t => TaskFromJson((JsonObject)t!)).ToList() ?? [],
+    };
+
+    public static WorkflowTask TaskFromJson(JsonObject obj) => new()
+    {
+        Id = (string)obj["id"]!,
+        Name = (string?)obj["name"],
+        Protocol = (string)obj["protocol"]!,
+        Method = (string)obj["method"]!,
+        Parameters = (JsonObject?)obj["parameters"]?.DeepClone() ?? new JsonObject(),
+        Dependencies = (obj["dependencies"] as JsonArray)?.Select(d => (string)d!).ToList() ?? [],
+        Priority = (int?)obj["priority"] ?? TaskPriority.Normal,
+        Timeout = Ms(obj["timeout_ms"]),
+        Provider = (string?)obj["provider"],
+        Retry = obj["retry"] is JsonObject r
+            ? new RetryPolicy
+            {
+                MaxAttempts = (int?)r["max_attempts"] ?? 1,
+                InitialDelay = Ms(r["initial_delay_ms"]) ?? TimeSpan.Zero,
+                BackoffFactor = (double?)r["backoff_factor"] ?? 2.0,
+                MaxDelay = Ms(r["max_delay_ms"]) ?? TimeSpan.FromSeconds(60),
+                Jitter = (bool?)r["jitter"] ?? true,
+            }
+            : null,
+    };
+
+    public static JsonObject ToJson(TaskResult task) => new()
+    {
+        ["task_id"] = task.TaskId,
+        ["status"] = StatusName(task.Status),
+        ["result"] = task.Result?.DeepClone(),
+        ["error"] = task.Error?.ToJson(),
+        ["attempts"] = task.Attempts,
+        ["started_at"] = task.StartedAt?.ToString("O", CultureInfo.InvariantCulture),
+        ["completed_at"] = task.CompletedAt?.ToString("O", CultureInfo.InvariantCulture),
+    };
+
+    public static TaskResult TaskResultFromJson(JsonObject obj) => new()
+    {
+        TaskId = (string)obj["task_id"]!,
+        Status = ParseTaskStatus((string)obj["status"]!),
+        Result = obj["result"]?.DeepClone(),
+        Error = obj["error"] is JsonObject e ? ErrorFromJson(e) : null,
+        Attempts = (int?)obj["attempts"] ?? 0,
+        StartedAt = Time(obj["started_at"]),
+        CompletedAt = Time(obj["completed_at"]),
+    };
+
+    public static GleitzeitError ErrorFromJson(JsonObject obj) =>
+        new((GleitzeitErrorCode)((int?)obj["code"] ?? (int)GleitzeitErrorCode.InternalError), (string?)obj["message"] ?? "", obj["data"]?.DeepClone());
+
+    /// <summary>Lower-case status names as the CLI and the original print them (<c>completed</c>).</summary>
+    public static string StatusName(WorkflowTaskStatus status) => status.ToString().ToLowerInvariant();
+
+    public static string StatusName(WorkflowStatus status) => status.ToString().ToLowerInvariant();
+
+    public static WorkflowTaskStatus ParseTaskStatus(string text) => Enum.Parse<WorkflowTaskStatus>(text, ignoreCase: true);
+
+    public static WorkflowStatus ParseWorkflowStatus(string text) => Enum.Parse<WorkflowStatus>(text, ignoreCase: true);
+
+    private static TimeSpan? Ms(JsonNode? node) => node is null ? null : TimeSpan.FromMilliseconds((double)node);
+
+    private static DateTimeOffset? Time(JsonNode? node) =>
+        node is null ? null : DateTimeOffset.Parse((string)node!, CultureInfo.InvariantCulture, DateTimeStyles.RoundtripKind);
+}

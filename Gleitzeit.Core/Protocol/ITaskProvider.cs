@@ -1,0 +1,36 @@
+using System.Text.Json.Nodes;
+
+namespace Gleitzeit.Core.Protocol;
+
+/// <summary>
+/// Serves the methods of one protocol (<c>llm/v1</c>, <c>python/v1</c>, <c>mcp/v1</c> or your own).
+/// Every call is a JSON-RPC 2.0 request; return the result object, or throw <see cref="GleitzeitException"/>
+/// with a code that says what went wrong and whether a retry can help. Any other exception becomes
+/// TASK_EXECUTION_FAILED (not retried).
+/// </summary>
+public interface ITaskProvider
+{
+    /// <summary>The protocol this provider implements, with its methods and their parameter specs.</summary>
+    ProtocolDescriptor Protocol { get; }
+
+    /// <summary>Executes one task attempt. <paramref name="cancellationToken"/> fires on timeout or cancellation.</summary>
+    ValueTask<JsonNode?> ExecuteAsync(TaskInvocation invocation, CancellationToken cancellationToken);
+
+    /// <summary>Reports whether the provider can serve calls now (process running, server reachable, ...).</summary>
+    ValueTask<ProviderHealth> CheckHealthAsync(CancellationToken cancellationToken);
+}
+
+public enum HealthStatus
+{
+    Healthy,
+    Degraded,
+    Unhealthy,
+}
+
+/// <summary>Outcome of a health check, with details to show (models, tools, version, ...).</summary>
+public sealed record ProviderHealth(HealthStatus Status, string? Message = null, JsonObject? Details = null)
+{
+    public static ProviderHealth Healthy(string? message = null, JsonObject? details = null) => new(HealthStatus.Healthy, message, details);
+
+    public static ProviderHealth Unhealthy(string message, JsonObject? details = null) => new(HealthStatus.Unhealthy, message, details);
+}

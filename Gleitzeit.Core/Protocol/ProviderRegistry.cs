@@ -1,0 +1,111 @@
+namespace Gleitzeit.Core.Protocol;
+
+/// <summary>A provider as registered: its id (what a task's <c>provider</c> field names) and its concurrency bound.</summary>
+public sealed class ProviderRegistration
+{
+    public ProviderRegistration(ITaskProvider provider, string? id = null, int? maxConcurrency = null)
+    {
+        ArgumentNullException.ThrowIfNull(provider);
+        if (maxConcurrency is <= 0) throw new ArgumentOutOfRangeException(nameof(maxConcurrency), maxConcurrency, "must be at least 1 (or null for no bound)");
+        Provider = provider;
+        Id = string.IsNullOrWhiteSpace(id) ? provider.Protocol.Name : id;
+        MaxConcurrency = maxConcurrency;
+    }
+
+    public string Id { get; }
+
+    public ITaskProvider Provider { get; }
+
+    /// <summary>Most tasks this provider runs at once across all runs of the engine; null: only the global bound.</summary>
+    public int? MaxConcurrency { get; }
+
+    public ProtocolDescriptor Protocol => Provider.Protocol;
+}
+
+/// <summary>
+/// Routes a task to its provider by the task's <c>provider</c> field, else by protocol, and checks the method
+/// and its parameters before anything is called.
+/// </summary>
+public sealed class ProviderRegistry
+{
+    private readonly Lock _gate = new();
+    private ProviderRegistration[] _registrations;
+
+    public ProviderRegistry(IEnumerable<ProviderRegistration> registrations)
+    {
+        _registrations = [];
+        foreach (var r in registrations) Register(r);
+    }
+
+    public ProviderRegistry() : this([]) { }
+
+    public IReadOnlyList<ProviderRegistration> Providers => Volatile.Read(ref _registrations);
+
+    /// <summary>Adds a provider. Ids must be unique.</summary>
+    public ProviderRegistration Register(ITaskProvider provider, string? id = null, int? maxConcurrency = null) =>
+        Register(new ProviderRegistration(provider, id, maxConcurrency));
+
+    public ProviderRegistration Register(ProviderRegistration registration)
+    {
+        ArgumentNullException.ThrowIfNull(registration);
+        lock (_gate)
+        {
+            if (_registrations.Any(r => r.Id == registration.Id))
+            {
+                throw new InvalidOperationException($"A provider with id '{registration.Id}' is already registered; give the second one another id.");
+            }
+            _registrations = [.. _registrations, registration];
+        }
+        return registration;
+    }
+
+    /// <summary>Finds the provider and method for a task, or throws PROVIDER_NOT_FOUND / METHOD_NOT_FOUND saying what exists.</summary>
+    public (ProviderRegistration Registration, MethodDescriptor Method) Resolve(string protocol, string method, string? providerId = null)
+    {
+        var all = Providers;
+        if (providerId is not null)
+        {
+            foreach (var r in all)
+            {
+                if (r.Id == providerId)
+                {
+                    if (r.Protocol.Id != protocol)
+                    {
+                        throw new GleitzeitException(GleitzeitErrorCode.ProviderNotFound,
+                            $"Provider '{providerId}' serves {r.Protocol.Id}, not {protocol}.");
+                    }
+                    return (r, FindMethodOrThrow(r, method));
+                }
+            }
+            // Not a registration id: the protocol's provider may know it (an MCP server name, say).
+        }
+
+        ProviderRegistration? first = null;
+        foreach (var r in all)
+        {
+            if (r.Protocol.Id != protocol) continue;
+            first ??= r;
+            if (r.Protocol.FindMethod(method) is { } m) return (r, m);
+        }
+        if (first is not null) return (first, FindMethodOrThrow(first, method));
+
+        var known = all.Count == 0 ? "none is registered" : "registered: " + string.Join(", ", all.Select(r => r.Id == r.Protocol.Name ? r.Protocol.Id : $"{r.Protocol.Id} ({r.Id})").Distinct());
+        throw new GleitzeitException(GleitzeitErrorCode.ProviderNotFound,
+            $"No provider for protocol '{protocol}' ({known}). {HintFor(protocol)}".TrimEnd());
+    }
+
+    /// <summary>Resolves a task's provider and method.</summary>
+    public (ProviderRegistration Registration, MethodDescriptor Method) Resolve(WorkflowTask task) => Resolve(task.Protocol, task.Method, task.Provider);
+
+    private static MethodDescriptor FindMethodOrThrow(ProviderRegistration r, string method) =>
+        r.Protocol.FindMethod(method) ?? throw new GleitzeitException(GleitzeitErrorCode.MethodNotFound,
+            $"Method '{method}' not found in protocol {r.Protocol.Id}; it has: {string.Join(", ", r.Protocol.Methods.Select(m => m.Name))}.");
+
+    private static string HintFor(string protocol) => protocol switch
+    {
+        "llm/v1" => "Add one with services.AddGleitzeit().AddOllama() (or register an IChatClient).",
+        "python/v1" => "Add one with services.AddGleitzeit().AddPython().",
+        "mcp/v1" => "Add one with services.AddGleitzeit().AddMcp(...) and configure a server.",
+        _ => "Register an ITaskProvider for it with AddProvider(...).",
+    };
+}

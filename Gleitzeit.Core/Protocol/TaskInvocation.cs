@@ -1,0 +1,63 @@
+using System.Text.Json.Nodes;
+
+namespace Gleitzeit.Core.Protocol;
+
+/// <summary>What a provider receives for one task attempt: the JSON-RPC request and where it comes from.</summary>
+public sealed class TaskInvocation
+{
+    private readonly Action<TaskProgressUpdate>? _progress;
+
+    public TaskInvocation(JsonRpcRequest request, string workflowId, string taskId, int attempt = 1, Action<TaskProgressUpdate>? progress = null)
+    {
+        Request = request;
+        WorkflowId = workflowId;
+        TaskId = taskId;
+        Attempt = attempt;
+        _progress = progress;
+    }
+
+    /// <summary>The JSON-RPC 2.0 request: method, resolved parameters, id (the task id).</summary>
+    public JsonRpcRequest Request { get; }
+
+    public string Method => Request.Method;
+
+    /// <summary>Resolved parameters (every <c>${...}</c> replaced). Treat as read-only.</summary>
+    public JsonObject Parameters => Request.Params;
+
+    public string WorkflowId { get; }
+
+    public string TaskId { get; }
+
+    /// <summary>1 for the first attempt.</summary>
+    public int Attempt { get; }
+
+    /// <summary>The task's <c>provider</c> field: which configured instance (e.g. which MCP server) it asked for.</summary>
+    public string? Provider { get; init; }
+
+    /// <summary>Directory that relative file paths in parameters resolve against.</summary>
+    public string? BaseDirectory { get; init; }
+
+    /// <summary>Whether anyone listens to progress; skip building progress text when not.</summary>
+    public bool HasProgressListener => _progress is not null;
+
+    /// <summary>Reports progress (a streamed token, an output line) while the task runs. Never stored.</summary>
+    public void ReportProgress(TaskProgressKind kind, string text) => _progress?.Invoke(new TaskProgressUpdate(kind, text));
+
+    /// <summary>Resolves a path parameter against <see cref="BaseDirectory"/>.</summary>
+    public string ResolvePath(string path) =>
+        Path.IsPathRooted(path) || BaseDirectory is null ? Path.GetFullPath(path) : Path.GetFullPath(Path.Combine(BaseDirectory, path));
+}
+
+public enum TaskProgressKind
+{
+    /// <summary>A streamed piece of model output.</summary>
+    Token,
+
+    /// <summary>A line the task printed (stdout).</summary>
+    Output,
+
+    /// <summary>A diagnostic line (stderr, provider notes).</summary>
+    Log,
+}
+
+public readonly record struct TaskProgressUpdate(TaskProgressKind Kind, string Text);

@@ -1,0 +1,32 @@
+#!/usr/bin/env bash
+# Runs every test project of the solution and prints one closing line "N passed, N failed".
+# Exits non-zero when a test fails, a test run crashes, or no test ran.
+# Needs: the .NET 10 SDK, python3, node/npm (MCP test servers, installed here from package-lock.json),
+# redis-server on PATH (tests start their own unless GLEITZEIT_TEST_REDIS=host:port names one).
+set -uo pipefail
+cd "$(dirname "$0")"
+export NUGET_CERT_REVOCATION_MODE=offline DOTNET_CLI_TELEMETRY_OPTOUT=1 DOTNET_NOLOGO=1 DOTNET_SKIP_FIRST_TIME_EXPERIENCE=1
+
+if [ -f package-lock.json ] && [ ! -d node_modules ]; then
+  npm ci --no-audit --no-fund --loglevel=error || { echo "npm ci failed: the MCP test servers could not be installed"; exit 1; }
+fi
+
+results=$(mktemp -d)
+trap 'rm -rf "$results"' EXIT
+dotnet build Gleitzeit.sln -c Release -nologo -v quiet || { echo "0 passed, 1 failed"; echo "build failed"; exit 1; }
+dotnet test Gleitzeit.sln -c Release --no-build -nologo --logger "trx" --results-directory "$results" "$@"
+status=$?
+
+passed=0; failed=0; files=0
+for trx in "$results"/*.trx; do
+  [ -f "$trx" ] || continue
+  files=$((files + 1))
+  counters=$(grep -o '<Counters [^>]*>' "$trx" | head -1)
+  p=$(sed -n 's/.* passed="\([0-9]*\)".*/\1/p' <<<"$counters"); f=$(sed -n 's/.* failed="\([0-9]*\)".*/\1/p' <<<"$counters")
+  passed=$((passed + ${p:-0})); failed=$((failed + ${f:-0}))
+done
+echo
+echo "$passed passed, $failed failed"
+if [ "$failed" -gt 0 ] || [ "$status" -ne 0 ]; then exit 1; fi
+if [ "$passed" -eq 0 ]; then echo "no test ran"; exit 1; fi
+exit 0
