@@ -1,0 +1,113 @@
+using Gleitzeit.Cli.Configuration;
+using Gleitzeit.Core;
+using Gleitzeit.Core.Execution;
+using Gleitzeit.Core.Persistence;
+using Gleitzeit.Core.Protocol;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
+
+namespace Gleitzeit.Cli.Wiring;
+
+/// <summary>
+/// The one place that turns configuration into services: AddGleitzeit, every provider, the store. Built on first use
+/// only, so <c>--help</c>, <c>--version</c>, <c>config</c>, <c>init</c> start no provider and open no store.
+/// </summary>
+internal sealed class GleitzeitServices : IAsyncDisposable
+{
+    private readonly ServiceProvider _provider;
+
+    private GleitzeitServices(ServiceProvider provider, CliSettings settings, string storeDescription)
+    {
+        _provider = provider;
+        Settings = settings;
+        StoreDescription = storeDescription;
+    }
+
+    public CliSettings Settings { get; }
+
+    /// <summary>Which store and where, for <c>system status</c> and <c>backend get-stats</c>.</summary>
+    public string StoreDescription { get; }
+
+    public ExecutionEngine Engine => _provider.GetRequiredService<ExecutionEngine>();
+
+    public IWorkflowStore Store => _provider.GetRequiredService<IWorkflowStore>();
+
+    public ProviderRegistry Registry => _provider.GetRequiredService<ProviderRegistry>();
+
+    public IServiceProvider Services => _provider;
+
+    public static GleitzeitServices Create(CliSettings settings, bool debug)
+    {
+        var services = new ServiceCollection();
+        services.AddLogging(b =>
+        {
+            b.SetMinimumLevel(debug ? LogLevel.Debug : LogLevel.Warning);
+            if (debug) b.AddProvider(new StderrLoggerProvider());
+        });
+        var gleitzeit = services.AddGleitzeit(o => o.MaxConcurrency = settings.GetInt(SettingKeys.MaxConcurrentTasks));
+        AddProviders(gleitzeit, settings);
+        var store = AddStore(gleitzeit, settings);
+        var provider = services.BuildServiceProvider(new ServiceProviderOptions { ValidateOnBuild = false, ValidateScopes = false });
+        try
+        {
+            _ = provider.GetRequiredService<IOptions<GleitzeitOptions>>().Value;
+        }
+        catch (OptionsValidationException ex)
+        {
+            provider.Dispose();
+            throw CliException.Invalid("Invalid configuration: " + string.Join("; ", ex.Failures));
+        }
+        return new GleitzeitServices(provider, settings, store);
+    }
+
+    private static void AddProviders(IGleitzeitBuilder gleitzeit, CliSettings settings)
+    {
+        // Providers are added here as their packages land (Ollama, Python, MCP).
+        _ = gleitzeit;
+        _ = settings;
+    }
+
+    private static string AddStore(IGleitzeitBuilder gleitzeit, CliSettings settings)
+    {
+        _ = gleitzeit;
+        switch (settings.Backend)
+        {
+            case "memory":
+                return "memory (runs are lost when the process ends)";
+            case "sqlite":
+                // Until the SQLite package lands, runs stay in memory.
+                return $"memory (sqlite not available in this build; configured path {settings.GetPath(SettingKeys.SqlitePath)})";
+            case "redis":
+                throw new CliException(ExitCodes.General, "The redis backend is not available in this build of gleitzeit.",
+                    "Use persistence.backend sqlite or memory (GLEITZEIT_PERSISTENCE_BACKEND / --backend).");
+            default:
+                throw CliException.Invalid($"Unknown backend '{settings.Backend}'.");
+        }
+    }
+
+    public async ValueTask DisposeAsync() => await _provider.DisposeAsync().ConfigureAwait(false);
+}
+
+/// <summary>With <c>--debug</c>: log lines on stderr.</summary>
+internal sealed class StderrLoggerProvider : ILoggerProvider
+{
+    public ILogger CreateLogger(string categoryName) => new StderrLogger(categoryName);
+
+    public void Dispose()
+    {
+    }
+
+    private sealed class StderrLogger(string category) : ILogger
+    {
+        public IDisposable? BeginScope<TState>(TState state) where TState : notnull => null;
+
+        public bool IsEnabled(LogLevel logLevel) => logLevel >= LogLevel.Debug;
+
+        public void Log<TState>(LogLevel logLevel, EventId eventId, TState state, Exception? exception, Func<TState, Exception?, string> formatter)
+        {
+            Console.Error.WriteLine($"[{logLevel}] {category}: {formatter(state, exception)}");
+            if (exception is not null) Console.Error.WriteLine(exception);
+        }
+    }
+}
