@@ -22,9 +22,11 @@ internal static class ErrorReporter
             case CliException cli:
                 return (cli.ExitCode, cli.Message, cli.Details, cli.Hint);
             case WorkflowValidationException invalid:
+                var fromFile = invalid.Source is { } source && File.Exists(source);
                 return (ExitCodes.InvalidInput,
-                    $"Invalid workflow{(invalid.Source is null ? "" : " " + invalid.Source)}: {invalid.Errors.Count} problem{(invalid.Errors.Count == 1 ? "" : "s")}",
-                    invalid.Errors.Select(e => e.ToString()).ToList(), "Fix each problem listed (line:column) and run 'gleitzeit validate FILE' again.");
+                    $"Invalid workflow{(invalid.Source is null ? "" : $" ({invalid.Source})")}: {invalid.Errors.Count} problem{(invalid.Errors.Count == 1 ? "" : "s")}",
+                    invalid.Errors.Select(e => e.ToString()).ToList(),
+                    fromFile ? "Fix each problem at its line:column; 'gleitzeit validate FILE' checks a file without running it." : "See 'gleitzeit provider list' for what is configured.");
             case YamlDotNet.Core.YamlException yaml:
                 return (ExitCodes.InvalidInput, $"Invalid YAML at {yaml.Start.Line}:{yaml.Start.Column}: {yaml.InnerException?.Message ?? yaml.Message}", [], null);
             case FileNotFoundException notFound:
