@@ -30,6 +30,7 @@ internal sealed class WorkflowReader(string? source, string? baseDirectory, stri
 
     private readonly List<ValidationError> _errors = [];
     private readonly Dictionary<string, List<TaskSource>> _sources = new(StringComparer.Ordinal);
+    private readonly Dictionary<string, List<string>> _expanded = new(StringComparer.Ordinal);
     private YMapping? _root;
 
     public Workflow Read(YNode? root, ProviderRegistry? registry)
@@ -105,7 +106,7 @@ internal sealed class WorkflowReader(string? source, string? baseDirectory, stri
         if (problems.Count > 0)
         {
             var occurrence = new Dictionary<string, int>(StringComparer.Ordinal);
-            foreach (var p in problems) _errors.Add(p with { Location = Locate(p, occurrence) });
+            foreach (var p in problems) _errors.Add(p with { Location = Locate(p, occurrence), Message = ExplainExpanded(p.Message) });
             throw Failed();
         }
         return workflow;
@@ -194,7 +195,7 @@ internal sealed class WorkflowReader(string? source, string? baseDirectory, stri
                 break;
             case YScalar s when s.IsNull:
                 break;
-            case YScalar s:
+            case YScalar s when YamlScalars.ToJson(s) is JsonValue one && one.GetValueKind() == System.Text.Json.JsonValueKind.String:
                 dependencies.Add((s.Value, s));
                 break;
             case YSequence seq:
@@ -501,7 +502,7 @@ internal sealed class WorkflowReader(string? source, string? baseDirectory, stri
     /// </summary>
     private List<WorkflowTask> Expand(List<TaskDraft> drafts)
     {
-        var expanded = new Dictionary<string, List<string>>(StringComparer.Ordinal);
+        var expanded = _expanded;
         foreach (var d in drafts)
         {
             if (d.BatchFiles is { } files) expanded[d.Id] = Enumerable.Range(1, files.Count).Select(n => $"{d.Id}_{n}").ToList();
@@ -577,6 +578,19 @@ internal sealed class WorkflowReader(string? source, string? baseDirectory, stri
             Retry = d.Retry,
             Provider = d.Provider,
         };
+    }
+
+    /// <summary>A reference to a batch task by its original id cannot work: say what it became.</summary>
+    private string ExplainExpanded(string message)
+    {
+        foreach (var (id, ids) in _expanded)
+        {
+            if (message.Contains($"unknown task '{id}'", StringComparison.Ordinal))
+            {
+                return message + $"; batch task '{id}' was expanded into one task per file ({ids[0]} ... {ids[^1]}): refer to one of those";
+            }
+        }
+        return message;
     }
 
     // ---------------------------------------------------------------- scalars and shapes
