@@ -1,3 +1,5 @@
+using System.Text;
+using System.Text.RegularExpressions;
 using Microsoft.Extensions.FileSystemGlobbing;
 
 namespace Gleitzeit.Core.Batch;
@@ -21,10 +23,37 @@ internal static class BatchFiles
         }
         var patterns = SplitPatterns(pattern);
         var matcher = new Matcher(StringComparison.Ordinal);
-        foreach (var p in patterns) matcher.AddInclude(p);
-        var files = matcher.GetResultsInFullPath(root).ToList();
-        files.Sort((a, b) => string.CompareOrdinal(Path.GetRelativePath(root, a), Path.GetRelativePath(root, b)));
-        return files;
+        // The globbing library knows * and ** but not ?: it walks with ? widened to *, and a regex keeps exact matches.
+        foreach (var p in patterns) matcher.AddInclude(p.Replace('?', '*'));
+        var exact = patterns.Any(p => p.Contains('?', StringComparison.Ordinal)) ? patterns.Select(ToRegex).ToList() : null;
+        var files = new List<(string Relative, string Full)>();
+        foreach (var full in matcher.GetResultsInFullPath(root))
+        {
+            var relative = Path.GetRelativePath(root, full).Replace('\\', '/');
+            if (exact is null || exact.Any(r => r.IsMatch(relative))) files.Add((relative, full));
+        }
+        files.Sort((a, b) => string.CompareOrdinal(a.Relative, b.Relative));
+        return files.Select(f => f.Full).ToList();
+    }
+
+    private static Regex ToRegex(string pattern)
+    {
+        var p = pattern.Replace('\\', '/').TrimStart('/');
+        if (p.StartsWith("./", StringComparison.Ordinal)) p = p[2..];
+        var sb = new StringBuilder("^");
+        for (var i = 0; i < p.Length; i++)
+        {
+            if (p[i] == '*' && i + 1 < p.Length && p[i + 1] == '*')
+            {
+                var slash = i + 2 < p.Length && p[i + 2] == '/';
+                sb.Append(slash ? "(?:.*/)?" : ".*");
+                i += slash ? 2 : 1;
+            }
+            else if (p[i] == '*') sb.Append("[^/]*");
+            else if (p[i] == '?') sb.Append("[^/]");
+            else sb.Append(Regex.Escape(p[i].ToString()));
+        }
+        return new Regex(sb.Append('$').ToString(), RegexOptions.CultureInvariant, TimeSpan.FromSeconds(1));
     }
 
     /// <summary>The patterns in <paramref name="pattern"/> (empty means every file in the top folder).</summary>
