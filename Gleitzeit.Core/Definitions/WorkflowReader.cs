@@ -11,13 +11,13 @@ namespace Gleitzeit.Core.Definitions;
 /// </summary>
 internal sealed class WorkflowReader(string? source, string? baseDirectory, string? defaultName)
 {
-    private static readonly string[] TopLevelKeys =
+    internal static readonly string[] TopLevelKeys =
         ["name", "description", "version", "timeout", "max_concurrency", "inputs", "tasks", "type", "batch", "template", "protocol", "wait_for_completion", "metadata"];
 
-    private static readonly string[] TaskKeys =
+    internal static readonly string[] TaskKeys =
         ["id", "name", "description", "method", "protocol", "params", "parameters", "dependencies", "depends_on", "priority", "timeout", "retry", "provider", "server", "metadata"];
 
-    private static readonly string[] RetryKeys =
+    internal static readonly string[] RetryKeys =
         ["max_attempts", "delay", "base_delay", "initial_delay", "backoff", "backoff_factor", "max_delay", "jitter"];
 
     private static readonly string[] BatchKeys = ["directory", "pattern", "files"];
