@@ -125,6 +125,14 @@ public sealed partial class SqliteWorkflowStore : IWorkflowStore, IAsyncDisposab
         return await _writer.EnqueueAsync(new PurgeOp(olderThan)).ConfigureAwait(false);
     }
 
+    /// <summary>A pragma's value on the writer's connection, read in the writer's turn.</summary>
+    internal async Task<string?> ReadWriterPragmaAsync(string name)
+    {
+        var op = new PragmaOp(name);
+        await _writer.EnqueueAsync(op).ConfigureAwait(false);
+        return op.Value;
+    }
+
     // ------------------------------------------------------------------ reads
 
     public ValueTask<WorkflowRun?> GetRunAsync(string workflowId, CancellationToken cancellationToken = default) =>

@@ -210,6 +210,13 @@ internal sealed partial class SqliteWriter : IDisposable
         return command.ExecuteNonQuery();
     }
 
+    internal string? Scalar(string sql)
+    {
+        using var command = _connection.CreateCommand();
+        command.CommandText = sql;
+        return Convert.ToString(command.ExecuteScalar(), System.Globalization.CultureInfo.InvariantCulture);
+    }
+
     private SqliteCommand Prepare(string sql, params string[] parameters)
     {
         var command = _connection.CreateCommand();
@@ -288,6 +295,18 @@ internal sealed class SaveTasksOp(string runId, IReadOnlyList<TaskResult> tasks)
             writer.InsertEvent(runId, task.TaskId, StoreJson.StatusName(task.Status), task.CompletedAt ?? task.StartedAt ?? writer.Now, task.Attempts, task.Error);
         }
         return tasks.Count;
+    }
+}
+
+/// <summary>Reads a pragma on the writer's connection (tests check the connection's settings with it).</summary>
+internal sealed class PragmaOp(string name) : WriteOp
+{
+    public string? Value { get; private set; }
+
+    public override int Apply(SqliteWriter writer)
+    {
+        Value = writer.Scalar($"PRAGMA {name}");
+        return 0;
     }
 }
 
