@@ -24,6 +24,7 @@ public sealed partial class SqliteWorkflowStore : IWorkflowStore, IAsyncDisposab
     private readonly string _readConnectionString;
     private readonly SqliteConnection _writeConnection;
     private readonly SqliteWriter _writer;
+    private readonly TimeProvider _time;
     private int _disposed;
 
     /// <summary>Opens (creating when missing) the database at <paramref name="databasePath"/> with default settings.</summary>
@@ -40,6 +41,7 @@ public sealed partial class SqliteWorkflowStore : IWorkflowStore, IAsyncDisposab
         if (options.MaxBatchSize < 1) throw new ArgumentOutOfRangeException(nameof(options), "SqliteStoreOptions.MaxBatchSize must be at least 1.");
         if (options.BusyTimeout < TimeSpan.Zero) throw new ArgumentOutOfRangeException(nameof(options), "SqliteStoreOptions.BusyTimeout must not be negative.");
         var log = (ILogger?)logger ?? NullLogger.Instance;
+        _time = timeProvider ?? TimeProvider.System;
         DatabasePath = SqliteStoreOptions.ResolvePath(options.DatabasePath);
         PrepareDirectory(DatabasePath);
 
@@ -67,7 +69,7 @@ public sealed partial class SqliteWorkflowStore : IWorkflowStore, IAsyncDisposab
             }
             SqliteSchema.Execute(_writeConnection, options.Synchronous == SqliteSynchronousMode.Full ? "PRAGMA synchronous = FULL" : "PRAGMA synchronous = NORMAL");
             SqliteSchema.Migrate(_writeConnection, DatabasePath);
-            _writer = new SqliteWriter(_writeConnection, DatabasePath, options.MaxBatchSize, timeProvider ?? TimeProvider.System, log);
+            _writer = new SqliteWriter(_writeConnection, DatabasePath, options.MaxBatchSize, log);
         }
         catch (Exception ex) when (ex is SqliteException or GleitzeitException)
         {
@@ -92,9 +94,7 @@ public sealed partial class SqliteWorkflowStore : IWorkflowStore, IAsyncDisposab
     {
         ArgumentNullException.ThrowIfNull(run);
         cancellationToken.ThrowIfCancellationRequested();
-        var definition = run.Workflow is { } wf ? StoreJson.ToJson(wf).ToJsonString() : null;
-        var inputs = new JsonObject(run.Inputs.Select(kv => KeyValuePair.Create(kv.Key, kv.Value?.DeepClone()))).ToJsonString();
-        return new ValueTask(_writer.EnqueueAsync(new CreateRunOp(run, definition, inputs)));
+        return new ValueTask(_writer.EnqueueAsync(new CreateRunOp(run, _time.GetUtcNow())));
     }
 
     public ValueTask UpdateRunStatusAsync(string workflowId, WorkflowStatus status, DateTimeOffset timestamp, GleitzeitError? error = null, CancellationToken cancellationToken = default)
@@ -115,8 +115,18 @@ public sealed partial class SqliteWorkflowStore : IWorkflowStore, IAsyncDisposab
         ArgumentNullException.ThrowIfNull(workflowId);
         ArgumentNullException.ThrowIfNull(tasks);
         cancellationToken.ThrowIfCancellationRequested();
-        // Serialize on the caller's thread, not the writer's: the writer is the one serial part.
-        return new ValueTask(_writer.EnqueueAsync(new SaveTasksOp(workflowId, tasks.ToArray())));
+        if (tasks.Count == 0) return EnsureRunExistsAsync(workflowId, cancellationToken);
+        return new ValueTask(_writer.EnqueueAsync(new SaveTasksOp(workflowId, tasks, _time.GetUtcNow())));
+    }
+
+    private async ValueTask EnsureRunExistsAsync(string workflowId, CancellationToken cancellationToken)
+    {
+        var exists = await Read(connection =>
+        {
+            using var command = Command(connection, "SELECT 1 FROM runs WHERE id = $run", ("$run", workflowId));
+            return command.ExecuteScalar() is not null;
+        }, cancellationToken).ConfigureAwait(false);
+        if (!exists) throw new GleitzeitException(GleitzeitErrorCode.WorkflowNotFound, $"No run with id '{workflowId}'.");
     }
 
     public async ValueTask<int> PurgeAsync(DateTimeOffset olderThan, CancellationToken cancellationToken = default)

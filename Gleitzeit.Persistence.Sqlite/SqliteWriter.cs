@@ -1,4 +1,5 @@
 using System.Collections.Concurrent;
+using System.Text.Json.Nodes;
 using Gleitzeit.Core;
 using Gleitzeit.Core.Persistence;
 using Microsoft.Data.Sqlite;
@@ -17,17 +18,15 @@ internal sealed partial class SqliteWriter : IDisposable
     private readonly SqliteConnection _connection;
     private readonly string _path;
     private readonly int _maxBatch;
-    private readonly TimeProvider _time;
     private readonly ILogger _logger;
     private readonly Thread _thread;
     private readonly SqliteCommand _runExists, _insertRun, _updateRun, _insertTask, _updateTask, _nextPosition, _insertEvent;
 
-    public SqliteWriter(SqliteConnection connection, string path, int maxBatch, TimeProvider time, ILogger logger)
+    public SqliteWriter(SqliteConnection connection, string path, int maxBatch, ILogger logger)
     {
         _connection = connection;
         _path = path;
         _maxBatch = maxBatch;
-        _time = time;
         _logger = logger;
         _runExists = Prepare("SELECT 1 FROM runs WHERE id = $run", "$run");
         _insertRun = Prepare("""
@@ -158,49 +157,47 @@ internal sealed partial class SqliteWriter : IDisposable
         return _runExists.ExecuteScalar() is not null;
     }
 
-    internal void InsertRun(WorkflowRun run, string? definition, string inputs, int taskCount)
+    internal void InsertRun(WorkflowRun run, string? definition, string inputs, string? error, int taskCount)
     {
-        Set(_insertRun, run.WorkflowId, run.Name, StoreJson.StatusName(run.Status), run.CreatedAt.UtcTicks, Ticks(run.StartedAt), Ticks(run.CompletedAt),
-            Json(run.Error), taskCount, definition, inputs);
+        Set(_insertRun, run.WorkflowId, run.Name, StatusNames.Of(run.Status), run.CreatedAt.UtcTicks, TaskRow.Ticks(run.StartedAt), TaskRow.Ticks(run.CompletedAt),
+            error, taskCount, definition, inputs);
         _insertRun.ExecuteNonQuery();
     }
 
-    internal bool UpdateRun(string runId, WorkflowStatus status, DateTimeOffset at, GleitzeitError? error)
+    internal bool UpdateRun(string runId, WorkflowStatus status, long at, string? error)
     {
         var running = status == WorkflowStatus.Running;
         var finished = status is WorkflowStatus.Completed or WorkflowStatus.Failed or WorkflowStatus.Cancelled;
-        Set(_updateRun, StoreJson.StatusName(status), running, finished, at.UtcTicks, Json(error), runId);
+        Set(_updateRun, StatusNames.Of(status), running, finished, at, error, runId);
         return _updateRun.ExecuteNonQuery() > 0;
     }
 
-    internal void SaveTask(string runId, TaskResult task, int? position)
+    /// <summary>Updates an existing task row; false when the run has no row for that task.</summary>
+    internal bool UpdateTask(string runId, in TaskRow row)
     {
-        var status = StoreJson.StatusName(task.Status);
-        var result = task.Result?.ToJsonString();
-        var error = Json(task.Error);
+        Set(_updateTask, row.Status, row.Result, row.Error, row.Attempts, row.StartedAt, row.CompletedAt, runId, row.TaskId);
+        return _updateTask.ExecuteNonQuery() > 0;
+    }
+
+    /// <summary>Inserts a task row; at <paramref name="position"/>, or after the run's last task when null.</summary>
+    internal void InsertTask(string runId, in TaskRow row, int? position = null)
+    {
         if (position is null)
         {
-            Set(_updateTask, status, result, error, task.Attempts, Ticks(task.StartedAt), Ticks(task.CompletedAt), runId, task.TaskId);
-            if (_updateTask.ExecuteNonQuery() == 0)
-            {
-                _nextPosition.Parameters[0].Value = runId;
-                position = Convert.ToInt32(_nextPosition.ExecuteScalar(), System.Globalization.CultureInfo.InvariantCulture);
-            }
+            _nextPosition.Parameters[0].Value = runId;
+            position = Convert.ToInt32(_nextPosition.ExecuteScalar(), System.Globalization.CultureInfo.InvariantCulture);
         }
-        if (position is { } p)
-        {
-            Set(_insertTask, runId, task.TaskId, p, status, result, error, task.Attempts, Ticks(task.StartedAt), Ticks(task.CompletedAt));
-            _insertTask.ExecuteNonQuery();
-        }
+        Set(_insertTask, runId, row.TaskId, position, row.Status, row.Result, row.Error, row.Attempts, row.StartedAt, row.CompletedAt);
+        _insertTask.ExecuteNonQuery();
     }
 
-    internal void InsertEvent(string runId, string? taskId, string status, DateTimeOffset at, int attempt, GleitzeitError? error)
+    internal void InsertEvent(string runId, in TaskRow row) => InsertEvent(runId, row.TaskId, row.Status, row.EventAt, row.Attempts, row.Error);
+
+    internal void InsertEvent(string runId, string? taskId, string status, long at, int attempt, string? error)
     {
-        Set(_insertEvent, runId, taskId, status, at.UtcTicks, attempt, Json(error));
+        Set(_insertEvent, runId, taskId, status, at, attempt, error);
         _insertEvent.ExecuteNonQuery();
     }
-
-    internal DateTimeOffset Now => _time.GetUtcNow();
 
     internal int Execute(string sql, params (string Name, object Value)[] parameters)
     {
@@ -231,9 +228,6 @@ internal sealed partial class SqliteWriter : IDisposable
         for (var i = 0; i < values.Length; i++) command.Parameters[i].Value = values[i] ?? DBNull.Value;
     }
 
-    private static object? Ticks(DateTimeOffset? time) => time?.UtcTicks;
-
-    private static string? Json(GleitzeitError? error) => error?.ToJson().ToJsonString();
 
     [LoggerMessage(1, LogLevel.Debug, "SQLite store {Path}: a batch of {Count} writes failed ({Message}); committing them one by one")]
     private partial void LogBatchRetried(string path, int count, string message);
@@ -250,52 +244,128 @@ internal abstract class WriteOp
     protected static GleitzeitException NotFound(string runId) => new(GleitzeitErrorCode.WorkflowNotFound, $"No run with id '{runId}'.");
 }
 
-internal sealed class CreateRunOp(WorkflowRun run, string? definition, string inputs) : WriteOp
+internal sealed class CreateRunOp : WriteOp
 {
+    private readonly WorkflowRun _run;
+    private readonly string? _definition;
+    private readonly string _inputs;
+    private readonly string? _error;
+    private readonly TaskRow[] _tasks;
+
+    /// <summary>Serializes on the caller's thread: the writer thread is the one serial part of the store.</summary>
+    public CreateRunOp(WorkflowRun run, DateTimeOffset now)
+    {
+        _run = run;
+        _definition = run.Workflow is { } wf ? StoreJson.ToJson(wf).ToJsonString() : null;
+        _inputs = new JsonObject(run.Inputs.Select(kv => KeyValuePair.Create(kv.Key, kv.Value?.DeepClone()))).ToJsonString();
+        _error = TaskRow.Json(run.Error);
+        var ids = new List<string>();
+        var seen = new HashSet<string>(StringComparer.Ordinal);
+        foreach (var t in run.Workflow?.Tasks ?? [])
+        {
+            if (seen.Add(t.Id)) ids.Add(t.Id);
+        }
+        foreach (var id in run.Tasks.Keys)
+        {
+            if (seen.Add(id)) ids.Add(id);
+        }
+        _tasks = ids.Select(id => new TaskRow(run.Tasks.TryGetValue(id, out var t) ? t : TaskResult.Pending(id), now)).ToArray();
+    }
+
     public override int Apply(SqliteWriter writer)
     {
-        if (writer.RunExists(run.WorkflowId))
+        if (writer.RunExists(_run.WorkflowId))
         {
-            throw new GleitzeitException(GleitzeitErrorCode.WorkflowAlreadyExists, $"A run with id '{run.WorkflowId}' already exists.");
+            throw new GleitzeitException(GleitzeitErrorCode.WorkflowAlreadyExists, $"A run with id '{_run.WorkflowId}' already exists.");
         }
-        var positions = new Dictionary<string, int>(StringComparer.Ordinal);
-        if (run.Workflow is { } wf)
-        {
-            foreach (var t in wf.Tasks) positions.TryAdd(t.Id, positions.Count);
-        }
-        foreach (var id in run.Tasks.Keys) positions.TryAdd(id, positions.Count);
-        writer.InsertRun(run, definition, inputs, positions.Count);
-        foreach (var (id, position) in positions)
-        {
-            writer.SaveTask(run.WorkflowId, run.Tasks.TryGetValue(id, out var t) ? t : TaskResult.Pending(id), position);
-        }
-        writer.InsertEvent(run.WorkflowId, null, StoreJson.StatusName(run.Status), run.CreatedAt, 0, null);
+        writer.InsertRun(_run, _definition, _inputs, _error, _tasks.Length);
+        for (var i = 0; i < _tasks.Length; i++) writer.InsertTask(_run.WorkflowId, _tasks[i], i);
+        writer.InsertEvent(_run.WorkflowId, null, StatusNames.Of(_run.Status), _run.CreatedAt.UtcTicks, 0, null);
         return 1;
     }
 }
 
 internal sealed class UpdateRunStatusOp(string runId, WorkflowStatus status, DateTimeOffset at, GleitzeitError? error) : WriteOp
 {
+    private readonly string? _error = TaskRow.Json(error);
+
     public override int Apply(SqliteWriter writer)
     {
-        if (!writer.UpdateRun(runId, status, at, error)) throw NotFound(runId);
-        writer.InsertEvent(runId, null, StoreJson.StatusName(status), at, 0, error);
+        if (!writer.UpdateRun(runId, status, at.UtcTicks, _error)) throw NotFound(runId);
+        writer.InsertEvent(runId, null, StatusNames.Of(status), at.UtcTicks, 0, _error);
         return 1;
     }
 }
 
-internal sealed class SaveTasksOp(string runId, IReadOnlyList<TaskResult> tasks) : WriteOp
+internal sealed class SaveTasksOp : WriteOp
 {
+    private readonly string _runId;
+    private readonly TaskRow[] _rows;
+
+    public SaveTasksOp(string runId, IReadOnlyList<TaskResult> tasks, DateTimeOffset now)
+    {
+        _runId = runId;
+        _rows = new TaskRow[tasks.Count];
+        for (var i = 0; i < _rows.Length; i++) _rows[i] = new TaskRow(tasks[i], now);
+    }
+
     public override int Apply(SqliteWriter writer)
     {
-        if (!writer.RunExists(runId)) throw NotFound(runId);
-        foreach (var task in tasks)
+        // The common case updates a row that CreateRun wrote; that the update hit a row also proves the run exists.
+        var runKnown = false;
+        foreach (var row in _rows)
         {
-            writer.SaveTask(runId, task, null);
-            writer.InsertEvent(runId, task.TaskId, StoreJson.StatusName(task.Status), task.CompletedAt ?? task.StartedAt ?? writer.Now, task.Attempts, task.Error);
+            if (!writer.UpdateTask(_runId, row))
+            {
+                if (!runKnown && !writer.RunExists(_runId)) throw NotFound(_runId);
+                writer.InsertTask(_runId, row);
+            }
+            runKnown = true;
+            writer.InsertEvent(_runId, row);
         }
-        return tasks.Count;
+        if (!runKnown && !writer.RunExists(_runId)) throw NotFound(_runId);
+        return _rows.Length;
     }
+}
+
+/// <summary>A task state in the form the tables hold it, prepared on the caller's thread.</summary>
+internal readonly record struct TaskRow
+{
+    public TaskRow(TaskResult task, DateTimeOffset now)
+    {
+        TaskId = task.TaskId;
+        Status = StatusNames.Of(task.Status);
+        Result = task.Result?.ToJsonString();
+        Error = Json(task.Error);
+        Attempts = task.Attempts;
+        StartedAt = Ticks(task.StartedAt);
+        CompletedAt = Ticks(task.CompletedAt);
+        EventAt = (task.CompletedAt ?? task.StartedAt ?? now).UtcTicks;
+    }
+
+    public string TaskId { get; }
+    public string Status { get; }
+    public string? Result { get; }
+    public string? Error { get; }
+    public int Attempts { get; }
+    public object? StartedAt { get; }
+    public object? CompletedAt { get; }
+    public long EventAt { get; }
+
+    public static object? Ticks(DateTimeOffset? time) => time?.UtcTicks;
+
+    public static string? Json(GleitzeitError? error) => error?.ToJson().ToJsonString();
+}
+
+/// <summary>Status names as stored (<see cref="StoreJson.StatusName(WorkflowTaskStatus)"/>), without an allocation per write.</summary>
+internal static class StatusNames
+{
+    private static readonly string[] Tasks = Enum.GetValues<WorkflowTaskStatus>().Select(StoreJson.StatusName).ToArray();
+    private static readonly string[] Runs = Enum.GetValues<WorkflowStatus>().Select(StoreJson.StatusName).ToArray();
+
+    public static string Of(WorkflowTaskStatus status) => Tasks[(int)status];
+
+    public static string Of(WorkflowStatus status) => Runs[(int)status];
 }
 
 /// <summary>Reads a pragma on the writer's connection (tests check the connection's settings with it).</summary>
