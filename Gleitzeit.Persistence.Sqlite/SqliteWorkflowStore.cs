@@ -143,6 +143,9 @@ public sealed partial class SqliteWorkflowStore : IWorkflowStore, IAsyncDisposab
         return op.Value;
     }
 
+    /// <summary>The writer, for tests of group commit.</summary>
+    internal SqliteWriter Writer => _writer;
+
     // ------------------------------------------------------------------ reads
 
     public ValueTask<WorkflowRun?> GetRunAsync(string workflowId, CancellationToken cancellationToken = default) =>

@@ -20,6 +20,7 @@ internal sealed partial class SqliteWriter : IDisposable
     private readonly int _maxBatch;
     private readonly ILogger _logger;
     private readonly Thread _thread;
+    private long _commits;
     private readonly SqliteCommand _runExists, _insertRun, _updateRun, _insertTask, _updateTask, _nextPosition, _insertEvent;
 
     public SqliteWriter(SqliteConnection connection, string path, int maxBatch, ILogger logger)
@@ -70,6 +71,9 @@ internal sealed partial class SqliteWriter : IDisposable
         return op.Completion.Task;
     }
 
+    /// <summary>Transactions committed so far.</summary>
+    public long Commits => Interlocked.Read(ref _commits);
+
     /// <summary>Stops taking writes, commits what is queued, and waits for the writer thread.</summary>
     public void Dispose()
     {
@@ -109,6 +113,7 @@ internal sealed partial class SqliteWriter : IDisposable
             {
                 for (var i = 0; i < batch.Count; i++) outcomes[i] = ApplyChecked(batch[i]);
                 SqliteSchema.Execute(_connection, "COMMIT");
+                Interlocked.Increment(ref _commits);
             }
             catch
             {
@@ -366,6 +371,16 @@ internal static class StatusNames
     public static string Of(WorkflowTaskStatus status) => Tasks[(int)status];
 
     public static string Of(WorkflowStatus status) => Runs[(int)status];
+}
+
+/// <summary>Runs a callback in the writer's turn, inside its transaction (tests hold the writer with it).</summary>
+internal sealed class CallbackOp(Action callback) : WriteOp
+{
+    public override int Apply(SqliteWriter writer)
+    {
+        callback();
+        return 0;
+    }
 }
 
 /// <summary>Reads a pragma on the writer's connection (tests check the connection's settings with it).</summary>
