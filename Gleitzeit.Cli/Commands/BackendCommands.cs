@@ -26,6 +26,7 @@ internal static class BackendCommands
             }
             output.Line($"store: {services.StoreDescription}");
             output.Line($"runs: {s.TotalRuns}   tasks: {s.TotalTasks}   mean run: {JsonShapes.Duration(s.AverageRunDuration)}   mean task: {JsonShapes.Duration(s.AverageTaskDuration)}");
+            if (s.TotalRuns == 0) return ExitCodes.Ok;
             output.Table(["kind", "status", "count"],
                 s.RunsByStatus.Select(kv => (IReadOnlyList<string>)["runs", JsonShapes.Lower(kv.Key), kv.Value.ToString(CultureInfo.InvariantCulture)])
                 .Concat(s.TasksByStatus.Select(kv => (IReadOnlyList<string>)["tasks", JsonShapes.Lower(kv.Key), kv.Value.ToString(CultureInfo.InvariantCulture)])));

@@ -70,14 +70,14 @@ internal sealed class GleitzeitServices : IAsyncDisposable
 
     private static string AddStore(IGleitzeitBuilder gleitzeit, CliSettings settings)
     {
-        _ = gleitzeit;
         switch (settings.Backend)
         {
             case "memory":
                 return "memory (runs are lost when the process ends)";
             case "sqlite":
-                // Until the SQLite package lands, runs stay in memory.
-                return $"memory (sqlite not available in this build; configured path {settings.GetPath(SettingKeys.SqlitePath)})";
+                var path = settings.GetPath(SettingKeys.SqlitePath);
+                gleitzeit.AddSqlite(o => o.DatabasePath = path);
+                return $"sqlite ({path})";
             case "redis":
                 throw new CliException(ExitCodes.General, "The redis backend is not available in this build of gleitzeit.",
                     "Use persistence.backend sqlite or memory (GLEITZEIT_PERSISTENCE_BACKEND / --backend).");

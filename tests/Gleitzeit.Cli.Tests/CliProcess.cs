@@ -32,7 +32,7 @@ internal sealed class CliProcess : IDisposable
         Home = Directory.CreateTempSubdirectory("gleitzeit-cli-").FullName;
         ConfigFile = Path.Combine(Home, "config.yaml");
         WorkDirectory = Directory.CreateDirectory(Path.Combine(Home, "work")).FullName;
-        File.WriteAllText(ConfigFile, "persistence:\n  backend: memory\n");
+        File.WriteAllText(ConfigFile, "persistence:\n  backend: sqlite\n");
     }
 
     public string Home { get; }
@@ -40,6 +40,9 @@ internal sealed class CliProcess : IDisposable
     public string ConfigFile { get; }
 
     public string WorkDirectory { get; }
+
+    /// <summary>The SQLite database of the default configuration (<c>~/.gleitzeit/gleitzeit.db</c> under the temporary home).</summary>
+    public string Database => Path.Combine(Home, ".gleitzeit", "gleitzeit.db");
 
     /// <summary>Extra environment for every run (GLEITZEIT_* and friends).</summary>
     public Dictionary<string, string?> Environment { get; } = [];

@@ -57,7 +57,7 @@ public sealed class ConfigTests
 
         Assert.That(result.ExitCode, Is.EqualTo(0), result.ToString());
         Assert.That(result.StdOut, Does.Match(@"providers\.python\.interpreter\s+/usr/bin/python3\s+env GLEITZEIT_PYTHON"));
-        Assert.That(result.StdOut, Does.Match(@"persistence\.backend\s+memory\s+file "));
+        Assert.That(result.StdOut, Does.Match(@"persistence\.backend\s+sqlite\s+file "));
         Assert.That(result.StdOut, Does.Match(@"providers\.ollama\.max_concurrency\s+4\s+default"));
     }
 
