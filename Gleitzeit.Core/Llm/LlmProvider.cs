@@ -83,8 +83,8 @@ public sealed class LlmProvider : ITaskProvider
         }
 
         var chatOptions = new ChatOptions { ModelId = model };
-        if (p["temperature"] is JsonValue t && t.TryGetValue<double>(out var temperature)) chatOptions.Temperature = (float)temperature;
-        if (p["max_tokens"] is JsonValue mt && mt.TryGetValue<double>(out var maxTokens)) chatOptions.MaxOutputTokens = (int)maxTokens;
+        if (Number(p["temperature"]) is { } temperature) chatOptions.Temperature = (float)temperature;
+        if (Number(p["max_tokens"]) is { } maxTokens) chatOptions.MaxOutputTokens = (int)Math.Clamp(maxTokens, 1, int.MaxValue);
 
         var started = Stopwatch.GetTimestamp();
         var text = new StringBuilder();
@@ -115,8 +115,8 @@ public sealed class LlmProvider : ITaskProvider
         if (generate) result["text"] = answer;
         result["model"] = response.ModelId ?? model;
         result["done"] = true;
-        if (response.Usage?.InputTokenCount is { } input) result["prompt_tokens"] = input;
-        if (response.Usage?.OutputTokenCount is { } output) result["completion_tokens"] = output;
+        if (response.Usage?.InputTokenCount is { } input) result["prompt_tokens"] = Count(input);
+        if (response.Usage?.OutputTokenCount is { } output) result["completion_tokens"] = Count(output);
         result["duration_ms"] = Math.Round(ReportedDuration(response)?.TotalMilliseconds ?? Stopwatch.GetElapsedTime(started).TotalMilliseconds, 3);
         return result;
     }
@@ -350,6 +350,15 @@ public sealed class LlmProvider : ITaskProvider
         }
         return null;
     }
+
+    // Counts stay ints when they fit, so readers can take (int) as from any other JSON source.
+    private static JsonNode Count(long value) => value is >= int.MinValue and <= int.MaxValue ? JsonValue.Create((int)value) : JsonValue.Create(value);
+
+    // A JsonValue built from an int does not hand out a double, so numbers are read from their JSON text.
+    private static double? Number(JsonNode? node) =>
+        node is JsonValue v && v.GetValueKind() == System.Text.Json.JsonValueKind.Number
+            ? double.Parse(v.ToJsonString(), System.Globalization.CultureInfo.InvariantCulture)
+            : null;
 
     private static string? Str(JsonObject obj, string name) => obj[name] is JsonValue v && v.TryGetValue<string>(out var s) ? s : null;
 
