@@ -219,7 +219,7 @@ public sealed class LlmProvider : ITaskProvider
         var text = new StringBuilder(target.Text);
         foreach (var (path, parameter) in files)
         {
-            var full = invocation.ResolvePath(path);
+            var full = Locate(invocation, path);
             var bytes = await ReadLimitedAsync(full, path, parameter, _options.MaxFileBytes, "text file", cancellationToken).ConfigureAwait(false);
             string content;
             try
@@ -256,7 +256,7 @@ public sealed class LlmProvider : ITaskProvider
         }
         foreach (var (path, parameter) in paths)
         {
-            var full = invocation.ResolvePath(path);
+            var full = Locate(invocation, path);
             var bytes = await ReadLimitedAsync(full, path, parameter, _options.MaxImageBytes, "image", cancellationToken).ConfigureAwait(false);
             var mediaType = ImageMediaTypes.Detect(bytes, full)
                 ?? throw Invalid($"'{parameter}': {full} is not a png, jpeg, gif or webp image");
@@ -302,6 +302,23 @@ public sealed class LlmProvider : ITaskProvider
             ?? (declared is { Length: > 0 } && declared.StartsWith("image/", StringComparison.OrdinalIgnoreCase) ? declared : null)
             ?? throw Invalid($"'{parameter}' is not a png, jpeg, gif or webp image");
         return new DataContent(bytes, mediaType);
+    }
+
+    /// <summary>
+    /// The file a path parameter names: resolved against the workflow's directory; when it is not there and the path is
+    /// relative, the first parent directory that has it. The original resolved paths against the directory it ran in, so
+    /// its examples (in <c>examples/</c>) say <c>examples/documents/notes.txt</c>.
+    /// </summary>
+    private static string Locate(TaskInvocation invocation, string path)
+    {
+        var full = invocation.ResolvePath(path);
+        if (File.Exists(full) || Path.IsPathRooted(path) || invocation.BaseDirectory is null) return full;
+        for (var dir = Directory.GetParent(invocation.BaseDirectory); dir is not null; dir = dir.Parent)
+        {
+            var candidate = Path.GetFullPath(Path.Combine(dir.FullName, path));
+            if (File.Exists(candidate)) return candidate;
+        }
+        return full;
     }
 
     private static async Task<byte[]> ReadLimitedAsync(string full, string given, string parameter, long maxBytes, string kind, CancellationToken cancellationToken)

@@ -177,6 +177,21 @@ public sealed class LlmMethodTests : OllamaTestContext
     }
 
     [Test]
+    public async Task A_path_written_relative_to_the_original_working_directory_is_found_in_a_parent()
+    {
+        var examples = Directory.CreateDirectory(Path.Combine(WorkDirectory, "examples", "documents")).Parent!.FullName;
+        File.WriteAllText(Path.Combine(examples, "documents", "notes.txt"), "from the parent");
+        var invocation = new TaskInvocation(new JsonRpcRequest("llm/chat", new JsonObject { ["prompt"] = "x", ["file_path"] = "examples/documents/notes.txt" }), "wf", "t")
+        {
+            BaseDirectory = examples,
+        };
+
+        await Provider.ExecuteAsync(invocation, CancellationToken.None);
+
+        Assert.That(Server.RequestsTo("/api/chat").Single().Prompt, Does.Contain("from the parent"));
+    }
+
+    [Test]
     public async Task Missing_file_is_a_non_retryable_error_naming_the_path()
     {
         var ex = await Assert.ThrowsAsync<GleitzeitException>(() => InvokeAsync("llm/chat", new JsonObject { ["prompt"] = "x", ["file_path"] = "nope/missing.txt" }));
