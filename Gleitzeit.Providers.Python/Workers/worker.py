@@ -2,6 +2,7 @@
 # Requests arrive on the original stdin, answers leave on the original stdout; both are moved to private
 # descriptors at start so neither user prints nor child processes can touch the protocol channel.
 import builtins
+import codecs
 import io
 import json
 import linecache
@@ -48,9 +49,13 @@ if _limit > 0:
         _memory_note = "memory limit not applied: %s" % e
 
 
+# A lone surrogate has no UTF-8 form; it leaves as U+FFFD, as .NET does with one.
+codecs.register_error("gleitzeit-fffd", lambda e: ("\ufffd", e.end))
+
+
 def send(obj):
     data = json.dumps(obj, ensure_ascii=False, separators=(",", ":"), allow_nan=False)
-    raw = (data + "\n").encode("utf-8", "replace")
+    raw = (data + "\n").encode("utf-8", "gleitzeit-fffd")
     with _write_lock:
         _out.write(raw)
 
@@ -203,6 +208,7 @@ def execute(rid, params):
     filename = params.get("filename") or "<task>"
     context = params.get("context") or {}
     recycle = False
+    g = {}
     started = time.perf_counter()
     try:
         if "code" in params and params["code"] is not None:
@@ -235,6 +241,7 @@ def execute(rid, params):
     except BaseException as e:  # noqa: BLE001 - everything the user code raises is reported
         elapsed = time.perf_counter() - started
         restore()
+        g.clear()  # free what the code built (after a MemoryError, reporting needs the room)
         text, line = user_traceback(e, filename)
         if isinstance(e, MemoryError):
             recycle = True
