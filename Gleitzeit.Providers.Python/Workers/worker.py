@@ -296,8 +296,7 @@ def main():
     q = queue.SimpleQueue()
     t = threading.Thread(target=_reader, args=(q,), name="gleitzeit-protocol-reader", daemon=True)
     t.start()
-    import platform
-    ready = {"pid": os.getpid(), "executable": sys.executable, "version": platform.python_version(),
+    ready = {"pid": os.getpid(), "executable": sys.executable, "version": "%d.%d.%d" % sys.version_info[:3],
              "process_group": os.getpgid(0) if POSIX else None}
     if _memory_note:
         ready["note"] = _memory_note
