@@ -31,7 +31,10 @@ public sealed class PythonOptions
     /// <summary>Second place a relative <c>file</c> is looked for, after the workflow's base directory. Default: none.</summary>
     public string? ScriptsDirectory { get; set; }
 
-    /// <summary>Working directory of the workers. Default: the current directory of this process.</summary>
+    /// <summary>
+    /// Working directory of the code. Default (null): the workflow's base directory (the YAML file's folder, or
+    /// <c>WithBaseDirectory</c>), so relative paths mean what they mean in the workflow; else this process's current directory.
+    /// </summary>
     public string? WorkingDirectory { get; set; }
 
     /// <summary>

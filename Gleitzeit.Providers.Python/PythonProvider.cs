@@ -126,11 +126,17 @@ public sealed partial class PythonProvider : ITaskProvider, IReferenceRenderer, 
         var timeout = _options.DefaultTimeout;
         if (p["timeout"] is { } t)
         {
-            if (t is not JsonValue tv || !tv.TryGetValue<double>(out var seconds) || !double.IsFinite(seconds) || seconds <= 0)
+            if (t is not JsonValue tv || tv.GetValueKind() != JsonValueKind.Number
+                || !double.TryParse(tv.ToJsonString(), NumberStyles.Float, CultureInfo.InvariantCulture, out var seconds) || !double.IsFinite(seconds) || seconds <= 0)
             {
                 throw Invalid($"parameter 'timeout' must be a positive number of seconds, got {t.ToJsonString()}.");
             }
             timeout = TimeSpan.FromSeconds(Math.Min(seconds, TimeSpan.FromDays(1).TotalSeconds));
+        }
+        // Relative paths in the code mean what they mean in the workflow file, unless options pin the directory.
+        if (_options.WorkingDirectory is null && invocation.BaseDirectory is { } baseDirectory && Directory.Exists(baseDirectory))
+        {
+            request["cwd"] = baseDirectory;
         }
         request["stream"] = invocation.HasProgressListener;
         request["max_output"] = _options.MaxOutputBytes;

@@ -219,6 +219,8 @@ def execute(rid, params):
             filename = params["file"]
             sys.path.insert(0, os.path.dirname(filename))
             sys.argv[:] = [filename]
+        if params.get("cwd"):
+            os.chdir(params["cwd"])
         linecache.cache[filename] = (len(source), None, source.splitlines(True), filename)
         g = {"__name__": "__main__", "__builtins__": builtins, "__doc__": None}
         if filename != "<task>":

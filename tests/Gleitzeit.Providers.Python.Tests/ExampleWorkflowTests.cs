@@ -16,6 +16,7 @@ public class ExampleWorkflowTests
 
     private string _root = null!;
     private PythonProvider _python = null!;
+    private ProviderRegistry _registry = null!;
     private ExecutionEngine _engine = null!;
 
     [OneTimeSetUp]
@@ -26,9 +27,9 @@ public class ExampleWorkflowTests
         var scripts = Directory.CreateDirectory(Path.Combine(_root, "examples", "scripts")).FullName;
         foreach (var (name, source) in Scripts) File.WriteAllText(Path.Combine(scripts, name), source);
         _python = new PythonProvider();
-        var registry = new ProviderRegistry();
-        registry.Register(_python);
-        _engine = new ExecutionEngine(registry);
+        _registry = new ProviderRegistry();
+        _registry.Register(_python);
+        _engine = new ExecutionEngine(_registry);
     }
 
     [OneTimeTearDown]
@@ -67,6 +68,12 @@ public class ExampleWorkflowTests
                 words = f.read().split()
             result = {"file": "doc1.txt", "word_count": len(words)}
             """),
+        ("read_text_file.py", """
+            import os
+            with open(file_path, encoding="utf-8") as f:
+                text = f.read()
+            result = {"file": os.path.basename(file_path), "word_count": len(text.split()), "lines": len(text.splitlines())}
+            """),
         ("test_context.py", """
             checks = {
                 "numbers_is_list": isinstance(numbers, list),
@@ -78,6 +85,61 @@ public class ExampleWorkflowTests
             result = {"checks": checks, "all_passed": all(v is True or v == "hello world" for v in checks.values())}
             """),
     ];
+
+    private Workflow Load(string file) => WorkflowLoader.LoadFile(Path.Combine(_root, "examples", file), baseDirectory: _root, registry: _registry);
+
+    [Test]
+    public async Task Yaml_python_only_workflow()
+    {
+        var run = await _engine.RunAsync(Load("python_only_workflow.yaml"));
+
+        AssertCompleted(run);
+        Assert.That(run.Name, Is.EqualTo("Python Only Workflow"));
+        Assert.That((string?)run.GetResult("create_report")!["result"]!["report"], Is.EqualTo("10 numbers, sum 55, average 5.5"));
+    }
+
+    [Test]
+    public async Task Yaml_test_complex_python()
+    {
+        var run = await _engine.RunAsync(Load("test_complex_python.yaml"));
+
+        AssertCompleted(run);
+        Assert.That((int)run.GetResult("process_data")!["result"]!["count"]!, Is.EqualTo(10), "count arrived as an int");
+        Assert.That((int)run.GetResult("final_report")!["result"]!["sum"]!, Is.EqualTo(55));
+    }
+
+    [Test]
+    public async Task Yaml_simple_python_workflow()
+    {
+        var expected = File.ReadAllText(Path.Combine(Examples, "doc1.txt")).Split((char[]?)null, StringSplitOptions.RemoveEmptyEntries).Length;
+
+        var run = await _engine.RunAsync(Load("simple_python_workflow.yaml"));
+
+        AssertCompleted(run);
+        Assert.That((int)run.GetResult("run_python_script")!["result"]!["word_count"]!, Is.EqualTo(expected));
+    }
+
+    [Test]
+    public async Task Yaml_test_context_workflow()
+    {
+        var run = await _engine.RunAsync(Load("test_context_workflow.yaml"));
+
+        AssertCompleted(run);
+        var result = run.GetResult("second_task")!["result"]!;
+        Assert.That((bool)result["all_passed"]!, Is.True, result.ToJsonString());
+    }
+
+    [Test]
+    public async Task Yaml_batch_python_workflow()
+    {
+        var documents = Directory.GetFiles(Path.Combine(_root, "examples", "documents"), "*.txt");
+
+        var run = await _engine.RunAsync(Load("batch_python_workflow.yaml"));
+
+        AssertCompleted(run);
+        var counted = run.Tasks.Keys.Select(id => (string?)run.GetResult(id)!["result"]!["file"]).Order().ToList();
+        Assert.That(counted, Is.EqualTo(documents.Select(Path.GetFileName).Order().ToList()));
+    }
 
     // Built with WorkflowBuilder to mirror the YAML files task for task (same ids, methods, parameters, dependencies, priorities).
     private Workflow PythonOnly(string name, string first, string second, string third, bool passCount) => new WorkflowBuilder(name)

@@ -69,6 +69,18 @@ public class FileTests
     }
 
     [Test]
+    public async Task Without_a_configured_working_directory_code_runs_in_the_workflow_directory()
+    {
+        var dir = Path.Combine(_root, "workflow");
+        File.WriteAllText(Path.Combine(dir, "data.txt"), "relative works");
+        await using var provider = new PythonProvider();
+
+        var answer = await provider.ExecuteAsync(Py.Invocation(new JsonObject { ["code"] = "import os\nresult = [os.getcwd(), open('data.txt').read()]" }, baseDirectory: dir), default);
+
+        Assert.That(answer!["result"]!.ToJsonString(), Is.EqualTo(new JsonArray(dir, "relative works").ToJsonString()));
+    }
+
+    [Test]
     public async Task The_working_directory_comes_from_options()
     {
         var dir = Path.Combine(_root, "shared");
