@@ -185,6 +185,12 @@ public sealed class McpProvider : ITaskProvider, IAsyncDisposable
         if (chosen is not null)
         {
             var tools = await chosen.GetToolsAsync(cancellationToken).ConfigureAwait(false);
+            if (!tools.ContainsKey(tool))
+            {
+                // A server that changes its tools without telling (no tools/list_changed) gets one fresh look.
+                chosen.InvalidateTools();
+                tools = await chosen.GetToolsAsync(cancellationToken).ConfigureAwait(false);
+            }
             if (tools.TryGetValue(tool, out var found)) return (chosen, found);
             throw new GleitzeitException(GleitzeitErrorCode.MethodNotFound,
                 $"MCP server '{chosen.Name}' has no tool '{tool}'; its tools: {string.Join(", ", tools.Keys.Order(StringComparer.Ordinal))}.",
@@ -192,17 +198,12 @@ public sealed class McpProvider : ITaskProvider, IAsyncDisposable
         }
         if (_sessions.Count == 0) throw new GleitzeitException(GleitzeitErrorCode.ProviderNotAvailable, NoServersMessage);
 
-        var lookups = await Task.WhenAll(_sessions.Values.Select(async s =>
+        var lookups = await LookupAllAsync(cancellationToken).ConfigureAwait(false);
+        if (!lookups.Any(l => l.Error is not null || l.Tools!.ContainsKey(tool)))
         {
-            try
-            {
-                return (Session: s, Tools: await s.GetToolsAsync(cancellationToken).ConfigureAwait(false), Error: (GleitzeitException?)null);
-            }
-            catch (GleitzeitException ex)
-            {
-                return (Session: s, Tools: (IReadOnlyDictionary<string, Tool>?)null, Error: ex);
-            }
-        })).ConfigureAwait(false);
+            foreach (var s in _sessions.Values) s.InvalidateTools();
+            lookups = await LookupAllAsync(cancellationToken).ConfigureAwait(false);
+        }
         var holders = lookups.Where(l => l.Tools?.ContainsKey(tool) == true).ToList();
         if (holders.Count == 1) return (holders[0].Session, holders[0].Tools![tool]);
         if (holders.Count > 1)
@@ -222,6 +223,19 @@ public sealed class McpProvider : ITaskProvider, IAsyncDisposable
         var listing = string.Join("; ", lookups.Select(l => $"{l.Session.Name}: {string.Join(", ", l.Tools!.Keys.Order(StringComparer.Ordinal))}"));
         throw new GleitzeitException(GleitzeitErrorCode.MethodNotFound, $"No MCP server has a tool '{tool}'. Tools by server: {listing}.");
     }
+
+    private Task<(McpServerSession Session, IReadOnlyDictionary<string, Tool>? Tools, GleitzeitException? Error)[]> LookupAllAsync(CancellationToken cancellationToken) =>
+        Task.WhenAll(_sessions.Values.Select(async s =>
+        {
+            try
+            {
+                return (Session: s, Tools: (IReadOnlyDictionary<string, Tool>?)await s.GetToolsAsync(cancellationToken).ConfigureAwait(false), Error: (GleitzeitException?)null);
+            }
+            catch (GleitzeitException ex)
+            {
+                return (Session: s, Tools: (IReadOnlyDictionary<string, Tool>?)null, Error: ex);
+            }
+        }));
 
     private async ValueTask<JsonNode?> PingAsync(McpServerSession? chosen, CancellationToken cancellationToken)
     {

@@ -63,6 +63,14 @@ internal sealed partial class McpServerSession : IAsyncDisposable
         return tools;
     }
 
+    /// <summary>Drops the cached tool list, so the next lookup asks the server again.</summary>
+    public void InvalidateTools()
+    {
+        if (Volatile.Read(ref _current) is not { } connection) return;
+        Interlocked.Increment(ref connection.ToolsVersion);
+        Volatile.Write(ref connection.Tools, null);
+    }
+
     public async ValueTask<CallToolResult> CallToolAsync(string tool, JsonObject arguments, CancellationToken cancellationToken)
     {
         await _calls.WaitAsync(cancellationToken).ConfigureAwait(false);
@@ -108,7 +116,20 @@ internal sealed partial class McpServerSession : IAsyncDisposable
         var started = System.Diagnostics.Stopwatch.GetTimestamp();
         try
         {
-            await connection.Client.PingAsync(cancellationToken: cancellationToken).ConfigureAwait(false);
+            if (!connection.PingUnsupported)
+            {
+                await connection.Client.PingAsync(cancellationToken: cancellationToken).ConfigureAwait(false);
+            }
+            else
+            {
+                await connection.Client.ListToolsAsync(cancellationToken: cancellationToken).ConfigureAwait(false);
+            }
+        }
+        catch (McpProtocolException ex) when (ex.ErrorCode == McpErrorCode.MethodNotFound && !connection.PingUnsupported)
+        {
+            // Newer protocol versions (2026-07-28) dropped ping: any answered request proves the server is alive.
+            connection.PingUnsupported = true;
+            return await PingAsync(cancellationToken).ConfigureAwait(false);
         }
         catch (Exception ex) when (ex is not OperationCanceledException)
         {
@@ -322,6 +343,7 @@ internal sealed partial class McpServerSession : IAsyncDisposable
         public McpClient Client = null!;
         public IReadOnlyDictionary<string, Tool>? Tools;
         public int ToolsVersion;
+        public volatile bool PingUnsupported;
 
         public void AddStderr(string line)
         {
