@@ -116,7 +116,7 @@ internal sealed partial class McpServerSession : IAsyncDisposable
         var started = System.Diagnostics.Stopwatch.GetTimestamp();
         try
         {
-            if (!connection.PingUnsupported)
+            if (!connection.PingUnsupported && !WithoutPing(connection.Client.NegotiatedProtocolVersion))
             {
                 await connection.Client.PingAsync(cancellationToken: cancellationToken).ConfigureAwait(false);
             }
@@ -137,6 +137,10 @@ internal sealed partial class McpServerSession : IAsyncDisposable
         }
         return System.Diagnostics.Stopwatch.GetElapsedTime(started);
     }
+
+    /// <summary>Protocol 2026-07-28 and later have no ping request (servers answer -32601).</summary>
+    private static bool WithoutPing(string? protocolVersion) =>
+        protocolVersion is not null && string.CompareOrdinal(protocolVersion, "2026-07-28") >= 0;
 
     public async ValueTask<JsonObject> DescribeServerAsync(CancellationToken cancellationToken)
     {

@@ -112,11 +112,18 @@ internal static class ToolArgumentValidator
             ("string", JsonValueKind.String) => true,
             ("boolean", JsonValueKind.True or JsonValueKind.False) => true,
             ("number", JsonValueKind.Number) => true,
-            ("integer", JsonValueKind.Number) => v.TryGetValue<long>(out _) || (v.TryGetValue<double>(out var d) && Math.Floor(d) == d && !double.IsInfinity(d)),
+            ("integer", JsonValueKind.Number) => IsInteger(v),
             _ => false,
         },
         _ => false,
     };
+
+    // A JsonValue made from an int does not convert to long through TryGetValue: read it as JSON.
+    private static bool IsInteger(JsonValue value)
+    {
+        var element = JsonSerializer.SerializeToElement(value);
+        return element.TryGetInt64(out _) || (element.TryGetDouble(out var d) && Math.Floor(d) == d && !double.IsInfinity(d));
+    }
 
     private static string DescribeSchema(JsonObject schema)
     {
