@@ -20,7 +20,10 @@ public sealed class McpProvider : ITaskProvider, IAsyncDisposable
     /// <summary>The parameter that names the server when the task has no <c>provider</c> field; removed before the call.</summary>
     public const string ServerParameter = "server";
 
-    private static readonly ParameterSpec ServerSpec = new(ServerParameter, ParameterType.String, Description: "which configured MCP server to use (else the task's provider field, else the only server with the tool)");
+    private static readonly ParameterSpec ServerSpec = new(ServerParameter, ParameterType.String, Description: "which configured MCP server to use (else the task's provider field, else every server)");
+
+    // A tool may have an argument called 'server' of any type: only a configured server's name is taken (and removed).
+    private static readonly ParameterSpec ToolServerSpec = new(ServerParameter, ParameterType.Any, Description: "which configured MCP server to use (else the task's provider field, else the only server with the tool)");
 
     private readonly Dictionary<string, McpServerSession> _sessions;
 
@@ -32,8 +35,8 @@ public sealed class McpProvider : ITaskProvider, IAsyncDisposable
         _sessions = options.Servers.ToDictionary(s => s.Key, s => new McpServerSession(s.Key, s.Value, loggerFactory), StringComparer.Ordinal);
         Protocol = new ProtocolDescriptor("mcp", "v1",
         [
-            new MethodDescriptor("tool.*", [ServerSpec], "Calls the MCP tool named after 'tool.' with the task's parameters as its arguments."),
-            new MethodDescriptor("mcp/tool.*", [ServerSpec], "Same as tool.NAME."),
+            new MethodDescriptor("tool.*", [ToolServerSpec], "Calls the MCP tool named after 'tool.' with the task's parameters as its arguments."),
+            new MethodDescriptor("mcp/tool.*", [ToolServerSpec], "Same as tool.NAME."),
             new MethodDescriptor("mcp/ping", [ServerSpec], "Pings the server (every server when none is named)."),
             new MethodDescriptor("mcp/tools/list", [ServerSpec], "Lists the tools of the server (of every server when none is named)."),
             new MethodDescriptor("mcp/server_info", [ServerSpec], "Name, version and capabilities of the server (of every server when none is named)."),
@@ -51,12 +54,17 @@ public sealed class McpProvider : ITaskProvider, IAsyncDisposable
         var arguments = (JsonObject)invocation.Parameters.DeepClone();
         var server = ChooseServer(invocation, arguments);
         var method = invocation.Method;
+        var isTool = ToolName(method) is not null;
+        if (server is null && !isTool && UnknownServerParameter(arguments) is { } unknown)
+        {
+            throw UnknownServer(invocation.TaskId, unknown);
+        }
         return method switch
         {
             "mcp/ping" => await PingAsync(server, cancellationToken).ConfigureAwait(false),
             "mcp/tools/list" => await ListToolsAsync(server, cancellationToken).ConfigureAwait(false),
             "mcp/server_info" => await ServerInfoAsync(server, cancellationToken).ConfigureAwait(false),
-            _ when ToolName(method) is { } tool => await CallToolAsync(tool, server, arguments, cancellationToken).ConfigureAwait(false),
+            _ when ToolName(method) is { } tool => await CallToolAsync(invocation.TaskId, tool, server, arguments, cancellationToken).ConfigureAwait(false),
             _ => throw new GleitzeitException(GleitzeitErrorCode.MethodNotFound,
                 $"Method '{method}' is not an MCP method: use tool.NAME, mcp/tool.NAME, mcp/ping, mcp/tools/list or mcp/server_info."),
         };
@@ -148,19 +156,35 @@ public sealed class McpProvider : ITaskProvider, IAsyncDisposable
             }
             name = provider;
         }
-        else if (name is null && arguments[ServerParameter] is JsonValue unknown && unknown.TryGetValue<string>(out var unknownName))
-        {
-            throw new GleitzeitException(GleitzeitErrorCode.ProviderNotFound,
-                $"Task '{invocation.TaskId}' asks for MCP server '{unknownName}' (parameter 'server'), which is not configured; configured: {ServerList()}.");
-        }
         return name is null ? null : _sessions[name];
     }
 
+    /// <summary>A string <c>server</c> parameter that names no configured server: a typo, or an argument of the tool itself.</summary>
+    private static string? UnknownServerParameter(JsonObject arguments) =>
+        arguments[ServerParameter] is JsonValue v && v.TryGetValue<string>(out var name) ? name : null;
+
+    private GleitzeitException UnknownServer(string taskId, string name) => new(GleitzeitErrorCode.ProviderNotFound,
+        $"Task '{taskId}' asks for MCP server '{name}' (parameter 'server'), which is not configured; configured: {ServerList()}.");
+
     private string ServerList() => _sessions.Count == 0 ? "none" : string.Join(", ", _sessions.Keys);
 
-    private async ValueTask<JsonNode?> CallToolAsync(string tool, McpServerSession? chosen, JsonObject arguments, CancellationToken cancellationToken)
+    private async ValueTask<JsonNode?> CallToolAsync(string taskId, string tool, McpServerSession? chosen, JsonObject arguments, CancellationToken cancellationToken)
     {
-        var (session, definition) = await FindToolAsync(tool, chosen, cancellationToken).ConfigureAwait(false);
+        var unknownServer = chosen is null ? UnknownServerParameter(arguments) : null;
+        (McpServerSession Session, Tool Tool) found;
+        try
+        {
+            found = await FindToolAsync(tool, chosen, cancellationToken).ConfigureAwait(false);
+        }
+        catch (GleitzeitException ex) when (unknownServer is not null && ex.Code is GleitzeitErrorCode.TaskValidationFailed or GleitzeitErrorCode.MethodNotFound)
+        {
+            throw UnknownServer(taskId, unknownServer);
+        }
+        var (session, definition) = found;
+        if (unknownServer is not null && SchemaOf(definition)["properties"]?[ServerParameter] is null)
+        {
+            throw UnknownServer(taskId, unknownServer);
+        }
         var problems = ToolArgumentValidator.Validate(arguments, SchemaOf(definition));
         if (problems.Count > 0)
         {

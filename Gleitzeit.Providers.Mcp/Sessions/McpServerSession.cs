@@ -38,9 +38,6 @@ internal sealed partial class McpServerSession : IAsyncDisposable
 
     public string Transport => _options.Describe();
 
-    /// <summary>Whether a live session exists now (no connection is attempted).</summary>
-    public bool IsConnected => _current is { } c && !c.Client.Completion.IsCompleted;
-
     /// <summary>The tools of the server, from the cache when it is still valid.</summary>
     public async ValueTask<IReadOnlyDictionary<string, Tool>> GetToolsAsync(CancellationToken cancellationToken)
     {
@@ -164,13 +161,13 @@ internal sealed partial class McpServerSession : IAsyncDisposable
     private async ValueTask<Connection> GetConnectionAsync(CancellationToken cancellationToken)
     {
         var current = Volatile.Read(ref _current);
-        if (current is not null && !current.Client.Completion.IsCompleted) return current;
+        if (current is { IsLive: true }) return current;
         await _connectGate.WaitAsync(cancellationToken).ConfigureAwait(false);
         try
         {
             ObjectDisposedException.ThrowIf(_disposed, this);
             current = _current;
-            if (current is not null && !current.Client.Completion.IsCompleted) return current;
+            if (current is { IsLive: true }) return current;
             if (current is not null)
             {
                 _current = null;
@@ -291,6 +288,8 @@ internal sealed partial class McpServerSession : IAsyncDisposable
         {
             var details = connection.Client.Completion.IsCompleted ? connection.Client.Completion.Result : null;
             var exit = details is StdioClientCompletionDetails { ExitCode: { } exitCode } ? $" (exit code {exitCode})" : "";
+            // An HTTP session can break while the client object lives on: start afresh next time.
+            connection.Broken = true;
             LogConnectionLost(_logger, Name, doing, Innermost(ex));
             return new GleitzeitException(GleitzeitErrorCode.NetworkConnectionLost,
                 $"MCP server '{Name}' went away while {doing}{exit}: {Innermost(ex)}. The next call starts a new session.{connection.StderrTail()}", ex);
@@ -348,6 +347,9 @@ internal sealed partial class McpServerSession : IAsyncDisposable
         public IReadOnlyDictionary<string, Tool>? Tools;
         public int ToolsVersion;
         public volatile bool PingUnsupported;
+        public volatile bool Broken;
+
+        public bool IsLive => !Broken && !Client.Completion.IsCompleted;
 
         public void AddStderr(string line)
         {

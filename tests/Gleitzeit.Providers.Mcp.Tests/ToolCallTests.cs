@@ -144,6 +144,17 @@ public sealed class ToolCallTests
         Assert.That(error.Message, Does.Contain("'nope'").And.Contain("test, everything, files"));
     }
 
+    [TestCase("tool.add")]
+    [TestCase("tool.echo")]
+    [TestCase("mcp/ping")]
+    public async Task A_server_parameter_naming_no_server_is_a_clear_error(string method)
+    {
+        var error = await FailAsync(method, new JsonObject { ["a"] = 1, ["b"] = 2, ["message"] = "m", ["server"] = "tset" });
+
+        Assert.That(error.Code, Is.EqualTo(GleitzeitErrorCode.ProviderNotFound));
+        Assert.That(error.Message, Does.Contain("'tset'").And.Contain("configured: test, everything, files"));
+    }
+
     [Test]
     public async Task Unknown_tool_is_method_not_found_listing_the_tools()
     {

@@ -99,6 +99,18 @@ public sealed class SessionLifecycleTests
     }
 
     [Test]
+    public async Task An_http_server_that_is_not_there_is_a_retryable_clear_error()
+    {
+        var provider = Provider(o => o.Servers["web"] = new McpServerOptions { Endpoint = new Uri("http://127.0.0.1:1/mcp") });
+
+        var error = await FailAsync(provider, "tool.echo", new JsonObject { ["message"] = "x" });
+
+        Assert.That(error.Code, Is.EqualTo(GleitzeitErrorCode.ProviderNotAvailable));
+        Assert.That(error.IsRetryable, Is.True);
+        Assert.That(error.Message, Does.Contain("'web'").And.Contain("http://127.0.0.1:1/mcp"));
+    }
+
+    [Test]
     public async Task Dispose_stops_the_server_process()
     {
         var provider = Provider(o => o.Servers["test"] = TestServers.Ours());
