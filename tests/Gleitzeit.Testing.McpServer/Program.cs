@@ -63,12 +63,30 @@ internal sealed class TestTools
     public static CallToolResult Fail(string message = "the tool failed") =>
         new() { IsError = true, Content = [new TextContentBlock { Text = message }] };
 
+    private static int _inFlight;
+    private static int _maxInFlight;
+
     [McpServerTool(Name = "slow"), Description("Waits the given milliseconds, then returns 'done'.")]
     public static async Task<string> SlowAsync(int milliseconds, CancellationToken cancellationToken)
     {
-        await Task.Delay(milliseconds, cancellationToken).ConfigureAwait(false);
-        return "done";
+        var now = Interlocked.Increment(ref _inFlight);
+        int seen;
+        while (now > (seen = Volatile.Read(ref _maxInFlight)) && Interlocked.CompareExchange(ref _maxInFlight, now, seen) != seen)
+        {
+        }
+        try
+        {
+            await Task.Delay(milliseconds, cancellationToken).ConfigureAwait(false);
+            return "done";
+        }
+        finally
+        {
+            Interlocked.Decrement(ref _inFlight);
+        }
     }
+
+    [McpServerTool(Name = "max_in_flight"), Description("The most 'slow' calls that ran at the same time so far.")]
+    public static string MaxInFlight() => Volatile.Read(ref _maxInFlight).ToString(CultureInfo.InvariantCulture);
 
     [McpServerTool(Name = "pid"), Description("The server's process id.")]
     public static string Pid() => Environment.ProcessId.ToString(CultureInfo.InvariantCulture);

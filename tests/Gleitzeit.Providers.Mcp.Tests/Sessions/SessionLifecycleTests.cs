@@ -47,6 +47,19 @@ public sealed class SessionLifecycleTests
     }
 
     [Test]
+    public async Task Calls_in_flight_on_a_server_never_exceed_its_MaxConcurrency()
+    {
+        var options = TestServers.Ours();
+        options.MaxConcurrency = 2;
+        var provider = Provider(o => o.Servers["test"] = options);
+
+        await Task.WhenAll(Enumerable.Range(0, 8).Select(_ => CallAsync(provider, "tool.slow", new JsonObject { ["milliseconds"] = 100 })));
+        var max = (int)(await CallAsync(provider, "tool.max_in_flight"))["result"]!;
+
+        Assert.That(max, Is.InRange(1, 2));
+    }
+
+    [Test]
     public async Task A_crash_fails_the_call_retryably_and_the_next_call_starts_the_server_again()
     {
         var provider = Provider(o => o.Servers["test"] = TestServers.Ours());
