@@ -3,6 +3,7 @@ using Gleitzeit.Core;
 using Gleitzeit.Core.Execution;
 using Gleitzeit.Core.Persistence;
 using Gleitzeit.Core.Protocol;
+using Gleitzeit.Providers.Mcp;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
@@ -51,21 +52,54 @@ internal sealed class GleitzeitServices : IAsyncDisposable
         var provider = services.BuildServiceProvider(new ServiceProviderOptions { ValidateOnBuild = false, ValidateScopes = false });
         try
         {
+            // Validates every options class now (there is no host to do it on start); constructing providers starts nothing.
             _ = provider.GetRequiredService<IOptions<GleitzeitOptions>>().Value;
+            _ = provider.GetRequiredService<ProviderRegistry>();
         }
-        catch (OptionsValidationException ex)
+        catch (Exception ex) when (ex is OptionsValidationException or ArgumentException)
         {
             provider.Dispose();
-            throw CliException.Invalid("Invalid configuration: " + string.Join("; ", ex.Failures));
+            var problems = ex is OptionsValidationException o ? string.Join("; ", o.Failures) : ex.Message;
+            throw CliException.Invalid("Invalid configuration: " + problems, "See the effective values with 'gleitzeit config'.");
         }
         return new GleitzeitServices(provider, settings, store);
     }
 
     private static void AddProviders(IGleitzeitBuilder gleitzeit, CliSettings settings)
     {
-        // Providers are added here as their packages land (Ollama, Python, MCP).
-        _ = gleitzeit;
-        _ = settings;
+        if (!Uri.TryCreate(settings.Get(SettingKeys.OllamaUrl), UriKind.Absolute, out var ollama) || (ollama.Scheme != Uri.UriSchemeHttp && ollama.Scheme != Uri.UriSchemeHttps))
+        {
+            throw CliException.Invalid($"{SettingKeys.OllamaUrl} '{settings.Get(SettingKeys.OllamaUrl)}' (from {settings[SettingKeys.OllamaUrl].Source}) is not an http:// or https:// address.");
+        }
+        gleitzeit.AddOllama(o =>
+        {
+            o.Endpoint = ollama;
+            o.DefaultModel = settings.Get(SettingKeys.OllamaDefaultModel);
+            o.VisionModel = settings.Get(SettingKeys.OllamaVisionModel);
+            o.MaxConcurrency = settings.GetInt(SettingKeys.OllamaMaxConcurrency);
+        });
+        gleitzeit.AddPython(o =>
+        {
+            o.Interpreter = settings.Get(SettingKeys.PythonInterpreter);
+            o.Workers = settings.GetInt(SettingKeys.PythonWorkers);
+            o.DefaultTimeout = TimeSpan.FromSeconds(settings.GetInt(SettingKeys.PythonTimeout));
+            o.ScriptsDirectory = settings.GetPath(SettingKeys.PythonScriptsDir);
+        });
+        if (settings.McpServers.Count > 0)
+        {
+            gleitzeit.AddMcp(o =>
+            {
+                foreach (var server in settings.McpServers)
+                {
+                    o.Servers[server.Name] = new McpServerOptions
+                    {
+                        Command = server.Command,
+                        Arguments = [.. server.Arguments],
+                        Environment = server.Environment.ToDictionary(kv => kv.Key, kv => (string?)kv.Value, StringComparer.Ordinal),
+                    };
+                }
+            });
+        }
     }
 
     private static string AddStore(IGleitzeitBuilder gleitzeit, CliSettings settings)
