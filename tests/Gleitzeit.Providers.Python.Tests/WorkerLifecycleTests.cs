@@ -6,6 +6,19 @@ namespace Gleitzeit.Providers.Python.Tests;
 public class WorkerLifecycleTests
 {
     [Test]
+    public async Task Workers_start_on_first_use()
+    {
+        await using var provider = new PythonProvider(new PythonOptions { Workers = 2 });
+
+        var before = await provider.CheckHealthAsync(default);
+        await provider.RunAsync("result = 1");
+        var after = await provider.CheckHealthAsync(default);
+
+        Assert.That((int)before.Details!["running_workers"]!, Is.EqualTo(0));
+        Assert.That((int)after.Details!["running_workers"]!, Is.EqualTo(1));
+    }
+
+    [Test]
     public async Task Workers_are_reused_between_tasks()
     {
         await using var provider = new PythonProvider(new PythonOptions { Workers = 1 });
