@@ -191,6 +191,21 @@ public sealed class RunTests
     }
 
     [Test]
+    public async Task Purge_removes_finished_runs_older_than_the_age()
+    {
+        await _cli.RunAsync("init", "demo");
+        await _cli.RunAsync("run", "demo/workflow.yaml");
+
+        var keep = await _cli.RunAsync("backend", "purge", "--older-than", "1d", "--json");
+        var purge = await _cli.RunAsync("backend", "purge", "--older-than", "0s", "--json");
+        var list = await _cli.RunAsync("workflow", "list", "--json");
+
+        Assert.That((int)keep.Json()["purged"]!, Is.EqualTo(0), keep.ToString());
+        Assert.That((int)purge.Json()["purged"]!, Is.EqualTo(1), purge.ToString());
+        Assert.That(list.Json()["runs"]!.AsArray(), Is.Empty);
+    }
+
+    [Test]
     public async Task Exec_prints_output_and_result()
     {
         var run = await _cli.RunAsync("exec", "print('hello from python'); result = {'sum': sum(range(10))}");
@@ -276,5 +291,71 @@ public sealed class RunTests
             if (task["error"] is { } error) Assert.That(error.AsObject().Select(p => p.Key), Is.EquivalentTo(new[] { "code", "message" }), id);
             if (taskStatus == "completed") Assert.That((double)task["duration_ms"]!, Is.GreaterThanOrEqualTo(0), id);
         }
+    }
+}
+
+/// <summary>The text (non-JSON) views of stored runs.</summary>
+public sealed class RunTextTests
+{
+    private CliProcess _cli = null!;
+    private string _id = "";
+
+    [OneTimeSetUp]
+    public async Task OneTimeSetUp()
+    {
+        _cli = new CliProcess();
+        await _cli.RunAsync("init", "demo");
+        _id = (string)(await _cli.RunAsync("run", "demo/workflow.yaml", "--json")).Json()["workflow_id"]!;
+    }
+
+    [OneTimeTearDown]
+    public void OneTimeTearDown() => _cli.Dispose();
+
+    [Test]
+    public async Task Status_text_is_a_table_of_tasks()
+    {
+        var status = await _cli.RunAsync("workflow", "status", _id);
+
+        Assert.That(status.ExitCode, Is.EqualTo(0), status.ToString());
+        Assert.That(status.StdOut, Does.Contain($"demo ({_id})").And.Contain("status: completed"));
+        Assert.That(status.StdOut, Does.Match(@"report\s+completed\s+1\s+\S+\s+8 numbers, mean 3.88"));
+    }
+
+    [Test]
+    public async Task List_text_shows_the_run_and_filters_by_status_and_name()
+    {
+        var all = await _cli.RunAsync("workflow", "list");
+        var failed = await _cli.RunAsync("workflow", "list", "--status", "failed", "--json");
+        var other = await _cli.RunAsync("workflow", "list", "--name", "other", "--json");
+
+        Assert.That(all.StdOut, Does.Match(_id + @"\s+demo\s+completed\s+2/2"));
+        Assert.That(failed.Json()["runs"]!.AsArray(), Is.Empty);
+        Assert.That(other.Json()["runs"]!.AsArray(), Is.Empty);
+    }
+
+    [Test]
+    public async Task Task_result_text_prints_the_result_json()
+    {
+        var result = await _cli.RunAsync("task", "result", "stats", "--workflow", _id);
+
+        Assert.That(result.ExitCode, Is.EqualTo(0), result.ToString());
+        Assert.That(result.StdOut, Does.Contain($"stats (demo, run {_id}): completed").And.Contain("\"mean\": 3.875"));
+    }
+
+    [Test]
+    public async Task Task_result_of_an_unknown_task_exits_1()
+    {
+        var result = await _cli.RunAsync("task", "result", "nope");
+
+        Assert.That(result.ExitCode, Is.EqualTo(1), result.ToString());
+        Assert.That(result.StdErr, Does.Contain("nope").And.Contain("task list"));
+    }
+
+    [Test]
+    public async Task Get_stats_text_counts_the_run()
+    {
+        var stats = await _cli.RunAsync("backend", "get-stats");
+
+        Assert.That(stats.StdOut, Does.Match(@"runs\s+completed\s+1"));
     }
 }
