@@ -235,8 +235,13 @@ public sealed partial class ExecutionEngine : IAsyncDisposable
             }
             else
             {
-                var reset = run.Tasks.Where(t => !t.Finished && existing.Tasks.TryGetValue(t.Definition.Id, out var s) && s.Status != WorkflowTaskStatus.Pending)
-                    .Select(t => t.Current).ToList();
+                // Unfinished tasks go back to pending; tasks skipped now because a dependency failed before the crash
+                // are stored as skipped (else the store would show them pending in a finished run).
+                var reset = run.Tasks.Where(t =>
+                {
+                    var stored = existing.Tasks.GetValueOrDefault(t.Definition.Id);
+                    return t.Finished ? stored?.Status != t.Current.Status : stored is not null && stored.Status != WorkflowTaskStatus.Pending;
+                }).Select(t => t.Current).ToList();
                 if (reset.Count > 0) await _store.SaveTasksAsync(id, reset, cancellationToken).ConfigureAwait(false);
             }
             await _store.UpdateRunStatusAsync(id, WorkflowStatus.Running, now, null, cancellationToken).ConfigureAwait(false);

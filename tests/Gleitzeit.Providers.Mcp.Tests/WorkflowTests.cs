@@ -80,16 +80,7 @@ public sealed class WorkflowTests
     public async Task Original_yaml_workflow_runs_unchanged(string file, string lastTask, string expected)
     {
         var path = Path.Combine(OriginalExamplesDirectory(), file);
-        Workflow workflow;
-        try
-        {
-            workflow = WorkflowLoader.LoadFile(path, registry: _registry);
-        }
-        catch (NotImplementedException)
-        {
-            Assert.Ignore("WorkflowLoader is not on this branch yet (issue 2); the builder-made equivalents above cover the same run.");
-            return;
-        }
+        var workflow = WorkflowLoader.LoadFile(path, registry: _registry);
 
         var run = await _engine.RunAsync(workflow);
 
@@ -101,16 +92,7 @@ public sealed class WorkflowTests
     public async Task Original_mcp_test_workflow_runs_unchanged()
     {
         var path = Path.Combine(OriginalExamplesDirectory(), "tests/mcp_test_workflow.yaml");
-        Workflow workflow;
-        try
-        {
-            workflow = WorkflowLoader.LoadFile(path, registry: _registry);
-        }
-        catch (NotImplementedException)
-        {
-            Assert.Ignore("WorkflowLoader is not on this branch yet (issue 2).");
-            return;
-        }
+        var workflow = WorkflowLoader.LoadFile(path, registry: _registry);
 
         var run = await _engine.RunAsync(workflow);
 
