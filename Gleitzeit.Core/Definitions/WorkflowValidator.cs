@@ -56,7 +56,7 @@ public static class WorkflowValidator
                 else if (!index.ContainsKey(dep))
                 {
                     errors.Add(new ValidationError(GleitzeitErrorCode.WorkflowValidationFailed,
-                        $"unknown dependency '{dep}'{Suggest(dep, index.Keys)}", task.Id, $"dependencies[{d}]"));
+                        $"unknown dependency '{dep}'{Suggest(dep, index.Keys.Where(k => k != task.Id))}", task.Id, $"dependencies[{d}]"));
                 }
             }
         }
