@@ -581,7 +581,7 @@ public sealed partial class ExecutionEngine : IAsyncDisposable
                 var dependent = run.Tasks[d];
                 if (--dependent.RemainingDependencies == 0 && !dependent.Finished) ready.Add(dependent);
             }
-            DispatchLocked();
+            // No dispatch yet: the dependents made ready here compete for the freed slot once they are queued.
         }
         Diagnostics.TasksCompleted.Add(1);
         // Store the completion (together with the dependents it makes ready) before any dependent can start.
@@ -704,14 +704,7 @@ public sealed partial class ExecutionEngine : IAsyncDisposable
             }
         }
         LogRunStopping(run.Id, reason.ToString());
-        try
-        {
-            await run.Cancellation.CancelAsync().ConfigureAwait(false);
-        }
-        catch (AggregateException)
-        {
-            // Exceptions of cancellation callbacks belong to their owners.
-        }
+        // Record the tasks that will not run before firing the token: a task in flight may end the run at once.
         if (reason != StopReason.Shutdown && ended.Count > 0)
         {
             var now = _time.GetUtcNow();
@@ -727,6 +720,14 @@ public sealed partial class ExecutionEngine : IAsyncDisposable
             }
             var listeners = run.HasListeners;
             for (var i = 0; i < ended.Count; i++) run.Transition(ended[i], batch[i], listeners ? new TaskSkipped(run.Id, now, ended[i].Definition.Id, err) : null);
+        }
+        try
+        {
+            await run.Cancellation.CancelAsync().ConfigureAwait(false);
+        }
+        catch (AggregateException)
+        {
+            // Exceptions of cancellation callbacks belong to their owners.
         }
         if (last) await FinishRunAsync(run).ConfigureAwait(false);
     }
