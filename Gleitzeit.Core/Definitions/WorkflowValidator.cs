@@ -1,3 +1,4 @@
+using System.Text.Json.Nodes;
 using Gleitzeit.Core.Protocol;
 using Gleitzeit.Core.Substitution;
 
@@ -17,15 +18,15 @@ public static class WorkflowValidator
         var errors = new List<ValidationError>();
         if (string.IsNullOrWhiteSpace(workflow.Name))
         {
-            errors.Add(new ValidationError(GleitzeitErrorCode.WorkflowValidationFailed, "the workflow has no name: add 'name: ...'"));
+            errors.Add(new ValidationError(GleitzeitErrorCode.WorkflowValidationFailed, "the workflow has no name: add 'name: ...'", Field: "name"));
         }
         if (workflow.Tasks.Count == 0)
         {
-            errors.Add(new ValidationError(GleitzeitErrorCode.WorkflowValidationFailed, "the workflow has no tasks: add a 'tasks:' list with at least one task"));
+            errors.Add(new ValidationError(GleitzeitErrorCode.WorkflowValidationFailed, "the workflow has no tasks: add a 'tasks:' list with at least one task", Field: "tasks"));
             return errors;
         }
-        if (workflow.MaxConcurrency is <= 0) errors.Add(new ValidationError(GleitzeitErrorCode.WorkflowValidationFailed, "max_concurrency must be at least 1"));
-        if (workflow.Timeout is { } wt && wt <= TimeSpan.Zero) errors.Add(new ValidationError(GleitzeitErrorCode.WorkflowValidationFailed, "timeout must be positive"));
+        if (workflow.MaxConcurrency is <= 0) errors.Add(new ValidationError(GleitzeitErrorCode.WorkflowValidationFailed, "max_concurrency must be at least 1", Field: "max_concurrency"));
+        if (workflow.Timeout is { } wt && wt <= TimeSpan.Zero) errors.Add(new ValidationError(GleitzeitErrorCode.WorkflowValidationFailed, "timeout must be positive", Field: "timeout"));
 
         var index = new Dictionary<string, int>(workflow.Tasks.Count, StringComparer.Ordinal);
         for (var i = 0; i < workflow.Tasks.Count; i++)
@@ -45,23 +46,24 @@ public static class WorkflowValidator
 
         foreach (var task in workflow.Tasks)
         {
-            foreach (var dep in task.Dependencies)
+            for (var d = 0; d < task.Dependencies.Count; d++)
             {
+                var dep = task.Dependencies[d];
                 if (dep == task.Id)
                 {
-                    errors.Add(new ValidationError(GleitzeitErrorCode.WorkflowCircularDependency, $"task '{task.Id}' depends on itself", task.Id, "dependencies"));
+                    errors.Add(new ValidationError(GleitzeitErrorCode.WorkflowCircularDependency, $"task '{task.Id}' depends on itself", task.Id, $"dependencies[{d}]"));
                 }
                 else if (!index.ContainsKey(dep))
                 {
                     errors.Add(new ValidationError(GleitzeitErrorCode.WorkflowValidationFailed,
-                        $"unknown dependency '{dep}'{Suggest(dep, index.Keys)}", task.Id, "dependencies"));
+                        $"unknown dependency '{dep}'{Suggest(dep, index.Keys)}", task.Id, $"dependencies[{d}]"));
                 }
             }
         }
         if (errors.Count == 0 && FindCycle(workflow, index) is { } cycle)
         {
             errors.Add(new ValidationError(GleitzeitErrorCode.WorkflowCircularDependency,
-                $"circular dependency: {string.Join(" -> ", cycle)}", cycle[0], "dependencies"));
+                $"circular dependency: {string.Join(" -> ", cycle)}", cycle[0], $"dependencies[{IndexOf(workflow.Tasks[index[cycle[0]]].Dependencies, cycle[1])}]"));
         }
 
         foreach (var task in workflow.Tasks)
@@ -139,17 +141,46 @@ public static class WorkflowValidator
         return cycle;
     }
 
+    private static int IndexOf(IReadOnlyList<string> list, string item)
+    {
+        for (var i = 0; i < list.Count; i++) if (list[i] == item) return i;
+        return 0;
+    }
+
+    /// <summary>Every string holding <c>${</c> with its parameter path (<c>messages[0].content</c>).</summary>
+    private static void CollectTemplateStrings(JsonNode? node, string path, List<(string Path, string Text)> found)
+    {
+        switch (node)
+        {
+            case JsonObject o:
+                foreach (var (key, value) in o) CollectTemplateStrings(value, path.Length == 0 ? key : $"{path}.{key}", found);
+                break;
+            case JsonArray a:
+                for (var i = 0; i < a.Count; i++) CollectTemplateStrings(a[i], $"{path}[{i}]", found);
+                break;
+            case JsonValue v when v.GetValueKind() == System.Text.Json.JsonValueKind.String:
+                var text = v.GetValue<string>();
+                if (Template.MayContainReferences(text)) found.Add((path, text));
+                break;
+        }
+    }
+
     private static void ValidateReferences(Workflow workflow, WorkflowTask task, Dictionary<string, int> index, List<ValidationError> errors)
     {
-        List<(string Path, Template Template)> templates;
-        try
+        var strings = new List<(string Path, string Text)>();
+        CollectTemplateStrings(task.Parameters, "", strings);
+        if (strings.Count == 0) return;
+        var templates = new List<(string Path, Template Template)>(strings.Count);
+        foreach (var (path, text) in strings)
         {
-            templates = ReferenceResolver.FindTemplates(task.Parameters).ToList();
-        }
-        catch (FormatException ex)
-        {
-            errors.Add(new ValidationError(GleitzeitErrorCode.TaskValidationFailed, $"malformed reference: {ex.Message}", task.Id, "parameters"));
-            return;
+            try
+            {
+                templates.Add((path, Template.Parse(text)));
+            }
+            catch (FormatException ex)
+            {
+                errors.Add(new ValidationError(GleitzeitErrorCode.TaskValidationFailed, $"malformed reference in parameter '{path}': {ex.Message}", task.Id, "parameters." + path));
+            }
         }
         foreach (var (path, template) in templates)
         {

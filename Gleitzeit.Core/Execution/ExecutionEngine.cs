@@ -329,6 +329,7 @@ public sealed partial class ExecutionEngine : IAsyncDisposable
         }
         run.Tasks = tasks;
         run.Unfinished = unfinished;
+        run.Outstanding = unfinished;
         if (run.Workflow.MaxConcurrency is not null) run.Held = new PriorityQueue<TaskState, (int, long)>(ReadyOrder.Instance);
     }
 
@@ -447,16 +448,16 @@ public sealed partial class ExecutionEngine : IAsyncDisposable
             // The store or the engine itself failed: the run cannot be trusted to continue.
             LogEngineFault(run.Id, task.Definition.Id, ex);
             var error = ex is GleitzeitException g ? g.ToError() : new GleitzeitError(GleitzeitErrorCode.InternalError, $"{ex.GetType().Name}: {ex.Message}");
-            bool last;
+            bool newly;
             lock (_gate)
             {
                 if (task.InFlight) ReleaseLocked(task);
-                last = MarkFinishedLocked(task);
+                newly = MarkFinishedLocked(task);
                 run.AnyFailed = true;
             }
             run.Transition(task, task.Current with { Status = WorkflowTaskStatus.Failed, Error = error, CompletedAt = _time.GetUtcNow() }, null);
             await StopAsync(run, StopReason.Faulted, error).ConfigureAwait(false);
-            if (last) await FinishRunAsync(run).ConfigureAwait(false);
+            if (newly) await SettleAsync(run, 1).ConfigureAwait(false);
         }
     }
 
@@ -571,11 +572,10 @@ public sealed partial class ExecutionEngine : IAsyncDisposable
     {
         var done = running with { Status = WorkflowTaskStatus.Completed, Result = result, CompletedAt = endedAt, Error = null };
         List<TaskState> ready = [];
-        bool last;
         lock (_gate)
         {
             ReleaseLocked(task);
-            last = MarkFinishedLocked(task);
+            MarkFinishedLocked(task);
             foreach (var d in task.Dependents)
             {
                 var dependent = run.Tasks[d];
@@ -587,18 +587,18 @@ public sealed partial class ExecutionEngine : IAsyncDisposable
         // Store the completion (together with the dependents it makes ready) before any dependent can start.
         await MakeReadyAsync(run, ready, done).ConfigureAwait(false);
         run.Transition(task, done, run.HasListeners ? new TaskCompleted(run.Id, endedAt, task.Definition.Id, result, task.Attempt, endedAt - (done.StartedAt ?? endedAt)) : null);
-        if (last) await FinishRunAsync(run).ConfigureAwait(false);
+        await SettleAsync(run, 1).ConfigureAwait(false);
     }
 
     private async ValueTask FailAsync(RunState run, TaskState task, TaskResult failed)
     {
         var now = failed.CompletedAt ?? _time.GetUtcNow();
         List<TaskState> skipped = [];
-        bool last;
+        bool newly;
         lock (_gate)
         {
             if (task.InFlight) ReleaseLocked(task);
-            last = MarkFinishedLocked(task);
+            newly = MarkFinishedLocked(task);
             run.AnyFailed = true;
             var stack = new Stack<int>(task.Dependents);
             while (stack.TryPop(out var d))
@@ -606,7 +606,7 @@ public sealed partial class ExecutionEngine : IAsyncDisposable
                 var dependent = run.Tasks[d];
                 if (dependent.Finished) continue;
                 // A running dependent cannot exist: dependents start only after this task completed.
-                last |= MarkFinishedLocked(dependent);
+                MarkFinishedLocked(dependent);
                 skipped.Add(dependent);
                 foreach (var next in dependent.Dependents) stack.Push(next);
             }
@@ -623,7 +623,7 @@ public sealed partial class ExecutionEngine : IAsyncDisposable
         {
             run.Transition(skipped[i], batch[i + 1], listeners ? new TaskSkipped(run.Id, now, skipped[i].Definition.Id, batch[i + 1].Error!) : null);
         }
-        if (last) await FinishRunAsync(run).ConfigureAwait(false);
+        await SettleAsync(run, skipped.Count + (newly ? 1 : 0)).ConfigureAwait(false);
     }
 
     private async ValueTask RetryLaterAsync(RunState run, TaskState task, TaskResult running, GleitzeitError error, TimeSpan delay, DateTimeOffset now)
@@ -657,11 +657,11 @@ public sealed partial class ExecutionEngine : IAsyncDisposable
 
     private async ValueTask EndCancelledAsync(RunState run, TaskState task)
     {
-        bool last;
+        bool newly;
         lock (_gate)
         {
             if (task.InFlight) ReleaseLocked(task);
-            last = MarkFinishedLocked(task);
+            newly = MarkFinishedLocked(task);
             DispatchLocked();
         }
         if (run.StopReason != StopReason.Shutdown)
@@ -675,22 +675,31 @@ public sealed partial class ExecutionEngine : IAsyncDisposable
             await _store.SaveTaskAsync(run.Id, cancelled, CancellationToken.None).ConfigureAwait(false);
             run.Transition(task, cancelled, run.HasListeners ? new TaskSkipped(run.Id, cancelled.CompletedAt!.Value, task.Definition.Id, cancelled.Error!) : null);
         }
-        if (last) await FinishRunAsync(run).ConfigureAwait(false);
+        if (newly) await SettleAsync(run, 1).ConfigureAwait(false);
     }
 
-    /// <summary>Marks a task final; true when it was the run's last unfinished task.</summary>
+    /// <summary>Marks a task final (no further scheduling); false when it already was.</summary>
     private static bool MarkFinishedLocked(TaskState task)
     {
         if (task.Finished) return false;
         task.Finished = true;
-        return --task.Run.Unfinished == 0;
+        task.Run.Unfinished--;
+        return true;
+    }
+
+    /// <summary>
+    /// Counts tasks whose final state is stored and applied; the run finishes when the last one settles, so its
+    /// snapshot never misses a final state still on its way.
+    /// </summary>
+    private async ValueTask SettleAsync(RunState run, int count)
+    {
+        if (count > 0 && Interlocked.Add(ref run.Outstanding, -count) == 0) await FinishRunAsync(run).ConfigureAwait(false);
     }
 
     /// <summary>Stops a run: fires its cancellation token and ends every task not in flight (in flight ones end themselves).</summary>
     internal async Task StopAsync(RunState run, StopReason reason, GleitzeitError? error)
     {
         List<TaskState> ended = [];
-        bool last = false;
         lock (_gate)
         {
             if (run.StopReason != StopReason.None || run.Unfinished == 0) return;
@@ -699,7 +708,7 @@ public sealed partial class ExecutionEngine : IAsyncDisposable
             foreach (var t in run.Tasks)
             {
                 if (t.Finished || t.InFlight) continue;
-                last |= MarkFinishedLocked(t);
+                MarkFinishedLocked(t);
                 ended.Add(t);
             }
         }
@@ -729,7 +738,7 @@ public sealed partial class ExecutionEngine : IAsyncDisposable
         {
             // Exceptions of cancellation callbacks belong to their owners.
         }
-        if (last) await FinishRunAsync(run).ConfigureAwait(false);
+        await SettleAsync(run, ended.Count).ConfigureAwait(false);
     }
 
     private async Task FinishRunAsync(RunState run)

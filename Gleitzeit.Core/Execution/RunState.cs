@@ -103,8 +103,11 @@ internal sealed class RunState
 
     public Lock EventGate { get; } = new();
 
-    // Guarded by the engine's gate.
+    // Guarded by the engine's gate: tasks not yet marked final.
     public int Unfinished { get; set; }
+
+    /// <summary>Tasks whose final state is not yet stored and applied (Interlocked).</summary>
+    public int Outstanding;
 
     public bool AnyFailed { get; set; }
 

@@ -1,4 +1,5 @@
 using System.Collections.Concurrent;
+using System.Text.Json.Nodes;
 
 namespace Gleitzeit.Core.Persistence;
 
@@ -64,7 +65,7 @@ public sealed class InMemoryWorkflowStore : IWorkflowStore
 
     private static void Apply(Entry entry, string workflowId, TaskResult task)
     {
-        entry.Tasks[task.TaskId] = task;
+        entry.Tasks[task.TaskId] = Detached(task);
         entry.Events.Add(new StoredEvent(workflowId, task.TaskId, StoreJson.StatusName(task.Status),
             task.CompletedAt ?? task.StartedAt ?? DateTimeOffset.UtcNow, task.Attempts, task.Error));
     }
@@ -102,7 +103,7 @@ public sealed class InMemoryWorkflowStore : IWorkflowStore
             {
                 if (entry.Tasks.TryGetValue(taskId, out var task))
                 {
-                    return ValueTask.FromResult<StoredTaskResult?>(new StoredTaskResult(entry.Run.WorkflowId, entry.Run.Name, task));
+                    return ValueTask.FromResult<StoredTaskResult?>(new StoredTaskResult(entry.Run.WorkflowId, entry.Run.Name, Detached(task)));
                 }
             }
         }
@@ -116,7 +117,7 @@ public sealed class InMemoryWorkflowStore : IWorkflowStore
         {
             lock (entry)
             {
-                list.AddRange(entry.Tasks.Values.Select(t => new StoredTaskResult(entry.Run.WorkflowId, entry.Run.Name, t)));
+                list.AddRange(entry.Tasks.Values.Select(t => new StoredTaskResult(entry.Run.WorkflowId, entry.Run.Name, Detached(t))));
             }
         }
         return ValueTask.FromResult<IReadOnlyList<StoredTaskResult>>(list);
@@ -177,6 +178,16 @@ public sealed class InMemoryWorkflowStore : IWorkflowStore
         return ValueTask.FromResult(removed);
     }
 
+    /// <summary>A copy whose JSON nodes the caller cannot reach: results are mutable and can belong to one parent only,
+    /// so sharing them would let a caller change what is stored, or fail when it attaches a result elsewhere.</summary>
+    private static TaskResult Detached(TaskResult task) =>
+        task.Result is null && task.Error?.Data is null
+            ? task
+            : task with { Result = task.Result?.DeepClone(), Error = task.Error is { Data: not null } e ? e with { Data = e.Data.DeepClone() } : task.Error };
+
+    private static Dictionary<string, JsonNode?> Detached(IReadOnlyDictionary<string, JsonNode?> inputs) =>
+        inputs.ToDictionary(kv => kv.Key, kv => kv.Value?.DeepClone(), StringComparer.Ordinal);
+
     private Entry Get(string workflowId) =>
         _runs.TryGetValue(workflowId, out var entry)
             ? entry
@@ -184,11 +195,11 @@ public sealed class InMemoryWorkflowStore : IWorkflowStore
 
     private sealed class Entry(WorkflowRun run, long sequence)
     {
-        public WorkflowRun Run { get; set; } = run with { Tasks = new Dictionary<string, TaskResult>() };
+        public WorkflowRun Run { get; set; } = run with { Tasks = new Dictionary<string, TaskResult>(), Inputs = Detached(run.Inputs) };
 
         public long Sequence { get; } = sequence;
 
-        public Dictionary<string, TaskResult> Tasks { get; } = new(run.Tasks, StringComparer.Ordinal);
+        public Dictionary<string, TaskResult> Tasks { get; } = run.Tasks.ToDictionary(kv => kv.Key, kv => Detached(kv.Value), StringComparer.Ordinal);
 
         public List<StoredEvent> Events { get; } = [];
 
@@ -200,11 +211,14 @@ public sealed class InMemoryWorkflowStore : IWorkflowStore
             {
                 foreach (var t in wf.Tasks)
                 {
-                    if (Tasks.TryGetValue(t.Id, out var r)) ordered[t.Id] = r;
+                    if (Tasks.TryGetValue(t.Id, out var r)) ordered[t.Id] = Detached(r);
                 }
             }
-            foreach (var (k, v) in Tasks) ordered.TryAdd(k, v);
-            return Run with { Tasks = ordered };
+            foreach (var (k, v) in Tasks)
+            {
+                if (!ordered.ContainsKey(k)) ordered[k] = Detached(v);
+            }
+            return Run with { Tasks = ordered, Inputs = Detached(Run.Inputs) };
         }
 
         public WorkflowRunSummary Summary() => new(Run.WorkflowId, Run.Name, Run.Status, Run.CreatedAt, Run.StartedAt, Run.CompletedAt,

@@ -107,7 +107,9 @@ internal static class JsonTypes
         _ => false,
     };
 
-    private static bool IsInteger(JsonValue v) => v.TryGetValue<long>(out _) || (v.TryGetValue<double>(out var d) && Math.Floor(d) == d);
+    // Parse the JSON text: a node made from a CLR int does not convert to long or double through TryGetValue.
+    private static bool IsInteger(JsonValue v) =>
+        decimal.TryParse(v.ToJsonString(), System.Globalization.NumberStyles.Float, System.Globalization.CultureInfo.InvariantCulture, out var d) && decimal.Truncate(d) == d;
 
     public static string Describe(this ParameterType type)
     {

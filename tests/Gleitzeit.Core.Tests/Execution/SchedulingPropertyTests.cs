@@ -121,7 +121,7 @@ public class SchedulingPropertyTests
 
         var run = await engine.RunAsync(builder.Build());
 
-        Assert.That(run.Status, Is.EqualTo(WorkflowStatus.Completed));
+        Assert.That(run.Status, Is.EqualTo(WorkflowStatus.Completed), () => string.Join("; ", run.Tasks.Values.Where(t => t.Error is not null).Take(3).Select(t => $"{t.TaskId}: {t.Error}")));
         Assert.That(run.Tasks.Values.Count(t => t.Status == WorkflowTaskStatus.Completed), Is.EqualTo(count));
     }
 }

@@ -1,0 +1,33 @@
+using Gleitzeit.Core.Persistence;
+using Gleitzeit.Persistence.Sqlite;
+using Microsoft.Extensions.DependencyInjection.Extensions;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
+
+namespace Microsoft.Extensions.DependencyInjection;
+
+/// <summary>Registers the SQLite store in place of the in-memory one.</summary>
+public static class SqliteGleitzeitBuilderExtensions
+{
+    /// <summary>Keeps runs in SQLite at <c>~/.gleitzeit/gleitzeit.db</c>.</summary>
+    public static IGleitzeitBuilder AddSqlite(this IGleitzeitBuilder builder) => builder.AddSqlite(_ => { });
+
+    /// <summary>Keeps runs in SQLite; <paramref name="configure"/> sets <see cref="SqliteStoreOptions"/>, validated on start.</summary>
+    public static IGleitzeitBuilder AddSqlite(this IGleitzeitBuilder builder, Action<SqliteStoreOptions> configure)
+    {
+        ArgumentNullException.ThrowIfNull(builder);
+        ArgumentNullException.ThrowIfNull(configure);
+        builder.Services.AddOptions<SqliteStoreOptions>().Configure(configure)
+            .Validate(o => !string.IsNullOrWhiteSpace(o.DatabasePath), "SqliteStoreOptions.DatabasePath must name a file.")
+            .Validate(o => o.BusyTimeout >= TimeSpan.Zero, "SqliteStoreOptions.BusyTimeout must not be negative.")
+            .Validate(o => o.MaxBatchSize >= 1, "SqliteStoreOptions.MaxBatchSize must be at least 1.")
+            .ValidateOnStart();
+        builder.Services.RemoveAll<IWorkflowStore>();
+        builder.Services.TryAddSingleton(sp => new SqliteWorkflowStore(
+            sp.GetRequiredService<IOptions<SqliteStoreOptions>>(),
+            sp.GetService<ILogger<SqliteWorkflowStore>>(),
+            sp.GetService<TimeProvider>()));
+        builder.Services.AddSingleton<IWorkflowStore>(sp => sp.GetRequiredService<SqliteWorkflowStore>());
+        return builder;
+    }
+}

@@ -1,0 +1,774 @@
+using System.Text.Json.Nodes;
+using Gleitzeit.Core;
+using Gleitzeit.Core.Execution;
+using Gleitzeit.Core.Persistence;
+using Gleitzeit.Core.Protocol;
+using NUnit.Framework;
+
+namespace Gleitzeit.Testing.Persistence;
+
+/// <summary>
+/// The whole <see cref="IWorkflowStore"/> contract. Every store's test project derives a fixture from this class and
+/// supplies <see cref="CreateStoreAsync"/>, which must return an empty store that no other test uses.
+/// </summary>
+[TestFixture]
+public abstract class WorkflowStoreConformanceTests
+{
+    /// <summary>A fixed, whole-millisecond instant: stores keep timestamps at least to the millisecond.</summary>
+    protected static readonly DateTimeOffset T0 = new(2026, 3, 1, 12, 0, 0, 123, TimeSpan.Zero);
+
+    private IWorkflowStore? _store;
+
+    /// <summary>Returns a new, empty store for one test.</summary>
+    protected abstract ValueTask<IWorkflowStore> CreateStoreAsync();
+
+    /// <summary>The store of the current test.</summary>
+    protected IWorkflowStore Store => _store ?? throw new InvalidOperationException("no store: SetUp did not run");
+
+    [SetUp]
+    public async Task CreateStoreForTestAsync() => _store = await CreateStoreAsync();
+
+    [TearDown]
+    public async Task DisposeStoreForTestAsync()
+    {
+        switch (_store)
+        {
+            case IAsyncDisposable a: await a.DisposeAsync(); break;
+            case IDisposable d: d.Dispose(); break;
+        }
+        _store = null;
+    }
+
+    // ------------------------------------------------------------------ create and get
+
+    [Test]
+    public async Task Created_run_round_trips_definition_inputs_and_task_states()
+    {
+        var run = NewRun("wf-1", "report", T0);
+
+        await Store.CreateRunAsync(run);
+        var stored = await Store.GetRunAsync("wf-1");
+
+        Assert.That(stored, Is.Not.Null);
+        Assert.That(stored!.WorkflowId, Is.EqualTo("wf-1"));
+        Assert.That(stored.Name, Is.EqualTo("report"));
+        Assert.That(stored.Status, Is.EqualTo(WorkflowStatus.Pending));
+        Assert.That(stored.CreatedAt, Is.EqualTo(T0));
+        Assert.That(stored.StartedAt, Is.Null);
+        Assert.That(stored.CompletedAt, Is.Null);
+        Assert.That(stored.Workflow, Is.Not.Null);
+        AssertJsonEqual(StoreJson.ToJson(stored.Workflow!), StoreJson.ToJson(run.Workflow!));
+        Assert.That(stored.Inputs.Keys, Is.EquivalentTo(run.Inputs.Keys));
+        foreach (var (k, v) in run.Inputs) AssertJsonEqual(stored.Inputs[k], v);
+        Assert.That(stored.Tasks.Keys, Is.EqualTo(new[] { "fetch", "parse", "summarize" }));
+        Assert.That(stored.Tasks.Values.Select(t => t.Status), Is.All.EqualTo(WorkflowTaskStatus.Pending));
+    }
+
+    [Test]
+    public async Task Creating_a_run_with_a_taken_id_is_refused()
+    {
+        await Store.CreateRunAsync(NewRun("wf-1", "report", T0));
+
+        var ex = await CatchAsync(() => Store.CreateRunAsync(NewRun("wf-1", "other", T0.AddMinutes(1))).AsTask());
+
+        Assert.That(ex.Code, Is.EqualTo(GleitzeitErrorCode.WorkflowAlreadyExists));
+        Assert.That(ex.Message, Does.Contain("wf-1"));
+        Assert.That((await Store.GetRunAsync("wf-1"))!.Name, Is.EqualTo("report"), "the first run is kept");
+    }
+
+    [Test]
+    public async Task Unknown_run_reads_as_null_or_empty()
+    {
+        Assert.That(await Store.GetRunAsync("nope"), Is.Null);
+        Assert.That(await Store.GetEventsAsync("nope"), Is.Empty);
+        Assert.That(await Store.GetTaskResultAsync("fetch", "nope"), Is.Null);
+        Assert.That(await Store.GetTaskResultAsync("fetch"), Is.Null);
+        Assert.That(await Store.ListRunsAsync(), Is.Empty);
+        Assert.That(await Store.GetResultsByWorkflowNameAsync("report"), Is.Empty);
+    }
+
+    [Test]
+    public async Task Writing_to_an_unknown_run_is_refused()
+    {
+        var save = await CatchAsync(() => Store.SaveTaskAsync("nope", Completed("fetch", T0, 1)).AsTask());
+        var saveMany = await CatchAsync(() => Store.SaveTasksAsync("nope", [Completed("fetch", T0, 1)]).AsTask());
+        var status = await CatchAsync(() => Store.UpdateRunStatusAsync("nope", WorkflowStatus.Running, T0).AsTask());
+
+        Assert.That(new[] { save.Code, saveMany.Code, status.Code }, Is.All.EqualTo(GleitzeitErrorCode.WorkflowNotFound));
+        Assert.That(await Store.GetRunAsync("nope"), Is.Null);
+    }
+
+    [Test]
+    public async Task A_run_without_definition_or_tasks_round_trips()
+    {
+        var bare = new WorkflowRun { WorkflowId = "bare", Name = "bare-name", CreatedAt = T0 };
+
+        await Store.CreateRunAsync(bare);
+        var stored = await Store.GetRunAsync("bare");
+
+        Assert.That(stored!.Workflow, Is.Null);
+        Assert.That(stored.Tasks, Is.Empty);
+        Assert.That(stored.Inputs, Is.Empty);
+    }
+
+    // ------------------------------------------------------------------ run status
+
+    [Test]
+    public async Task Run_status_updates_record_start_end_and_error()
+    {
+        await Store.CreateRunAsync(NewRun("wf-1", "report", T0));
+
+        await Store.UpdateRunStatusAsync("wf-1", WorkflowStatus.Running, T0.AddSeconds(1));
+        var running = await Store.GetRunAsync("wf-1");
+        var error = new GleitzeitError(GleitzeitErrorCode.WorkflowExecutionFailed, "1 task failed", new JsonObject { ["task"] = "parse" });
+        await Store.UpdateRunStatusAsync("wf-1", WorkflowStatus.Failed, T0.AddSeconds(5), error);
+        var failed = await Store.GetRunAsync("wf-1");
+
+        Assert.That(running!.Status, Is.EqualTo(WorkflowStatus.Running));
+        Assert.That(running.StartedAt, Is.EqualTo(T0.AddSeconds(1)));
+        Assert.That(running.CompletedAt, Is.Null);
+        Assert.That(failed!.Status, Is.EqualTo(WorkflowStatus.Failed));
+        Assert.That(failed.StartedAt, Is.EqualTo(T0.AddSeconds(1)));
+        Assert.That(failed.CompletedAt, Is.EqualTo(T0.AddSeconds(5)));
+        Assert.That(failed.Duration, Is.EqualTo(TimeSpan.FromSeconds(4)));
+        Assert.That(failed.Error, Is.Not.Null);
+        Assert.That(failed.Error!.Code, Is.EqualTo(GleitzeitErrorCode.WorkflowExecutionFailed));
+        Assert.That(failed.Error.Message, Is.EqualTo("1 task failed"));
+        AssertJsonEqual(failed.Error.Data, error.Data);
+    }
+
+    [Test]
+    public async Task Running_again_after_a_restart_keeps_the_first_start_and_clears_the_end()
+    {
+        await Store.CreateRunAsync(NewRun("wf-1", "report", T0));
+        await Store.UpdateRunStatusAsync("wf-1", WorkflowStatus.Running, T0.AddSeconds(1));
+
+        await Store.UpdateRunStatusAsync("wf-1", WorkflowStatus.Running, T0.AddSeconds(30));
+        var resumed = await Store.GetRunAsync("wf-1");
+        await Store.UpdateRunStatusAsync("wf-1", WorkflowStatus.Completed, T0.AddSeconds(40));
+        var done = await Store.GetRunAsync("wf-1");
+
+        Assert.That(resumed!.StartedAt, Is.EqualTo(T0.AddSeconds(1)));
+        Assert.That(resumed.CompletedAt, Is.Null);
+        Assert.That(resumed.Error, Is.Null);
+        Assert.That(done!.Status, Is.EqualTo(WorkflowStatus.Completed));
+        Assert.That(done.CompletedAt, Is.EqualTo(T0.AddSeconds(40)));
+        Assert.That(done.Error, Is.Null);
+    }
+
+    // ------------------------------------------------------------------ task states
+
+    [Test]
+    public async Task Saved_task_state_replaces_the_previous_one_and_round_trips()
+    {
+        await Store.CreateRunAsync(NewRun("wf-1", "report", T0));
+        var result = new JsonObject
+        {
+            ["response"] = "héllo \"quoted\"\nline",
+            ["n"] = 42,
+            ["ratio"] = 0.25,
+            ["flag"] = true,
+            ["nothing"] = null,
+            ["items"] = new JsonArray(1, "two", new JsonObject { ["three"] = 3 }),
+        };
+
+        await Store.SaveTaskAsync("wf-1", Running("fetch", T0.AddSeconds(1), 1));
+        await Store.SaveTaskAsync("wf-1", Completed("fetch", T0.AddSeconds(1), 1, T0.AddSeconds(2), result));
+        var stored = (await Store.GetRunAsync("wf-1"))!.Tasks["fetch"];
+
+        Assert.That(stored.Status, Is.EqualTo(WorkflowTaskStatus.Completed));
+        Assert.That(stored.Attempts, Is.EqualTo(1));
+        Assert.That(stored.StartedAt, Is.EqualTo(T0.AddSeconds(1)));
+        Assert.That(stored.CompletedAt, Is.EqualTo(T0.AddSeconds(2)));
+        Assert.That(stored.Duration, Is.EqualTo(TimeSpan.FromSeconds(1)));
+        Assert.That(stored.Error, Is.Null);
+        AssertJsonEqual(stored.Result, result);
+    }
+
+    [TestCase("\"just text\"")]
+    [TestCase("17")]
+    [TestCase("[1,2,3]")]
+    [TestCase("false")]
+    public async Task Any_json_value_is_a_result(string json)
+    {
+        await Store.CreateRunAsync(NewRun("wf-1", "report", T0));
+
+        await Store.SaveTaskAsync("wf-1", Completed("fetch", T0, 1, T0.AddSeconds(1), JsonNode.Parse(json)));
+
+        AssertJsonEqual((await Store.GetRunAsync("wf-1"))!.GetResult("fetch"), JsonNode.Parse(json));
+    }
+
+    [Test]
+    public async Task Failed_task_keeps_its_error_code_message_and_data()
+    {
+        await Store.CreateRunAsync(NewRun("wf-1", "report", T0));
+        var error = new GleitzeitError(GleitzeitErrorCode.TaskRetriesExhausted, "failed after 3 attempts", new JsonObject { ["last"] = "timeout" });
+
+        await Store.SaveTaskAsync("wf-1", new TaskResult
+        {
+            TaskId = "fetch", Status = WorkflowTaskStatus.Failed, Error = error, Attempts = 3, StartedAt = T0, CompletedAt = T0.AddSeconds(9),
+        });
+        var stored = (await Store.GetRunAsync("wf-1"))!.Tasks["fetch"];
+
+        Assert.That(stored.Status, Is.EqualTo(WorkflowTaskStatus.Failed));
+        Assert.That(stored.Result, Is.Null);
+        Assert.That(stored.Attempts, Is.EqualTo(3));
+        Assert.That(stored.Error!.Code, Is.EqualTo(GleitzeitErrorCode.TaskRetriesExhausted));
+        Assert.That(stored.Error.Message, Is.EqualTo("failed after 3 attempts"));
+        AssertJsonEqual(stored.Error.Data, error.Data);
+    }
+
+    [Test]
+    public async Task SaveTasks_records_every_task_of_the_batch()
+    {
+        await Store.CreateRunAsync(NewRun("wf-1", "report", T0));
+
+        await Store.SaveTasksAsync("wf-1",
+        [
+            Completed("fetch", T0, 1, T0.AddSeconds(1), new JsonObject { ["v"] = 1 }),
+            Queued("parse"),
+            Queued("summarize"),
+        ]);
+        var stored = (await Store.GetRunAsync("wf-1"))!;
+
+        Assert.That(stored.Tasks["fetch"].Status, Is.EqualTo(WorkflowTaskStatus.Completed));
+        Assert.That(stored.Tasks["parse"].Status, Is.EqualTo(WorkflowTaskStatus.Queued));
+        Assert.That(stored.Tasks["summarize"].Status, Is.EqualTo(WorkflowTaskStatus.Queued));
+    }
+
+    [Test]
+    public async Task SaveTasks_with_an_empty_batch_changes_nothing()
+    {
+        await Store.CreateRunAsync(NewRun("wf-1", "report", T0));
+        var before = (await Store.GetEventsAsync("wf-1")).Count;
+
+        await Store.SaveTasksAsync("wf-1", []);
+
+        Assert.That((await Store.GetEventsAsync("wf-1")).Count, Is.EqualTo(before));
+    }
+
+    [Test]
+    public async Task Tasks_come_back_in_definition_order_whatever_the_order_of_writes()
+    {
+        await Store.CreateRunAsync(NewRun("wf-1", "report", T0));
+
+        await Store.SaveTaskAsync("wf-1", Completed("summarize", T0, 1, T0.AddSeconds(3)));
+        await Store.SaveTaskAsync("wf-1", Completed("fetch", T0, 1, T0.AddSeconds(1)));
+        await Store.SaveTaskAsync("wf-1", Completed("parse", T0, 1, T0.AddSeconds(2)));
+
+        Assert.That((await Store.GetRunAsync("wf-1"))!.Tasks.Keys, Is.EqualTo(new[] { "fetch", "parse", "summarize" }));
+    }
+
+    [Test]
+    public async Task Stored_values_are_not_shared_with_the_caller()
+    {
+        await Store.CreateRunAsync(NewRun("wf-1", "report", T0));
+        var result = new JsonObject { ["v"] = 1 };
+        await Store.SaveTaskAsync("wf-1", Completed("fetch", T0, 1, T0.AddSeconds(1), result));
+
+        result["v"] = 2;
+        var first = (await Store.GetRunAsync("wf-1"))!.GetResult("fetch")!.AsObject();
+        first["v"] = 3;
+        var holder = new JsonObject { ["r"] = first };
+        var second = (await Store.GetRunAsync("wf-1"))!.GetResult("fetch");
+
+        Assert.That(holder["r"], Is.SameAs(first));
+        AssertJsonEqual(second, new JsonObject { ["v"] = 1 });
+    }
+
+    // ------------------------------------------------------------------ listing
+
+    [Test]
+    public async Task Runs_are_listed_newest_first_with_their_counts()
+    {
+        await Store.CreateRunAsync(NewRun("old", "report", T0));
+        await Store.CreateRunAsync(NewRun("new", "report", T0.AddMinutes(2)));
+        await Store.CreateRunAsync(NewRun("mid", "digest", T0.AddMinutes(1)));
+        await Store.UpdateRunStatusAsync("mid", WorkflowStatus.Running, T0.AddMinutes(1).AddSeconds(1));
+        await Store.SaveTasksAsync("mid", [Completed("fetch", T0, 1, T0.AddSeconds(1)), Failed("parse", T0, T0.AddSeconds(2)), Skipped("summarize", T0.AddSeconds(2))]);
+
+        var list = await Store.ListRunsAsync();
+
+        Assert.That(list.Select(r => r.WorkflowId), Is.EqualTo(new[] { "new", "mid", "old" }));
+        var mid = list[1];
+        Assert.That(mid.Name, Is.EqualTo("digest"));
+        Assert.That(mid.Status, Is.EqualTo(WorkflowStatus.Running));
+        Assert.That(mid.CreatedAt, Is.EqualTo(T0.AddMinutes(1)));
+        Assert.That(mid.StartedAt, Is.EqualTo(T0.AddMinutes(1).AddSeconds(1)));
+        Assert.That(mid.CompletedAt, Is.Null);
+        Assert.That(mid.TaskCount, Is.EqualTo(3));
+        Assert.That(mid.CompletedTasks, Is.EqualTo(1));
+        Assert.That(mid.FailedTasks, Is.EqualTo(1));
+    }
+
+    [Test]
+    public async Task Runs_created_at_the_same_instant_are_listed_last_created_first()
+    {
+        await Store.CreateRunAsync(NewRun("first", "report", T0));
+        await Store.CreateRunAsync(NewRun("second", "report", T0));
+        await Store.CreateRunAsync(NewRun("third", "report", T0));
+
+        var list = await Store.ListRunsAsync();
+
+        Assert.That(list.Select(r => r.WorkflowId), Is.EqualTo(new[] { "third", "second", "first" }));
+    }
+
+    [Test]
+    public async Task Runs_are_filtered_by_status_statuses_and_name()
+    {
+        await CreateFinishedAsync("done-report", "report", T0, WorkflowStatus.Completed);
+        await CreateFinishedAsync("failed-report", "report", T0.AddMinutes(1), WorkflowStatus.Failed);
+        await CreateFinishedAsync("done-digest", "digest", T0.AddMinutes(2), WorkflowStatus.Completed);
+        await Store.CreateRunAsync(NewRun("pending-report", "report", T0.AddMinutes(3)));
+
+        var completed = await Store.ListRunsAsync(new RunQuery { Statuses = [WorkflowStatus.Completed] });
+        var finishedBadly = await Store.ListRunsAsync(new RunQuery { Statuses = [WorkflowStatus.Failed, WorkflowStatus.Pending] });
+        var reports = await Store.ListRunsAsync(new RunQuery { Name = "report" });
+        var completedReports = await Store.ListRunsAsync(new RunQuery { Name = "report", Statuses = [WorkflowStatus.Completed] });
+        var none = await Store.ListRunsAsync(new RunQuery { Name = "Report" });
+
+        Assert.That(completed.Select(r => r.WorkflowId), Is.EqualTo(new[] { "done-digest", "done-report" }));
+        Assert.That(finishedBadly.Select(r => r.WorkflowId), Is.EqualTo(new[] { "pending-report", "failed-report" }));
+        Assert.That(reports.Select(r => r.WorkflowId), Is.EqualTo(new[] { "pending-report", "failed-report", "done-report" }));
+        Assert.That(completedReports.Select(r => r.WorkflowId), Is.EqualTo(new[] { "done-report" }));
+        Assert.That(none, Is.Empty, "names match exactly");
+    }
+
+    [Test]
+    public async Task Runs_are_paged_by_limit_and_offset()
+    {
+        for (var i = 0; i < 7; i++) await Store.CreateRunAsync(NewRun($"r{i}", "report", T0.AddMinutes(i)));
+
+        var page1 = await Store.ListRunsAsync(new RunQuery { Limit = 3 });
+        var page2 = await Store.ListRunsAsync(new RunQuery { Limit = 3, Offset = 3 });
+        var page3 = await Store.ListRunsAsync(new RunQuery { Limit = 3, Offset = 6 });
+        var beyond = await Store.ListRunsAsync(new RunQuery { Limit = 3, Offset = 10 });
+
+        Assert.That(page1.Select(r => r.WorkflowId), Is.EqualTo(new[] { "r6", "r5", "r4" }));
+        Assert.That(page2.Select(r => r.WorkflowId), Is.EqualTo(new[] { "r3", "r2", "r1" }));
+        Assert.That(page3.Select(r => r.WorkflowId), Is.EqualTo(new[] { "r0" }));
+        Assert.That(beyond, Is.Empty);
+    }
+
+    [Test]
+    public async Task Paging_applies_after_filtering()
+    {
+        for (var i = 0; i < 6; i++) await Store.CreateRunAsync(NewRun($"r{i}", i % 2 == 0 ? "even" : "odd", T0.AddMinutes(i)));
+
+        var page = await Store.ListRunsAsync(new RunQuery { Name = "even", Limit = 1, Offset = 1 });
+
+        Assert.That(page.Select(r => r.WorkflowId), Is.EqualTo(new[] { "r2" }));
+    }
+
+    // ------------------------------------------------------------------ results
+
+    [Test]
+    public async Task Task_result_by_id_comes_from_the_newest_run_unless_a_run_is_named()
+    {
+        await Store.CreateRunAsync(NewRun("old", "report", T0));
+        await Store.CreateRunAsync(NewRun("new", "report", T0.AddMinutes(1)));
+        await Store.SaveTaskAsync("old", Completed("fetch", T0, 1, T0.AddSeconds(1), new JsonObject { ["from"] = "old" }));
+        await Store.SaveTaskAsync("new", Completed("fetch", T0, 1, T0.AddSeconds(1), new JsonObject { ["from"] = "new" }));
+
+        var newest = await Store.GetTaskResultAsync("fetch");
+        var scoped = await Store.GetTaskResultAsync("fetch", "old");
+        var missing = await Store.GetTaskResultAsync("no-such-task");
+
+        Assert.That(newest!.WorkflowId, Is.EqualTo("new"));
+        Assert.That(newest.WorkflowName, Is.EqualTo("report"));
+        AssertJsonEqual(newest.Task.Result, new JsonObject { ["from"] = "new" });
+        Assert.That(scoped!.WorkflowId, Is.EqualTo("old"));
+        AssertJsonEqual(scoped.Task.Result, new JsonObject { ["from"] = "old" });
+        Assert.That(missing, Is.Null);
+    }
+
+    [Test]
+    public async Task Task_result_by_id_skips_newer_runs_without_that_task()
+    {
+        await Store.CreateRunAsync(NewRun("old", "report", T0));
+        await Store.CreateRunAsync(new WorkflowRun { WorkflowId = "other", Name = "other", CreatedAt = T0.AddMinutes(5) });
+        await Store.SaveTaskAsync("old", Completed("fetch", T0, 1, T0.AddSeconds(1)));
+
+        var found = await Store.GetTaskResultAsync("fetch");
+
+        Assert.That(found!.WorkflowId, Is.EqualTo("old"));
+    }
+
+    [Test]
+    public async Task Results_by_workflow_name_cover_every_run_of_that_name_newest_first()
+    {
+        await Store.CreateRunAsync(NewRun("old", "report", T0));
+        await Store.CreateRunAsync(NewRun("other", "digest", T0.AddMinutes(1)));
+        await Store.CreateRunAsync(NewRun("new", "report", T0.AddMinutes(2)));
+        await Store.SaveTaskAsync("old", Completed("fetch", T0, 1, T0.AddSeconds(1), new JsonObject { ["run"] = "old" }));
+        await Store.SaveTaskAsync("new", Completed("fetch", T0, 1, T0.AddSeconds(1), new JsonObject { ["run"] = "new" }));
+
+        var results = await Store.GetResultsByWorkflowNameAsync("report");
+
+        Assert.That(results, Has.Count.EqualTo(6), "three tasks in each of two runs");
+        Assert.That(results.Select(r => r.WorkflowId).Distinct(), Is.EqualTo(new[] { "new", "old" }), "grouped by run, newest run first");
+        Assert.That(results.All(r => r.WorkflowName == "report"));
+        Assert.That(results.Where(r => r.WorkflowId == "new").Select(r => r.Task.TaskId), Is.EqualTo(new[] { "fetch", "parse", "summarize" }));
+        AssertJsonEqual(results.Single(r => r.WorkflowId == "old" && r.Task.TaskId == "fetch").Task.Result, new JsonObject { ["run"] = "old" });
+        Assert.That(await Store.GetResultsByWorkflowNameAsync("nothing"), Is.Empty);
+    }
+
+    // ------------------------------------------------------------------ statistics
+
+    [Test]
+    public async Task Statistics_count_runs_and_tasks_by_status_and_average_durations()
+    {
+        await CreateFinishedAsync("a", "report", T0, WorkflowStatus.Completed, runSeconds: 10);
+        await CreateFinishedAsync("b", "report", T0.AddMinutes(1), WorkflowStatus.Failed, runSeconds: 20);
+        await Store.CreateRunAsync(NewRun("c", "report", T0.AddMinutes(2)));
+        await Store.SaveTasksAsync("a", [Completed("fetch", T0, 1, T0.AddSeconds(2)), Completed("parse", T0, 1, T0.AddSeconds(4))]);
+        await Store.SaveTasksAsync("b", [Failed("fetch", T0, T0.AddSeconds(6)), Skipped("parse", T0.AddSeconds(6))]);
+
+        var stats = await Store.GetStatisticsAsync();
+
+        Assert.That(stats.TotalRuns, Is.EqualTo(3));
+        Assert.That(stats.RunsByStatus.GetValueOrDefault(WorkflowStatus.Completed), Is.EqualTo(1));
+        Assert.That(stats.RunsByStatus.GetValueOrDefault(WorkflowStatus.Failed), Is.EqualTo(1));
+        Assert.That(stats.RunsByStatus.GetValueOrDefault(WorkflowStatus.Pending), Is.EqualTo(1));
+        Assert.That(stats.RunsByStatus.GetValueOrDefault(WorkflowStatus.Running), Is.EqualTo(0));
+        Assert.That(stats.TotalTasks, Is.EqualTo(9));
+        Assert.That(stats.TasksByStatus.GetValueOrDefault(WorkflowTaskStatus.Completed), Is.EqualTo(2));
+        Assert.That(stats.TasksByStatus.GetValueOrDefault(WorkflowTaskStatus.Failed), Is.EqualTo(1));
+        Assert.That(stats.TasksByStatus.GetValueOrDefault(WorkflowTaskStatus.Skipped), Is.EqualTo(1));
+        Assert.That(stats.TasksByStatus.GetValueOrDefault(WorkflowTaskStatus.Pending), Is.EqualTo(5));
+        Assert.That(stats.AverageRunDuration, Is.EqualTo(TimeSpan.FromSeconds(15)));
+        Assert.That(stats.AverageTaskDuration, Is.EqualTo(TimeSpan.FromSeconds(4)), "(2 + 4 + 6) / 3: tasks with a start and an end");
+    }
+
+    [Test]
+    public async Task Statistics_of_an_empty_store_are_zero()
+    {
+        var stats = await Store.GetStatisticsAsync();
+
+        Assert.That(stats.TotalRuns, Is.Zero);
+        Assert.That(stats.TotalTasks, Is.Zero);
+        Assert.That(stats.RunsByStatus.Values.Sum(), Is.Zero);
+        Assert.That(stats.AverageRunDuration, Is.Null);
+        Assert.That(stats.AverageTaskDuration, Is.Null);
+    }
+
+    // ------------------------------------------------------------------ events
+
+    [Test]
+    public async Task Events_record_every_transition_oldest_first()
+    {
+        await Store.CreateRunAsync(NewRun("wf-1", "report", T0));
+        await Store.UpdateRunStatusAsync("wf-1", WorkflowStatus.Running, T0.AddSeconds(1));
+        await Store.SaveTaskAsync("wf-1", Running("fetch", T0.AddSeconds(2), 1));
+        var retryError = new GleitzeitError(GleitzeitErrorCode.ProviderTimeout, "slow");
+        await Store.SaveTaskAsync("wf-1", Running("fetch", T0.AddSeconds(2), 1) with { Status = WorkflowTaskStatus.Retrying, Error = retryError });
+        await Store.SaveTasksAsync("wf-1", [Completed("fetch", T0.AddSeconds(2), 2, T0.AddSeconds(4)), Queued("parse")]);
+        await Store.UpdateRunStatusAsync("wf-1", WorkflowStatus.Completed, T0.AddSeconds(9));
+
+        var events = await Store.GetEventsAsync("wf-1");
+
+        Assert.That(events.Select(e => (e.TaskId, e.Status)), Is.EqualTo(new (string?, string)[]
+        {
+            (null, "pending"), (null, "running"), ("fetch", "running"), ("fetch", "retrying"), ("fetch", "completed"), ("parse", "queued"), (null, "completed"),
+        }));
+        Assert.That(events.All(e => e.WorkflowId == "wf-1"));
+        Assert.That(events[0].Timestamp, Is.EqualTo(T0));
+        Assert.That(events[1].Timestamp, Is.EqualTo(T0.AddSeconds(1)));
+        Assert.That(events[3].Error!.Code, Is.EqualTo(GleitzeitErrorCode.ProviderTimeout));
+        Assert.That(events[3].Attempt, Is.EqualTo(1));
+        Assert.That(events[4].Timestamp, Is.EqualTo(T0.AddSeconds(4)));
+        Assert.That(events[4].Attempt, Is.EqualTo(2));
+        Assert.That(events[6].Timestamp, Is.EqualTo(T0.AddSeconds(9)));
+    }
+
+    [Test]
+    public async Task Events_of_one_run_are_not_mixed_with_another()
+    {
+        await Store.CreateRunAsync(NewRun("a", "report", T0));
+        await Store.CreateRunAsync(NewRun("b", "report", T0));
+        await Store.SaveTaskAsync("b", Running("fetch", T0, 1));
+
+        var a = await Store.GetEventsAsync("a");
+        var b = await Store.GetEventsAsync("b");
+
+        Assert.That(a.Select(e => e.Status), Is.EqualTo(new[] { "pending" }));
+        Assert.That(b.Select(e => e.Status), Is.EqualTo(new[] { "pending", "running" }));
+    }
+
+    // ------------------------------------------------------------------ purge
+
+    [Test]
+    public async Task Purge_removes_only_finished_runs_that_ended_before_the_cutoff_with_all_their_data()
+    {
+        await CreateFinishedAsync("old-done", "report", T0, WorkflowStatus.Completed);
+        await CreateFinishedAsync("old-failed", "report", T0, WorkflowStatus.Failed);
+        await CreateFinishedAsync("old-cancelled", "report", T0, WorkflowStatus.Cancelled);
+        await CreateFinishedAsync("recent-done", "report", T0.AddDays(10), WorkflowStatus.Completed);
+        await Store.CreateRunAsync(NewRun("old-running", "report", T0));
+        await Store.UpdateRunStatusAsync("old-running", WorkflowStatus.Running, T0);
+        await Store.CreateRunAsync(NewRun("old-pending", "report", T0));
+        await Store.SaveTaskAsync("old-done", Completed("fetch", T0, 1, T0.AddSeconds(1), new JsonObject { ["v"] = "old" }));
+        await Store.SaveTaskAsync("recent-done", Completed("fetch", T0, 1, T0.AddSeconds(1), new JsonObject { ["v"] = "recent" }));
+
+        var removed = await Store.PurgeAsync(T0.AddDays(1));
+
+        Assert.That(removed, Is.EqualTo(3));
+        Assert.That((await Store.ListRunsAsync()).Select(r => r.WorkflowId), Is.EquivalentTo(new[] { "recent-done", "old-running", "old-pending" }));
+        Assert.That(await Store.GetRunAsync("old-done"), Is.Null);
+        Assert.That(await Store.GetEventsAsync("old-done"), Is.Empty);
+        Assert.That(await Store.GetTaskResultAsync("fetch", "old-done"), Is.Null);
+        Assert.That((await Store.GetTaskResultAsync("fetch"))!.WorkflowId, Is.EqualTo("recent-done"));
+        Assert.That((await Store.GetResultsByWorkflowNameAsync("report")).Select(r => r.WorkflowId).Distinct(),
+            Is.EquivalentTo(new[] { "recent-done", "old-running", "old-pending" }));
+        var stats = await Store.GetStatisticsAsync();
+        Assert.That(stats.TotalRuns, Is.EqualTo(3));
+        Assert.That(stats.TotalTasks, Is.EqualTo(9));
+        Assert.That(await Store.PurgeAsync(T0.AddDays(1)), Is.Zero, "nothing left to purge");
+    }
+
+    [Test]
+    public async Task A_purged_id_can_be_used_again()
+    {
+        await CreateFinishedAsync("wf-1", "report", T0, WorkflowStatus.Completed);
+        await Store.PurgeAsync(T0.AddDays(1));
+
+        await Store.CreateRunAsync(NewRun("wf-1", "digest", T0.AddDays(2)));
+
+        var again = await Store.GetRunAsync("wf-1");
+        Assert.That(again!.Name, Is.EqualTo("digest"));
+        Assert.That(again.Status, Is.EqualTo(WorkflowStatus.Pending));
+        Assert.That((await Store.GetEventsAsync("wf-1")).Select(e => e.Status), Is.EqualTo(new[] { "pending" }));
+    }
+
+    // ------------------------------------------------------------------ concurrency
+
+    [Test]
+    public async Task Concurrent_writers_and_readers_lose_nothing()
+    {
+        const int runs = 8, tasksPerRun = 60;
+        for (var r = 0; r < runs; r++)
+        {
+            var tasks = Enumerable.Range(0, tasksPerRun).Select(i => new WorkflowTask { Id = $"t{i}", Protocol = "echo/v1", Method = "echo" }).ToList();
+            var workflow = new Workflow { Id = $"run-{r}", Name = "load", Tasks = tasks };
+            await Store.CreateRunAsync(new WorkflowRun
+            {
+                WorkflowId = workflow.Id, Name = workflow.Name, Workflow = workflow, CreatedAt = T0.AddSeconds(r),
+                Tasks = tasks.ToDictionary(t => t.Id, t => TaskResult.Pending(t.Id)),
+            });
+        }
+
+        using var stop = new CancellationTokenSource();
+        var readers = Enumerable.Range(0, 3).Select(_ => Task.Run(async () =>
+        {
+            var reads = 0;
+            while (!stop.IsCancellationRequested || reads == 0)
+            {
+                var run = await Store.GetRunAsync($"run-{reads % runs}");
+                Assert.That(run!.Tasks, Has.Count.EqualTo(tasksPerRun));
+                await Store.ListRunsAsync(new RunQuery { Name = "load", Limit = 3 });
+                await Store.GetTaskResultAsync("t1");
+                reads++;
+            }
+            return reads;
+        })).ToList();
+        var writers = Enumerable.Range(0, runs * tasksPerRun).Select(n => Task.Run(async () =>
+        {
+            var runId = $"run-{n % runs}";
+            var taskId = $"t{n / runs}";
+            await Store.SaveTaskAsync(runId, Running(taskId, T0, 1));
+            if (n % 2 == 0)
+            {
+                await Store.SaveTaskAsync(runId, Completed(taskId, T0, 1, T0.AddSeconds(1), new JsonObject { ["n"] = n }));
+            }
+            else
+            {
+                await Store.SaveTasksAsync(runId, [Completed(taskId, T0, 1, T0.AddSeconds(1), new JsonObject { ["n"] = n })]);
+            }
+        })).ToList();
+        await Task.WhenAll(writers);
+        await stop.CancelAsync();
+        var readCounts = await Task.WhenAll(readers);
+
+        Assert.That(readCounts, Is.All.GreaterThan(0));
+        for (var r = 0; r < runs; r++)
+        {
+            var run = (await Store.GetRunAsync($"run-{r}"))!;
+            Assert.That(run.Tasks.Values.Select(t => t.Status), Is.All.EqualTo(WorkflowTaskStatus.Completed), $"run-{r}");
+            for (var i = 0; i < tasksPerRun; i++)
+            {
+                Assert.That((int)run.GetResult($"t{i}")!["n"]!, Is.EqualTo(i * runs + r));
+            }
+            var events = await Store.GetEventsAsync($"run-{r}");
+            Assert.That(events.Count(e => e.TaskId is not null), Is.EqualTo(2 * tasksPerRun), $"run-{r}: a running and a completed event per task");
+        }
+        var stats = await Store.GetStatisticsAsync();
+        Assert.That(stats.TasksByStatus.GetValueOrDefault(WorkflowTaskStatus.Completed), Is.EqualTo(runs * tasksPerRun));
+    }
+
+    [Test]
+    public async Task Concurrent_creates_of_one_id_admit_exactly_one()
+    {
+        var attempts = Enumerable.Range(0, 16).Select(i => Task.Run(async () =>
+        {
+            try
+            {
+                await Store.CreateRunAsync(NewRun("contested", $"name-{i}", T0));
+                return true;
+            }
+            catch (GleitzeitException ex) when (ex.Code == GleitzeitErrorCode.WorkflowAlreadyExists)
+            {
+                return false;
+            }
+        }));
+
+        var outcomes = await Task.WhenAll(attempts);
+
+        Assert.That(outcomes.Count(o => o), Is.EqualTo(1));
+        Assert.That(await Store.ListRunsAsync(), Has.Count.EqualTo(1));
+        Assert.That(await Store.GetEventsAsync("contested"), Has.Count.EqualTo(1));
+    }
+
+    // ------------------------------------------------------------------ through the engine
+
+    [Test]
+    public async Task A_run_executed_by_the_engine_is_stored_whole()
+    {
+        var registry = new ProviderRegistry();
+        registry.Register(DelegateProvider.Echo());
+        await using var engine = new ExecutionEngine(registry, Store);
+        var workflow = new Core.Definitions.WorkflowBuilder("stored")
+            .AddTask("a", "echo", new JsonObject { ["message"] = "hi" }, t => t.WithProtocol("echo/v1"))
+            .AddTask("b", "echo", new JsonObject { ["message"] = "${a.response}!" }, t => t.WithProtocol("echo/v1").DependsOn("a"))
+            .Build();
+
+        var run = await engine.RunAsync(workflow);
+        var stored = await Store.GetRunAsync(run.WorkflowId);
+
+        Assert.That(stored!.Status, Is.EqualTo(WorkflowStatus.Completed));
+        Assert.That(stored.Tasks.Keys, Is.EqualTo(new[] { "a", "b" }));
+        Assert.That((string?)stored.GetResult("b")!["response"], Is.EqualTo("hi!"));
+        Assert.That(stored.Tasks.Values.Select(t => t.Attempts), Is.All.EqualTo(1));
+        var statuses = (await Store.GetEventsAsync(run.WorkflowId)).Where(e => e.TaskId == "b").Select(e => e.Status);
+        Assert.That(statuses, Is.EqualTo(new[] { "queued", "running", "completed" }));
+    }
+
+    [Test]
+    public async Task The_engine_resumes_a_stored_run_without_rerunning_completed_tasks()
+    {
+        var calls = new System.Collections.Concurrent.ConcurrentBag<string>();
+        var registry = new ProviderRegistry();
+        registry.Register(new DelegateProvider("echo/v1", (inv, _) =>
+        {
+            calls.Add(inv.TaskId);
+            return ValueTask.FromResult<JsonNode?>(new JsonObject { ["response"] = inv.Parameters["message"]?.DeepClone() });
+        }, "echo"));
+        var workflow = new Core.Definitions.WorkflowBuilder("resumable")
+            .AddTask("a", "echo", new JsonObject { ["message"] = "from a" }, t => t.WithProtocol("echo/v1"))
+            .AddTask("b", "echo", new JsonObject { ["message"] = "${a.response} then b" }, t => t.WithProtocol("echo/v1").DependsOn("a"))
+            .AddTask("c", "echo", new JsonObject { ["message"] = "${b.response} then c" }, t => t.WithProtocol("echo/v1").DependsOn("b"))
+            .Build() with { Id = "crashed" };
+        // The state a crash leaves behind: a completed, b running, c pending, the run running.
+        await Store.CreateRunAsync(new WorkflowRun
+        {
+            WorkflowId = "crashed", Name = workflow.Name, Workflow = workflow, CreatedAt = T0,
+            Tasks = workflow.Tasks.ToDictionary(t => t.Id, t => TaskResult.Pending(t.Id)),
+        });
+        await Store.UpdateRunStatusAsync("crashed", WorkflowStatus.Running, T0);
+        await Store.SaveTasksAsync("crashed", [Completed("a", T0, 1, T0.AddSeconds(1), new JsonObject { ["response"] = "stored a" }), Running("b", T0.AddSeconds(1), 1)]);
+        await using var engine = new ExecutionEngine(registry, Store);
+
+        var run = await engine.ResumeAsync("crashed");
+
+        Assert.That(calls, Is.EquivalentTo(new[] { "b", "c" }));
+        Assert.That(run.Status, Is.EqualTo(WorkflowStatus.Completed));
+        Assert.That((string?)run.GetResult("c")!["response"], Is.EqualTo("stored a then b then c"));
+        var stored = await Store.GetRunAsync("crashed");
+        Assert.That(stored!.Status, Is.EqualTo(WorkflowStatus.Completed));
+        Assert.That(stored.Tasks["a"].Attempts, Is.EqualTo(1));
+        Assert.That(stored.Tasks["b"].Attempts, Is.EqualTo(2), "the interrupted attempt counts");
+        Assert.That(stored.StartedAt, Is.EqualTo(T0));
+    }
+
+    // ------------------------------------------------------------------ helpers
+
+    /// <summary>A pending run of a three-task workflow (fetch, parse, summarize) with inputs, retries and timeouts.</summary>
+    protected static WorkflowRun NewRun(string id, string name, DateTimeOffset createdAt)
+    {
+        var workflow = new Workflow
+        {
+            Id = id,
+            Name = name,
+            Description = "fetch, parse and summarize",
+            Version = "2",
+            Timeout = TimeSpan.FromMinutes(5),
+            MaxConcurrency = 2,
+            BaseDirectory = "/data/flows",
+            Inputs = new Dictionary<string, JsonNode?> { ["topic"] = "tides", ["limit"] = 3, ["tags"] = new JsonArray("a", "b"), ["none"] = null },
+            Tasks =
+            [
+                new WorkflowTask { Id = "fetch", Name = "Fetch it", Protocol = "echo/v1", Method = "echo", Parameters = new JsonObject { ["message"] = "${inputs.topic}" }, Priority = TaskPriority.High, Timeout = TimeSpan.FromSeconds(30) },
+                new WorkflowTask
+                {
+                    Id = "parse", Protocol = "python/v1", Method = "python/execute", Parameters = new JsonObject { ["code"] = "result = 1", ["context"] = new JsonObject { ["x"] = "${fetch.response}" } },
+                    Dependencies = ["fetch"], Retry = new RetryPolicy { MaxAttempts = 4, InitialDelay = TimeSpan.FromMilliseconds(250), BackoffFactor = 3, MaxDelay = TimeSpan.FromSeconds(10), Jitter = false },
+                },
+                new WorkflowTask { Id = "summarize", Protocol = "llm/v1", Method = "llm/chat", Parameters = new JsonObject { ["model"] = "llama3.2", ["prompt"] = "Sum up ${parse.result}" }, Dependencies = ["fetch", "parse"], Provider = "local" },
+            ],
+        };
+        return new WorkflowRun
+        {
+            WorkflowId = id,
+            Name = name,
+            Status = WorkflowStatus.Pending,
+            Workflow = workflow,
+            Inputs = new Dictionary<string, JsonNode?> { ["topic"] = "oceans", ["limit"] = 3, ["tags"] = new JsonArray("a", "b"), ["none"] = null },
+            CreatedAt = createdAt,
+            Tasks = workflow.Tasks.ToDictionary(t => t.Id, t => TaskResult.Pending(t.Id)),
+        };
+    }
+
+    /// <summary>Creates a run that started at <paramref name="createdAt"/> and finished <paramref name="runSeconds"/> later.</summary>
+    protected async Task CreateFinishedAsync(string id, string name, DateTimeOffset createdAt, WorkflowStatus status, int runSeconds = 1)
+    {
+        await Store.CreateRunAsync(NewRun(id, name, createdAt));
+        await Store.UpdateRunStatusAsync(id, WorkflowStatus.Running, createdAt);
+        await Store.UpdateRunStatusAsync(id, status, createdAt.AddSeconds(runSeconds));
+    }
+
+    protected static TaskResult Queued(string id) => new() { TaskId = id, Status = WorkflowTaskStatus.Queued };
+
+    protected static TaskResult Running(string id, DateTimeOffset startedAt, int attempt) =>
+        new() { TaskId = id, Status = WorkflowTaskStatus.Running, Attempts = attempt, StartedAt = startedAt };
+
+    protected static TaskResult Completed(string id, DateTimeOffset startedAt, int attempts, DateTimeOffset? completedAt = null, JsonNode? result = null) =>
+        new() { TaskId = id, Status = WorkflowTaskStatus.Completed, Attempts = attempts, StartedAt = startedAt, CompletedAt = completedAt ?? startedAt, Result = result ?? new JsonObject { ["ok"] = true } };
+
+    protected static TaskResult Failed(string id, DateTimeOffset startedAt, DateTimeOffset completedAt) => new()
+    {
+        TaskId = id, Status = WorkflowTaskStatus.Failed, Attempts = 1, StartedAt = startedAt, CompletedAt = completedAt,
+        Error = new GleitzeitError(GleitzeitErrorCode.TaskExecutionFailed, "boom"),
+    };
+
+    protected static TaskResult Skipped(string id, DateTimeOffset at) => new()
+    {
+        TaskId = id, Status = WorkflowTaskStatus.Skipped, CompletedAt = at,
+        Error = new GleitzeitError(GleitzeitErrorCode.TaskDependencyFailed, "dependency failed"),
+    };
+
+    protected static void AssertJsonEqual(JsonNode? actual, JsonNode? expected) =>
+        Assert.That(JsonNode.DeepEquals(actual, expected), Is.True, $"expected {expected?.ToJsonString() ?? "null"}, got {actual?.ToJsonString() ?? "null"}");
+
+    protected static async Task<GleitzeitException> CatchAsync(Func<Task> action)
+    {
+        try
+        {
+            await action();
+        }
+        catch (GleitzeitException ex)
+        {
+            return ex;
+        }
+        Assert.Fail("expected a GleitzeitException");
+        throw new InvalidOperationException("unreachable");
+    }
+}
