@@ -158,17 +158,7 @@ public sealed partial class GleitzeitWorker
 
     // ---------------------------------------------------------------- taking work
 
-    private async Task EnsureGroupAsync()
-    {
-        try
-        {
-            await _connection.RunAsync(db => db.StreamCreateConsumerGroupAsync(_connection.Keys.Queue, _connection.Keys.Group, "0-0", createStream: true), "creating the consumer group").ConfigureAwait(false);
-        }
-        catch (RedisServerException ex) when (ex.Message.Contains("BUSYGROUP", StringComparison.Ordinal))
-        {
-            // Another worker created it.
-        }
-    }
+    private Task EnsureGroupAsync() => RedisWorkflowQueue.EnsureGroupAsync(_connection);
 
     private async Task<List<StreamEntry>> FetchAsync(int count)
     {

@@ -14,6 +14,7 @@ public sealed class RedisWorkflowQueue
 {
     private readonly RedisWorkflowStore _store;
     private readonly TimeProvider _time;
+    private bool _groupReady;
 
     public RedisWorkflowQueue(RedisWorkflowStore store, TimeProvider? timeProvider = null)
     {
@@ -62,6 +63,11 @@ public sealed class RedisWorkflowQueue
             CreatedAt = now,
             Tasks = definition.Tasks.ToDictionary(t => t.Id, t => TaskResult.Pending(t.Id), StringComparer.Ordinal),
         };
+        if (!_groupReady)
+        {
+            await EnsureGroupAsync(Connection).ConfigureAwait(false);
+            _groupReady = true;
+        }
         await _store.CreateRunAsync(run, cancellationToken).ConfigureAwait(false);
 
         var args = new List<RedisValue>(definition.Tasks.Count * 2);
@@ -138,6 +144,19 @@ public sealed class RedisWorkflowQueue
             {
                 // The subscription dies with the connection anyway.
             }
+        }
+    }
+
+    /// <summary>Creates the stream and its consumer group unless they exist (workers and submitters both may be first).</summary>
+    internal static async Task EnsureGroupAsync(RedisConnection connection)
+    {
+        try
+        {
+            await connection.RunAsync(db => db.StreamCreateConsumerGroupAsync(connection.Keys.Queue, connection.Keys.Group, "0-0", createStream: true), "creating the consumer group").ConfigureAwait(false);
+        }
+        catch (RedisServerException ex) when (ex.Message.Contains("BUSYGROUP", StringComparison.Ordinal))
+        {
+            // Already there.
         }
     }
 

@@ -103,8 +103,11 @@ public sealed class WorkerProcessTests
         // Kill w1 while it holds claimed tasks.
         while (true)
         {
-            var pending = await db.StreamPendingAsync(keys.Queue, keys.Group);
-            if (w1.Executions().Count >= 3 && pending.Consumers.Any(c => c.Name == "w1" && c.PendingMessageCount > 0)) break;
+            if (w1.Executions().Count >= 3)
+            {
+                var pending = await db.StreamPendingAsync(keys.Queue, keys.Group);
+                if (pending.Consumers.Any(c => c.Name == "w1" && c.PendingMessageCount > 0)) break;
+            }
             await Task.Delay(10);
         }
         await w1.KillAsync();
