@@ -136,10 +136,11 @@ public sealed partial class GleitzeitWorker
         finally
         {
             // Stop the tasks still running and hand them back: the queue re-delivers them to another worker at once.
+            // A finished attempt is still reported when Redis answers; waiting out an outage is given up.
             var held = _claims.Values.ToList();
             foreach (var claim in held) claim.Abandon();
-            await Task.WhenAll(inFlight.Keys).ConfigureAwait(false);
             await stopping.CancelAsync().ConfigureAwait(false);
+            await Task.WhenAll(inFlight.Keys).ConfigureAwait(false);
             await heartbeat.ConfigureAwait(false);
             await ReleaseAsync(held.Select(c => c.EntryId).ToList()).ConfigureAwait(false);
             try
@@ -151,7 +152,6 @@ public sealed partial class GleitzeitWorker
             {
                 // Gone with the connection.
             }
-            slots.Dispose();
             LogWorkerStopped(ConsumerName);
         }
     }

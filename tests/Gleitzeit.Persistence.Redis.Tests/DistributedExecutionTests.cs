@@ -1,6 +1,7 @@
 using System.Text.Json.Nodes;
 using Gleitzeit.Core;
 using Gleitzeit.Core.Definitions;
+using Microsoft.Extensions.Time.Testing;
 using StackExchange.Redis;
 
 namespace Gleitzeit.Persistence.Redis.Tests;
@@ -85,6 +86,29 @@ public sealed class DistributedExecutionTests
         Assert.That(events.Where(e => e.TaskId == "flaky").Select(e => e.Status),
             Is.EqualTo(new[] { "queued", "running", "retrying", "running", "retrying", "running", "completed" }));
         Assert.That(events.First(e => e.Status == "retrying").Error!.Code, Is.EqualTo(GleitzeitErrorCode.ProviderNotAvailable));
+    }
+
+    [Test]
+    public async Task A_retry_waits_for_its_backoff_on_the_worker_s_clock()
+    {
+        await using var h = Harness.Create("clock");
+        var clock = new FakeTimeProvider(DateTimeOffset.UtcNow);
+        h.StartWorker(time: clock);
+        var workflow = new WorkflowBuilder("clock")
+            .AddTask("flaky", "test/flaky", new JsonObject { ["fail_times"] = 1 }, t => t.WithRetry(2, TimeSpan.FromSeconds(50), jitter: false))
+            .Build();
+        var id = await h.Queue.SubmitAsync(workflow);
+        while ((await h.Store.GetRunAsync(id))!.Tasks["flaky"].Status != WorkflowTaskStatus.Retrying) await Task.Delay(10);
+        var db = await h.Store.Connection.GetDatabaseAsync();
+        var due = (await db.SortedSetRangeByRankWithScoresAsync(h.Store.Connection.Keys.Delayed)).Single().Score;
+
+        Assert.That(due, Is.EqualTo((clock.GetUtcNow() + TimeSpan.FromSeconds(50)).ToUnixTimeMilliseconds()));
+        clock.Advance(TimeSpan.FromSeconds(50));
+        var run = await h.WaitAsync(id);
+
+        Assert.That(run.Status, Is.EqualTo(WorkflowStatus.Completed));
+        Assert.That(run.Tasks["flaky"].Attempts, Is.EqualTo(2));
+        Assert.That(run.Tasks["flaky"].CompletedAt, Is.EqualTo(clock.GetUtcNow()), "times come from the worker's clock");
     }
 
     [Test]

@@ -31,7 +31,7 @@ internal sealed class Harness : IAsyncDisposable
 
     public static Harness Create(string name) => new(RedisTestServer.NewOptions(name));
 
-    public GleitzeitWorker StartWorker(int concurrency = 4, TimeSpan? lease = null, string? name = null, GleitzeitOptions? engineOptions = null)
+    public GleitzeitWorker StartWorker(int concurrency = 4, TimeSpan? lease = null, string? name = null, GleitzeitOptions? engineOptions = null, TimeProvider? time = null)
     {
         var store = new RedisWorkflowStore(new RedisStoreOptions { Configuration = Options.Configuration, KeyPrefix = Options.KeyPrefix });
         var registry = new ProviderRegistry();
@@ -42,7 +42,7 @@ internal sealed class Harness : IAsyncDisposable
             ConsumerName = consumer,
             LeaseTime = lease ?? TimeSpan.FromSeconds(30),
             PollInterval = TimeSpan.FromMilliseconds(200),
-        }, engineOptions ?? new GleitzeitOptions { DefaultRetry = RetryPolicy.None });
+        }, engineOptions ?? new GleitzeitOptions { DefaultRetry = RetryPolicy.None }, timeProvider: time);
         var stop = new CancellationTokenSource();
         _workers.Add((worker, store, stop, Task.Run(() => worker.RunAsync(concurrency, stop.Token))));
         return worker;
