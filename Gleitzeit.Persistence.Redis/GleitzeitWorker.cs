@@ -21,7 +21,7 @@ namespace Gleitzeit.Persistence.Redis;
 /// </summary>
 public sealed partial class GleitzeitWorker
 {
-    private static readonly RedisValue[] RunFields = ["workflow", "inputs"];
+    private static readonly RedisValue[] RunFields = ["workflow", "inputs", "started_at"];
     private readonly RedisConnection _connection;
     private readonly ProviderRegistry _registry;
     private readonly GleitzeitWorkerOptions _options;
@@ -231,7 +231,27 @@ public sealed partial class GleitzeitWorker
             var attempt = (int)parts[1];
             var startedAt = RedisWorkflowStore.ParseTime((RedisValue)parts[2]) ?? _time.GetUtcNow();
             var context = await GetRunAsync(runId).ConfigureAwait(false);
-            var outcome = await ExecuteAsync(context, taskId, attempt, claim.Token).ConfigureAwait(false);
+            Outcome outcome;
+            if (context.Deadline is not { } deadline)
+            {
+                outcome = await ExecuteAsync(context, taskId, attempt, claim.Token).ConfigureAwait(false);
+            }
+            else
+            {
+                // The run's own timeout: whichever worker sees it pass stops the whole run.
+                using var runTimeout = new CancellationTokenSource(Max(deadline - _time.GetUtcNow(), TimeSpan.Zero), _time);
+                using var linked = CancellationTokenSource.CreateLinkedTokenSource(claim.Token, runTimeout.Token);
+                outcome = runTimeout.IsCancellationRequested
+                    ? Outcome.Cancelled(_time.GetUtcNow())
+                    : await ExecuteAsync(context, taskId, attempt, linked.Token).ConfigureAwait(false);
+                if (outcome.Kind == OutcomeKind.Cancelled && runTimeout.IsCancellationRequested && !claim.Abandoned)
+                {
+                    var limit = context.Workflow.Timeout!.Value;
+                    LogRunTimedOut(runId, limit.TotalSeconds);
+                    await RedisWorkflowQueue.StopAsync(_connection, runId, _time.GetUtcNow(), "timeout",
+                        new GleitzeitError(GleitzeitErrorCode.WorkflowTimeout, $"the workflow timed out after {limit.TotalSeconds:0.###} s")).ConfigureAwait(false);
+                }
+            }
             if (claim.Abandoned) return; // this worker is stopping: the task goes back to the queue
             await ReportAsync(context, claim, attempt, startedAt, outcome, stopping).ConfigureAwait(false);
         }
@@ -586,10 +606,13 @@ public sealed partial class GleitzeitWorker
         var inputs = values[1].IsNullOrEmpty
             ? new Dictionary<string, JsonNode?>()
             : ((JsonObject)JsonNode.Parse((string)values[1]!)!).ToDictionary(kv => kv.Key, kv => kv.Value?.DeepClone());
-        var context = new RunContext(runId, workflow, inputs);
+        var startedAt = RedisWorkflowStore.ParseTime(values[2]);
+        var context = new RunContext(runId, workflow, inputs) { Deadline = startedAt + workflow.Timeout };
         if (_runs.Count > 1000) _runs.Clear();
         return _runs.GetOrAdd(runId, context);
     }
+
+    private static TimeSpan Max(TimeSpan a, TimeSpan b) => a > b ? a : b;
 
     private static TimeSpan Jittered(RetryPolicy policy, int nextAttempt)
     {
@@ -627,6 +650,9 @@ public sealed partial class GleitzeitWorker
 
     [LoggerMessage(10, LogLevel.Warning, "Worker {Consumer}: the lease of run {WorkflowId} task {TaskId} went to another worker")]
     private partial void LogLeaseLost(string consumer, string workflowId, string taskId);
+
+    [LoggerMessage(12, LogLevel.Warning, "Run {WorkflowId} timed out after {Seconds} s; stopping it")]
+    private partial void LogRunTimedOut(string workflowId, double seconds);
 
     [LoggerMessage(11, LogLevel.Warning, "Worker {Consumer}: stream entry {EntryId} names no run or task; dropped")]
     private partial void LogBadEntry(string consumer, string entryId);

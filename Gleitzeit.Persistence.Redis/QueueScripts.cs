@@ -55,7 +55,10 @@ internal static class QueueScripts
         local function finish_run()
             local status, err = 'completed', nil
             local failed = tonumber(redis.call('HGET', run, 'failed') or '0')
-            if redis.call('HGET', run, 'cancelled') then
+            local stopped = redis.call('HGET', run, 'cancelled')
+            if stopped == 'timeout' then
+                status, err = 'failed', cjson.decode(redis.call('HGET', run, 'stop_error'))
+            elseif stopped then
                 status, err = 'cancelled', { code = -28005, message = 'the run was cancelled' }
             elseif failed > 0 then
                 local noun = ' tasks'
@@ -87,7 +90,12 @@ internal static class QueueScripts
             end
         end
 
-        local function cancelled_error() return { code = -29004, message = 'the run was cancelled' } end
+        -- Why tasks that did not finish were stopped: cancelled (TASK_CANCELLED) or the run's timeout (WORKFLOW_TIMEOUT).
+        local function cancelled_error()
+            local e = redis.call('HGET', run, 'stop_error')
+            if e then return cjson.decode(e) end
+            return { code = -29004, message = 'the run was cancelled' }
+        end
 
         """;
 
@@ -191,13 +199,15 @@ internal static class QueueScripts
         return 1
         """;
 
-    // ARGV 6 cancel channel. Returns -1 unknown run, -2 not a queued run, 0 already finished, 1 cancelled.
+    // Stops a run: cancelled by a user, or out of time. ARGV 6 cancel channel, 7 reason ('cancelled' or 'timeout'),
+    // 8 the error of the tasks it stops (JSON). Returns -1 unknown run, -2 not a queued run, 0 already finished or stopping, 1 stopped.
     public const string Cancel = Prelude + """
         if redis.call('EXISTS', run) == 0 then return -1 end
         if redis.call('HEXISTS', run, 'remaining') == 0 then return -2 end
         local status = redis.call('HGET', run, 'status')
         if status == 'completed' or status == 'failed' or status == 'cancelled' then return 0 end
-        redis.call('HSET', run, 'cancelled', 1)
+        if redis.call('HEXISTS', run, 'cancelled') == 1 then return 0 end
+        redis.call('HSET', run, 'cancelled', ARGV[7], 'stop_error', ARGV[8])
         local n = 0
         for _, task_id in ipairs(redis.call('HKEYS', pending)) do
             if redis.call('HGET', statuses, task_id) ~= 'running' and claim(task_id, 'cancelled') then

@@ -87,8 +87,7 @@ public sealed class RedisWorkflowQueue
     public async Task CancelAsync(string workflowId, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(workflowId);
-        var outcome = (int)await EvaluateAsync(QueueScripts.Cancel, workflowId, _time.GetUtcNow(), [(RedisValue)Connection.Keys.CancelChannel.ToString()],
-            "cancelling run " + workflowId).ConfigureAwait(false);
+        var outcome = await StopAsync(Connection, workflowId, _time.GetUtcNow(), "cancelled", new GleitzeitError(GleitzeitErrorCode.TaskCancelled, "the run was cancelled")).ConfigureAwait(false);
         switch (outcome)
         {
             case -1:
@@ -146,6 +145,11 @@ public sealed class RedisWorkflowQueue
             }
         }
     }
+
+    /// <summary>Runs the stop script: reason <c>cancelled</c> or <c>timeout</c>, <paramref name="taskError"/> for the tasks it stops.</summary>
+    internal static async Task<int> StopAsync(RedisConnection connection, string runId, DateTimeOffset now, string reason, GleitzeitError taskError) =>
+        (int)await Evaluate(connection, QueueScripts.Cancel, runId, now,
+            [connection.Keys.CancelChannel.ToString(), reason, taskError.ToJson().ToJsonString()], "stopping run " + runId).ConfigureAwait(false);
 
     /// <summary>Creates the stream and its consumer group unless they exist (workers and submitters both may be first).</summary>
     internal static async Task EnsureGroupAsync(RedisConnection connection)

@@ -29,6 +29,9 @@ internal sealed class RunContext
 
     public Workflow Workflow { get; }
 
+    /// <summary>When the run's <see cref="Workflow.Timeout"/> expires (from when it started), if it has one.</summary>
+    public DateTimeOffset? Deadline { get; init; }
+
     public IReadOnlyDictionary<string, JsonNode?> Inputs { get; }
 
     /// <summary>A task named <c>inputs</c> shadows <c>${inputs.X}</c>, as in the engine.</summary>

@@ -143,6 +143,24 @@ public sealed class DistributedExecutionTests
     }
 
     [Test]
+    public async Task A_run_past_its_timeout_stops_and_fails_with_workflow_timeout()
+    {
+        await using var h = Harness.Create("runtimeout");
+        h.StartWorker();
+        var workflow = new WorkflowBuilder("runtimeout")
+            .WithTimeout(TimeSpan.FromMilliseconds(300))
+            .AddTask("long", "test/block", configure: t => t.WithTimeout(TimeSpan.FromMinutes(5)))
+            .AddTask("after", "test/noop", configure: t => t.DependsOn("long"))
+            .Build();
+
+        var run = await h.WaitAsync(await h.Queue.SubmitAsync(workflow));
+
+        Assert.That(run.Status, Is.EqualTo(WorkflowStatus.Failed));
+        Assert.That(run.Error!.Code, Is.EqualTo(GleitzeitErrorCode.WorkflowTimeout));
+        Assert.That(run.Tasks.Values.Select(t => (t.Status, t.Error!.Code)), Is.All.EqualTo((WorkflowTaskStatus.Cancelled, GleitzeitErrorCode.WorkflowTimeout)));
+    }
+
+    [Test]
     public async Task A_task_whose_method_no_provider_serves_fails_clearly()
     {
         await using var h = Harness.Create("unknown");
