@@ -223,14 +223,17 @@ public sealed partial class GleitzeitWorker
         using var claim = new Claim(entryId, runId, taskId);
         _claims[entryId] = claim;
         Interlocked.Increment(ref _running);
+        RunContext? context = null;
+        var attempt = 0;
+        var startedAt = DateTimeOffset.MinValue;
         try
         {
             var started = await QueueRedis(QueueScripts.Start, runId, [taskId, entryId], "starting task " + taskId).ConfigureAwait(false);
             var parts = (RedisResult[])started!;
             if ((int)parts[0] != 1) return;
-            var attempt = (int)parts[1];
-            var startedAt = RedisWorkflowStore.ParseTime((RedisValue)parts[2]) ?? _time.GetUtcNow();
-            var context = await GetRunAsync(runId).ConfigureAwait(false);
+            attempt = (int)parts[1];
+            startedAt = RedisWorkflowStore.ParseTime((RedisValue)parts[2]) ?? _time.GetUtcNow();
+            context = await GetRunAsync(runId).ConfigureAwait(false);
             Outcome outcome;
             if (context.Deadline is not { } deadline)
             {
@@ -263,6 +266,19 @@ public sealed partial class GleitzeitWorker
         catch (Exception ex) when (ex is not OperationCanceledException)
         {
             LogWorkerFault(ConsumerName, runId, taskId, ex);
+            // Fail the task rather than leave it to be re-delivered into the same fault forever.
+            if (context is not null && !claim.Abandoned)
+            {
+                var error = ex is GleitzeitException g ? g.ToError() : new GleitzeitError(GleitzeitErrorCode.InternalError, $"worker {ConsumerName}: {ex.GetType().Name}: {ex.Message}");
+                try
+                {
+                    await ReportAsync(context, claim, attempt, startedAt, Outcome.Failed(error, null, _time.GetUtcNow()), stopping).ConfigureAwait(false);
+                }
+                catch (Exception reportError) when (reportError is not OperationCanceledException)
+                {
+                    LogNotRecorded(ConsumerName, runId, taskId, reportError.Message);
+                }
+            }
         }
         catch (OperationCanceledException) when (stopping.IsCancellationRequested)
         {
@@ -281,7 +297,6 @@ public sealed partial class GleitzeitWorker
         {
             return Outcome.Failed(new GleitzeitError(GleitzeitErrorCode.TaskNotFound, $"run '{run.Id}' has no task '{taskId}'"), null, _time.GetUtcNow());
         }
-        var startedAt = _time.GetUtcNow();
         JsonNode? result = null;
         GleitzeitError? error = null;
         TimeSpan? retryAfter = null;
@@ -353,7 +368,6 @@ public sealed partial class GleitzeitWorker
         {
             error = new GleitzeitError(GleitzeitErrorCode.TaskRetriesExhausted, $"failed after {attempt} attempts; last error: {error.CodeName}: {error.Message}", error.ToJson());
         }
-        _ = startedAt;
         return Outcome.Failed(error, null, endedAt);
     }
 

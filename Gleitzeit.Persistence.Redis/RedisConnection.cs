@@ -81,7 +81,7 @@ internal sealed class RedisConnection : IAsyncDisposable
         new(GleitzeitErrorCode.PersistenceConnectionFailed, $"Redis at {Endpoint} is unreachable ({what}): {FirstLine(ex.Message)}", ex);
 
     public static bool IsConnectionFailure(Exception ex) =>
-        ex is RedisConnectionException or RedisTimeoutException or ObjectDisposedException
+        ex is RedisConnectionException or RedisTimeoutException
         || (ex is GleitzeitException g && g.Code == GleitzeitErrorCode.PersistenceConnectionFailed);
 
     public async ValueTask DisposeAsync()
@@ -123,8 +123,7 @@ internal sealed class RedisConnection : IAsyncDisposable
                 $"Invalid Redis URL '{url}': expected redis://[:password@]host[:port][/db], e.g. redis://localhost:6379/0.");
         }
         var sb = new StringBuilder();
-        var host = uri.HostNameType == UriHostNameType.IPv6 ? uri.Host : uri.Host;
-        sb.Append(host).Append(':').Append(uri.IsDefaultPort || uri.Port < 0 ? 6379 : uri.Port);
+        sb.Append(uri.Host).Append(':').Append(uri.IsDefaultPort || uri.Port < 0 ? 6379 : uri.Port);
         if (!string.IsNullOrEmpty(uri.UserInfo))
         {
             var colon = uri.UserInfo.IndexOf(':', StringComparison.Ordinal);

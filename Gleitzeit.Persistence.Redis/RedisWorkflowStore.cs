@@ -125,18 +125,25 @@ public sealed class RedisWorkflowStore : IWorkflowStore, IAsyncDisposable
     public async ValueTask<StoredTaskResult?> GetTaskResultAsync(string taskId, string? workflowId = null, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(taskId);
-        IEnumerable<string> candidates = workflowId is not null ? [workflowId] : (await ReadSummariesAsync().ConfigureAwait(false)).Select(s => s.Summary.WorkflowId);
-        foreach (var id in candidates)
+        List<string> candidates = workflowId is not null ? [workflowId] : (await ReadSummariesAsync().ConfigureAwait(false)).Select(s => s.Summary.WorkflowId).ToList();
+        const int chunk = 256;
+        for (var start = 0; start < candidates.Count; start += chunk)
         {
-            var (json, name) = await Connection.RunAsync(async db =>
+            var slice = candidates.Skip(start).Take(chunk).ToList();
+            var found = await Connection.RunAsync(async db =>
             {
                 var batch = db.CreateBatch();
-                var j = batch.HashGetAsync(Keys.Tasks(id), taskId);
-                var n = batch.HashGetAsync(Keys.Run(id), "name");
+                var pending = slice.Select(id => (batch.HashGetAsync(Keys.Tasks(id), taskId), batch.HashGetAsync(Keys.Run(id), "name"))).ToList();
                 batch.Execute();
-                return (await j.ConfigureAwait(false), await n.ConfigureAwait(false));
+                var rows = new List<(RedisValue Json, RedisValue Name)>(pending.Count);
+                foreach (var (j, n) in pending) rows.Add((await j.ConfigureAwait(false), await n.ConfigureAwait(false)));
+                return rows;
             }, "reading task " + taskId).ConfigureAwait(false);
-            if (json.HasValue && name.HasValue) return new StoredTaskResult(id, name!, ParseTask(json!));
+            for (var i = 0; i < slice.Count; i++)
+            {
+                // Newest first: the first run that has the task wins.
+                if (found[i].Json.HasValue && found[i].Name.HasValue) return new StoredTaskResult(slice[i], found[i].Name!, ParseTask(found[i].Json!));
+            }
         }
         return null;
     }
