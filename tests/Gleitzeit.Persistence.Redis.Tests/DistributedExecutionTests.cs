@@ -287,9 +287,9 @@ public sealed class DistributedExecutionTests
     public async Task A_worker_renews_the_lease_of_a_long_task_so_no_other_worker_takes_it()
     {
         await using var h = Harness.Create("renew");
-        var lease = TimeSpan.FromMilliseconds(600);
+        var lease = TimeSpan.FromSeconds(2);
         h.StartWorker(lease: lease, name: "runner");
-        var workflow = new WorkflowBuilder("renew").AddTask("long", "test/sum", new JsonObject { ["add"] = 1, ["sleep_ms"] = 3000 }).Build();
+        var workflow = new WorkflowBuilder("renew").AddTask("long", "test/sum", new JsonObject { ["add"] = 1, ["sleep_ms"] = 5000 }).Build();
         var id = await h.Queue.SubmitAsync(workflow);
         while (h.ExecutionCount(id, "long") == 0) await Task.Delay(20);
         h.StartWorker(lease: lease, name: "thief");
@@ -297,6 +297,6 @@ public sealed class DistributedExecutionTests
         var run = await h.WaitAsync(id);
 
         Assert.That(run.Status, Is.EqualTo(WorkflowStatus.Completed));
-        Assert.That(h.Executions.Select(e => e.Worker), Is.EqualTo(new[] { "runner" }), "the task ran 5 leases long, once");
+        Assert.That(h.Executions.Select(e => e.Worker), Is.EqualTo(new[] { "runner" }), "the task ran 2.5 leases long, once");
     }
 }

@@ -91,7 +91,7 @@ public sealed class WorkerProcessTests
         var options = RedisTestServer.NewOptions("kill");
         await using var store = new RedisWorkflowStore(options);
         var queue = new RedisWorkflowQueue(store);
-        var lease = TimeSpan.FromMilliseconds(1500);
+        var lease = TimeSpan.FromSeconds(3);
         await using var w1 = await WorkerProcess.StartAsync(options, "w1", lease: lease);
         await using var w2 = await WorkerProcess.StartAsync(options, "w2", lease: lease);
         await using var w3 = await WorkerProcess.StartAsync(options, "w3", lease: lease);
