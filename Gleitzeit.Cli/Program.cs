@@ -1,1 +1,1 @@
-Console.Error.WriteLine("not built yet"); return 1;
+return await Gleitzeit.Cli.CliApp.RunAsync(args).ConfigureAwait(false);

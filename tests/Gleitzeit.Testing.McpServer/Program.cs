@@ -1,1 +1,123 @@
-Console.Error.WriteLine("not built yet"); return 1;
+using System.ComponentModel;
+using System.Globalization;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Hosting;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging;
+using ModelContextProtocol.Protocol;
+using ModelContextProtocol.Server;
+
+// A small MCP server for tests and samples: the tools the original Gleitzeit examples call (echo, add, multiply,
+// concat) plus a few that let tests provoke failures. stdio by default; `--http --port N` serves Streamable HTTP
+// on 127.0.0.1:N at path /mcp.
+var http = args.Contains("--http");
+var portIndex = Array.IndexOf(args, "--port");
+var port = portIndex >= 0 && portIndex + 1 < args.Length ? int.Parse(args[portIndex + 1], CultureInfo.InvariantCulture) : 0;
+
+if (http)
+{
+    var builder = WebApplication.CreateSlimBuilder();
+    builder.Logging.ClearProviders();
+    builder.Logging.AddConsole(o => o.LogToStandardErrorThreshold = LogLevel.Trace);
+    builder.Logging.SetMinimumLevel(LogLevel.Warning);
+    builder.WebHost.UseUrls($"http://127.0.0.1:{port}");
+    builder.Services.AddMcpServer(o => o.ServerInfo = new Implementation { Name = "gleitzeit-test-server", Version = "1.0.0" })
+        .WithHttpTransport()
+        .WithTools<TestTools>();
+    var app = builder.Build();
+    app.MapMcp("/mcp");
+    await app.StartAsync().ConfigureAwait(false);
+    // Tell the parent which port was bound (port 0 picks a free one).
+    Console.WriteLine($"listening {string.Join(' ', app.Urls)}");
+    await app.WaitForShutdownAsync().ConfigureAwait(false);
+}
+else
+{
+    var builder = Host.CreateApplicationBuilder();
+    builder.Logging.ClearProviders();
+    builder.Logging.AddConsole(o => o.LogToStandardErrorThreshold = LogLevel.Trace);
+    builder.Logging.SetMinimumLevel(LogLevel.Warning);
+    builder.Services.AddMcpServer(o => o.ServerInfo = new Implementation { Name = "gleitzeit-test-server", Version = "1.0.0" })
+        .WithStdioServerTransport()
+        .WithTools<TestTools>();
+    await builder.Build().RunAsync().ConfigureAwait(false);
+}
+
+[McpServerToolType]
+internal sealed class TestTools
+{
+    [McpServerTool(Name = "echo"), Description("Returns the message unchanged.")]
+    public static string Echo([Description("Text to return")] string message) => message;
+
+    [McpServerTool(Name = "add"), Description("Adds two numbers; the sum as text, e.g. 123.")]
+    public static string Add(double a, double b) => Format(a + b);
+
+    [McpServerTool(Name = "multiply"), Description("Multiplies two numbers; the product as text.")]
+    public static string Multiply(double a, double b) => Format(a * b);
+
+    [McpServerTool(Name = "concat"), Description("Joins strings with a separator.")]
+    public static string Concat(string[] strings, string separator = "") => string.Join(separator, strings);
+
+    [McpServerTool(Name = "fail"), Description("Always reports a tool error (isError) with the given message.")]
+    public static CallToolResult Fail(string message = "the tool failed") =>
+        new() { IsError = true, Content = [new TextContentBlock { Text = message }] };
+
+    private static int _inFlight;
+    private static int _maxInFlight;
+
+    [McpServerTool(Name = "slow"), Description("Waits the given milliseconds, then returns 'done'.")]
+    public static async Task<string> SlowAsync(int milliseconds, CancellationToken cancellationToken)
+    {
+        var now = Interlocked.Increment(ref _inFlight);
+        int seen;
+        while (now > (seen = Volatile.Read(ref _maxInFlight)) && Interlocked.CompareExchange(ref _maxInFlight, now, seen) != seen)
+        {
+        }
+        try
+        {
+            await Task.Delay(milliseconds, cancellationToken).ConfigureAwait(false);
+            return "done";
+        }
+        finally
+        {
+            Interlocked.Decrement(ref _inFlight);
+        }
+    }
+
+    [McpServerTool(Name = "max_in_flight"), Description("The most 'slow' calls that ran at the same time so far.")]
+    public static string MaxInFlight() => Volatile.Read(ref _maxInFlight).ToString(CultureInfo.InvariantCulture);
+
+    [McpServerTool(Name = "pid"), Description("The server's process id.")]
+    public static string Pid() => Environment.ProcessId.ToString(CultureInfo.InvariantCulture);
+
+    [McpServerTool(Name = "crash"), Description("Exits the server process at once (exit code 3).")]
+    public static string Crash()
+    {
+        Environment.Exit(3);
+        return "unreachable";
+    }
+
+    [McpServerTool(Name = "env"), Description("The value of an environment variable of the server process.")]
+    public static string Env(string name) => Environment.GetEnvironmentVariable(name) ?? "";
+
+    [McpServerTool(Name = "cwd"), Description("The server's working directory.")]
+    public static string Cwd() => Environment.CurrentDirectory;
+
+    [McpServerTool(Name = "weather"), Description("Structured content: a fixed weather report as JSON text and structuredContent.")]
+    public static CallToolResult Weather(string city) => new()
+    {
+        Content = [new TextContentBlock { Text = $"{{\"city\":\"{city}\",\"temperature\":21}}" }],
+        StructuredContent = System.Text.Json.JsonSerializer.SerializeToElement(new System.Text.Json.Nodes.JsonObject { ["city"] = city, ["temperature"] = 21 }),
+    };
+
+    [McpServerTool(Name = "add_tool"), Description("Registers a new tool NAME (which echoes 'NAME: message') and notifies clients that the tool list changed.")]
+    public static string AddTool(McpServer server, string name)
+    {
+        var tool = McpServerTool.Create((string message) => $"{name}: {message}", new McpServerToolCreateOptions { Name = name, Description = "Added at run time." });
+        server.ServerOptions.ToolCollection!.Add(tool);
+        return "added " + name;
+    }
+
+    private static string Format(double value) => value.ToString("R", CultureInfo.InvariantCulture);
+}

@@ -1,0 +1,75 @@
+using System.CommandLine;
+using System.CommandLine.Invocation;
+using Gleitzeit.Cli.Commands;
+
+namespace Gleitzeit.Cli;
+
+/// <summary>Builds the command tree, parses, and runs the chosen command. Parse errors exit 2 with a suggestion.</summary>
+internal static class CliApp
+{
+    public static async Task<int> RunAsync(string[] args, TextWriter? stdout = null, TextWriter? stderr = null)
+    {
+        var root = BuildRoot();
+        var parse = root.Parse(args.Length == 0 ? ["--help"] : args);
+        var invocation = new InvocationConfiguration
+        {
+            EnableDefaultExceptionHandler = false,
+            Output = stdout ?? Console.Out,
+            Error = stderr ?? Console.Error,
+        };
+        if (parse.Action is ParseErrorAction parseError)
+        {
+            // Errors and suggestions go to stderr, without the whole help text: stdout stays clean for scripts.
+            parseError.ShowHelp = false;
+            var error = stderr ?? Console.Error;
+            await parse.InvokeAsync(new InvocationConfiguration { Output = error, Error = error }).ConfigureAwait(false);
+            var names = new List<string>();
+            for (var r = parse.CommandResult; r is not null && r.Command != root; r = r.Parent as System.CommandLine.Parsing.CommandResult) names.Insert(0, r.Command.Name);
+            await error.WriteLineAsync($"Run '{string.Join(' ', names.Prepend("gleitzeit"))} --help' for usage.").ConfigureAwait(false);
+            return ExitCodes.InvalidInput;
+        }
+        return await parse.InvokeAsync(invocation).ConfigureAwait(false);
+    }
+
+    public static RootCommand BuildRoot()
+    {
+        var root = new RootCommand("gleitzeit: run LLM workflows (DAGs of llm, python and MCP tasks) and inspect their results.")
+        {
+            GlobalOptions.Json,
+            GlobalOptions.Debug,
+            GlobalOptions.Config,
+            GlobalOptions.Backend,
+        };
+        root.Add(WorkflowCommands.CreateRun("run", "Run a workflow file to completion (same as 'workflow submit')."));
+        root.Add(WorkflowCommands.CreateGroup());
+        root.Add(TaskCommands.Create());
+        root.Add(ProviderCommands.Create());
+        root.Add(BackendCommands.Create());
+        root.Add(SystemCommands.Create());
+        root.Add(BatchCommand.Create());
+        root.Add(InitCommand.Create());
+        root.Add(ValidateCommand.Create());
+        root.Add(ConfigCommand.Create());
+        root.Add(ExecCommand.Create());
+        root.Add(WorkerCommand.Create());
+        return root;
+    }
+}
+
+/// <summary>Sets a command's action to run inside a <see cref="CliContext"/>, turning exceptions into exit codes.</summary>
+internal static class CommandActions
+{
+    public static void SetHandler(this Command command, Func<CliContext, Task<int>> body) =>
+        command.SetAction(async (parse, cancellationToken) =>
+        {
+            await using var context = new CliContext(parse, cancellationToken);
+            try
+            {
+                return await body(context).ConfigureAwait(false);
+            }
+            catch (Exception ex)
+            {
+                return ErrorReporter.Report(context, ex);
+            }
+        });
+}

@@ -1,0 +1,144 @@
+using System.Text.Json.Nodes;
+using Gleitzeit.Cli.Rendering;
+using Gleitzeit.Core;
+using Gleitzeit.Core.Definitions;
+using Gleitzeit.Core.Execution;
+using Gleitzeit.Core.Protocol;
+
+namespace Gleitzeit.Cli.Commands;
+
+/// <summary>Runs a workflow with progress and reports it: shared by run, workflow submit/resume, task submit and exec.</summary>
+internal static class RunExecution
+{
+    private static readonly TimeSpan HealthCheckLimit = TimeSpan.FromSeconds(10);
+
+    public static Workflow LoadWorkflow(CliContext context, string file)
+    {
+        if (!File.Exists(file))
+        {
+            throw Directory.Exists(file)
+                ? CliException.Invalid($"{Path.GetFullPath(file)} is a directory, not a workflow file.")
+                : CliException.FileNotFound(file, "Workflow file");
+        }
+        return WorkflowLoader.LoadFile(Path.GetFullPath(file), registry: context.GetServices().Registry);
+    }
+
+    /// <summary>Runs to completion in this process and reports. Returns the exit code (0, 4 or 5).</summary>
+    public static async Task<int> RunAsync(CliContext context, Workflow workflow, IReadOnlyDictionary<string, JsonNode?> inputs, string? outputFile, bool watch,
+        Action<WorkflowRun>? printResults = null)
+    {
+        var services = context.GetServices();
+        await CheckProvidersAsync(context, workflow).ConfigureAwait(false);
+        var progress = new RunProgress(context.Output, watch, workflow.Tasks.Select(t => t.Id));
+        var options = new RunOptions { Inputs = inputs, OnEvent = progress.OnEvent };
+        var work = services.Engine.RunAsync(workflow, options, context.CancellationToken);
+        var run = context.Output.Rich ? await LiveRunView.ShowAsync(progress, work).ConfigureAwait(false) : await work.ConfigureAwait(false);
+        return await ReportAsync(context, run, outputFile, printResults).ConfigureAwait(false);
+    }
+
+    /// <summary>Before anything runs: every provider the workflow needs answers its health check, else exit 4 with the fix.</summary>
+    public static async Task CheckProvidersAsync(CliContext context, Workflow workflow)
+    {
+        var registry = context.GetServices().Registry;
+        var needed = new Dictionary<string, ProviderRegistration>(StringComparer.Ordinal);
+        foreach (var task in workflow.Tasks)
+        {
+            try
+            {
+                var (registration, _) = registry.Resolve(task);
+                needed.TryAdd(registration.Id, registration);
+            }
+            catch (GleitzeitException)
+            {
+                // Reported by the engine's validation with the task that names it.
+            }
+        }
+        foreach (var registration in needed.Values)
+        {
+            var health = await CheckHealthAsync(registration, context.CancellationToken).ConfigureAwait(false);
+            if (health.Status == HealthStatus.Unhealthy)
+            {
+                throw new CliException(ExitCodes.ProviderError,
+                    $"Provider '{registration.Id}' ({registration.Protocol.Id}) is not available: {health.Message}", FixFor(registration.Protocol.Name));
+            }
+        }
+    }
+
+    public static async Task<ProviderHealth> CheckHealthAsync(ProviderRegistration registration, CancellationToken cancellationToken)
+    {
+        using var limit = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        limit.CancelAfter(HealthCheckLimit);
+        try
+        {
+            return await registration.Provider.CheckHealthAsync(limit.Token).ConfigureAwait(false);
+        }
+        catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
+        {
+            return ProviderHealth.Unhealthy($"no answer to the health check within {HealthCheckLimit.TotalSeconds:0} s");
+        }
+        catch (Exception ex) when (ex is not OperationCanceledException)
+        {
+            return ProviderHealth.Unhealthy(ex.Message);
+        }
+    }
+
+    public static string FixFor(string protocolName) => protocolName switch
+    {
+        "llm" => "Start Ollama ('ollama serve', then 'ollama pull MODEL'), or point providers.ollama.url / GLEITZEIT_OLLAMA_URL at a running server.",
+        "python" => "Install python3, or set providers.python.interpreter / GLEITZEIT_PYTHON to a Python 3 interpreter.",
+        "mcp" => "Check the server's command, args and env under providers.mcp.servers (or GLEITZEIT_MCP_SERVER_PATH).",
+        _ => "Check the provider's configuration with 'gleitzeit provider health'.",
+    };
+
+    /// <summary>Prints the finished run (JSON, or results as text), writes <paramref name="outputFile"/>, and returns the exit code;
+    /// a failed run throws a <see cref="CliException"/> naming each failed task.</summary>
+    public static async Task<int> ReportAsync(CliContext context, WorkflowRun run, string? outputFile, Action<WorkflowRun>? printResults = null)
+    {
+        var json = JsonShapes.Run(run);
+        if (outputFile is not null)
+        {
+            var full = Path.GetFullPath(outputFile);
+            Directory.CreateDirectory(Path.GetDirectoryName(full)!);
+            await File.WriteAllTextAsync(full, Output.ToJsonText(json) + Environment.NewLine, context.CancellationToken).ConfigureAwait(false);
+        }
+        var output = context.Output;
+        if (output.Json) output.WriteJson(json);
+        else
+        {
+            if (printResults is not null) printResults(run);
+            else
+            {
+                foreach (var task in run.Tasks.Values.Where(t => t.Status == WorkflowTaskStatus.Completed))
+                {
+                    output.Heading($"── {task.TaskId} ──");
+                    output.Line(JsonShapes.Describe(task.Result));
+                }
+                output.Line();
+            }
+            var summary = $"{run.Name}: {JsonShapes.Lower(run.Status)} in {JsonShapes.Duration(run.Duration)} (run id {run.WorkflowId})";
+            if (run.Status == WorkflowStatus.Completed) output.Success(summary);
+            else output.Line(summary);
+            if (outputFile is not null) output.Line($"results written to {Path.GetFullPath(outputFile)}");
+        }
+
+        switch (run.Status)
+        {
+            case WorkflowStatus.Completed:
+                return ExitCodes.Ok;
+            case WorkflowStatus.Cancelled:
+                throw new CliException(ExitCodes.General, $"Run {run.WorkflowId} was cancelled.", $"Continue it with 'gleitzeit workflow resume {run.WorkflowId}'.");
+        }
+        var failed = run.Tasks.Values.Where(t => t.Status == WorkflowTaskStatus.Failed).ToList();
+        var details = failed.Select(t => $"task '{t.TaskId}': {t.Error?.CodeName}: {t.Error?.Message}").ToList();
+        if (failed.Count == 0 && run.Error is { } runError) details.Add($"{runError.CodeName}: {runError.Message}");
+        var unreachable = failed.FirstOrDefault(t => t.Error is { } e && ErrorReporter.ExitCodeOf(e.Code) == ExitCodes.ProviderError);
+        if (unreachable is not null)
+        {
+            var protocol = run.Workflow?.FindTask(unreachable.TaskId)?.Protocol.Split('/')[0] ?? "";
+            throw new CliException(ExitCodes.ProviderError, $"Run {run.WorkflowId} failed: a provider could not be reached.", FixFor(protocol)) { Details = details };
+        }
+        throw new CliException(ExitCodes.TaskFailed,
+            $"Run {run.WorkflowId} failed: {failed.Count} task{(failed.Count == 1 ? "" : "s")} failed.", $"See every task with 'gleitzeit workflow status {run.WorkflowId}'.")
+        { Details = details };
+    }
+}

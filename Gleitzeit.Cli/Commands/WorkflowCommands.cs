@@ -1,0 +1,146 @@
+using System.CommandLine;
+using System.Globalization;
+using System.Text.Json.Nodes;
+using Gleitzeit.Cli.Rendering;
+using Gleitzeit.Core;
+using Gleitzeit.Core.Persistence;
+
+namespace Gleitzeit.Cli.Commands;
+
+/// <summary><c>run FILE</c> and <c>workflow submit|status|list|resume|cancel</c>.</summary>
+internal static class WorkflowCommands
+{
+    public static Command CreateGroup()
+    {
+        var group = new Command("workflow", "Submit workflows and inspect or control their runs.");
+        group.Add(CreateRun("submit", "Run a workflow file (to completion unless --detach; same as 'run')."));
+        group.Add(CreateStatus());
+        group.Add(CreateList());
+        group.Add(CreateResume());
+        group.Add(CreateCancel());
+        return group;
+    }
+
+    public static Command CreateRun(string name, string description)
+    {
+        var file = new Argument<string>("FILE") { Description = "Workflow YAML file." };
+        var inputs = new Option<string[]>("--input", "-i") { Description = "Workflow input NAME=VALUE (repeatable); JSON values keep their type.", HelpName = "NAME=VALUE", Arity = ArgumentArity.ZeroOrMore };
+        var output = new Option<string?>("--output", "-o") { Description = "Also write the run's JSON to this file.", HelpName = "FILE" };
+        var watch = new Option<bool>("--watch", "-w") { Description = "Print streamed tokens and output lines as tasks produce them (plain output)." };
+        var detach = new Option<bool>("--detach", "-d") { Description = "Queue the run for 'gleitzeit worker' processes and return its id at once (redis backend)." };
+        var command = new Command(name, description) { file, inputs, output, watch, detach };
+        command.SetHandler(async context =>
+        {
+            var path = context.Parse.GetRequiredValue(file);
+            if (context.Parse.GetValue(detach))
+            {
+                throw new CliException(ExitCodes.General, "--detach needs the distributed workers of the redis backend, which this build does not include.",
+                    "Run without --detach: the run then completes in this process.");
+            }
+            var values = Arguments.ParsePairs(context.Parse.GetValue(inputs), "--input");
+            var workflow = RunExecution.LoadWorkflow(context, path);
+            return await RunExecution.RunAsync(context, workflow, values, context.Parse.GetValue(output), context.Parse.GetValue(watch)).ConfigureAwait(false);
+        });
+        return command;
+    }
+
+    private static Command CreateStatus()
+    {
+        var id = new Argument<string>("ID") { Description = "Run id (as printed by run, or listed by 'workflow list')." };
+        var command = new Command("status", "Show a run: its status and every task's state and result.") { id };
+        command.SetHandler(async context =>
+        {
+            var workflowId = context.Parse.GetRequiredValue(id);
+            var run = await context.GetServices().Engine.GetRunAsync(workflowId, context.CancellationToken).ConfigureAwait(false)
+                ?? throw new GleitzeitException(GleitzeitErrorCode.WorkflowNotFound, $"No run with id '{workflowId}' in the {context.Settings.Backend} store.");
+            var output = context.Output;
+            if (output.Json)
+            {
+                output.WriteJson(JsonShapes.Run(run));
+                return ExitCodes.Ok;
+            }
+            output.Heading($"{run.Name} ({run.WorkflowId})");
+            output.Line($"status: {JsonShapes.Lower(run.Status)}   started: {Local(run.StartedAt)}   completed: {Local(run.CompletedAt)}   duration: {JsonShapes.Duration(run.Duration)}");
+            if (run.Error is { } error) output.Line($"error: {error.CodeName}: {error.Message}");
+            output.Table(["task", "status", "attempts", "time", "result / error"],
+                run.Tasks.Values.Select(t => (IReadOnlyList<string>)[t.TaskId, JsonShapes.Lower(t.Status), t.Attempts.ToString(CultureInfo.InvariantCulture),
+                    JsonShapes.Duration(t.Duration), t.Error is { } e ? $"{e.CodeName}: {e.Message}" : Output.Clip(JsonShapes.Describe(t.Result))]));
+            return ExitCodes.Ok;
+        });
+        return command;
+    }
+
+    private static Command CreateList()
+    {
+        var status = new Option<string[]>("--status", "-s") { Description = "Only runs in these states (pending, running, completed, failed, cancelled).", Arity = ArgumentArity.ZeroOrMore };
+        status.AcceptOnlyFromAmong("pending", "running", "completed", "failed", "cancelled");
+        var name = new Option<string?>("--name", "-n") { Description = "Only runs of the workflow with this name." };
+        var limit = new Option<int>("--limit") { Description = "Most runs to list.", DefaultValueFactory = _ => 20 };
+        var command = new Command("list", "List runs, newest first.") { status, name, limit };
+        command.SetHandler(async context =>
+        {
+            var query = new RunQuery
+            {
+                Statuses = (context.Parse.GetValue(status) ?? []).Select(s => Enum.Parse<WorkflowStatus>(s, ignoreCase: true)).ToList(),
+                Name = context.Parse.GetValue(name),
+                Limit = Math.Max(1, context.Parse.GetValue(limit)),
+            };
+            var runs = await context.GetServices().Store.ListRunsAsync(query, context.CancellationToken).ConfigureAwait(false);
+            var output = context.Output;
+            if (output.Json)
+            {
+                output.WriteJson(new JsonObject { ["runs"] = new JsonArray(runs.Select(r => (JsonNode)JsonShapes.Summary(r)).ToArray()) });
+                return ExitCodes.Ok;
+            }
+            if (runs.Count == 0)
+            {
+                output.Line("No runs yet. Start one with 'gleitzeit run FILE'.");
+                return ExitCodes.Ok;
+            }
+            output.Table(["id", "name", "status", "tasks", "created", "duration"],
+                runs.Select(r => (IReadOnlyList<string>)[r.WorkflowId, r.Name, JsonShapes.Lower(r.Status),
+                    $"{r.CompletedTasks}/{r.TaskCount}" + (r.FailedTasks > 0 ? $" ({r.FailedTasks} failed)" : ""), Local(r.CreatedAt),
+                    JsonShapes.Duration(r.StartedAt is { } s && r.CompletedAt is { } c ? c - s : null)]));
+            return ExitCodes.Ok;
+        });
+        return command;
+    }
+
+    private static Command CreateResume()
+    {
+        var id = new Argument<string>("ID") { Description = "Run id of an unfinished run." };
+        var output = new Option<string?>("--output", "-o") { Description = "Also write the run's JSON to this file.", HelpName = "FILE" };
+        var command = new Command("resume", "Continue an unfinished run (after a crash or Ctrl+C); completed tasks are not run again.") { id, output };
+        command.SetHandler(async context =>
+        {
+            var workflowId = context.Parse.GetRequiredValue(id);
+            var engine = context.GetServices().Engine;
+            var stored = await engine.GetRunAsync(workflowId, context.CancellationToken).ConfigureAwait(false)
+                ?? throw new GleitzeitException(GleitzeitErrorCode.WorkflowNotFound, $"No run with id '{workflowId}' in the {context.Settings.Backend} store.");
+            if (stored.Workflow is { } workflow && !stored.IsFinished) await RunExecution.CheckProvidersAsync(context, workflow).ConfigureAwait(false);
+            var run = await engine.ResumeAsync(workflowId, context.CancellationToken).ConfigureAwait(false);
+            return await RunExecution.ReportAsync(context, run, context.Parse.GetValue(output)).ConfigureAwait(false);
+        });
+        return command;
+    }
+
+    private static Command CreateCancel()
+    {
+        var id = new Argument<string>("ID") { Description = "Run id." };
+        var command = new Command("cancel", "Cancel a run: tasks not finished are marked cancelled and it will not be resumed.") { id };
+        command.SetHandler(async context =>
+        {
+            var workflowId = context.Parse.GetRequiredValue(id);
+            var engine = context.GetServices().Engine;
+            await engine.CancelAsync(workflowId, context.CancellationToken).ConfigureAwait(false);
+            var run = await engine.GetRunAsync(workflowId, context.CancellationToken).ConfigureAwait(false);
+            var status = run is null ? "cancelled" : JsonShapes.Lower(run.Status);
+            if (context.Output.Json) context.Output.WriteJson(new JsonObject { ["workflow_id"] = workflowId, ["status"] = status });
+            else context.Output.Line(status == "cancelled" ? $"Run {workflowId} cancelled." : $"Run {workflowId} had already finished: {status}.");
+            return ExitCodes.Ok;
+        });
+        return command;
+    }
+
+    public static string Local(DateTimeOffset? at) => at is { } t ? t.ToLocalTime().ToString("yyyy-MM-dd HH:mm:ss", CultureInfo.InvariantCulture) : "";
+}

@@ -1,0 +1,56 @@
+namespace Gleitzeit.Cli.Configuration;
+
+internal enum SettingKind
+{
+    Text,
+    Path,
+    PositiveInteger,
+    Choice,
+}
+
+/// <summary>One configuration key: its dotted name in config.yaml, default, environment variable and kind.</summary>
+internal sealed record SettingKey(string Name, string Default, SettingKind Kind, string Description, string? EnvironmentVariable = null, string[]? Choices = null);
+
+/// <summary>Every scalar key of config.yaml (ARCHITECTURE §11). MCP servers are a map and kept apart.</summary>
+internal static class SettingKeys
+{
+    public const string Backend = "persistence.backend";
+    public const string SqlitePath = "persistence.sqlite.path";
+    public const string RedisUrl = "persistence.redis.url";
+    public const string OllamaUrl = "providers.ollama.url";
+    public const string OllamaDefaultModel = "providers.ollama.default_model";
+    public const string OllamaVisionModel = "providers.ollama.vision_model";
+    public const string OllamaMaxConcurrency = "providers.ollama.max_concurrency";
+    public const string PythonInterpreter = "providers.python.interpreter";
+    public const string PythonScriptsDir = "providers.python.scripts_dir";
+    public const string PythonTimeout = "providers.python.timeout";
+    public const string PythonWorkers = "providers.python.workers";
+    public const string MaxConcurrentTasks = "execution.max_concurrent_tasks";
+    public const string BatchMaxFileSize = "batch.max_file_size";
+    public const string BatchMaxConcurrent = "batch.max_concurrent";
+    public const string BatchResultsDirectory = "batch.results_directory";
+
+    /// <summary>The map of MCP servers (<c>providers.mcp.servers.NAME: {command, args, env}</c>).</summary>
+    public const string McpServers = "providers.mcp.servers";
+
+    public static IReadOnlyList<SettingKey> All { get; } =
+    [
+        new(Backend, "sqlite", SettingKind.Choice, "Where runs are kept: sqlite, redis or memory (nothing kept after the process ends).", "GLEITZEIT_PERSISTENCE_BACKEND", ["sqlite", "redis", "memory"]),
+        new(SqlitePath, "~/.gleitzeit/gleitzeit.db", SettingKind.Path, "SQLite database file.", "GLEITZEIT_SQLITE_PATH"),
+        new(RedisUrl, "redis://localhost:6379/0", SettingKind.Text, "Redis server (redis://host:port/db or a StackExchange.Redis configuration string).", "GLEITZEIT_REDIS_URL"),
+        new(OllamaUrl, "http://localhost:11434", SettingKind.Text, "Ollama server.", "GLEITZEIT_OLLAMA_URL"),
+        new(OllamaDefaultModel, "llama3.2:latest", SettingKind.Text, "Model for llm tasks that name none."),
+        new(OllamaVisionModel, "llava:latest", SettingKind.Text, "Model for llm/vision tasks that name none."),
+        new(OllamaMaxConcurrency, "4", SettingKind.PositiveInteger, "Most Ollama calls at once."),
+        new(PythonInterpreter, "python3", SettingKind.Text, "Python interpreter for python/execute.", "GLEITZEIT_PYTHON"),
+        new(PythonScriptsDir, ".", SettingKind.Path, "Directory that python/execute 'file' paths resolve against when the workflow gives no directory."),
+        new(PythonTimeout, "30", SettingKind.PositiveInteger, "Default python/execute timeout in seconds."),
+        new(PythonWorkers, "2", SettingKind.PositiveInteger, "Warm python worker processes."),
+        new(MaxConcurrentTasks, "8", SettingKind.PositiveInteger, "Most tasks running at once."),
+        new(BatchMaxFileSize, "1048576", SettingKind.PositiveInteger, "Largest text file a batch reads, in bytes."),
+        new(BatchMaxConcurrent, "5", SettingKind.PositiveInteger, "Files a batch processes at once (batch --concurrency overrides)."),
+        new(BatchResultsDirectory, "~/.gleitzeit/batch_results", SettingKind.Path, "Where batch results are saved when --output is not given."),
+    ];
+
+    public static SettingKey? Find(string name) => All.FirstOrDefault(k => k.Name == name);
+}

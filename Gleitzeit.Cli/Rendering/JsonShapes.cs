@@ -1,0 +1,92 @@
+using System.Globalization;
+using System.Text.Json.Nodes;
+using Gleitzeit.Core;
+using Gleitzeit.Core.Persistence;
+
+namespace Gleitzeit.Cli.Rendering;
+
+/// <summary>The <c>--json</c> documents of every command (documented in docs/cli.md; the run shape is ARCHITECTURE §11).</summary>
+internal static class JsonShapes
+{
+    public static string Lower(WorkflowStatus status) => status.ToString().ToLowerInvariant();
+
+    public static string Lower(WorkflowTaskStatus status) => status.ToString().ToLowerInvariant();
+
+    public static JsonNode? Time(DateTimeOffset? at) => at is { } t ? JsonValue.Create(t.ToUniversalTime().ToString("O", CultureInfo.InvariantCulture)) : null;
+
+    public static JsonNode? Milliseconds(TimeSpan? duration) => duration is { } d ? JsonValue.Create(Math.Round(d.TotalMilliseconds, 1)) : null;
+
+    public static JsonNode? Error(GleitzeitError? error) => error is null ? null : new JsonObject { ["code"] = (int)error.Code, ["message"] = error.Message };
+
+    /// <summary><c>{"workflow_id","name","status","started_at","completed_at","tasks":{id:{status,result,error,attempts,duration_ms}}}</c>.</summary>
+    public static JsonObject Run(WorkflowRun run)
+    {
+        var tasks = new JsonObject();
+        foreach (var (id, t) in run.Tasks)
+        {
+            tasks[id] = new JsonObject
+            {
+                ["status"] = Lower(t.Status),
+                ["result"] = t.Result?.DeepClone(),
+                ["error"] = Error(t.Error),
+                ["attempts"] = t.Attempts,
+                ["duration_ms"] = Milliseconds(t.Duration),
+            };
+        }
+        return new JsonObject
+        {
+            ["workflow_id"] = run.WorkflowId,
+            ["name"] = run.Name,
+            ["status"] = Lower(run.Status),
+            ["started_at"] = Time(run.StartedAt),
+            ["completed_at"] = Time(run.CompletedAt),
+            ["tasks"] = tasks,
+        };
+    }
+
+    public static JsonObject Summary(WorkflowRunSummary s) => new()
+    {
+        ["workflow_id"] = s.WorkflowId,
+        ["name"] = s.Name,
+        ["status"] = Lower(s.Status),
+        ["created_at"] = Time(s.CreatedAt),
+        ["started_at"] = Time(s.StartedAt),
+        ["completed_at"] = Time(s.CompletedAt),
+        ["task_count"] = s.TaskCount,
+        ["completed_tasks"] = s.CompletedTasks,
+        ["failed_tasks"] = s.FailedTasks,
+    };
+
+    public static JsonObject Task(string workflowId, string workflowName, TaskResult t) => new()
+    {
+        ["task_id"] = t.TaskId,
+        ["workflow_id"] = workflowId,
+        ["workflow_name"] = workflowName,
+        ["status"] = Lower(t.Status),
+        ["result"] = t.Result?.DeepClone(),
+        ["error"] = Error(t.Error),
+        ["attempts"] = t.Attempts,
+        ["started_at"] = Time(t.StartedAt),
+        ["completed_at"] = Time(t.CompletedAt),
+        ["duration_ms"] = Milliseconds(t.Duration),
+    };
+
+    /// <summary>A short text for a result: an LLM's response, python's result, else compact JSON.</summary>
+    public static string Describe(JsonNode? result)
+    {
+        if (result is null) return "";
+        if (result is JsonObject o)
+        {
+            foreach (var field in new[] { "response", "result", "text", "output" })
+            {
+                if (o.TryGetPropertyValue(field, out var v) && v is not null)
+                {
+                    return v is JsonValue value && value.TryGetValue<string>(out var s) ? s : v.ToJsonString();
+                }
+            }
+        }
+        return result is JsonValue jv && jv.TryGetValue<string>(out var text) ? text : result.ToJsonString();
+    }
+
+    public static string Duration(TimeSpan? d) => d is not { } v ? "" : v.TotalSeconds >= 1 ? $"{v.TotalSeconds:0.0}s" : $"{v.TotalMilliseconds:0}ms";
+}

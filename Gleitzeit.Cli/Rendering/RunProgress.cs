@@ -1,0 +1,131 @@
+using System.Globalization;
+using System.Text;
+using Gleitzeit.Core;
+using Gleitzeit.Core.Execution;
+using Gleitzeit.Core.Protocol;
+
+namespace Gleitzeit.Cli.Rendering;
+
+/// <summary>One task's line in the live view.</summary>
+internal sealed class TaskLine(string id)
+{
+    public string Id { get; } = id;
+
+    public string State { get; set; } = "pending";
+
+    public int Attempt { get; set; }
+
+    public DateTimeOffset? StartedAt { get; set; }
+
+    public TimeSpan? Duration { get; set; }
+
+    public string Note { get; set; } = "";
+
+    /// <summary>The tail of the tokens streamed by the running task.</summary>
+    public StringBuilder Stream { get; } = new();
+}
+
+/// <summary>
+/// Follows a run's events. Rich mode keeps a table per task that the live view draws; plain mode prints one line per
+/// transition (and, with <c>--watch</c>, the streamed text); JSON mode prints nothing until the end.
+/// </summary>
+internal sealed class RunProgress
+{
+    private const int StreamTail = 80;
+    private readonly Output _output;
+    private readonly bool _watch;
+    private readonly Lock _gate = new();
+    private readonly Dictionary<string, TaskLine> _tasks = new(StringComparer.Ordinal);
+    private readonly Dictionary<string, StringBuilder> _pendingText = new(StringComparer.Ordinal);
+
+    public RunProgress(Output output, bool watch, IEnumerable<string> taskIds)
+    {
+        _output = output;
+        _watch = watch;
+        foreach (var id in taskIds) _tasks[id] = new TaskLine(id);
+    }
+
+    public string? WorkflowId { get; private set; }
+
+    /// <summary>Feeds one event (called on the engine's thread: quick, no blocking I/O beyond a console line).</summary>
+    public void OnEvent(WorkflowEvent evt)
+    {
+        if (_output.Json) return;
+        lock (_gate)
+        {
+            WorkflowId ??= evt.WorkflowId;
+            var line = evt switch
+            {
+                WorkflowStarted s => $"workflow {s.Name} ({s.WorkflowId}) started with {s.TaskCount} task{(s.TaskCount == 1 ? "" : "s")}",
+                TaskQueued q => Update(q.TaskId, t => t.State = "queued", null),
+                TaskStarted s => Update(s.TaskId, t => { t.State = "running"; t.Attempt = s.Attempt; t.StartedAt = s.Timestamp; t.Stream.Clear(); t.Note = ""; }, $"task {s.TaskId} started (attempt {s.Attempt})"),
+                TaskProgress p => Progress(p),
+                TaskRetrying r => Update(r.TaskId, t => { t.State = "retrying"; t.Note = $"{r.Error.CodeName}: {r.Error.Message}"; }, $"task {r.TaskId} retrying: attempt {r.NextAttempt} in {JsonShapes.Duration(r.Delay)} after {r.Error.CodeName}: {r.Error.Message}"),
+                TaskCompleted c => Update(c.TaskId, t => { t.State = "completed"; t.Attempt = c.Attempts; t.Duration = c.Duration; t.Note = Output.Clip(JsonShapes.Describe(c.Result), StreamTail); }, $"task {c.TaskId} completed in {JsonShapes.Duration(c.Duration)}"),
+                TaskFailed f => Update(f.TaskId, t => { t.State = "failed"; t.Attempt = f.Attempts; t.Duration = t.StartedAt is { } st ? f.Timestamp - st : null; t.Note = $"{f.Error.CodeName}: {f.Error.Message}"; }, $"task {f.TaskId} failed after {f.Attempts} attempt{(f.Attempts == 1 ? "" : "s")}: {f.Error.CodeName}: {f.Error.Message}"),
+                TaskSkipped k => Update(k.TaskId, t => { t.State = k.Error.Code == GleitzeitErrorCode.TaskCancelled ? "cancelled" : "skipped"; t.Note = k.Error.Message; }, $"task {k.TaskId} {(k.Error.Code == GleitzeitErrorCode.TaskCancelled ? "cancelled" : "skipped")}: {k.Error.Message}"),
+                WorkflowCompleted w => $"workflow {JsonShapes.Lower(w.Status)} in {JsonShapes.Duration(w.Duration)}",
+                _ => null,
+            };
+            if (line is not null && !_output.Rich)
+            {
+                FlushText(evt);
+                _output.Line(line);
+            }
+        }
+    }
+
+    private string? Update(string taskId, Action<TaskLine> change, string? line)
+    {
+        if (!_tasks.TryGetValue(taskId, out var t)) _tasks[taskId] = t = new TaskLine(taskId);
+        change(t);
+        return line;
+    }
+
+    private string? Progress(TaskProgress p)
+    {
+        if (_tasks.TryGetValue(p.TaskId, out var t))
+        {
+            t.Stream.Append(p.Text);
+            if (t.Stream.Length > StreamTail * 4) t.Stream.Remove(0, t.Stream.Length - StreamTail * 2);
+        }
+        if (!_watch || _output.Rich) return null;
+        // Plain --watch: streamed text is printed line by line, prefixed with its task.
+        if (!_pendingText.TryGetValue(p.TaskId, out var pending)) _pendingText[p.TaskId] = pending = new StringBuilder();
+        pending.Append(p.Kind == TaskProgressKind.Token ? p.Text : p.Text.TrimEnd('\n') + "\n");
+        var text = pending.ToString();
+        var cut = text.LastIndexOf('\n');
+        if (cut >= 0)
+        {
+            foreach (var l in text[..cut].Split('\n')) _output.Line($"  {p.TaskId}> {l}");
+            pending.Clear().Append(text[(cut + 1)..]);
+        }
+        return null;
+    }
+
+    private void FlushText(WorkflowEvent evt)
+    {
+        var taskId = evt switch { TaskCompleted c => c.TaskId, TaskFailed f => f.TaskId, _ => null };
+        if (taskId is not null && _pendingText.Remove(taskId, out var rest) && rest.Length > 0) _output.Line($"  {taskId}> {rest}");
+    }
+
+    /// <summary>A copy of the lines for drawing (rich mode).</summary>
+    public List<(string Id, string State, string Attempt, string Duration, string Detail)> Snapshot(DateTimeOffset now)
+    {
+        lock (_gate)
+        {
+            return _tasks.Values.Select(t =>
+            {
+                var duration = t.Duration ?? (t.State is "running" or "retrying" && t.StartedAt is { } s ? now - s : null);
+                var detail = t.State == "running" && t.Stream.Length > 0 ? Tail(t.Stream) : t.Note;
+                return (t.Id, t.State, t.Attempt == 0 ? "" : t.Attempt.ToString(CultureInfo.InvariantCulture), JsonShapes.Duration(duration), detail);
+            }).ToList();
+        }
+    }
+
+    private static string Tail(StringBuilder sb)
+    {
+        var text = sb.ToString().ReplaceLineEndings(" ");
+        return text.Length <= StreamTail ? text : "…" + text[^(StreamTail - 1)..];
+    }
+}

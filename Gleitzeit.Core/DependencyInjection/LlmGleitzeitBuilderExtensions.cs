@@ -1,0 +1,48 @@
+using Gleitzeit.Core.Llm;
+using Gleitzeit.Core.Protocol;
+using Microsoft.Extensions.AI;
+
+namespace Microsoft.Extensions.DependencyInjection;
+
+/// <summary>
+/// Serves <c>llm/v1</c> with your own Microsoft.Extensions.AI client (OpenAI, Azure, a test double, ...).
+/// For Ollama use <c>AddOllama()</c> from Gleitzeit.Providers.Ollama instead.
+/// </summary>
+public static class LlmGleitzeitBuilderExtensions
+{
+    /// <summary>
+    /// Serves <c>llm/v1</c> with <paramref name="chatClient"/> (and <paramref name="embeddingGenerator"/> for <c>llm/embed</c>);
+    /// <paramref name="maxConcurrency"/> bounds the LLM tasks running at once (null: only the engine's global bound).
+    /// </summary>
+    public static IGleitzeitBuilder AddLlm(this IGleitzeitBuilder builder, IChatClient chatClient,
+        IEmbeddingGenerator<string, Embedding<float>>? embeddingGenerator = null, Action<LlmOptions>? configure = null, int? maxConcurrency = null)
+    {
+        ArgumentNullException.ThrowIfNull(builder);
+        ArgumentNullException.ThrowIfNull(chatClient);
+        var provider = new LlmProvider(chatClient, embeddingGenerator, Configure(configure));
+        builder.Services.AddSingleton(new ProviderRegistration(provider, "llm", maxConcurrency));
+        return builder;
+    }
+
+    /// <summary>
+    /// Serves <c>llm/v1</c> with the <see cref="IChatClient"/> registered in the container (e.g. by
+    /// <c>services.AddChatClient(...)</c>), and its <c>IEmbeddingGenerator&lt;string, Embedding&lt;float&gt;&gt;</c> when there is one.
+    /// </summary>
+    public static IGleitzeitBuilder AddLlm(this IGleitzeitBuilder builder, Action<LlmOptions>? configure = null, int? maxConcurrency = null)
+    {
+        ArgumentNullException.ThrowIfNull(builder);
+        var options = Configure(configure);
+        builder.Services.AddSingleton(sp => new ProviderRegistration(
+            new LlmProvider(sp.GetRequiredService<IChatClient>(), sp.GetService<IEmbeddingGenerator<string, Embedding<float>>>(), options),
+            "llm", maxConcurrency));
+        return builder;
+    }
+
+    private static LlmOptions Configure(Action<LlmOptions>? configure)
+    {
+        var options = new LlmOptions();
+        configure?.Invoke(options);
+        options.Validate();
+        return options;
+    }
+}

@@ -1,0 +1,45 @@
+using Gleitzeit.Core.Protocol;
+using Gleitzeit.Providers.Python;
+using Microsoft.Extensions.DependencyInjection.Extensions;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
+
+namespace Microsoft.Extensions.DependencyInjection;
+
+/// <summary>Registers the <c>python/v1</c> provider.</summary>
+public static class PythonGleitzeitBuilderExtensions
+{
+    /// <summary>Adds the Python provider with default <see cref="PythonOptions"/>.</summary>
+    public static IGleitzeitBuilder AddPython(this IGleitzeitBuilder builder) => builder.AddPython(_ => { });
+
+    /// <summary>Adds the Python provider; <paramref name="configure"/> sets <see cref="PythonOptions"/>, validated on start.</summary>
+    public static IGleitzeitBuilder AddPython(this IGleitzeitBuilder builder, Action<PythonOptions> configure)
+    {
+        ArgumentNullException.ThrowIfNull(builder);
+        ArgumentNullException.ThrowIfNull(configure);
+        builder.Services.AddOptions<PythonOptions>()
+            .Configure(configure)
+            .ValidateOnStart();
+        builder.Services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<PythonOptions>, PythonOptionsValidator>());
+        builder.Services.TryAddSingleton(sp => new PythonProvider(
+            sp.GetRequiredService<IOptions<PythonOptions>>().Value,
+            sp.GetService<ILogger<PythonProvider>>(),
+            sp.GetService<TimeProvider>()));
+        builder.Services.AddSingleton(sp =>
+        {
+            var options = sp.GetRequiredService<IOptions<PythonOptions>>().Value;
+            // The engine queues Python tasks beyond the pool size instead of letting them wait inside the provider.
+            return new ProviderRegistration(sp.GetRequiredService<PythonProvider>(), maxConcurrency: options.Workers);
+        });
+        return builder;
+    }
+
+    private sealed class PythonOptionsValidator : IValidateOptions<PythonOptions>
+    {
+        public ValidateOptionsResult Validate(string? name, PythonOptions options)
+        {
+            var problems = options.Validate().ToList();
+            return problems.Count == 0 ? ValidateOptionsResult.Success : ValidateOptionsResult.Fail(problems);
+        }
+    }
+}

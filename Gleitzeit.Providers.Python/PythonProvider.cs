@@ -1,0 +1,242 @@
+using System.Globalization;
+using System.Text.Json;
+using System.Text.Json.Nodes;
+using Gleitzeit.Core;
+using Gleitzeit.Core.Protocol;
+using Gleitzeit.Core.Substitution;
+using Gleitzeit.Providers.Python.Interpreter;
+using Gleitzeit.Providers.Python.Substitution;
+using Gleitzeit.Providers.Python.Workers;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Logging.Abstractions;
+
+namespace Gleitzeit.Providers.Python;
+
+/// <summary>
+/// The <c>python/v1</c> provider: <c>python/execute</c> runs <c>code</c> or a <c>file</c> on a warm pool of python3
+/// workers (see <see cref="PythonOptions"/>). References inside <c>code</c> are rendered as Python literals, so
+/// values from other tasks stay data. Dispose it to stop every worker.
+/// </summary>
+public sealed partial class PythonProvider : ITaskProvider, IReferenceRenderer, IAsyncDisposable, IDisposable
+{
+    public const string ExecuteMethod = "python/execute";
+
+    private static readonly ProtocolDescriptor Descriptor = new("python", "v1",
+    [
+        new MethodDescriptor(ExecuteMethod,
+        [
+            new ParameterSpec("code", ParameterType.String, Description: "Python source to run; leave the answer in the variable 'result'."),
+            new ParameterSpec("file", ParameterType.String, Description: "A script to run, relative to the workflow's directory or PythonOptions.ScriptsDirectory."),
+            new ParameterSpec("context", ParameterType.Object, Description: "Variables for the code: each entry is a variable, and the whole object is 'context'."),
+            new ParameterSpec("timeout", ParameterType.Number, Description: "Seconds before the execution is killed (default PythonOptions.DefaultTimeout)."),
+        ], "Runs Python code and returns {result, output, stderr, success, execution_time}.")
+        {
+            RequireOneOf = [["code", "file"]],
+        },
+    ], "Python code execution on a warm pool of python3 workers");
+
+    private readonly PythonOptions _options;
+    private readonly WorkerPool _pool;
+    private readonly ILogger _logger;
+    private readonly TimeProvider _time;
+
+    /// <summary>Creates the provider. Options are copied and validated; workers start on first use.</summary>
+    public PythonProvider(PythonOptions? options = null, ILogger<PythonProvider>? logger = null, TimeProvider? timeProvider = null)
+    {
+        var problems = (options ?? new PythonOptions()).Validate().ToList();
+        if (problems.Count > 0) throw new ArgumentException(string.Join(" ", problems), nameof(options));
+        _options = (options ?? new PythonOptions()).Clone();
+        _logger = (ILogger?)logger ?? NullLogger.Instance;
+        _time = timeProvider ?? TimeProvider.System;
+        _pool = new WorkerPool(_options, _logger);
+    }
+
+    public ProtocolDescriptor Protocol => Descriptor;
+
+    /// <summary>Runs one <c>python/execute</c> task.</summary>
+    public async ValueTask<JsonNode?> ExecuteAsync(TaskInvocation invocation, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(invocation);
+        if (invocation.Method != ExecuteMethod)
+        {
+            throw new GleitzeitException(GleitzeitErrorCode.MethodNotFound, $"Method '{invocation.Method}' not found in protocol python/v1; it has: {ExecuteMethod}.");
+        }
+        var (request, timeout) = BuildRequest(invocation);
+        var worker = await _pool.AcquireAsync(cancellationToken).ConfigureAwait(false);
+        var reusable = false;
+        try
+        {
+            Action<TaskProgressKind, string>? progress = invocation.HasProgressListener ? invocation.ReportProgress : null;
+            JsonRpcResponse response;
+            try
+            {
+                response = await worker.ExecuteAsync(request, progress, timeout, _time, cancellationToken).ConfigureAwait(false);
+            }
+            catch (TimeoutException)
+            {
+                LogTimedOut(_logger, invocation.TaskId, timeout.TotalSeconds, worker.Pid);
+                throw new GleitzeitException(GleitzeitErrorCode.TaskTimeout,
+                    $"python/execute timed out after {Seconds(timeout)} s; the worker process (pid {worker.Pid}) and its child processes were killed and will be replaced.",
+                    data: new JsonObject { ["timeout"] = timeout.TotalSeconds });
+            }
+            catch (WorkerExitedException ex)
+            {
+                throw new GleitzeitException(GleitzeitErrorCode.TaskExecutionFailed,
+                    $"The Python worker died while running the task: {ex.Message}. A new worker replaces it.", ex);
+            }
+
+            if (response.Error is { } error)
+            {
+                var data = error.Data as JsonObject;
+                reusable = data?["recycle"] is not JsonValue r || !r.TryGetValue<bool>(out var recycle) || !recycle;
+                throw ToException(error, data);
+            }
+            reusable = true;
+            return response.Result;
+        }
+        finally
+        {
+            _pool.Release(worker, reusable);
+        }
+    }
+
+    private (JsonObject Request, TimeSpan Timeout) BuildRequest(TaskInvocation invocation)
+    {
+        var p = invocation.Parameters;
+        var code = OptionalString(p, "code");
+        var file = OptionalString(p, "file");
+        if (code is null && file is null) throw Invalid("python/execute needs 'code' (Python source) or 'file' (a script path).");
+        if (code is not null && file is not null) throw Invalid("python/execute takes 'code' or 'file', not both: remove one of them.");
+
+        var request = new JsonObject();
+        if (code is not null) request["code"] = code;
+        else request["file"] = ResolveScript(invocation, file!);
+
+        switch (p["context"])
+        {
+            case null:
+                break;
+            case JsonObject context:
+                request["context"] = context.DeepClone();
+                break;
+            case var other:
+                throw Invalid($"parameter 'context' must be an object (name: value), got {Describe(other)}.");
+        }
+
+        var timeout = _options.DefaultTimeout;
+        if (p["timeout"] is { } t)
+        {
+            if (t is not JsonValue tv || tv.GetValueKind() != JsonValueKind.Number
+                || !double.TryParse(tv.ToJsonString(), NumberStyles.Float, CultureInfo.InvariantCulture, out var seconds) || !double.IsFinite(seconds) || seconds <= 0)
+            {
+                throw Invalid($"parameter 'timeout' must be a positive number of seconds, got {t.ToJsonString()}.");
+            }
+            timeout = TimeSpan.FromSeconds(Math.Min(seconds, TimeSpan.FromDays(1).TotalSeconds));
+        }
+        // Relative paths in the code mean what they mean in the workflow file, unless options pin the directory.
+        if (_options.WorkingDirectory is null && invocation.BaseDirectory is { } baseDirectory && Directory.Exists(baseDirectory))
+        {
+            request["cwd"] = baseDirectory;
+        }
+        request["stream"] = invocation.HasProgressListener;
+        request["max_output"] = _options.MaxOutputBytes;
+        return (request, timeout);
+    }
+
+    private string ResolveScript(TaskInvocation invocation, string file)
+    {
+        var looked = new List<string>();
+        var candidate = invocation.ResolvePath(file);
+        looked.Add(candidate);
+        if (File.Exists(candidate)) return candidate;
+        if (!Path.IsPathRooted(file) && _options.ScriptsDirectory is { } scripts)
+        {
+            candidate = Path.GetFullPath(Path.Combine(scripts, file));
+            looked.Add(candidate);
+            if (File.Exists(candidate)) return candidate;
+        }
+        var where = invocation.BaseDirectory is null ? "the current directory" : "the workflow's directory";
+        throw new GleitzeitException(GleitzeitErrorCode.TaskValidationFailed,
+            $"Python script '{file}' not found; looked at {string.Join(" and ", looked.Select(l => $"'{l}'"))}. " +
+            $"Relative paths resolve against {where}" + (_options.ScriptsDirectory is null ? "; set PythonOptions.ScriptsDirectory to look in a scripts folder too." : $", then PythonOptions.ScriptsDirectory ('{_options.ScriptsDirectory}')."),
+            data: new JsonObject { ["file"] = file, ["looked_at"] = new JsonArray(looked.Select(l => (JsonNode)JsonValue.Create(l)).ToArray()) });
+    }
+
+    private GleitzeitException ToException(GleitzeitError error, JsonObject? data)
+    {
+        if (error.Code != GleitzeitErrorCode.TaskExecutionFailed || data is null)
+        {
+            return new GleitzeitException(GleitzeitErrorCode.ProviderError, $"The Python worker refused the request: {error.Message}", data: error.Data);
+        }
+        data.Remove("recycle");
+        var type = (string?)data["type"] ?? "Exception";
+        var where = data["line"] is JsonValue l && l.TryGetValue<int>(out var line) ? $" ({(string?)data["filename"] ?? "<task>"}, line {line})" : "";
+        var message = error.Message;
+        if (type == "MemoryError" && _options.MemoryLimitBytes is { } limit)
+        {
+            message += $" [the worker's memory limit is {limit / (1024 * 1024)} MiB: PythonOptions.MemoryLimitBytes]";
+        }
+        var traceback = (string?)data["traceback"] ?? "";
+        return new GleitzeitException(GleitzeitErrorCode.TaskExecutionFailed, $"{message}{where}\n{traceback}".TrimEnd(), data: data);
+    }
+
+    /// <summary>Reports the interpreter's path and version; unhealthy when no interpreter is found.</summary>
+    public async ValueTask<ProviderHealth> CheckHealthAsync(CancellationToken cancellationToken)
+    {
+        try
+        {
+            var interpreter = await PythonInterpreter.ResolveAsync(_options.Interpreter, cancellationToken).ConfigureAwait(false);
+            return ProviderHealth.Healthy($"Python {interpreter.Version} at {interpreter.Executable}", new JsonObject
+            {
+                ["interpreter"] = interpreter.Executable,
+                ["requested"] = interpreter.Requested,
+                ["version"] = interpreter.Version,
+                ["isolation"] = _options.Isolation.ToString(),
+                ["workers"] = _options.Workers,
+                ["running_workers"] = _pool.LiveWorkers,
+            });
+        }
+        catch (GleitzeitException ex)
+        {
+            return ProviderHealth.Unhealthy(ex.Message);
+        }
+    }
+
+    /// <summary>Renders references inside <c>code</c> as Python literals; other parameters keep the default rendering.</summary>
+    public string? RenderTemplate(string method, string parameterPath, Template template, IReadOnlyList<JsonNode?> values)
+    {
+        ArgumentNullException.ThrowIfNull(template);
+        ArgumentNullException.ThrowIfNull(values);
+        return method == ExecuteMethod && parameterPath == "code" ? PythonCodeRenderer.Render(template, values) : null;
+    }
+
+    /// <summary>Kills every worker and the processes they started.</summary>
+    public ValueTask DisposeAsync()
+    {
+        Dispose();
+        return ValueTask.CompletedTask;
+    }
+
+    public void Dispose() => _pool.Dispose();
+
+    private static string? OptionalString(JsonObject p, string name) => p[name] switch
+    {
+        null => null,
+        JsonValue v when v.GetValueKind() == JsonValueKind.String => v.GetValue<string>(),
+        var other => throw Invalid($"parameter '{name}' must be a string, got {Describe(other)}."),
+    };
+
+    private static string Describe(JsonNode? node) => node switch
+    {
+        JsonObject => "an object",
+        JsonArray => "a list",
+        _ => node?.ToJsonString() ?? "null",
+    };
+
+    private static string Seconds(TimeSpan t) => t.TotalSeconds.ToString("0.###", CultureInfo.InvariantCulture);
+
+    private static GleitzeitException Invalid(string message) => new(GleitzeitErrorCode.TaskValidationFailed, message);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "python/execute task {TaskId} timed out after {Seconds} s; killed worker {Pid}")]
+    private static partial void LogTimedOut(ILogger logger, string taskId, double seconds, int pid);
+}

@@ -1,0 +1,257 @@
+using System.Text.Json.Nodes;
+using Gleitzeit.Core;
+using Gleitzeit.Core.Definitions;
+using Gleitzeit.Core.Execution;
+using Gleitzeit.Core.Protocol;
+
+namespace Gleitzeit.Providers.Python.Tests;
+
+/// <summary>
+/// The original Gleitzeit example workflows that use Python, run through the engine against a temp copy of the
+/// examples folder, with the scripts they name written by the test (the originals do not ship them).
+/// </summary>
+public class ExampleWorkflowTests
+{
+    private static readonly string Examples = Path.Combine(FindShared(), "conformance", "original-examples", "examples");
+
+    private string _root = null!;
+    private PythonProvider _python = null!;
+    private ProviderRegistry _registry = null!;
+    private ExecutionEngine _engine = null!;
+
+    [OneTimeSetUp]
+    public void Start()
+    {
+        _root = Directory.CreateTempSubdirectory("gleitzeit-py-examples-").FullName;
+        CopyDirectory(Examples, Path.Combine(_root, "examples"));
+        var scripts = Directory.CreateDirectory(Path.Combine(_root, "examples", "scripts")).FullName;
+        foreach (var (name, source) in Scripts) File.WriteAllText(Path.Combine(scripts, name), source);
+        _python = new PythonProvider();
+        _registry = new ProviderRegistry();
+        _registry.Register(_python);
+        _engine = new ExecutionEngine(_registry);
+    }
+
+    [OneTimeTearDown]
+    public async Task Stop()
+    {
+        await _engine.DisposeAsync();
+        await _python.DisposeAsync();
+        Directory.Delete(_root, recursive: true);
+    }
+
+    private static readonly (string Name, string Source)[] Scripts =
+    [
+        ("generate_numbers.py", """
+            numbers = list(range(1, 11))
+            print(f"generated {len(numbers)} numbers")
+            result = {"numbers": numbers, "count": len(numbers)}
+            """),
+        ("calculate_sum.py", """
+            numbers = context["numbers"]
+            assert isinstance(numbers, list), f"numbers should be a list, got {type(numbers).__name__}"
+            if "count" in context:
+                assert isinstance(count, int) and count == len(numbers), f"count should be the int {len(numbers)}, got {count!r}"
+            total = sum(numbers)
+            result = {"sum": total, "average": total / len(numbers), "count": len(numbers)}
+            """),
+        ("format_report.py", """
+            assert isinstance(number_data, dict) and isinstance(sum_data, dict)
+            report = f"{number_data['count']} numbers, sum {sum_data['sum']}, average {sum_data['average']:.1f}"
+            print(report)
+            result = {"report": report, "numbers": number_data["numbers"], "sum": sum_data["sum"]}
+            """),
+        ("count_words.py", """
+            import os
+            path = os.path.join(os.path.dirname(__file__), "..", "doc1.txt")
+            with open(path, encoding="utf-8") as f:
+                words = f.read().split()
+            result = {"file": "doc1.txt", "word_count": len(words)}
+            """),
+        ("read_text_file.py", """
+            import os
+            with open(file_path, encoding="utf-8") as f:
+                text = f.read()
+            result = {"file": os.path.basename(file_path), "word_count": len(text.split()), "lines": len(text.splitlines())}
+            """),
+        ("test_context.py", """
+            checks = {
+                "numbers_is_list": isinstance(numbers, list),
+                "count_is_int": isinstance(count, int),
+                "test_string": test_string,
+                "test_number_is_int": isinstance(test_number, int) and test_number == 42,
+                "context_has_all": sorted(context) == sorted(["numbers", "count", "test_string", "test_number"]),
+            }
+            result = {"checks": checks, "all_passed": all(v is True or v == "hello world" for v in checks.values())}
+            """),
+    ];
+
+    private Workflow Load(string file) => WorkflowLoader.LoadFile(Path.Combine(_root, "examples", file), baseDirectory: _root, registry: _registry);
+
+    [Test]
+    public async Task Yaml_python_only_workflow()
+    {
+        var run = await _engine.RunAsync(Load("python_only_workflow.yaml"));
+
+        AssertCompleted(run);
+        Assert.That(run.Name, Is.EqualTo("Python Only Workflow"));
+        Assert.That((string?)run.GetResult("create_report")!["result"]!["report"], Is.EqualTo("10 numbers, sum 55, average 5.5"));
+    }
+
+    [Test]
+    public async Task Yaml_test_complex_python()
+    {
+        var run = await _engine.RunAsync(Load("test_complex_python.yaml"));
+
+        AssertCompleted(run);
+        Assert.That((int)run.GetResult("process_data")!["result"]!["count"]!, Is.EqualTo(10), "count arrived as an int");
+        Assert.That((int)run.GetResult("final_report")!["result"]!["sum"]!, Is.EqualTo(55));
+    }
+
+    [Test]
+    public async Task Yaml_simple_python_workflow()
+    {
+        var expected = File.ReadAllText(Path.Combine(Examples, "doc1.txt")).Split((char[]?)null, StringSplitOptions.RemoveEmptyEntries).Length;
+
+        var run = await _engine.RunAsync(Load("simple_python_workflow.yaml"));
+
+        AssertCompleted(run);
+        Assert.That((int)run.GetResult("run_python_script")!["result"]!["word_count"]!, Is.EqualTo(expected));
+    }
+
+    [Test]
+    public async Task Yaml_test_context_workflow()
+    {
+        var run = await _engine.RunAsync(Load("test_context_workflow.yaml"));
+
+        AssertCompleted(run);
+        var result = run.GetResult("second_task")!["result"]!;
+        Assert.That((bool)result["all_passed"]!, Is.True, result.ToJsonString());
+    }
+
+    [Test]
+    public async Task Yaml_batch_python_workflow()
+    {
+        var documents = Directory.GetFiles(Path.Combine(_root, "examples", "documents"), "*.txt");
+
+        var run = await _engine.RunAsync(Load("batch_python_workflow.yaml"));
+
+        AssertCompleted(run);
+        var counted = run.Tasks.Keys.Select(id => (string?)run.GetResult(id)!["result"]!["file"]).Order().ToList();
+        Assert.That(counted, Is.EqualTo(documents.Select(Path.GetFileName).Order().ToList()));
+    }
+
+    // Built with WorkflowBuilder to mirror the YAML files task for task (same ids, methods, parameters, dependencies, priorities).
+    private Workflow PythonOnly(string name, string first, string second, string third, bool passCount) => new WorkflowBuilder(name)
+        .WithBaseDirectory(_root)
+        .WithTimeout(TimeSpan.FromSeconds(30))
+        .Python(first, file: "examples/scripts/generate_numbers.py", timeout: TimeSpan.FromSeconds(5), configure: t => t.WithPriority(3))
+        .Python(second, file: "examples/scripts/calculate_sum.py", timeout: TimeSpan.FromSeconds(5), dependsOn: [first], configure: t => t.WithPriority(2),
+            context: passCount
+                ? new JsonObject { ["numbers"] = $"${{{first}.result.numbers}}", ["count"] = $"${{{first}.result.count}}" }
+                : new JsonObject { ["numbers"] = $"${{{first}.result.numbers}}" })
+        .Python(third, file: "examples/scripts/format_report.py", timeout: TimeSpan.FromSeconds(5), dependsOn: [first, second], configure: t => t.WithPriority(1),
+            context: new JsonObject { ["number_data"] = $"${{{first}.result}}", ["sum_data"] = $"${{{second}.result}}" })
+        .Build();
+
+    [Test]
+    public async Task Python_only_workflow()
+    {
+        var run = await _engine.RunAsync(PythonOnly("Python Only Workflow", "generate_data", "calculate_stats", "create_report", passCount: false));
+
+        AssertCompleted(run);
+        Assert.That((string?)run.GetResult("create_report")!["result"]!["report"], Is.EqualTo("10 numbers, sum 55, average 5.5"));
+        Assert.That((string?)run.GetResult("generate_data")!["output"], Is.EqualTo("generated 10 numbers\n"));
+    }
+
+    [Test]
+    public async Task Test_complex_python()
+    {
+        var run = await _engine.RunAsync(PythonOnly("Test Complex Python Data Passing", "create_data", "process_data", "final_report", passCount: true));
+
+        AssertCompleted(run);
+        Assert.That((int)run.GetResult("process_data")!["result"]!["count"]!, Is.EqualTo(10));
+        Assert.That((int)run.GetResult("final_report")!["result"]!["sum"]!, Is.EqualTo(55));
+    }
+
+    [Test]
+    public async Task Simple_python_workflow()
+    {
+        var workflow = new WorkflowBuilder("Simple Python Execution Workflow").WithBaseDirectory(_root)
+            .Python("run_python_script", file: "examples/scripts/count_words.py", timeout: TimeSpan.FromSeconds(10), configure: t => t.WithPriority(1))
+            .Build();
+        var expected = File.ReadAllText(Path.Combine(Examples, "doc1.txt")).Split((char[]?)null, StringSplitOptions.RemoveEmptyEntries).Length;
+
+        var run = await _engine.RunAsync(workflow);
+
+        AssertCompleted(run);
+        Assert.That((int)run.GetResult("run_python_script")!["result"]!["word_count"]!, Is.EqualTo(expected));
+    }
+
+    [Test]
+    public async Task Test_context_workflow()
+    {
+        var workflow = new WorkflowBuilder("Test Context Passing").WithBaseDirectory(_root)
+            .Python("first_task", file: "examples/scripts/generate_numbers.py", timeout: TimeSpan.FromSeconds(5), configure: t => t.WithPriority(2))
+            .Python("second_task", file: "examples/scripts/test_context.py", timeout: TimeSpan.FromSeconds(5), dependsOn: ["first_task"], configure: t => t.WithPriority(1),
+                context: new { numbers = "${first_task.result.numbers}", count = "${first_task.result.count}", test_string = "hello world", test_number = 42 })
+            .Build();
+
+        var run = await _engine.RunAsync(workflow);
+
+        AssertCompleted(run);
+        var result = run.GetResult("second_task")!["result"]!;
+        Assert.That((bool)result["all_passed"]!, Is.True, result.ToJsonString());
+    }
+
+    [Test]
+    public async Task A_failing_python_task_skips_its_dependents()
+    {
+        var workflow = new WorkflowBuilder("failing").WithBaseDirectory(_root)
+            .Python("bad", code: "result = 1 / 0")
+            .Python("after", code: "result = ${bad.result}", dependsOn: ["bad"])
+            .Python("independent", code: "result = 'ran'")
+            .Build();
+
+        var run = await _engine.RunAsync(workflow);
+
+        Assert.That(run.Status, Is.EqualTo(WorkflowStatus.Failed));
+        Assert.That(run.Tasks["bad"].Error!.Message, Does.StartWith("ZeroDivisionError: division by zero (<task>, line 1)"));
+        Assert.That(run.Tasks["after"].Status, Is.EqualTo(WorkflowTaskStatus.Skipped));
+        Assert.That((string?)run.GetResult("independent")!["result"], Is.EqualTo("ran"));
+    }
+
+    [Test]
+    public async Task Printed_lines_stream_as_task_progress_events()
+    {
+        var events = new List<WorkflowEvent>();
+        var workflow = new WorkflowBuilder("progress").Python("p", code: "for i in range(3):\n    print('step', i)").Build();
+
+        await _engine.RunAsync(workflow, new RunOptions { OnEvent = e => { lock (events) events.Add(e); } });
+
+        List<string> lines;
+        lock (events) lines = events.OfType<TaskProgress>().Where(e => e.Kind == TaskProgressKind.Output).Select(e => e.Text).ToList();
+        Assert.That(lines, Is.EqualTo(new[] { "step 0", "step 1", "step 2" }));
+    }
+
+    private static void AssertCompleted(WorkflowRun run) =>
+        Assert.That(run.Status, Is.EqualTo(WorkflowStatus.Completed),
+            string.Join("\n", run.Tasks.Values.Where(t => t.Error is not null).Select(t => $"{t.TaskId}: {t.Error}")));
+
+    private static string FindShared()
+    {
+        for (var dir = new DirectoryInfo(AppContext.BaseDirectory); dir is not null; dir = dir.Parent)
+        {
+            var candidate = Path.Combine(dir.FullName, "shared");
+            if (Directory.Exists(Path.Combine(candidate, "conformance"))) return candidate;
+        }
+        return "/work/shared";
+    }
+
+    private static void CopyDirectory(string from, string to)
+    {
+        Directory.CreateDirectory(to);
+        foreach (var file in Directory.GetFiles(from)) File.Copy(file, Path.Combine(to, Path.GetFileName(file)));
+        foreach (var dir in Directory.GetDirectories(from)) CopyDirectory(dir, Path.Combine(to, Path.GetFileName(dir)));
+    }
+}
