@@ -98,6 +98,16 @@ public sealed class RedisWorkflowQueue
         }
     }
 
+    /// <summary>
+    /// Whether the run was submitted to this queue (false for an unknown run and for one an <c>ExecutionEngine</c> runs).
+    /// A queued run belongs to the workers: cancel it with <see cref="CancelAsync"/>, never resume it in an engine.
+    /// </summary>
+    public async Task<bool> IsQueuedAsync(string workflowId, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(workflowId);
+        return await Connection.RunAsync(db => db.HashExistsAsync(Connection.Keys.Run(workflowId), "remaining"), "reading run " + workflowId).ConfigureAwait(false);
+    }
+
     /// <summary>The run's current state, or null.</summary>
     public async Task<WorkflowRun?> GetRunAsync(string workflowId, CancellationToken cancellationToken = default) =>
         await _store.GetRunAsync(workflowId, cancellationToken).ConfigureAwait(false);

@@ -45,6 +45,22 @@ public sealed class DistributedExecutionTests
     }
 
     [Test]
+    public async Task Queued_runs_are_told_apart_from_engine_runs_and_only_they_are_cancelled_here()
+    {
+        await using var h = Harness.Create("kinds");
+        var queued = await h.Queue.SubmitAsync(new WorkflowBuilder("q").AddTask("a", "test/noop").Build());
+        await h.Store.CreateRunAsync(new WorkflowRun { WorkflowId = "engine-run", Name = "e", CreatedAt = DateTimeOffset.UtcNow });
+
+        Assert.That(await h.Queue.IsQueuedAsync(queued), Is.True);
+        Assert.That(await h.Queue.IsQueuedAsync("engine-run"), Is.False);
+        Assert.That(await h.Queue.IsQueuedAsync("unknown"), Is.False);
+        var ex = await Assert.ThrowsAsync<GleitzeitException>(async () => await h.Queue.CancelAsync("engine-run"));
+        Assert.That(ex!.Code, Is.EqualTo(GleitzeitErrorCode.QueueNotFound));
+        var missing = await Assert.ThrowsAsync<GleitzeitException>(async () => await h.Queue.CancelAsync("unknown"));
+        Assert.That(missing!.Code, Is.EqualTo(GleitzeitErrorCode.WorkflowNotFound));
+    }
+
+    [Test]
     public async Task A_failed_task_skips_its_dependents_while_independent_tasks_complete()
     {
         await using var h = Harness.Create("fail");
