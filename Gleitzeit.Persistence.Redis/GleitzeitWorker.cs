@@ -115,7 +115,18 @@ public sealed partial class GleitzeitWorker
                     slots.Release(free);
                     failures++;
                     LogRedisTrouble(ConsumerName, ex.Message);
-                    if (ex is RedisServerException && ex.Message.Contains("NOGROUP", StringComparison.Ordinal)) await EnsureGroupAsync().ConfigureAwait(false);
+                    if (ex is RedisServerException && ex.Message.Contains("NOGROUP", StringComparison.Ordinal))
+                    {
+                        // Someone deleted the stream (FLUSHDB, a purge by hand): recreate it.
+                        try
+                        {
+                            await EnsureGroupAsync().ConfigureAwait(false);
+                        }
+                        catch (Exception again) when (RedisConnection.IsConnectionFailure(again))
+                        {
+                            LogRedisTrouble(ConsumerName, again.Message);
+                        }
+                    }
                     await DelayAsync(TimeSpan.FromMilliseconds(Math.Min(5000, 200 * failures)), cancellationToken).ConfigureAwait(false);
                     continue;
                 }
@@ -255,7 +266,8 @@ public sealed partial class GleitzeitWorker
                         new GleitzeitError(GleitzeitErrorCode.WorkflowTimeout, $"the workflow timed out after {limit.TotalSeconds:0.###} s")).ConfigureAwait(false);
                 }
             }
-            if (claim.Abandoned) return; // this worker is stopping: the task goes back to the queue
+            // This worker is stopping and interrupted the attempt: the task goes back to the queue. An attempt that ended anyway is reported.
+            if (claim.Abandoned && outcome.Kind == OutcomeKind.Cancelled) return;
             await ReportAsync(context, claim, attempt, startedAt, outcome, stopping).ConfigureAwait(false);
         }
         catch (Exception ex) when (RedisConnection.IsConnectionFailure(ex))

@@ -300,6 +300,33 @@ public sealed class DistributedExecutionTests
     }
 
     [Test]
+    public async Task A_worker_that_stops_hands_its_running_task_back_at_once()
+    {
+        await using var h = Harness.Create("handback");
+        var lease = TimeSpan.FromMinutes(2);
+        var store = new RedisWorkflowStore(h.Options);
+        var registry = new Gleitzeit.Core.Protocol.ProviderRegistry();
+        registry.Register(new TestProvider(line => h.Executions.Enqueue(("leaving", line))));
+        var leaving = new GleitzeitWorker(store, registry, new GleitzeitWorkerOptions { ConsumerName = "leaving", LeaseTime = lease });
+        using var stop = new CancellationTokenSource();
+        var running = leaving.RunAsync(1, stop.Token);
+        var workflow = new WorkflowBuilder("handback").AddTask("slow", "test/sum", new JsonObject { ["add"] = 5, ["sleep_ms"] = 1000 }).Build();
+        var id = await h.Queue.SubmitAsync(workflow);
+        while (h.ExecutionCount(id, "slow") == 0) await Task.Delay(10);
+
+        await stop.CancelAsync();
+        await running;
+        await store.DisposeAsync();
+        h.StartWorker(lease: lease, name: "staying");
+        using var limit = new CancellationTokenSource(TimeSpan.FromSeconds(45)); // far less than the two-minute lease
+        var run = await h.Queue.WaitAsync(id, limit.Token);
+
+        Assert.That(run.Status, Is.EqualTo(WorkflowStatus.Completed));
+        Assert.That(h.Executions.Select(e => e.Worker), Is.EqualTo(new[] { "leaving", "staying" }));
+        Assert.That(run.Tasks["slow"].Attempts, Is.EqualTo(2));
+    }
+
+    [Test]
     public async Task A_worker_renews_the_lease_of_a_long_task_so_no_other_worker_takes_it()
     {
         await using var h = Harness.Create("renew");
