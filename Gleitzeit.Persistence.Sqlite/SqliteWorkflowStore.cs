@@ -45,7 +45,8 @@ public sealed partial class SqliteWorkflowStore : IWorkflowStore, IAsyncDisposab
         DatabasePath = SqliteStoreOptions.ResolvePath(options.DatabasePath);
         PrepareDirectory(DatabasePath);
 
-        var timeoutSeconds = (int)Math.Ceiling(options.BusyTimeout.TotalSeconds);
+        // Whole seconds for the readers' command timeout, at least one: zero would mean "wait forever" there.
+        var timeoutSeconds = Math.Max(1, (int)Math.Ceiling(options.BusyTimeout.TotalSeconds));
         _readConnectionString = new SqliteConnectionStringBuilder
         {
             DataSource = DatabasePath, Mode = SqliteOpenMode.ReadOnly, Pooling = true, DefaultTimeout = timeoutSeconds,

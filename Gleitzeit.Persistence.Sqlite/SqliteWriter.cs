@@ -106,12 +106,15 @@ internal sealed partial class SqliteWriter : IDisposable
     private void Commit(List<WriteOp> batch)
     {
         var outcomes = new (int Value, Exception? Error)[batch.Count];
+        var applying = false;
         try
         {
             SqliteSchema.Execute(_connection, "BEGIN IMMEDIATE");
             try
             {
+                applying = true;
                 for (var i = 0; i < batch.Count; i++) outcomes[i] = ApplyChecked(batch[i]);
+                applying = false;
                 SqliteSchema.Execute(_connection, "COMMIT");
                 Interlocked.Increment(ref _commits);
             }
@@ -121,17 +124,19 @@ internal sealed partial class SqliteWriter : IDisposable
                 throw;
             }
         }
-        catch (SqliteException ex) when (batch.Count > 1)
+        catch (SqliteException ex) when (applying && batch.Count > 1)
         {
-            // One write broke the transaction (or the commit failed): give each write its own transaction so only
-            // the broken ones fail.
+            // One write broke the transaction: give each write its own transaction so only the broken ones fail.
             LogBatchRetried(_path, batch.Count, ex.Message);
             foreach (var op in batch) Commit([op]);
             return;
         }
         catch (SqliteException ex)
         {
-            outcomes[0] = (0, SqliteErrors.Map(ex, _path, writing: true));
+            // The file refused the transaction itself (locked past the busy timeout, read-only, full): every write of
+            // the batch fails with it; retrying them one by one would only wait out the timeout again for each.
+            var error = SqliteErrors.Map(ex, _path, writing: true);
+            for (var i = 0; i < outcomes.Length; i++) outcomes[i] = (0, error);
         }
         for (var i = 0; i < batch.Count; i++)
         {

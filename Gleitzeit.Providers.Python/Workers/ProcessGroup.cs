@@ -11,12 +11,20 @@ internal static partial class ProcessGroup
     /// <summary>
     /// SIGKILL to the worker's process group (the worker calls setsid, so children that left the process tree are
     /// still in it), then a tree kill for whatever remains (and on Windows, where there are no process groups).
+    /// Call it at most once with a group per worker: once the group is empty its id may be reused.
     /// </summary>
     public static void KillAll(Process process, int? processGroup)
     {
         if (processGroup is > 1 && !OperatingSystem.IsWindows())
         {
-            _ = Kill(-processGroup.Value, SigKill);
+            try
+            {
+                _ = Kill(-processGroup.Value, SigKill);
+            }
+            catch (Exception ex) when (ex is DllNotFoundException or EntryPointNotFoundException)
+            {
+                // no libc under that name: the tree kill below still runs
+            }
         }
         try
         {

@@ -44,6 +44,7 @@ internal sealed partial class PythonWorker : IDisposable
     private volatile bool _alive = true;
     private volatile bool _killedByUs;
     private int? _processGroup;
+    private int _killed;
     private long _nextId;
 
     private PythonWorker(Process process, ILogger logger)
@@ -112,18 +113,19 @@ internal sealed partial class PythonWorker : IDisposable
         }
         catch (TimeoutException)
         {
-            worker.Kill();
+            worker.Dispose();
             throw new GleitzeitException(GleitzeitErrorCode.ProviderNotAvailable,
                 $"The Python worker ('{interpreter.Executable}') did not report ready within {options.StartTimeout.TotalSeconds:0.#} s.{worker.StderrTail()}");
         }
         catch (WorkerExitedException ex)
         {
+            worker.Dispose();
             throw new GleitzeitException(GleitzeitErrorCode.ProviderNotAvailable,
                 $"The Python worker ('{interpreter.Executable}') exited while starting: {ex.Message}", ex);
         }
         catch
         {
-            worker.Kill();
+            worker.Dispose();
             throw;
         }
     }
@@ -182,7 +184,13 @@ internal sealed partial class PythonWorker : IDisposable
     public void Kill()
     {
         _killedByUs = true;
+        KillProcesses();
+    }
+
+    private void KillProcesses()
+    {
         _alive = false;
+        if (Interlocked.Exchange(ref _killed, 1) == 1) return;
         ProcessGroup.KillAll(_process, _processGroup);
     }
 
@@ -190,7 +198,6 @@ internal sealed partial class PythonWorker : IDisposable
     {
         Kill();
         _process.Dispose();
-        _writeGate.Dispose();
     }
 
     private async Task ReadStdoutAsync()
@@ -291,7 +298,7 @@ internal sealed partial class PythonWorker : IDisposable
     {
         if (_killedByUs) return "the worker was killed";
         // Take any child processes the code started down with it, then collect what it wrote on the way out.
-        ProcessGroup.KillAll(_process, _processGroup);
+        KillProcesses();
         try
         {
             await _process.WaitForExitAsync().WaitAsync(TimeSpan.FromSeconds(5)).ConfigureAwait(false);

@@ -250,7 +250,10 @@ def execute(rid, params):
         if isinstance(e, SystemExit):
             message = "the code called sys.exit(%r)" % (e.code,)
         else:
-            message = str(e)
+            try:
+                message = str(e)
+            except Exception:  # noqa: BLE001 - a broken __str__ must not take the worker down
+                message = "<the exception's str() failed>"
         if not message and isinstance(e, MemoryError):
             message = "out of memory (the worker's memory limit, or the machine's, was reached)"
         data = {

@@ -261,6 +261,29 @@ public sealed class SqliteStoreFileTests
         await Assert.ThrowsAsync<ObjectDisposedException>(async () => await store.GetRunAsync("r"));
     }
 
+    [Test]
+    public async Task A_lock_held_past_the_busy_timeout_fails_the_write_with_the_path_and_the_store_recovers()
+    {
+        var path = _dir.File("g.db");
+        await using var store = new SqliteWorkflowStore(new SqliteStoreOptions { DatabasePath = path, BusyTimeout = TimeSpan.FromMilliseconds(100) });
+        await store.CreateRunAsync(new WorkflowRun { WorkflowId = "r", Name = "n", CreatedAt = T0 });
+        using (var other = OpenRaw(path))
+        {
+            Execute(other, "BEGIN IMMEDIATE");
+
+            var ex = await Assert.CatchAsync<GleitzeitException>(async () =>
+                await store.SaveTaskAsync("r", new TaskResult { TaskId = "a", Status = WorkflowTaskStatus.Running }));
+
+            Assert.That(ex!.Code, Is.EqualTo(GleitzeitErrorCode.PersistenceConnectionFailed));
+            Assert.That(ex.Message, Does.Contain(path).And.Contain("locked"));
+            Execute(other, "ROLLBACK");
+        }
+
+        await store.SaveTaskAsync("r", new TaskResult { TaskId = "a", Status = WorkflowTaskStatus.Running });
+
+        Assert.That((await store.GetRunAsync("r"))!.Tasks["a"].Status, Is.EqualTo(WorkflowTaskStatus.Running));
+    }
+
     // ------------------------------------------------------------------ helpers
 
     private static GleitzeitException CatchOpenOrRead(string path)

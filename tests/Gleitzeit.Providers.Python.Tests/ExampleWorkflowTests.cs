@@ -12,7 +12,9 @@ namespace Gleitzeit.Providers.Python.Tests;
 /// </summary>
 public class ExampleWorkflowTests
 {
-    private static readonly string Examples = Path.Combine(FindShared(), "conformance", "original-examples", "examples");
+    private static readonly Lazy<string> ExamplesDirectory = new(() => Path.Combine(FindShared(), "conformance", "original-examples", "examples"));
+
+    private static string Examples => ExamplesDirectory.Value;
 
     private string _root = null!;
     private PythonProvider _python = null!;
@@ -243,9 +245,10 @@ public class ExampleWorkflowTests
         for (var dir = new DirectoryInfo(AppContext.BaseDirectory); dir is not null; dir = dir.Parent)
         {
             var candidate = Path.Combine(dir.FullName, "shared");
-            if (Directory.Exists(Path.Combine(candidate, "conformance"))) return candidate;
+            if (Directory.Exists(Path.Combine(candidate, "conformance", "original-examples"))) return candidate;
         }
-        return "/work/shared";
+        Assert.Fail($"No shared/conformance/original-examples found in any directory above {AppContext.BaseDirectory}: the original example workflows are needed to run these tests.");
+        return "";
     }
 
     private static void CopyDirectory(string from, string to)

@@ -144,6 +144,16 @@ public class ExecutionTests
     }
 
     [Test]
+    public async Task An_exception_whose_str_fails_is_still_reported()
+    {
+        var ex = await Assert.ThrowsAsync<GleitzeitException>(async () =>
+            await _provider.RunAsync("class Odd(Exception):\n    def __str__(self):\n        raise RuntimeError('no')\nraise Odd()"));
+
+        Assert.That((string?)ex!.ErrorData!["type"], Is.EqualTo("Odd"));
+        Assert.That((int)(await _provider.RunAsync("result = 1"))["result"]!, Is.EqualTo(1), "the worker survived");
+    }
+
+    [Test]
     public async Task Sys_exit_zero_is_success_and_nonzero_is_failure()
     {
         var ok = await _provider.RunAsync("import sys\nresult = 5\nsys.exit(0)");

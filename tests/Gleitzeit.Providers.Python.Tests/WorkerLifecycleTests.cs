@@ -6,6 +6,19 @@ namespace Gleitzeit.Providers.Python.Tests;
 public class WorkerLifecycleTests
 {
     [Test]
+    public async Task Workers_start_on_first_use()
+    {
+        await using var provider = new PythonProvider(new PythonOptions { Workers = 2 });
+
+        var before = await provider.CheckHealthAsync(default);
+        await provider.RunAsync("result = 1");
+        var after = await provider.CheckHealthAsync(default);
+
+        Assert.That((int)before.Details!["running_workers"]!, Is.EqualTo(0));
+        Assert.That((int)after.Details!["running_workers"]!, Is.EqualTo(1));
+    }
+
+    [Test]
     public async Task Workers_are_reused_between_tasks()
     {
         await using var provider = new PythonProvider(new PythonOptions { Workers = 1 });
@@ -24,14 +37,14 @@ public class WorkerLifecycleTests
         var pidFile = Path.GetTempFileName();
 
         var ex = await Assert.ThrowsAsync<GleitzeitException>(async () => await provider.RunAsync(
-            $"import subprocess\np = subprocess.Popen(['sleep', '300'])\nopen({PyString(pidFile)}, 'w').write(str(p.pid))\nwhile True:\n    pass", timeout: 1));
+            $"import subprocess\np = subprocess.Popen(['sleep', '300'])\nopen({PyString(pidFile)}, 'w').write(str(p.pid))\nwhile True:\n    pass", timeout: 5));
 
         Assert.That(ex!.Code, Is.EqualTo(GleitzeitErrorCode.TaskTimeout));
-        Assert.That(ex.Message, Does.Contain("timed out after 1 s"));
+        Assert.That(ex.Message, Does.Contain("timed out after 5 s"));
         var child = int.Parse(File.ReadAllText(pidFile), System.Globalization.CultureInfo.InvariantCulture);
         File.Delete(pidFile);
-        Assert.That(Py.ProcessExists(pid), Is.False, "the worker was killed");
-        Assert.That(Py.ProcessExists(child), Is.False, "its child process was killed too");
+        Assert.That(() => Py.ProcessExists(pid), Is.False.After(5000, 20), "the worker was killed");
+        Assert.That(() => Py.ProcessExists(child), Is.False.After(5000, 20), "its child process was killed too");
         var after = await provider.RunAsync("result = 'still serving'");
         Assert.That((string?)after["result"], Is.EqualTo("still serving"));
         Assert.That(await provider.WorkerPidAsync(), Is.Not.EqualTo(pid));
@@ -48,7 +61,7 @@ public class WorkerLifecycleTests
         await cts.CancelAsync();
 
         await Assert.ThatAsync(async () => await running, Throws.InstanceOf<OperationCanceledException>());
-        Assert.That(Py.ProcessExists(pid), Is.False);
+        Assert.That(() => Py.ProcessExists(pid), Is.False.After(5000, 20));
         Assert.That((int)(await provider.RunAsync("result = 1"))["result"]!, Is.EqualTo(1));
     }
 
@@ -102,7 +115,7 @@ public class WorkerLifecycleTests
         var second = await provider.WorkerPidAsync();
 
         Assert.That(second, Is.Not.EqualTo(first));
-        Assert.That(Py.ProcessExists(first), Is.False);
+        Assert.That(() => Py.ProcessExists(first), Is.False.After(5000, 20));
     }
 
     [Test]

@@ -689,6 +689,57 @@ public abstract class WorkflowStoreConformanceTests
         Assert.That(stored.StartedAt, Is.EqualTo(T0));
     }
 
+    [Test]
+    public async Task The_engine_finishes_a_resumed_run_whose_tasks_all_ended_before_the_crash()
+    {
+        var calls = 0;
+        var registry = new ProviderRegistry();
+        registry.Register(new DelegateProvider("echo/v1", (_, _) =>
+        {
+            Interlocked.Increment(ref calls);
+            return ValueTask.FromResult<JsonNode?>(null);
+        }, "echo"));
+        var workflow = new Core.Definitions.WorkflowBuilder("ended")
+            .AddTask("a", "echo", new JsonObject { ["message"] = "a" }, t => t.WithProtocol("echo/v1"))
+            .AddTask("b", "echo", new JsonObject { ["message"] = "b" }, t => t.WithProtocol("echo/v1").DependsOn("a"))
+            .AddTask("c", "echo", new JsonObject { ["message"] = "c" }, t => t.WithProtocol("echo/v1"))
+            .Build() with { Id = "ended" };
+        // Crashed after a's failure was stored but before b was skipped and the run's end was written.
+        await Store.CreateRunAsync(new WorkflowRun
+        {
+            WorkflowId = "ended", Name = workflow.Name, Workflow = workflow, CreatedAt = T0,
+            Tasks = workflow.Tasks.ToDictionary(t => t.Id, t => TaskResult.Pending(t.Id)),
+        });
+        await Store.UpdateRunStatusAsync("ended", WorkflowStatus.Running, T0);
+        await Store.SaveTasksAsync("ended", [Failed("a", T0, T0.AddSeconds(1)), Completed("c", T0, 1, T0.AddSeconds(1))]);
+        await using var engine = new ExecutionEngine(registry, Store);
+
+        var run = await engine.ResumeAsync("ended");
+
+        Assert.That(calls, Is.Zero);
+        Assert.That(run.Status, Is.EqualTo(WorkflowStatus.Failed));
+        Assert.That(run.Tasks["b"].Status, Is.EqualTo(WorkflowTaskStatus.Skipped));
+        var stored = await Store.GetRunAsync("ended");
+        Assert.That(stored!.Status, Is.EqualTo(WorkflowStatus.Failed));
+        Assert.That(stored.Tasks["b"].Status, Is.EqualTo(WorkflowTaskStatus.Skipped), "the skip is stored too");
+        Assert.That(stored.CompletedAt, Is.Not.Null);
+    }
+
+    [Test]
+    public async Task Resuming_a_finished_run_returns_it_untouched()
+    {
+        await CreateFinishedAsync("done", "report", T0, WorkflowStatus.Completed);
+        var eventsBefore = (await Store.GetEventsAsync("done")).Count;
+        await using var engine = new ExecutionEngine(new ProviderRegistry(), Store);
+
+        var run = await engine.ResumeAsync("done");
+        var resumedIds = await engine.ResumeUnfinishedAsync();
+
+        Assert.That(run.Status, Is.EqualTo(WorkflowStatus.Completed));
+        Assert.That(resumedIds, Is.Empty);
+        Assert.That((await Store.GetEventsAsync("done")).Count, Is.EqualTo(eventsBefore));
+    }
+
     // ------------------------------------------------------------------ helpers
 
     /// <summary>A pending run of a three-task workflow (fetch, parse, summarize) with inputs, retries and timeouts.</summary>
