@@ -56,7 +56,7 @@ public static class WorkflowValidator
                 else if (!index.ContainsKey(dep))
                 {
                     errors.Add(new ValidationError(GleitzeitErrorCode.WorkflowValidationFailed,
-                        $"unknown dependency '{dep}'{Suggest(dep, index.Keys)}", task.Id, $"dependencies[{d}]"));
+                        $"unknown dependency '{dep}'{Suggest(dep, index.Keys.Where(k => k != task.Id))}", task.Id, $"dependencies[{d}]"));
                 }
             }
         }
@@ -109,12 +109,12 @@ public static class WorkflowValidator
         var dependents = new List<int>[n];
         for (var i = 0; i < n; i++)
         {
-            remaining[i] = workflow.Tasks[i].Dependencies.Distinct().Count();
+            remaining[i] = Execution.ExecutionEngine.DistinctDependencies(workflow.Tasks[i]).Count;
             dependents[i] = [];
         }
         for (var i = 0; i < n; i++)
         {
-            foreach (var dep in workflow.Tasks[i].Dependencies.Distinct()) dependents[index[dep]].Add(i);
+            foreach (var dep in Execution.ExecutionEngine.DistinctDependencies(workflow.Tasks[i])) dependents[index[dep]].Add(i);
         }
         var queue = new Queue<int>();
         for (var i = 0; i < n; i++) if (remaining[i] == 0) queue.Enqueue(i);

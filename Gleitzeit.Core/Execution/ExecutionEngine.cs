@@ -311,7 +311,7 @@ public sealed partial class ExecutionEngine : IAsyncDisposable
         var dependents = new List<int>[tasks.Length];
         foreach (var t in tasks)
         {
-            foreach (var dep in t.Definition.Dependencies.Distinct(StringComparer.Ordinal))
+            foreach (var dep in DistinctDependencies(t.Definition))
             {
                 var d = run.ById[dep];
                 (dependents[d.Index] ??= []).Add(t.Index);
@@ -514,8 +514,17 @@ public sealed partial class ExecutionEngine : IAsyncDisposable
             var token = run.Cancellation.Token;
             if (timeout is { } limit && limit != Timeout.InfiniteTimeSpan)
             {
-                timeoutCts = new CancellationTokenSource(limit, _time);
-                linkedCts = CancellationTokenSource.CreateLinkedTokenSource(token, timeoutCts.Token);
+                if (ReferenceEquals(_time, TimeProvider.System))
+                {
+                    // One source instead of two on the hot path: the run's token linked, the deadline on the same source.
+                    linkedCts = CancellationTokenSource.CreateLinkedTokenSource(token);
+                    linkedCts.CancelAfter(limit);
+                }
+                else
+                {
+                    timeoutCts = new CancellationTokenSource(limit, _time);
+                    linkedCts = CancellationTokenSource.CreateLinkedTokenSource(token, timeoutCts.Token);
+                }
                 token = linkedCts.Token;
             }
             var pending = task.Registration.Provider.ExecuteAsync(invocation, token);
@@ -525,7 +534,7 @@ public sealed partial class ExecutionEngine : IAsyncDisposable
         {
             cancelled = true;
         }
-        catch (OperationCanceledException) when (timeoutCts?.IsCancellationRequested == true)
+        catch (OperationCanceledException) when (linkedCts?.IsCancellationRequested == true)
         {
             error = new GleitzeitError(GleitzeitErrorCode.TaskTimeout, $"timed out after {timeout!.Value.TotalSeconds:0.###} s (attempt {task.Attempt})");
         }
@@ -824,6 +833,10 @@ public sealed partial class ExecutionEngine : IAsyncDisposable
         if (!policy.Jitter || delay <= TimeSpan.Zero) return delay;
         return TimeSpan.FromMilliseconds(delay.TotalMilliseconds * (0.5 + Random.Shared.NextDouble()));
     }
+
+    /// <summary>A task's dependencies without repeats; no set is built for the common case of one or none.</summary>
+    internal static IReadOnlyList<string> DistinctDependencies(WorkflowTask task) =>
+        task.Dependencies.Count <= 1 ? task.Dependencies : task.Dependencies.Distinct(StringComparer.Ordinal).ToList();
 
     private static TaskResult Skip(TaskResult current, string failedDependency, DateTimeOffset now) => current with
     {

@@ -44,8 +44,9 @@ public sealed record MethodDescriptor(string Name, IReadOnlyList<ParameterSpec> 
     public IReadOnlyList<string> Validate(JsonObject parameters, bool referencesUnresolved = false)
     {
         List<string>? errors = null;
-        foreach (var spec in Parameters)
+        for (var i = 0; i < Parameters.Count; i++)
         {
+            var spec = Parameters[i];
             if (!parameters.TryGetPropertyValue(spec.Name, out var value) || value is null)
             {
                 if (spec.Required) (errors ??= []).Add($"missing required parameter '{spec.Name}' ({spec.Type.Describe()})");

@@ -32,13 +32,20 @@ public sealed class Template
     {
         Source = source;
         Parts = parts;
+        var references = new List<Reference>(parts.Count);
+        foreach (var part in parts)
+        {
+            if (part.Reference is not null) references.Add(part.Reference);
+        }
+        References = references;
     }
 
     public string Source { get; }
 
     public IReadOnlyList<TemplatePart> Parts { get; }
 
-    public IEnumerable<Reference> References => Parts.Where(p => p.Reference is not null).Select(p => p.Reference!);
+    /// <summary>The references, in order.</summary>
+    public IReadOnlyList<Reference> References { get; }
 
     /// <summary>The whole string is one reference: it takes the referenced value with its JSON type.</summary>
     public bool IsSingleReference => Parts.Count == 1 && Parts[0].Reference is not null;
