@@ -57,6 +57,9 @@ internal sealed class CliContext : IAsyncDisposable
 
     public GleitzeitServices GetServices() => _services ??= GleitzeitServices.Create(Settings, Debug);
 
+    /// <summary>Services with a distributed worker of <paramref name="concurrency"/> tasks (redis backend).</summary>
+    public GleitzeitServices GetWorkerServices(int concurrency) => _services ??= GleitzeitServices.Create(Settings, Debug, concurrency);
+
     public async ValueTask DisposeAsync()
     {
         if (_services is not null) await _services.DisposeAsync().ConfigureAwait(false);

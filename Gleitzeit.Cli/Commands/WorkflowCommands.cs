@@ -32,12 +32,27 @@ internal static class WorkflowCommands
         command.SetHandler(async context =>
         {
             var path = context.Parse.GetRequiredValue(file);
+            var values = Arguments.ParsePairs(context.Parse.GetValue(inputs), "--input");
             if (context.Parse.GetValue(detach))
             {
-                throw new CliException(ExitCodes.General, "--detach needs the distributed workers of the redis backend, which this build does not include.",
-                    "Run without --detach: the run then completes in this process.");
+                if (context.Settings.Backend != "redis")
+                {
+                    throw CliException.Invalid($"--detach queues the run for 'gleitzeit worker' processes, which needs the redis backend; the configured backend is {context.Settings.Backend}.",
+                        "Pass --backend redis (or set persistence.backend: redis), or run without --detach to run it here.");
+                }
+                var queued = RunExecution.LoadWorkflow(context, path);
+                var queue = context.GetServices().Queue;
+                var workflowId = await queue.SubmitAsync(queued, values, cancellationToken: context.CancellationToken).ConfigureAwait(false);
+                var state = await queue.GetRunAsync(workflowId, context.CancellationToken).ConfigureAwait(false);
+                var status = state is null ? "pending" : JsonShapes.Lower(state.Status);
+                if (context.Output.Json) context.Output.WriteJson(new JsonObject { ["workflow_id"] = workflowId, ["status"] = status });
+                else
+                {
+                    context.Output.Line($"Queued run {workflowId} ({queued.Name}, {queued.Tasks.Count} tasks) for 'gleitzeit worker' processes.");
+                    context.Output.Line($"Follow it with: gleitzeit workflow status {workflowId} --wait");
+                }
+                return ExitCodes.Ok;
             }
-            var values = Arguments.ParsePairs(context.Parse.GetValue(inputs), "--input");
             var workflow = RunExecution.LoadWorkflow(context, path);
             return await RunExecution.RunAsync(context, workflow, values, context.Parse.GetValue(output), context.Parse.GetValue(watch)).ConfigureAwait(false);
         });
@@ -47,12 +62,23 @@ internal static class WorkflowCommands
     private static Command CreateStatus()
     {
         var id = new Argument<string>("ID") { Description = "Run id (as printed by run, or listed by 'workflow list')." };
-        var command = new Command("status", "Show a run: its status and every task's state and result.") { id };
+        var wait = new Option<bool>("--wait") { Description = "Wait until the run has finished (a run queued for workers; redis backend)." };
+        var command = new Command("status", "Show a run: its status and every task's state and result.") { id, wait };
         command.SetHandler(async context =>
         {
             var workflowId = context.Parse.GetRequiredValue(id);
-            var run = await context.GetServices().Engine.GetRunAsync(workflowId, context.CancellationToken).ConfigureAwait(false)
+            var services = context.GetServices();
+            var run = await services.Engine.GetRunAsync(workflowId, context.CancellationToken).ConfigureAwait(false)
                 ?? throw new GleitzeitException(GleitzeitErrorCode.WorkflowNotFound, $"No run with id '{workflowId}' in the {context.Settings.Backend} store.");
+            if (context.Parse.GetValue(wait) && !run.IsFinished)
+            {
+                if (!await services.IsQueuedAsync(workflowId, context.CancellationToken).ConfigureAwait(false))
+                {
+                    throw CliException.Invalid($"Run {workflowId} is not queued for workers, so nothing here can wait for it: it runs (or ran) inside another gleitzeit process.",
+                        $"If that process ended, continue the run with 'gleitzeit workflow resume {workflowId}'.");
+                }
+                run = await services.Queue.WaitAsync(workflowId, context.CancellationToken).ConfigureAwait(false);
+            }
             var output = context.Output;
             if (output.Json)
             {
@@ -114,7 +140,13 @@ internal static class WorkflowCommands
         command.SetHandler(async context =>
         {
             var workflowId = context.Parse.GetRequiredValue(id);
-            var engine = context.GetServices().Engine;
+            var services = context.GetServices();
+            var engine = services.Engine;
+            if (await services.IsQueuedAsync(workflowId, context.CancellationToken).ConfigureAwait(false))
+            {
+                throw CliException.Invalid($"Run {workflowId} was queued for workers: they continue it, not this process.",
+                    "Start workers with 'gleitzeit worker'; follow it with 'gleitzeit workflow status ID --wait'.");
+            }
             var stored = await engine.GetRunAsync(workflowId, context.CancellationToken).ConfigureAwait(false)
                 ?? throw new GleitzeitException(GleitzeitErrorCode.WorkflowNotFound, $"No run with id '{workflowId}' in the {context.Settings.Backend} store.");
             if (stored.Workflow is { } workflow && !stored.IsFinished) await RunExecution.CheckProvidersAsync(context, workflow).ConfigureAwait(false);
@@ -131,12 +163,28 @@ internal static class WorkflowCommands
         command.SetHandler(async context =>
         {
             var workflowId = context.Parse.GetRequiredValue(id);
-            var engine = context.GetServices().Engine;
-            await engine.CancelAsync(workflowId, context.CancellationToken).ConfigureAwait(false);
+            var services = context.GetServices();
+            var engine = services.Engine;
+            if (await services.IsQueuedAsync(workflowId, context.CancellationToken).ConfigureAwait(false))
+            {
+                await services.Queue.CancelAsync(workflowId, context.CancellationToken).ConfigureAwait(false);
+            }
+            else
+            {
+                await engine.CancelAsync(workflowId, context.CancellationToken).ConfigureAwait(false);
+            }
             var run = await engine.GetRunAsync(workflowId, context.CancellationToken).ConfigureAwait(false);
             var status = run is null ? "cancelled" : JsonShapes.Lower(run.Status);
             if (context.Output.Json) context.Output.WriteJson(new JsonObject { ["workflow_id"] = workflowId, ["status"] = status });
-            else context.Output.Line(status == "cancelled" ? $"Run {workflowId} cancelled." : $"Run {workflowId} had already finished: {status}.");
+            else
+            {
+                context.Output.Line(status switch
+                {
+                    "cancelled" => $"Run {workflowId} cancelled.",
+                    "completed" or "failed" => $"Run {workflowId} had already finished: {status}.",
+                    _ => $"Run {workflowId}: cancellation requested; its running tasks are stopping.",
+                });
+            }
             return ExitCodes.Ok;
         });
         return command;

@@ -3,6 +3,7 @@ using Gleitzeit.Core;
 using Gleitzeit.Core.Execution;
 using Gleitzeit.Core.Persistence;
 using Gleitzeit.Core.Protocol;
+using Gleitzeit.Persistence.Redis;
 using Gleitzeit.Providers.Mcp;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
@@ -38,7 +39,16 @@ internal sealed class GleitzeitServices : IAsyncDisposable
 
     public IServiceProvider Services => _provider;
 
-    public static GleitzeitServices Create(CliSettings settings, bool debug)
+    /// <summary>The distributed work queue (redis backend only).</summary>
+    public RedisWorkflowQueue Queue => _provider.GetService<RedisWorkflowQueue>()
+        ?? throw CliException.Invalid($"This needs the redis backend; the configured backend is {Settings.Backend}.",
+            "Set persistence.backend: redis in config.yaml, GLEITZEIT_PERSISTENCE_BACKEND=redis, or pass --backend redis.");
+
+    /// <summary>Whether the run was queued for workers (so it is cancelled through the queue and never resumed here).</summary>
+    public async Task<bool> IsQueuedAsync(string workflowId, CancellationToken cancellationToken) =>
+        _provider.GetService<RedisWorkflowQueue>() is { } queue && await queue.IsQueuedAsync(workflowId, cancellationToken).ConfigureAwait(false);
+
+    public static GleitzeitServices Create(CliSettings settings, bool debug, int? workerConcurrency = null)
     {
         var services = new ServiceCollection();
         services.AddLogging(b =>
@@ -49,6 +59,7 @@ internal sealed class GleitzeitServices : IAsyncDisposable
         var gleitzeit = services.AddGleitzeit(o => o.MaxConcurrency = settings.GetInt(SettingKeys.MaxConcurrentTasks));
         AddProviders(gleitzeit, settings);
         var store = AddStore(gleitzeit, settings);
+        if (workerConcurrency is { } concurrency) gleitzeit.AddGleitzeitWorker(o => o.Concurrency = concurrency);
         var provider = services.BuildServiceProvider(new ServiceProviderOptions { ValidateOnBuild = false, ValidateScopes = false });
         try
         {
@@ -113,8 +124,9 @@ internal sealed class GleitzeitServices : IAsyncDisposable
                 gleitzeit.AddSqlite(o => o.DatabasePath = path);
                 return $"sqlite ({path})";
             case "redis":
-                throw new CliException(ExitCodes.General, "The redis backend is not available in this build of gleitzeit.",
-                    "Use persistence.backend sqlite or memory (GLEITZEIT_PERSISTENCE_BACKEND / --backend).");
+                var url = settings.Get(SettingKeys.RedisUrl);
+                gleitzeit.AddRedis(o => o.Configuration = url);
+                return $"redis ({url})";
             default:
                 throw CliException.Invalid($"Unknown backend '{settings.Backend}'.");
         }
