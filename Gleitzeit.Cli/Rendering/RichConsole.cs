@@ -62,7 +62,7 @@ internal static class LiveRunView
         table.AddColumn("[bold]state[/]");
         table.AddColumn(new TableColumn("[bold]attempt[/]").RightAligned());
         table.AddColumn(new TableColumn("[bold]time[/]").RightAligned());
-        table.AddColumn("[bold]output[/]");
+        table.AddColumn(new TableColumn("[bold]output[/]").NoWrap());
         foreach (var (id, state, attempt, duration, detail) in progress.Snapshot(DateTimeOffset.UtcNow))
         {
             var stateCell = state == "running" ? "[yellow]● running[/]" : RichConsole.StatusMarkup(state);
