@@ -46,7 +46,8 @@ public sealed record BatchResult
 
     public TimeSpan Duration { get; init; }
 
-    private static readonly JsonSerializerOptions Indented = new() { WriteIndented = true };
+    // Relaxed escaping keeps responses readable (no \u002B for '+', no escaped accents); the output is a file, not HTML.
+    private static readonly JsonSerializerOptions Indented = new() { WriteIndented = true, Encoder = System.Text.Encodings.Web.JavaScriptEncoder.UnsafeRelaxedJsonEscaping };
 
     /// <summary>The result as JSON: <c>batch_id</c>, <c>created_at</c>, <c>total_files</c>, <c>successful</c>, <c>failed</c>,
     /// <c>duration_ms</c>, <c>files</c>: [{<c>path</c>, <c>status</c> (success|failed), <c>response</c>, <c>error</c>, <c>duration_ms</c>}].</summary>
@@ -67,7 +68,7 @@ public sealed record BatchResult
         var root = new JsonObject
         {
             ["batch_id"] = BatchId,
-            ["created_at"] = CreatedAt.ToString("O", CultureInfo.InvariantCulture),
+            ["created_at"] = CreatedAt.UtcDateTime.ToString("O", CultureInfo.InvariantCulture),
             ["total_files"] = TotalFiles,
             ["successful"] = Successful,
             ["failed"] = Failed,
@@ -123,7 +124,7 @@ public sealed record BatchResult
         var sb = new StringBuilder();
         sb.Append("# Batch report `").Append(BatchId).Append("`\n\n");
         sb.Append("| | |\n|---|---|\n");
-        sb.Append("| Created | ").Append(CreatedAt.ToString("yyyy-MM-dd HH:mm:ss 'UTC'", CultureInfo.InvariantCulture)).Append(" |\n");
+        sb.Append("| Created | ").Append(CreatedAt.UtcDateTime.ToString("yyyy-MM-dd HH:mm:ss 'UTC'", CultureInfo.InvariantCulture)).Append(" |\n");
         sb.Append("| Files | ").Append(TotalFiles.ToString(CultureInfo.InvariantCulture)).Append(" |\n");
         sb.Append("| Successful | ").Append(Successful.ToString(CultureInfo.InvariantCulture)).Append(" |\n");
         sb.Append("| Failed | ").Append(Failed.ToString(CultureInfo.InvariantCulture)).Append(" |\n");
