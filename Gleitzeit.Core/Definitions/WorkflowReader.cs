@@ -536,21 +536,7 @@ internal sealed class WorkflowReader(string? source, string? baseDirectory, stri
             for (var i = 0; i < d.BatchFiles.Count; i++)
             {
                 var file = d.BatchFiles[i];
-                var p = (JsonObject)d.Parameters.DeepClone();
-                switch (d.Method)
-                {
-                    case "llm/vision":
-                        p["image_path"] = file;
-                        break;
-                    case "python/execute":
-                        var context = p["context"] as JsonObject ?? [];
-                        context["file_path"] = file;
-                        p["context"] = context;
-                        break;
-                    default:
-                        p["file_path"] = file;
-                        break;
-                }
+                var p = BatchTaskParameters.ForFile(d.Method, d.Parameters, file);
                 var name = $"{d.Name ?? d.Id} ({Path.GetFileName(file)})";
                 tasks.Add(Make(d, expanded[d.Id][i], name, p, deps, depNodes));
             }

@@ -37,6 +37,9 @@ public static class GleitzeitServiceCollectionExtensions
             sp.GetRequiredService<IOptions<GleitzeitOptions>>(),
             sp.GetService<ILogger<ExecutionEngine>>(),
             sp.GetRequiredService<TimeProvider>()));
+        services.AddOptions<BatchOptions>()
+            .Validate(o => o.MaxFileSize >= 1, "BatchOptions.MaxFileSize must be at least 1.")
+            .Validate(o => o.MaxConcurrent >= 1, "BatchOptions.MaxConcurrent must be at least 1.");
         services.TryAddSingleton<BatchProcessor>();
         services.TryAddEnumerable(ServiceDescriptor.Singleton<IHostedService, GleitzeitStartupService>());
         return new GleitzeitBuilder(services);
