@@ -58,6 +58,12 @@ internal sealed class GleitzeitServices : IAsyncDisposable
         });
         var gleitzeit = services.AddGleitzeit(o => o.MaxConcurrency = settings.GetInt(SettingKeys.MaxConcurrentTasks));
         AddProviders(gleitzeit, settings);
+        services.Configure<Gleitzeit.Core.Batch.BatchOptions>(o =>
+        {
+            o.MaxFileSize = settings.GetInt(SettingKeys.BatchMaxFileSize);
+            o.MaxConcurrent = settings.GetInt(SettingKeys.BatchMaxConcurrent);
+            o.ResultsDirectory = settings.GetPath(SettingKeys.BatchResultsDirectory);
+        });
         var store = AddStore(gleitzeit, settings);
         if (workerConcurrency is { } concurrency) gleitzeit.AddGleitzeitWorker(o => o.Concurrency = concurrency);
         var provider = services.BuildServiceProvider(new ServiceProviderOptions { ValidateOnBuild = false, ValidateScopes = false });

@@ -176,7 +176,7 @@ public sealed class BatchProcessor
                     {
                         Path = files[i],
                         Status = BatchFileStatus.Failed,
-                        Error = t?.Error is { } err ? $"{err.Code}: {err.Message}" : $"not run ({t?.Status.ToString().ToLowerInvariant() ?? "missing"})",
+                        Error = t?.Error is { } err ? $"{err.CodeName}: {err.Message}" : $"not run ({t?.Status.ToString().ToLowerInvariant() ?? "missing"})",
                         Duration = t?.Duration ?? TimeSpan.Zero,
                     };
             }
