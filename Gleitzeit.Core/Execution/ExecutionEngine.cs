@@ -340,8 +340,11 @@ public sealed partial class ExecutionEngine : IAsyncDisposable
 
     // ---------------------------------------------------------------- scheduling
 
-    /// <summary>Stores the tasks as queued (after <paramref name="prefix"/>, the transition that made them ready), then queues them.</summary>
-    private async ValueTask MakeReadyAsync(RunState run, List<TaskState> ready, TaskResult? prefix)
+    /// <summary>
+    /// Stores the tasks as queued (after <paramref name="prefix"/>, the transition of <paramref name="prefixTask"/> that
+    /// made them ready), applies <paramref name="prefix"/>, then queues them.
+    /// </summary>
+    private async ValueTask MakeReadyAsync(RunState run, List<TaskState> ready, TaskResult? prefix, TaskState? prefixTask = null, WorkflowEvent? prefixEvent = null)
     {
         if (ready.Count == 0 && prefix is null) return;
         var now = _time.GetUtcNow();
@@ -349,6 +352,7 @@ public sealed partial class ExecutionEngine : IAsyncDisposable
         if (prefix is not null) batch.Add(prefix);
         foreach (var t in ready) batch.Add(t.Current with { Status = WorkflowTaskStatus.Queued });
         await _store.SaveTasksAsync(run.Id, batch, CancellationToken.None).ConfigureAwait(false);
+        if (prefixTask is not null) run.Transition(prefixTask, prefix!, prefixEvent);
 
         var listeners = run.HasListeners;
         for (var i = 0; i < ready.Count; i++)
@@ -589,9 +593,10 @@ public sealed partial class ExecutionEngine : IAsyncDisposable
             // No dispatch yet: the dependents made ready here compete for the freed slot once they are queued.
         }
         Diagnostics.TasksCompleted.Add(1);
-        // Store the completion (together with the dependents it makes ready) before any dependent can start.
-        await MakeReadyAsync(run, ready, done).ConfigureAwait(false);
-        run.Transition(task, done, run.HasListeners ? new TaskCompleted(run.Id, endedAt, task.Definition.Id, result, task.Attempt, endedAt - (done.StartedAt ?? endedAt)) : null);
+        // Store the completion (together with the dependents it makes ready) and apply it before any dependent can
+        // start: a dependent reads this task's result from its current state.
+        await MakeReadyAsync(run, ready, done, task,
+            run.HasListeners ? new TaskCompleted(run.Id, endedAt, task.Definition.Id, result, task.Attempt, endedAt - (done.StartedAt ?? endedAt)) : null).ConfigureAwait(false);
         await SettleAsync(run, 1).ConfigureAwait(false);
     }
 
