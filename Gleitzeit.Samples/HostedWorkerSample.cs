@@ -27,6 +27,7 @@ internal static class HostedWorkerSample
         using var host = builder.Build();
         var queue = host.Services.GetRequiredService<WorkQueue>();
         await host.RunAsync();
+        Console.WriteLine($"hosted worker: {(queue.Failed == 0 ? "completed" : $"{queue.Failed} runs failed")}");
         return queue.Failed == 0 ? 0 : 1;
     }
 }
