@@ -1,0 +1,83 @@
+using System.Text.Json.Nodes;
+using Gleitzeit.Testing.Ollama;
+
+namespace Gleitzeit.Conformance.Tests;
+
+/// <summary>
+/// Every workflow of examples/ run through the built CLI exactly as the README says
+/// (<c>gleitzeit run examples/FILE --config examples/gleitzeit.yaml</c> from the repository root, empty HOME), the LLM
+/// ones with GLEITZEIT_OLLAMA_URL pointing at the Ollama-API test server.
+/// </summary>
+public class ExampleWorkflowTests
+{
+    private static string Examples => Path.Combine(Locations.RepositoryRoot, "examples");
+
+    public static IEnumerable<string> Workflows() =>
+        Directory.GetFiles(Path.Combine(Locations.RepositoryRoot, "examples"), "*_workflow.yaml").Concat(Directory.GetFiles(Path.Combine(Locations.RepositoryRoot, "examples"), "batch_*.yaml"))
+            .Select(Path.GetFileName).Distinct().Order(StringComparer.Ordinal)!;
+
+    /// <summary>The ones the README says run with no Ollama.</summary>
+    private static readonly string[] Offline = ["python_mcp_workflow.yaml", "batch_python_workflow.yaml", "simple_python_workflow.yaml"];
+
+    [OneTimeSetUp]
+    public void RequireMcpServer()
+    {
+        var server = Path.Combine(Locations.RepositoryRoot, "node_modules", "@modelcontextprotocol", "server-everything", "dist", "index.js");
+        if (!File.Exists(server)) Assert.Fail($"{server} is missing: run `npm ci` in the repository root (test.sh does).");
+    }
+
+    [Test]
+    public void The_examples_are_there() =>
+        Assert.That(Workflows(), Is.SupersetOf(new[] { "llm_workflow.yaml", "mixed_workflow.yaml", "dependent_workflow.yaml", "research_workflow.yaml", "python_mcp_workflow.yaml", "batch_python_workflow.yaml" }));
+
+    [TestCaseSource(nameof(Workflows))]
+    public void Each_example_says_what_it_needs_and_how_to_run_it(string file)
+    {
+        var head = string.Join("\n", File.ReadLines(Path.Combine(Examples, file)).TakeWhile(l => l.StartsWith('#')));
+
+        Assert.That(head, Does.Contain("Needs:"), $"{file} starts with a comment saying what it needs");
+        Assert.That(head, Does.Contain($"run examples/{file}"), $"{file} starts with the command that runs it");
+    }
+
+    [TestCaseSource(nameof(Offline))]
+    public async Task Offline_example_runs_through_the_cli_with_no_ollama(string file)
+    {
+        // An address where nothing listens: the run must not need Ollama at all.
+        var result = await RunAsync(file, new Dictionary<string, string?> { ["GLEITZEIT_OLLAMA_URL"] = "http://127.0.0.1:9" });
+
+        AssertCompleted(result);
+    }
+
+    [TestCaseSource(nameof(Workflows))]
+    public async Task Example_runs_through_the_cli_against_the_ollama_test_server(string file)
+    {
+        await using var ollama = await OllamaTestServer.StartAsync();
+
+        var result = await RunAsync(file, new Dictionary<string, string?> { ["GLEITZEIT_OLLAMA_URL"] = ollama.BaseUri.ToString() });
+
+        var json = AssertCompleted(result);
+        if (!Offline.Contains(file)) Assert.That(ollama.RequestsTo("/api/chat"), Is.Not.Empty, $"{file} called the LLM");
+        Assert.That(json["tasks"]!.AsObject().Count, Is.GreaterThan(0));
+    }
+
+    [Test]
+    public async Task The_first_example_computes_what_it_says()
+    {
+        var json = AssertCompleted(await RunAsync("python_mcp_workflow.yaml", null));
+
+        var report = json["tasks"]!["report"]!["result"]!["result"]!;
+        Assert.That((int)report["sum"]!, Is.EqualTo(55));
+        Assert.That((string?)report["echoed"], Is.EqualTo("Echo: MCP says: The sum of 1 and 2 is 3."));
+    }
+
+    private static Task<ProcessResult> RunAsync(string file, IDictionary<string, string?>? environment) =>
+        ProcessRunner.RunDllAsync(Locations.Cli, ["run", $"examples/{file}", "--config", "examples/gleitzeit.yaml", "--json"], Locations.RepositoryRoot, environment);
+
+    private static JsonNode AssertCompleted(ProcessResult result)
+    {
+        Assert.That(result.ExitCode, Is.Zero, result.ToString());
+        var json = JsonNode.Parse(result.StdOut)!;
+        Assert.That((string?)json["status"], Is.EqualTo("completed"), result.ToString());
+        return json;
+    }
+}
