@@ -1,12 +1,12 @@
-using Gleitzeit.Core.Definitions;
-using Gleitzeit.Core.Execution;
+using Gleitzeit.Core.Batch;
 using Microsoft.Extensions.DependencyInjection;
 
 namespace Gleitzeit.Samples;
 
 /// <summary>
-/// One LLM summary per text file of examples/documents. Until <c>BatchProcessor.ProcessBatchAsync</c> lands this is a
-/// <c>type: batch</c> workflow: the loader expands the template into one task per file (summary_1, summary_2, ...).
+/// One LLM summary per text file of examples/documents with <see cref="BatchProcessor.ProcessBatchAsync"/>: bounded
+/// concurrency, progress as files finish, a per-file report saved as Markdown. (The YAML form of the same batch is
+/// <c>type: batch</c>, see examples/batch_documents.yaml.)
 /// </summary>
 internal static class FolderBatchSample
 {
@@ -14,31 +14,29 @@ internal static class FolderBatchSample
     {
         var services = new ServiceCollection();
         services.AddGleitzeit().AddOllama(o => o.Endpoint = context.OllamaEndpoint);
+        services.Configure<BatchOptions>(o => o.ResultsDirectory = null); // keep the sample from writing under ~/.gleitzeit
         await using var provider = services.BuildServiceProvider();
-        var engine = provider.GetRequiredService<ExecutionEngine>();
+        var batch = provider.GetRequiredService<BatchProcessor>();
 
         var folder = Path.Combine(SampleContext.ExamplesDirectory, "documents");
-        var yaml = """
-            name: "Summaries"
-            type: batch
-            batch: { directory: ".", pattern: "*.txt" }
-            template:
-              id: summary
-              method: llm/chat
-              model: llama3.2
-              messages:
-                - { role: user, content: "Summarize this document in two sentences." }
-            """;
-        var workflow = WorkflowLoader.Parse(yaml, baseDirectory: folder, registry: engine.Registry);
-        Console.WriteLine($"{workflow.Tasks.Count} files in {folder}");
-
-        var run = await engine.RunAsync(workflow);
-
-        foreach (var task in workflow.Tasks)
+        var progress = new Progress<BatchProgress>(p => Console.WriteLine($"  {p.Done}/{p.Total} done ({p.Failed} failed)"));
+        var result = await batch.ProcessBatchAsync(new BatchRequest
         {
-            var text = (string?)run.GetResult(task.Id)?["response"] ?? "";
-            Console.WriteLine($"{task.DisplayName}: {(text.Length > 100 ? text[..100] + "..." : text)}");
+            Directory = folder,
+            Pattern = "*.txt",
+            Prompt = "Summarize this document in two sentences.",
+            Model = "llama3.2",
+            MaxConcurrent = 2,
+        }, progress);
+
+        foreach (var file in result.Files)
+        {
+            var text = file.Response ?? file.Error ?? "";
+            Console.WriteLine($"{Path.GetFileName(file.Path)} ({file.Status}): {(text.Length > 100 ? text[..100] + "..." : text)}");
         }
-        return Report.Outcome(run);
+        var report = Path.Combine(Path.GetTempPath(), $"{result.BatchId}.md");
+        await result.SaveToFileAsync(report);
+        Console.WriteLine($"batch {result.BatchId}: {(result.Failed == 0 ? "completed" : "failed")}, {result.Successful}/{result.TotalFiles} files in {result.Duration.TotalSeconds:0.0}s; report: {report}");
+        return result.Failed == 0 ? 0 : 5;
     }
 }
