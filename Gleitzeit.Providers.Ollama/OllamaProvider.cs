@@ -53,7 +53,7 @@ public sealed class OllamaProvider : ITaskProvider, IAsyncDisposable, IDisposabl
             _http.BaseAddress ??= _options.Endpoint;
         }
         _client = new OllamaApiClient(_http, _options.DefaultModel);
-        _llm = new LlmProvider(_client, _client, new LlmOptions
+        _llm = new LlmProvider(new OllamaStreamGuard(_client, _options.Endpoint), _client, new LlmOptions
         {
             DefaultModel = _options.DefaultModel,
             VisionModel = _options.VisionModel,

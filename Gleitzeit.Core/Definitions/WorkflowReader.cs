@@ -699,7 +699,7 @@ internal sealed class WorkflowReader(string? source, string? baseDirectory, stri
         var bestDistance = int.MaxValue;
         foreach (var k in known)
         {
-            var d = Distance(name.ToLowerInvariant(), k);
+            var d = Spelling.Distance(name.ToLowerInvariant(), k);
             if (d < bestDistance)
             {
                 bestDistance = d;
@@ -711,23 +711,6 @@ internal sealed class WorkflowReader(string? source, string? baseDirectory, stri
             return best;
         }
         return null;
-    }
-
-    private static int Distance(string a, string b)
-    {
-        var prev = new int[b.Length + 1];
-        var cur = new int[b.Length + 1];
-        for (var j = 0; j <= b.Length; j++) prev[j] = j;
-        for (var i = 1; i <= a.Length; i++)
-        {
-            cur[0] = i;
-            for (var j = 1; j <= b.Length; j++)
-            {
-                cur[j] = Math.Min(Math.Min(cur[j - 1] + 1, prev[j] + 1), prev[j - 1] + (a[i - 1] == b[j - 1] ? 0 : 1));
-            }
-            (prev, cur) = (cur, prev);
-        }
-        return prev[b.Length];
     }
 
     private void Error(GleitzeitErrorCode code, string message, YNode? at, string? taskId = null, string? field = null) =>

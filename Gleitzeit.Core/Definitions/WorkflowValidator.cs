@@ -56,7 +56,7 @@ public static class WorkflowValidator
                 else if (!index.ContainsKey(dep))
                 {
                     errors.Add(new ValidationError(GleitzeitErrorCode.WorkflowValidationFailed,
-                        $"unknown dependency '{dep}'{Suggest(dep, index.Keys)}", task.Id, $"dependencies[{d}]"));
+                        $"unknown dependency '{dep}'{Suggest(dep, index.Keys.Where(k => k != task.Id))}", task.Id, $"dependencies[{d}]"));
                 }
             }
         }
@@ -259,21 +259,5 @@ public static class WorkflowValidator
         return best.k is null ? "" : $" (did you mean '{best.k}'?)";
     }
 
-    private static int Distance(string a, string b)
-    {
-        if (Math.Abs(a.Length - b.Length) > 3) return int.MaxValue;
-        var prev = new int[b.Length + 1];
-        var cur = new int[b.Length + 1];
-        for (var j = 0; j <= b.Length; j++) prev[j] = j;
-        for (var i = 1; i <= a.Length; i++)
-        {
-            cur[0] = i;
-            for (var j = 1; j <= b.Length; j++)
-            {
-                cur[j] = Math.Min(Math.Min(cur[j - 1] + 1, prev[j] + 1), prev[j - 1] + (a[i - 1] == b[j - 1] ? 0 : 1));
-            }
-            (prev, cur) = (cur, prev);
-        }
-        return prev[b.Length];
-    }
+    private static int Distance(string a, string b) => Math.Abs(a.Length - b.Length) > 3 ? int.MaxValue : Spelling.Distance(a, b);
 }

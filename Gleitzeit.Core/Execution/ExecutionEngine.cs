@@ -280,7 +280,7 @@ public sealed partial class ExecutionEngine : IAsyncDisposable
             finishedAlready = run.Unfinished == 0;
         }
         if (finishedAlready) await FinishRunAsync(run).ConfigureAwait(false);
-        else await MakeReadyAsync(run, roots, prefix: null).ConfigureAwait(false);
+        else await MakeReadyAsync(run, roots).ConfigureAwait(false);
         return run;
     }
 
@@ -340,9 +340,13 @@ public sealed partial class ExecutionEngine : IAsyncDisposable
 
     // ---------------------------------------------------------------- scheduling
 
-    /// <summary>Stores the tasks as queued (after <paramref name="prefix"/>, the transition that made them ready), then queues them.</summary>
-    private async ValueTask MakeReadyAsync(RunState run, List<TaskState> ready, TaskResult? prefix)
+    /// <summary>
+    /// Stores the tasks as queued, together with <paramref name="completed"/> (the completion that made them ready, when
+    /// there is one), applies those states, and only then queues the tasks: a dependent must see its dependency's result.
+    /// </summary>
+    private async ValueTask MakeReadyAsync(RunState run, List<TaskState> ready, (TaskState Task, TaskResult State, WorkflowEvent? Event)? completed = null)
     {
+        var prefix = completed?.State;
         if (ready.Count == 0 && prefix is null) return;
         var now = _time.GetUtcNow();
         var batch = new List<TaskResult>(ready.Count + 1);
@@ -350,6 +354,7 @@ public sealed partial class ExecutionEngine : IAsyncDisposable
         foreach (var t in ready) batch.Add(t.Current with { Status = WorkflowTaskStatus.Queued });
         await _store.SaveTasksAsync(run.Id, batch, CancellationToken.None).ConfigureAwait(false);
 
+        if (completed is { } c) run.Transition(c.Task, c.State, c.Event);
         var listeners = run.HasListeners;
         for (var i = 0; i < ready.Count; i++)
         {
@@ -590,8 +595,8 @@ public sealed partial class ExecutionEngine : IAsyncDisposable
         }
         Diagnostics.TasksCompleted.Add(1);
         // Store the completion (together with the dependents it makes ready) before any dependent can start.
-        await MakeReadyAsync(run, ready, done).ConfigureAwait(false);
-        run.Transition(task, done, run.HasListeners ? new TaskCompleted(run.Id, endedAt, task.Definition.Id, result, task.Attempt, endedAt - (done.StartedAt ?? endedAt)) : null);
+        var evt = run.HasListeners ? new TaskCompleted(run.Id, endedAt, task.Definition.Id, result, task.Attempt, endedAt - (done.StartedAt ?? endedAt)) : null;
+        await MakeReadyAsync(run, ready, (task, done, evt)).ConfigureAwait(false);
         await SettleAsync(run, 1).ConfigureAwait(false);
     }
 

@@ -391,8 +391,7 @@ public sealed class LlmProvider : ITaskProvider
         ParameterSpec Prompt() => new("prompt", ParameterType.String, Description: "one user message (shorthand for messages)");
         ParameterSpec System() => new("system", ParameterType.String, Description: "system instruction, sent first");
         ParameterSpec Temperature() => new("temperature", ParameterType.Number, Description: "sampling temperature");
-        // Number, not Integer: JsonTypes.IsInteger does not recognise a JsonValue built from an int (reported to Core).
-        ParameterSpec MaxTokens() => new("max_tokens", ParameterType.Number, Description: "most tokens to generate (whole number)");
+        ParameterSpec MaxTokens() => new("max_tokens", ParameterType.Integer, Description: "most tokens to generate");
         ParameterSpec FilePath() => new("file_path", ParameterType.String, Description: "text file appended to the last user message");
         ParameterSpec Files() => new("files", ParameterType.Array, Description: "text files appended to the last user message");
         string[] messagesOrPrompt = ["messages", "prompt"];

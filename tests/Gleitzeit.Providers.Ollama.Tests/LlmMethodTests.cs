@@ -231,6 +231,8 @@ public sealed class LlmMethodTests : OllamaTestContext
 
         Assert.That(chat.Validate(new JsonObject { ["model"] = "m" }), Has.Some.Contains("'messages', 'prompt'"));
         Assert.That(chat.Validate(new JsonObject { ["prompt"] = "p", ["temperature"] = "hot" }), Has.Some.Contains("temperature"));
+        Assert.That(chat.Validate(new JsonObject { ["prompt"] = "p", ["max_tokens"] = 1.5 }), Has.Some.Contains("max_tokens"));
+        Assert.That(chat.Validate(new JsonObject { ["prompt"] = "p", ["max_tokens"] = 64 }), Is.Empty);
         Assert.That(embed.Validate(new JsonObject()), Has.Some.Contains("input"));
         Assert.That(Provider.Protocol.Methods.Select(m => m.Name), Is.EquivalentTo(new[] { "llm/chat", "llm/generate", "llm/vision", "llm/embed" }));
     }

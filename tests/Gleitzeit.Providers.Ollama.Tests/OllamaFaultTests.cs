@@ -119,6 +119,17 @@ public sealed class OllamaFaultTests : OllamaTestContext
     }
 
     [Test]
+    public async Task A_stream_that_ends_without_its_final_chunk_is_connection_lost_not_half_an_answer()
+    {
+        Server.Fail(OllamaFault.TruncatedStream(afterChunks: 2));
+
+        var ex = await Assert.ThrowsAsync<GleitzeitException>(() => InvokeAsync("llm/chat", Ask()));
+
+        Assert.That(ex!.Code, Is.EqualTo(GleitzeitErrorCode.NetworkConnectionLost));
+        Assert.That(ex.Message, Does.Contain("without its final chunk"));
+    }
+
+    [Test]
     public async Task Cancellation_is_not_turned_into_an_error()
     {
         Server.Fail(OllamaFault.Hang());

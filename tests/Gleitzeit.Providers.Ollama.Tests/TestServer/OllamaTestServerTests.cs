@@ -144,4 +144,63 @@ public sealed class OllamaTestServerTests
         Assert.That(recorded.Model, Is.EqualTo("llama3.2"));
         Assert.That(recorded.Stream, Is.True);
     }
+
+    [Test]
+    public async Task Generate_streams_response_pieces_and_ends_with_context_and_counts()
+    {
+        using var response = await PostAsync("api/generate", new JsonObject { ["model"] = "llama3.2", ["prompt"] = "a b" });
+        var lines = (await response.Content.ReadAsStringAsync()).Split('\n', StringSplitOptions.RemoveEmptyEntries).Select(l => JsonNode.Parse(l)!.AsObject()).ToList();
+
+        Assert.That(lines.Select(l => (string?)l["response"]), Is.EqualTo(new[] { "a ", "b", "" }));
+        Assert.That((bool?)lines[^1]["done"], Is.True);
+        Assert.That(lines[^1]["context"], Is.InstanceOf<JsonArray>());
+    }
+
+    [Test]
+    public async Task Malformed_json_fault_answers_200_with_a_body_that_does_not_parse()
+    {
+        _server.Fail(OllamaFault.MalformedJson());
+
+        using var response = await PostAsync("api/chat", Chat("llama3.2", "x", stream: false));
+        var text = await response.Content.ReadAsStringAsync();
+
+        Assert.That(response.StatusCode, Is.EqualTo(HttpStatusCode.OK));
+        Assert.That(() => JsonNode.Parse(text), Throws.InstanceOf<System.Text.Json.JsonException>());
+    }
+
+    [Test]
+    public async Task A_fault_rule_with_a_predicate_hits_only_matching_requests()
+    {
+        _server.Fail(OllamaFault.ServerError("only llava"), when: r => r.Model == "llava");
+
+        using var llava = await PostAsync("api/chat", Chat("llava", "x", stream: false));
+        using var llama = await PostAsync("api/chat", Chat("llama3.2", "x", stream: false));
+
+        Assert.That(llava.StatusCode, Is.EqualTo(HttpStatusCode.InternalServerError));
+        Assert.That(await llava.Content.ReadAsStringAsync(), Does.Contain("only llava"));
+        Assert.That(llama.StatusCode, Is.EqualTo(HttpStatusCode.OK));
+    }
+
+    [Test]
+    public async Task A_hanging_request_is_released_when_the_client_gives_up()
+    {
+        _server.Fail(OllamaFault.Hang());
+        using var cts = new CancellationTokenSource(TimeSpan.FromMilliseconds(200));
+
+        Assert.That(async () => await _http.PostAsync("api/chat", new StringContent(Chat("llama3.2", "x").ToJsonString()), cts.Token), Throws.InstanceOf<OperationCanceledException>());
+        Assert.That(_server.RequestsTo("/api/chat"), Has.Count.EqualTo(1));
+        await Task.CompletedTask;
+    }
+
+    [Test]
+    public async Task Removed_models_disappear_from_tags_and_get_404()
+    {
+        _server.RemoveModel("llava");
+
+        var tags = JsonNode.Parse(await _http.GetStringAsync("api/tags"))!;
+        using var response = await PostAsync("api/chat", Chat("llava", "x"));
+
+        Assert.That(tags["models"]!.AsArray().Select(m => (string?)m!["name"]), Does.Not.Contain("llava:latest"));
+        Assert.That(response.StatusCode, Is.EqualTo(HttpStatusCode.NotFound));
+    }
 }

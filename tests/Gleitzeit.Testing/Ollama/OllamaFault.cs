@@ -20,6 +20,9 @@ public enum OllamaFaultKind
 
     /// <summary>Streams <see cref="OllamaFault.AfterChunks"/> chunks, then drops the connection without the final chunk.</summary>
     DropMidStream,
+
+    /// <summary>Streams <see cref="OllamaFault.AfterChunks"/> chunks, then ends the response cleanly but without the final <c>"done": true</c> chunk (as a misbehaving proxy might).</summary>
+    TruncatedStream,
 }
 
 /// <summary>A fault to inject; build one with the static methods.</summary>
@@ -36,4 +39,6 @@ public sealed record OllamaFault(OllamaFaultKind Kind, TimeSpan? RetryAfter = nu
     public static OllamaFault MalformedJson() => new(OllamaFaultKind.MalformedJson);
 
     public static OllamaFault DropMidStream(int afterChunks = 2) => new(OllamaFaultKind.DropMidStream, AfterChunks: afterChunks);
+
+    public static OllamaFault TruncatedStream(int afterChunks = 2) => new(OllamaFaultKind.TruncatedStream, AfterChunks: afterChunks);
 }

@@ -350,7 +350,7 @@ public sealed partial class OllamaTestServer : IAsyncDisposable
         var sent = 0;
         foreach (var chunk in chunks)
         {
-            if (fault?.Kind == OllamaFaultKind.DropMidStream && sent >= fault.AfterChunks) break;
+            if (fault?.Kind is OllamaFaultKind.DropMidStream or OllamaFaultKind.TruncatedStream && sent >= fault.AfterChunks) break;
             if (fault?.Kind == OllamaFaultKind.MalformedJson && sent >= 1) break;
             if (sent > 0 && ChunkDelay > TimeSpan.Zero) await Task.Delay(ChunkDelay, ct).ConfigureAwait(false);
             await WriteLineAsync(context, Piece(model, isChat, chunk), ct).ConfigureAwait(false);
@@ -365,6 +365,7 @@ public sealed partial class OllamaTestServer : IAsyncDisposable
             context.Abort();
             return;
         }
+        if (fault?.Kind == OllamaFaultKind.TruncatedStream) return;
         if (fault?.Kind == OllamaFaultKind.MalformedJson)
         {
             await context.Response.WriteAsync("{\"model\":\"" + model + "\",\"message\":{\"content\":\"broken\n", ct).ConfigureAwait(false);

@@ -1,0 +1,685 @@
+using System.Collections.Concurrent;
+using System.Globalization;
+using System.Text.Json.Nodes;
+using Gleitzeit.Core;
+using Gleitzeit.Core.Persistence;
+using Gleitzeit.Core.Protocol;
+using Gleitzeit.Core.Substitution;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Logging.Abstractions;
+using StackExchange.Redis;
+
+namespace Gleitzeit.Persistence.Redis;
+
+/// <summary>
+/// Takes ready tasks from the Redis queue (a consumer group on a stream) and runs them with this process's providers,
+/// one attempt at a time with the engine's semantics: <c>${...}</c> references resolved from stored results, parameters
+/// validated, the task's timeout, and retries with backoff for retryable errors. Reports each outcome through a Lua script
+/// that records it once and queues the dependents it made ready. Run any number of workers on any number of machines.
+/// Execution is at-least-once (a task whose worker died runs again elsewhere after <see cref="GleitzeitWorkerOptions.LeaseTime"/>);
+/// results are recorded exactly once.
+/// </summary>
+public sealed partial class GleitzeitWorker
+{
+    private static readonly RedisValue[] RunFields = ["workflow", "inputs", "started_at"];
+    private readonly RedisConnection _connection;
+    private readonly ProviderRegistry _registry;
+    private readonly GleitzeitWorkerOptions _options;
+    private readonly GleitzeitOptions _engineOptions;
+    private readonly ILogger _logger;
+    private readonly TimeProvider _time;
+    private readonly ConcurrentDictionary<string, RunContext> _runs = new(StringComparer.Ordinal);
+    private readonly ConcurrentDictionary<string, Claim> _claims = new(StringComparer.Ordinal);
+    private readonly Pulse _pulse = new();
+    private long _promoteAt;
+    private long _autoClaimAt;
+    private RedisValue _autoClaimCursor = "0-0";
+    private int _running;
+
+    public GleitzeitWorker(
+        RedisWorkflowStore store,
+        ProviderRegistry registry,
+        GleitzeitWorkerOptions? options = null,
+        GleitzeitOptions? engineOptions = null,
+        ILogger<GleitzeitWorker>? logger = null,
+        TimeProvider? timeProvider = null)
+    {
+        ArgumentNullException.ThrowIfNull(store);
+        _connection = store.Connection;
+        _registry = registry ?? throw new ArgumentNullException(nameof(registry));
+        _options = options ?? new GleitzeitWorkerOptions();
+        if (_options.LeaseTime < TimeSpan.FromMilliseconds(100)) throw new ArgumentOutOfRangeException(nameof(options), _options.LeaseTime, "LeaseTime must be at least 100 ms.");
+        if (_options.PollInterval <= TimeSpan.Zero) throw new ArgumentOutOfRangeException(nameof(options), _options.PollInterval, "PollInterval must be positive.");
+        _engineOptions = engineOptions ?? new GleitzeitOptions();
+        _logger = logger ?? (ILogger)NullLogger.Instance;
+        _time = timeProvider ?? TimeProvider.System;
+        ConsumerName = string.IsNullOrWhiteSpace(_options.ConsumerName)
+            ? $"{Environment.MachineName}-{Environment.ProcessId}-{Guid.NewGuid().ToString("N")[..8]}"
+            : _options.ConsumerName;
+    }
+
+    /// <summary>This worker's name in the consumer group.</summary>
+    public string ConsumerName { get; }
+
+    /// <summary>Tasks this worker is running now.</summary>
+    public int RunningTasks => Volatile.Read(ref _running);
+
+    /// <summary>Runs with <see cref="GleitzeitWorkerOptions.Concurrency"/> until <paramref name="cancellationToken"/> fires.</summary>
+    public Task RunAsync(CancellationToken cancellationToken = default) => RunAsync(_options.Concurrency, cancellationToken);
+
+    /// <summary>
+    /// Takes and runs tasks, at most <paramref name="concurrency"/> at once, until <paramref name="cancellationToken"/> fires;
+    /// then stops taking work, stops the tasks it runs and hands them back to the queue for other workers, and returns.
+    /// Throws PERSISTENCE_CONNECTION_FAILED when Redis is unreachable at start; later outages are waited out (StackExchange.Redis reconnects).
+    /// </summary>
+    public async Task RunAsync(int concurrency, CancellationToken cancellationToken = default)
+    {
+        if (concurrency < 1) throw new ArgumentOutOfRangeException(nameof(concurrency), concurrency, "concurrency must be at least 1.");
+        await _connection.ConnectAsync().ConfigureAwait(false);
+        await EnsureGroupAsync().ConfigureAwait(false);
+        var subscriber = await _connection.GetSubscriberAsync().ConfigureAwait(false);
+        Action<RedisChannel, RedisValue> onWake = (_, _) => _pulse.Fire();
+        Action<RedisChannel, RedisValue> onCancel = (_, runId) => CancelRun(runId!);
+        await subscriber.SubscribeAsync(_connection.Keys.WakeChannel, onWake).ConfigureAwait(false);
+        await subscriber.SubscribeAsync(_connection.Keys.CancelChannel, onCancel).ConfigureAwait(false);
+        LogWorkerStarted(ConsumerName, concurrency, _connection.Endpoint);
+
+        using var stopping = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        var heartbeat = HeartbeatLoopAsync(stopping.Token);
+        var slots = new SemaphoreSlim(concurrency, concurrency);
+        var inFlight = new ConcurrentDictionary<Task, byte>();
+        var failures = 0;
+        try
+        {
+            while (!cancellationToken.IsCancellationRequested)
+            {
+                try
+                {
+                    await slots.WaitAsync(cancellationToken).ConfigureAwait(false);
+                }
+                catch (OperationCanceledException)
+                {
+                    break;
+                }
+                var free = 1;
+                while (free < concurrency && slots.Wait(0)) free++;
+                var next = _pulse.Next;
+                List<StreamEntry> entries;
+                try
+                {
+                    entries = await FetchAsync(free).ConfigureAwait(false);
+                    failures = 0;
+                }
+                catch (Exception ex) when (RedisConnection.IsConnectionFailure(ex) || ex is RedisServerException)
+                {
+                    slots.Release(free);
+                    failures++;
+                    LogRedisTrouble(ConsumerName, ex.Message);
+                    if (ex is RedisServerException && ex.Message.Contains("NOGROUP", StringComparison.Ordinal))
+                    {
+                        // Someone deleted the stream (FLUSHDB, a purge by hand): recreate it.
+                        try
+                        {
+                            await EnsureGroupAsync().ConfigureAwait(false);
+                        }
+                        catch (Exception again) when (RedisConnection.IsConnectionFailure(again))
+                        {
+                            LogRedisTrouble(ConsumerName, again.Message);
+                        }
+                    }
+                    await DelayAsync(TimeSpan.FromMilliseconds(Math.Min(5000, 200 * failures)), cancellationToken).ConfigureAwait(false);
+                    continue;
+                }
+                if (entries.Count < free) slots.Release(free - entries.Count);
+                foreach (var entry in entries)
+                {
+                    var work = ProcessAsync(entry, stopping.Token);
+                    inFlight[work] = 0;
+                    _ = work.ContinueWith(t =>
+                    {
+                        inFlight.TryRemove(t, out _);
+                        slots.Release();
+                    }, CancellationToken.None, TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default);
+                }
+                if (entries.Count == 0) await DelayAsync(next, _options.PollInterval, cancellationToken).ConfigureAwait(false);
+            }
+        }
+        finally
+        {
+            // Stop the tasks still running and hand them back: the queue re-delivers them to another worker at once.
+            // A finished attempt is still reported when Redis answers; waiting out an outage is given up.
+            var held = _claims.Values.ToList();
+            foreach (var claim in held) claim.Abandon();
+            await stopping.CancelAsync().ConfigureAwait(false);
+            await Task.WhenAll(inFlight.Keys).ConfigureAwait(false);
+            await heartbeat.ConfigureAwait(false);
+            await ReleaseAsync(held.Select(c => c.EntryId).ToList()).ConfigureAwait(false);
+            try
+            {
+                await subscriber.UnsubscribeAsync(_connection.Keys.WakeChannel, onWake).ConfigureAwait(false);
+                await subscriber.UnsubscribeAsync(_connection.Keys.CancelChannel, onCancel).ConfigureAwait(false);
+            }
+            catch (Exception ex) when (RedisConnection.IsConnectionFailure(ex))
+            {
+                // Gone with the connection.
+            }
+            LogWorkerStopped(ConsumerName);
+        }
+    }
+
+    // ---------------------------------------------------------------- taking work
+
+    private Task EnsureGroupAsync() => RedisWorkflowQueue.EnsureGroupAsync(_connection);
+
+    private async Task<List<StreamEntry>> FetchAsync(int count)
+    {
+        var keys = _connection.Keys;
+        var db = await _connection.GetDatabaseAsync().ConfigureAwait(false);
+        var now = _time.GetUtcNow().ToUnixTimeMilliseconds();
+        if (now >= Interlocked.Read(ref _promoteAt))
+        {
+            Interlocked.Exchange(ref _promoteAt, now + (long)_options.PollInterval.TotalMilliseconds);
+            await db.ScriptEvaluateAsync(QueueScripts.PromoteDue, [keys.Delayed, keys.Queue], [now, 100, keys.WakeChannel.ToString()]).ConfigureAwait(false);
+        }
+        var result = new List<StreamEntry>(count);
+        if (now >= _autoClaimAt)
+        {
+            // Tasks whose worker stopped renewing their lease (it died, or lost Redis for longer than the lease).
+            var claimed = await db.StreamAutoClaimAsync(keys.Queue, keys.Group, ConsumerName, (long)_options.LeaseTime.TotalMilliseconds, _autoClaimCursor, count).ConfigureAwait(false);
+            _autoClaimCursor = claimed.NextStartId;
+            if (claimed.NextStartId == "0-0") _autoClaimAt = now + (long)(_options.LeaseTime.TotalMilliseconds / 4);
+            foreach (var e in claimed.ClaimedEntries)
+            {
+                if (e.IsNull) continue;
+                LogRedelivered(ConsumerName, (string?)e["run"] ?? "?", (string?)e["task"] ?? "?");
+                result.Add(e);
+            }
+            if (result.Count >= count) return result;
+        }
+        var read = await db.StreamReadGroupAsync(keys.Queue, keys.Group, ConsumerName, StreamPosition.NewMessages, count - result.Count).ConfigureAwait(false);
+        foreach (var e in read)
+        {
+            if (!e.IsNull) result.Add(e);
+        }
+        return result;
+    }
+
+    private async Task DelayAsync(Task next, TimeSpan timeout, CancellationToken cancellationToken)
+    {
+        try
+        {
+            await Pulse.WaitAsync(next, timeout, _time, cancellationToken).ConfigureAwait(false);
+        }
+        catch (OperationCanceledException)
+        {
+            // Stopping: the loop condition sees it.
+        }
+    }
+
+    private Task DelayAsync(TimeSpan delay, CancellationToken cancellationToken) => DelayAsync(Task.Delay(Timeout.InfiniteTimeSpan, cancellationToken), delay, cancellationToken);
+
+    // ---------------------------------------------------------------- one task
+
+    private async Task ProcessAsync(StreamEntry entry, CancellationToken stopping)
+    {
+        var runId = (string?)entry["run"];
+        var taskId = (string?)entry["task"];
+        var entryId = (string)entry.Id!;
+        if (runId is null || taskId is null)
+        {
+            LogBadEntry(ConsumerName, entryId);
+            await AckStrayAsync(entryId).ConfigureAwait(false);
+            return;
+        }
+        using var claim = new Claim(entryId, runId, taskId);
+        _claims[entryId] = claim;
+        Interlocked.Increment(ref _running);
+        RunContext? context = null;
+        var attempt = 0;
+        var startedAt = DateTimeOffset.MinValue;
+        try
+        {
+            var started = await QueueRedis(QueueScripts.Start, runId, [taskId, entryId], "starting task " + taskId).ConfigureAwait(false);
+            var parts = (RedisResult[])started!;
+            if ((int)parts[0] != 1) return;
+            attempt = (int)parts[1];
+            startedAt = RedisWorkflowStore.ParseTime((RedisValue)parts[2]) ?? _time.GetUtcNow();
+            context = await GetRunAsync(runId).ConfigureAwait(false);
+            Outcome outcome;
+            if (context.Deadline is not { } deadline)
+            {
+                outcome = await ExecuteAsync(context, taskId, attempt, claim.Token).ConfigureAwait(false);
+            }
+            else
+            {
+                // The run's own timeout: whichever worker sees it pass stops the whole run.
+                using var runTimeout = new CancellationTokenSource(Max(deadline - _time.GetUtcNow(), TimeSpan.Zero), _time);
+                using var linked = CancellationTokenSource.CreateLinkedTokenSource(claim.Token, runTimeout.Token);
+                outcome = runTimeout.IsCancellationRequested
+                    ? Outcome.Cancelled(_time.GetUtcNow())
+                    : await ExecuteAsync(context, taskId, attempt, linked.Token).ConfigureAwait(false);
+                if (outcome.Kind == OutcomeKind.Cancelled && runTimeout.IsCancellationRequested && !claim.Abandoned)
+                {
+                    var limit = context.Workflow.Timeout!.Value;
+                    LogRunTimedOut(runId, limit.TotalSeconds);
+                    await RedisWorkflowQueue.StopAsync(_connection, runId, _time.GetUtcNow(), "timeout",
+                        new GleitzeitError(GleitzeitErrorCode.WorkflowTimeout, $"the workflow timed out after {limit.TotalSeconds:0.###} s")).ConfigureAwait(false);
+                }
+            }
+            // This worker is stopping and interrupted the attempt: the task goes back to the queue. An attempt that ended anyway is reported.
+            if (claim.Abandoned && outcome.Kind == OutcomeKind.Cancelled) return;
+            await ReportAsync(context, claim, attempt, startedAt, outcome, stopping).ConfigureAwait(false);
+        }
+        catch (Exception ex) when (RedisConnection.IsConnectionFailure(ex))
+        {
+            // Not recorded: the entry stays claimed by this worker and is re-delivered once the lease runs out.
+            LogNotRecorded(ConsumerName, runId, taskId, ex.Message);
+        }
+        catch (Exception ex) when (ex is not OperationCanceledException)
+        {
+            LogWorkerFault(ConsumerName, runId, taskId, ex);
+            // Fail the task rather than leave it to be re-delivered into the same fault forever.
+            if (context is not null && !claim.Abandoned)
+            {
+                var error = ex is GleitzeitException g ? g.ToError() : new GleitzeitError(GleitzeitErrorCode.InternalError, $"worker {ConsumerName}: {ex.GetType().Name}: {ex.Message}");
+                try
+                {
+                    await ReportAsync(context, claim, attempt, startedAt, Outcome.Failed(error, null, _time.GetUtcNow()), stopping).ConfigureAwait(false);
+                }
+                catch (Exception reportError) when (reportError is not OperationCanceledException)
+                {
+                    LogNotRecorded(ConsumerName, runId, taskId, reportError.Message);
+                }
+            }
+        }
+        catch (OperationCanceledException) when (stopping.IsCancellationRequested)
+        {
+            // Stopping.
+        }
+        finally
+        {
+            _claims.TryRemove(entryId, out _);
+            Interlocked.Decrement(ref _running);
+        }
+    }
+
+    private async Task<Outcome> ExecuteAsync(RunContext run, string taskId, int attempt, CancellationToken cancelled)
+    {
+        if (run.Workflow.FindTask(taskId) is not { } def)
+        {
+            return Outcome.Failed(new GleitzeitError(GleitzeitErrorCode.TaskNotFound, $"run '{run.Id}' has no task '{taskId}'"), null, _time.GetUtcNow());
+        }
+        JsonNode? result = null;
+        GleitzeitError? error = null;
+        TimeSpan? retryAfter = null;
+        var timeout = def.Timeout ?? _engineOptions.DefaultTaskTimeout;
+        CancellationTokenSource? timeoutCts = null;
+        CancellationTokenSource? linkedCts = null;
+        try
+        {
+            var (registration, method) = _registry.Resolve(def);
+            var parameters = def.Parameters;
+            if (ReferenceResolver.ContainsReferences(def.Parameters))
+            {
+                var results = await ReadReferencedResultsAsync(run, def).ConfigureAwait(false);
+                parameters = ReferenceResolver.Resolve(def.Parameters, r => Lookup(run, results, r), def.Method, registration.Provider as IReferenceRenderer);
+            }
+            var problems = method.Validate(parameters);
+            if (problems.Count > 0) throw new GleitzeitException(GleitzeitErrorCode.TaskValidationFailed, string.Join("; ", problems));
+            var invocation = new TaskInvocation(new JsonRpcRequest(def.Method, parameters, JsonValue.Create(def.Id)), run.Id, def.Id, attempt)
+            {
+                Provider = def.Provider,
+                BaseDirectory = run.Workflow.BaseDirectory,
+            };
+            var token = cancelled;
+            if (timeout is { } limit && limit != Timeout.InfiniteTimeSpan)
+            {
+                timeoutCts = new CancellationTokenSource(limit, _time);
+                linkedCts = CancellationTokenSource.CreateLinkedTokenSource(token, timeoutCts.Token);
+                token = linkedCts.Token;
+            }
+            var pending = registration.Provider.ExecuteAsync(invocation, token);
+            result = pending.IsCompletedSuccessfully ? pending.Result : await pending.AsTask().WaitAsync(token).ConfigureAwait(false);
+        }
+        catch (OperationCanceledException) when (cancelled.IsCancellationRequested)
+        {
+            return Outcome.Cancelled(_time.GetUtcNow());
+        }
+        catch (OperationCanceledException) when (timeoutCts?.IsCancellationRequested == true)
+        {
+            error = new GleitzeitError(GleitzeitErrorCode.TaskTimeout, $"timed out after {timeout!.Value.TotalSeconds:0.###} s (attempt {attempt})");
+        }
+        catch (OperationCanceledException ex)
+        {
+            error = new GleitzeitError(GleitzeitErrorCode.ProviderTimeout, $"the provider gave up: {ex.Message}");
+        }
+        catch (GleitzeitException ex)
+        {
+            error = ex.ToError();
+            retryAfter = ex.RetryAfter;
+        }
+        catch (Exception ex)
+        {
+            error = new GleitzeitError(GleitzeitErrorCode.TaskExecutionFailed, $"{ex.GetType().Name}: {ex.Message}");
+        }
+        finally
+        {
+            linkedCts?.Dispose();
+            timeoutCts?.Dispose();
+        }
+
+        var endedAt = _time.GetUtcNow();
+        if (error is null) return Outcome.Completed(result, endedAt);
+        if (cancelled.IsCancellationRequested) return Outcome.Cancelled(endedAt);
+        var policy = def.Retry ?? _engineOptions.DefaultRetry;
+        if (error.IsRetryable && attempt < policy.MaxAttempts)
+        {
+            return Outcome.Retry(error, retryAfter ?? Jittered(policy, attempt + 1), endedAt);
+        }
+        if (attempt > 1 && error.IsRetryable)
+        {
+            error = new GleitzeitError(GleitzeitErrorCode.TaskRetriesExhausted, $"failed after {attempt} attempts; last error: {error.CodeName}: {error.Message}", error.ToJson());
+        }
+        return Outcome.Failed(error, null, endedAt);
+    }
+
+    private async Task<Dictionary<string, TaskResult>> ReadReferencedResultsAsync(RunContext run, WorkflowTask def)
+    {
+        var roots = new HashSet<string>(StringComparer.Ordinal);
+        foreach (var (_, template) in ReferenceResolver.FindTemplates(def.Parameters))
+        {
+            foreach (var reference in template.References)
+            {
+                if (!reference.IsInput || run.HasInputsTask) roots.Add(reference.Root);
+            }
+        }
+        var results = new Dictionary<string, TaskResult>(StringComparer.Ordinal);
+        if (roots.Count == 0) return results;
+        var ids = roots.ToArray();
+        var values = await _connection.RunAsync(db => db.HashGetAsync(_connection.Keys.Tasks(run.Id), ids.Select(i => (RedisValue)i).ToArray()), "reading results for " + def.Id).ConfigureAwait(false);
+        for (var i = 0; i < ids.Length; i++)
+        {
+            if (values[i].HasValue) results[ids[i]] = RedisWorkflowStore.ParseTask((string)values[i]!);
+        }
+        return results;
+    }
+
+    private static JsonNode? Lookup(RunContext run, Dictionary<string, TaskResult> results, Reference reference)
+    {
+        if (reference.IsInput && !run.HasInputsTask)
+        {
+            var name = reference.Path.Count > 0 ? reference.Path[0].Field : null;
+            if (name is null || !run.Inputs.TryGetValue(name, out var value))
+            {
+                throw new GleitzeitException(GleitzeitErrorCode.TaskValidationFailed, $"{reference}: unknown input '{name}'");
+            }
+            return ReferenceResolver.Navigate(value, reference.Path.Skip(1).ToList(), "inputs." + name);
+        }
+        if (!results.TryGetValue(reference.Root, out var source) || source.Status != WorkflowTaskStatus.Completed)
+        {
+            throw new GleitzeitException(GleitzeitErrorCode.TaskDependencyFailed, $"{reference}: task '{reference.Root}' has no result");
+        }
+        return ReferenceResolver.Navigate(source.Result, reference.Path, reference.Root);
+    }
+
+    // ---------------------------------------------------------------- reporting
+
+    private async Task ReportAsync(RunContext run, Claim claim, int attempt, DateTimeOffset startedAt, Outcome outcome, CancellationToken stopping)
+    {
+        var taskId = claim.TaskId;
+        string script;
+        List<RedisValue> args = [taskId, claim.EntryId];
+        var baseResult = new TaskResult { TaskId = taskId, Attempts = attempt, StartedAt = startedAt };
+        switch (outcome.Kind)
+        {
+            case OutcomeKind.Completed:
+            {
+                var done = baseResult with { Status = WorkflowTaskStatus.Completed, Result = outcome.Result, CompletedAt = outcome.At };
+                script = QueueScripts.Complete;
+                args.Add(StoreJson.ToJson(done).ToJsonString());
+                args.Add(RedisWorkflowStore.EventJson(taskId, "completed", outcome.At, attempt, null));
+                foreach (var d in run.Dependents(taskId)) args.Add(d);
+                break;
+            }
+            case OutcomeKind.Failed:
+            {
+                var failed = baseResult with { Status = WorkflowTaskStatus.Failed, Error = outcome.Error, CompletedAt = outcome.At };
+                script = QueueScripts.Fail;
+                args.Add(StoreJson.ToJson(failed).ToJsonString());
+                args.Add(RedisWorkflowStore.EventJson(taskId, "failed", outcome.At, attempt, outcome.Error));
+                args.Add($": {taskId}: {outcome.Error!.CodeName}: {outcome.Error.Message}");
+                foreach (var d in run.TransitiveDependents(taskId)) args.Add(d);
+                LogTaskFailed(run.Id, taskId, outcome.Error.CodeName, outcome.Error.Message);
+                break;
+            }
+            case OutcomeKind.Retry:
+            {
+                var retrying = baseResult with { Status = WorkflowTaskStatus.Retrying, Error = outcome.Error };
+                var due = outcome.At + outcome.Delay;
+                script = QueueScripts.Retry;
+                args.Add(StoreJson.ToJson(retrying).ToJsonString());
+                args.Add(RedisWorkflowStore.EventJson(taskId, "retrying", outcome.At, attempt, outcome.Error));
+                args.Add(due.ToUnixTimeMilliseconds());
+                args.Add(string.Create(CultureInfo.InvariantCulture, $"{run.Id.Length}:{run.Id}{taskId}"));
+                args.Add(_connection.Keys.Delayed.ToString());
+                LogTaskRetrying(run.Id, taskId, attempt + 1, outcome.Delay.TotalMilliseconds, outcome.Error!.CodeName, outcome.Error.Message);
+                ScheduleWake(due);
+                break;
+            }
+            default:
+                script = QueueScripts.EndCancelled;
+                break;
+        }
+
+        // Redis may be reconnecting: keep trying for a while (the scripts are idempotent), then leave the task to re-delivery.
+        var deadline = _time.GetUtcNow() + _options.ReportRetryWindow;
+        var wait = TimeSpan.FromMilliseconds(100);
+        while (true)
+        {
+            try
+            {
+                var recorded = (int)await QueueRedis(script, run.Id, args, "recording task " + taskId).ConfigureAwait(false);
+                if (recorded == 0 && outcome.Kind == OutcomeKind.Completed) LogDuplicate(ConsumerName, run.Id, taskId);
+                return;
+            }
+            catch (Exception ex) when (RedisConnection.IsConnectionFailure(ex) && _time.GetUtcNow() + wait < deadline && !stopping.IsCancellationRequested)
+            {
+                LogRedisTrouble(ConsumerName, ex.Message);
+                await Task.Delay(wait, _time, stopping).ConfigureAwait(false);
+                wait = TimeSpan.FromMilliseconds(Math.Min(wait.TotalMilliseconds * 2, 2000));
+            }
+        }
+    }
+
+    private void ScheduleWake(DateTimeOffset due)
+    {
+        var ms = due.ToUnixTimeMilliseconds();
+        long current;
+        do
+        {
+            current = Interlocked.Read(ref _promoteAt);
+            if (current <= ms) break;
+        }
+        while (Interlocked.CompareExchange(ref _promoteAt, ms, current) != current);
+        var delay = due - _time.GetUtcNow();
+        if (delay <= TimeSpan.Zero)
+        {
+            _pulse.Fire();
+            return;
+        }
+        ITimer? timer = null;
+        timer = _time.CreateTimer(_ =>
+        {
+            _pulse.Fire();
+            timer?.Dispose();
+        }, null, delay, Timeout.InfiniteTimeSpan);
+    }
+
+    private Task<RedisResult> QueueRedis(string script, string runId, IReadOnlyList<RedisValue> args, string what) =>
+        RedisWorkflowQueue.Evaluate(_connection, script, runId, _time.GetUtcNow(), args, what);
+
+    private async Task AckStrayAsync(string entryId)
+    {
+        var keys = _connection.Keys;
+        await _connection.RunAsync(db => db.StreamAcknowledgeAsync(keys.Queue, keys.Group, entryId), "acknowledging a malformed entry").ConfigureAwait(false);
+    }
+
+    // ---------------------------------------------------------------- leases and cancellation
+
+    private async Task HeartbeatLoopAsync(CancellationToken cancellationToken)
+    {
+        var period = TimeSpan.FromMilliseconds(Math.Max(30, _options.LeaseTime.TotalMilliseconds / 3));
+        using var timer = new PeriodicTimer(period, _time);
+        try
+        {
+            while (await timer.WaitForNextTickAsync(cancellationToken).ConfigureAwait(false))
+            {
+                try
+                {
+                    await HeartbeatAsync().ConfigureAwait(false);
+                }
+                catch (Exception ex) when (RedisConnection.IsConnectionFailure(ex) || ex is RedisServerException)
+                {
+                    LogRedisTrouble(ConsumerName, ex.Message);
+                }
+            }
+        }
+        catch (OperationCanceledException)
+        {
+            // Stopping.
+        }
+    }
+
+    /// <summary>Renews the lease of every task this worker runs, and cancels those whose run was cancelled meanwhile (a missed notification).</summary>
+    internal async Task HeartbeatAsync()
+    {
+        var claims = _claims.Values.ToList();
+        if (claims.Count == 0) return;
+        var keys = _connection.Keys;
+        var args = new List<RedisValue> { keys.Group, ConsumerName };
+        args.AddRange(claims.Select(c => (RedisValue)c.EntryId));
+        var runIds = claims.Select(c => c.RunId).Distinct(StringComparer.Ordinal).ToList();
+        var (renewed, flags) = await _connection.RunAsync(async db =>
+        {
+            var batch = db.CreateBatch();
+            var r = batch.ScriptEvaluateAsync(LeaseScript, [keys.Queue], [.. args]);
+            var f = runIds.Select(id => batch.HashGetAsync(keys.Run(id), "cancelled")).ToList();
+            batch.Execute();
+            var renewedIds = (RedisValue[])(await r.ConfigureAwait(false))!;
+            var cancelled = new List<bool>(f.Count);
+            foreach (var t in f) cancelled.Add((await t.ConfigureAwait(false)).HasValue);
+            return (renewedIds, cancelled);
+        }, "renewing leases").ConfigureAwait(false);
+        for (var i = 0; i < runIds.Count; i++)
+        {
+            if (flags[i]) CancelRun(runIds[i]);
+        }
+        if (renewed.Length < claims.Count)
+        {
+            var kept = renewed.Select(v => (string)v!).ToHashSet(StringComparer.Ordinal);
+            foreach (var c in claims.Where(c => !kept.Contains(c.EntryId))) LogLeaseLost(ConsumerName, c.RunId, c.TaskId);
+        }
+    }
+
+    // Resets the idle time of the entries this consumer still owns (XCLAIM ... JUSTID), never taking one another worker owns now.
+    private const string LeaseScript = """
+        local renewed = {}
+        for i = 3, #ARGV do
+            local p = redis.call('XPENDING', KEYS[1], ARGV[1], ARGV[i], ARGV[i], 1)
+            if p[1] and p[1][2] == ARGV[2] then
+                redis.call('XCLAIM', KEYS[1], ARGV[1], ARGV[2], 0, ARGV[i], 'JUSTID')
+                renewed[#renewed + 1] = ARGV[i]
+            end
+        end
+        return renewed
+        """;
+
+    private void CancelRun(string runId)
+    {
+        foreach (var claim in _claims.Values)
+        {
+            if (claim.RunId == runId) claim.Cancel();
+        }
+    }
+
+    /// <summary>Makes the entries of abandoned tasks immediately claimable by other workers.</summary>
+    private async Task ReleaseAsync(IReadOnlyList<string> entryIds)
+    {
+        if (entryIds.Count == 0) return;
+        var keys = _connection.Keys;
+        try
+        {
+            var db = await _connection.GetDatabaseAsync().ConfigureAwait(false);
+            foreach (var id in entryIds)
+            {
+                await db.ExecuteAsync("XCLAIM", [keys.Queue, keys.Group, ConsumerName, 0, id, "IDLE", (long)_options.LeaseTime.TotalMilliseconds + 1, "JUSTID"]).ConfigureAwait(false);
+            }
+        }
+        catch (Exception ex) when (RedisConnection.IsConnectionFailure(ex) || ex is RedisServerException)
+        {
+            LogRedisTrouble(ConsumerName, ex.Message);
+        }
+    }
+
+    // ---------------------------------------------------------------- run definitions
+
+    private async Task<RunContext> GetRunAsync(string runId)
+    {
+        if (_runs.TryGetValue(runId, out var cached)) return cached;
+        var values = await _connection.RunAsync(db => db.HashGetAsync(_connection.Keys.Run(runId), RunFields), "reading run " + runId).ConfigureAwait(false);
+        if (values[0].IsNullOrEmpty) throw new GleitzeitException(GleitzeitErrorCode.WorkflowNotFound, $"Run '{runId}' has no stored definition.");
+        var workflow = StoreJson.WorkflowFromJson((JsonObject)JsonNode.Parse((string)values[0]!)!);
+        var inputs = values[1].IsNullOrEmpty
+            ? new Dictionary<string, JsonNode?>()
+            : ((JsonObject)JsonNode.Parse((string)values[1]!)!).ToDictionary(kv => kv.Key, kv => kv.Value?.DeepClone());
+        var startedAt = RedisWorkflowStore.ParseTime(values[2]);
+        var context = new RunContext(runId, workflow, inputs) { Deadline = startedAt + workflow.Timeout };
+        if (_runs.Count > 1000) _runs.Clear();
+        return _runs.GetOrAdd(runId, context);
+    }
+
+    private static TimeSpan Max(TimeSpan a, TimeSpan b) => a > b ? a : b;
+
+    private static TimeSpan Jittered(RetryPolicy policy, int nextAttempt)
+    {
+        var delay = policy.BaseDelayBefore(nextAttempt);
+        if (!policy.Jitter || delay <= TimeSpan.Zero) return delay;
+        return TimeSpan.FromMilliseconds(delay.TotalMilliseconds * (0.5 + Random.Shared.NextDouble()));
+    }
+
+    [LoggerMessage(1, LogLevel.Information, "Worker {Consumer} started: {Concurrency} at once, Redis at {Endpoint}")]
+    private partial void LogWorkerStarted(string consumer, int concurrency, string endpoint);
+
+    [LoggerMessage(2, LogLevel.Information, "Worker {Consumer} stopped")]
+    private partial void LogWorkerStopped(string consumer);
+
+    [LoggerMessage(3, LogLevel.Warning, "Worker {Consumer}: Redis trouble, retrying: {Message}")]
+    private partial void LogRedisTrouble(string consumer, string message);
+
+    [LoggerMessage(4, LogLevel.Information, "Worker {Consumer} took over run {WorkflowId} task {TaskId} from a worker whose lease ran out")]
+    private partial void LogRedelivered(string consumer, string workflowId, string taskId);
+
+    [LoggerMessage(5, LogLevel.Warning, "Worker {Consumer}: run {WorkflowId} task {TaskId} could not be recorded and will be re-delivered: {Message}")]
+    private partial void LogNotRecorded(string consumer, string workflowId, string taskId, string message);
+
+    [LoggerMessage(6, LogLevel.Error, "Worker {Consumer}: fault at run {WorkflowId} task {TaskId}")]
+    private partial void LogWorkerFault(string consumer, string workflowId, string taskId, Exception exception);
+
+    [LoggerMessage(7, LogLevel.Warning, "Run {WorkflowId}: task {TaskId} failed: {Code}: {Message}")]
+    private partial void LogTaskFailed(string workflowId, string taskId, string code, string message);
+
+    [LoggerMessage(8, LogLevel.Information, "Run {WorkflowId}: task {TaskId} attempt {Attempt} in {DelayMs} ms after {Code}: {Message}")]
+    private partial void LogTaskRetrying(string workflowId, string taskId, int attempt, double delayMs, string code, string message);
+
+    [LoggerMessage(9, LogLevel.Information, "Worker {Consumer}: run {WorkflowId} task {TaskId} was already recorded by another worker; this result is ignored")]
+    private partial void LogDuplicate(string consumer, string workflowId, string taskId);
+
+    [LoggerMessage(10, LogLevel.Warning, "Worker {Consumer}: the lease of run {WorkflowId} task {TaskId} went to another worker")]
+    private partial void LogLeaseLost(string consumer, string workflowId, string taskId);
+
+    [LoggerMessage(12, LogLevel.Warning, "Run {WorkflowId} timed out after {Seconds} s; stopping it")]
+    private partial void LogRunTimedOut(string workflowId, double seconds);
+
+    [LoggerMessage(11, LogLevel.Warning, "Worker {Consumer}: stream entry {EntryId} names no run or task; dropped")]
+    private partial void LogBadEntry(string consumer, string entryId);
+}

@@ -1,0 +1,193 @@
+using System.Text.Json.Nodes;
+using Gleitzeit.Core;
+using Gleitzeit.Core.Definitions;
+using StackExchange.Redis;
+
+namespace Gleitzeit.Persistence.Redis;
+
+/// <summary>
+/// Submits workflows for distributed execution: the run is stored, each task's count of unfinished dependencies is
+/// recorded, and the tasks without dependencies go onto the Redis stream that <see cref="GleitzeitWorker"/>s on any
+/// machine read. Nothing runs in the submitting process. Status is read from the store, from any machine.
+/// </summary>
+public sealed class RedisWorkflowQueue
+{
+    private readonly RedisWorkflowStore _store;
+    private readonly TimeProvider _time;
+    private bool _groupReady;
+
+    public RedisWorkflowQueue(RedisWorkflowStore store, TimeProvider? timeProvider = null)
+    {
+        _store = store ?? throw new ArgumentNullException(nameof(store));
+        _time = timeProvider ?? TimeProvider.System;
+    }
+
+    /// <summary>The store holding the runs of this queue.</summary>
+    public RedisWorkflowStore Store => _store;
+
+    private RedisConnection Connection => _store.Connection;
+
+    /// <summary>
+    /// Stores the run and queues its first tasks; returns the run id (<paramref name="workflowId"/>, else the workflow's
+    /// <see cref="Workflow.Id"/>, else a new one). The workflow's structure is validated here (ids, dependencies, cycles,
+    /// references); methods and parameters are checked by the worker that runs each task against its own providers.
+    /// Throws <see cref="WorkflowValidationException"/> for an invalid workflow or an unknown input, WORKFLOW_ALREADY_EXISTS
+    /// for a taken id, PERSISTENCE_CONNECTION_FAILED when Redis is unreachable.
+    /// </summary>
+    public async Task<string> SubmitAsync(Workflow workflow, IReadOnlyDictionary<string, JsonNode?>? inputs = null, string? workflowId = null, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(workflow);
+        WorkflowValidator.EnsureValid(workflow, registry: null, workflow.Name);
+        var values = new Dictionary<string, JsonNode?>(StringComparer.Ordinal);
+        foreach (var (k, v) in workflow.Inputs) values[k] = v?.DeepClone();
+        foreach (var (k, v) in inputs ?? new Dictionary<string, JsonNode?>())
+        {
+            if (!workflow.Inputs.ContainsKey(k))
+            {
+                throw new WorkflowValidationException([new ValidationError(GleitzeitErrorCode.WorkflowValidationFailed,
+                    $"unknown input '{k}'" + (workflow.Inputs.Count > 0 ? $"; the workflow declares: {string.Join(", ", workflow.Inputs.Keys)}" : "; the workflow declares no inputs"))], workflow.Name);
+            }
+            values[k] = v?.DeepClone();
+        }
+
+        var id = workflowId ?? (string.IsNullOrEmpty(workflow.Id) ? "wf-" + Guid.CreateVersion7().ToString("N") : workflow.Id);
+        var now = _time.GetUtcNow();
+        var definition = workflow with { Id = id };
+        var run = new WorkflowRun
+        {
+            WorkflowId = id,
+            Name = workflow.Name,
+            Status = WorkflowStatus.Pending,
+            Workflow = definition,
+            Inputs = values,
+            CreatedAt = now,
+            Tasks = definition.Tasks.ToDictionary(t => t.Id, t => TaskResult.Pending(t.Id), StringComparer.Ordinal),
+        };
+        if (!_groupReady)
+        {
+            await EnsureGroupAsync(Connection).ConfigureAwait(false);
+            _groupReady = true;
+        }
+        await _store.CreateRunAsync(run, cancellationToken).ConfigureAwait(false);
+
+        var args = new List<RedisValue>(definition.Tasks.Count * 2);
+        foreach (var t in definition.Tasks)
+        {
+            args.Add(t.Id);
+            args.Add(t.Dependencies.Distinct(StringComparer.Ordinal).Count());
+        }
+        await EvaluateAsync(QueueScripts.Submit, id, now, args, "submitting run " + id).ConfigureAwait(false);
+        return id;
+    }
+
+    /// <summary>
+    /// Cancels a run: tasks not running end <c>cancelled</c> at once; a running task's cancellation token fires on whichever
+    /// worker runs it, and the run ends <c>cancelled</c> when the last of them stopped. No effect on a finished run.
+    /// </summary>
+    public async Task CancelAsync(string workflowId, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(workflowId);
+        var outcome = await StopAsync(Connection, workflowId, _time.GetUtcNow(), "cancelled", new GleitzeitError(GleitzeitErrorCode.TaskCancelled, "the run was cancelled")).ConfigureAwait(false);
+        switch (outcome)
+        {
+            case -1:
+                throw new GleitzeitException(GleitzeitErrorCode.WorkflowNotFound, $"No run with id '{workflowId}'.");
+            case -2:
+                throw new GleitzeitException(GleitzeitErrorCode.QueueNotFound,
+                    $"Run '{workflowId}' was not submitted to the Redis queue (it runs in an ExecutionEngine); cancel it through that engine.");
+        }
+    }
+
+    /// <summary>
+    /// Whether the run was submitted to this queue (false for an unknown run and for one an <c>ExecutionEngine</c> runs).
+    /// A queued run belongs to the workers: cancel it with <see cref="CancelAsync"/>, never resume it in an engine.
+    /// </summary>
+    public async Task<bool> IsQueuedAsync(string workflowId, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(workflowId);
+        return await Connection.RunAsync(db => db.HashExistsAsync(Connection.Keys.Run(workflowId), "remaining"), "reading run " + workflowId).ConfigureAwait(false);
+    }
+
+    /// <summary>The run's current state, or null.</summary>
+    public async Task<WorkflowRun?> GetRunAsync(string workflowId, CancellationToken cancellationToken = default) =>
+        await _store.GetRunAsync(workflowId, cancellationToken).ConfigureAwait(false);
+
+    /// <summary>Waits until the run finished (completed, failed or cancelled) and returns it. Woken by the workers' notification, checked at least every second.</summary>
+    public async Task<WorkflowRun> WaitAsync(string workflowId, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(workflowId);
+        var pulse = new Pulse();
+        var subscriber = await Connection.GetSubscriberAsync().ConfigureAwait(false);
+        var channel = Connection.Keys.FinishedChannel;
+        Action<RedisChannel, RedisValue> handler = (_, value) =>
+        {
+            if (value == workflowId) pulse.Fire();
+        };
+        await subscriber.SubscribeAsync(channel, handler).ConfigureAwait(false);
+        try
+        {
+            while (true)
+            {
+                var next = pulse.Next;
+                WorkflowRun? run = null;
+                try
+                {
+                    run = await _store.GetRunAsync(workflowId, cancellationToken).ConfigureAwait(false)
+                        ?? throw new GleitzeitException(GleitzeitErrorCode.WorkflowNotFound, $"No run with id '{workflowId}'.");
+                }
+                catch (GleitzeitException ex) when (ex.Code == GleitzeitErrorCode.PersistenceConnectionFailed)
+                {
+                    // Redis is reconnecting: keep waiting.
+                }
+                if (run?.IsFinished == true) return run;
+                await Pulse.WaitAsync(next, TimeSpan.FromSeconds(1), _time, cancellationToken).ConfigureAwait(false);
+            }
+        }
+        finally
+        {
+            try
+            {
+                await subscriber.UnsubscribeAsync(channel, handler).ConfigureAwait(false);
+            }
+            catch (Exception ex) when (RedisConnection.IsConnectionFailure(ex))
+            {
+                // The subscription dies with the connection anyway.
+            }
+        }
+    }
+
+    /// <summary>Runs the stop script: reason <c>cancelled</c> or <c>timeout</c>, <paramref name="taskError"/> for the tasks it stops.</summary>
+    internal static async Task<int> StopAsync(RedisConnection connection, string runId, DateTimeOffset now, string reason, GleitzeitError taskError) =>
+        (int)await Evaluate(connection, QueueScripts.Cancel, runId, now,
+            [connection.Keys.CancelChannel.ToString(), reason, taskError.ToJson().ToJsonString()], "stopping run " + runId).ConfigureAwait(false);
+
+    /// <summary>Creates the stream and its consumer group unless they exist (workers and submitters both may be first).</summary>
+    internal static async Task EnsureGroupAsync(RedisConnection connection)
+    {
+        try
+        {
+            await connection.RunAsync(db => db.StreamCreateConsumerGroupAsync(connection.Keys.Queue, connection.Keys.Group, "0-0", createStream: true), "creating the consumer group").ConfigureAwait(false);
+        }
+        catch (RedisServerException ex) when (ex.Message.Contains("BUSYGROUP", StringComparison.Ordinal))
+        {
+            // Already there.
+        }
+    }
+
+    internal Task<RedisResult> EvaluateAsync(string script, string runId, DateTimeOffset now, IReadOnlyList<RedisValue> extra, string what) =>
+        Evaluate(Connection, script, runId, now, extra, what);
+
+    internal static async Task<RedisResult> Evaluate(RedisConnection connection, string script, string runId, DateTimeOffset now, IReadOnlyList<RedisValue> extra, string what)
+    {
+        var k = connection.Keys;
+        RedisKey[] keys = [k.Run(runId), k.Tasks(runId), k.Statuses(runId), k.Events(runId), k.Pending(runId), k.Done(runId), k.Attempts(runId), k.Queue, k.Delayed];
+        var args = new RedisValue[5 + extra.Count];
+        args[0] = runId;
+        args[1] = RedisWorkflowStore.Time(now);
+        args[2] = k.WakeChannel.ToString();
+        args[3] = k.FinishedChannel.ToString();
+        args[4] = k.Group;
+        for (var i = 0; i < extra.Count; i++) args[5 + i] = extra[i];
+        return await connection.RunAsync(db => db.ScriptEvaluateAsync(script, keys, args), what).ConfigureAwait(false);
+    }
+}

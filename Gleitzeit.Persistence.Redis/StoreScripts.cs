@@ -1,0 +1,52 @@
+namespace Gleitzeit.Persistence.Redis;
+
+/// <summary>The store's writes, each one Lua script so a run's hashes and history change together.</summary>
+internal static class StoreScripts
+{
+    // KEYS: run, tasks, statuses, events, runs, seq
+    // ARGV: id, name, status, created_at, created_ms, workflow, inputs, started_at, completed_at, error, task_count, event,
+    //       then (task id, task json, status) triples
+    public const string CreateRun = """
+        if redis.call('EXISTS', KEYS[1]) == 1 then return 0 end
+        local seq = redis.call('INCR', KEYS[6])
+        redis.call('HSET', KEYS[1], 'id', ARGV[1], 'name', ARGV[2], 'status', ARGV[3], 'created_at', ARGV[4],
+            'workflow', ARGV[6], 'inputs', ARGV[7], 'task_count', ARGV[11], 'seq', seq)
+        if ARGV[8] ~= '' then redis.call('HSET', KEYS[1], 'started_at', ARGV[8]) end
+        if ARGV[9] ~= '' then redis.call('HSET', KEYS[1], 'completed_at', ARGV[9]) end
+        if ARGV[10] ~= '' then redis.call('HSET', KEYS[1], 'error', ARGV[10]) end
+        for i = 13, #ARGV, 3 do
+            redis.call('HSET', KEYS[2], ARGV[i], ARGV[i + 1])
+            redis.call('HSET', KEYS[3], ARGV[i], ARGV[i + 2])
+        end
+        redis.call('RPUSH', KEYS[4], ARGV[12])
+        redis.call('ZADD', KEYS[5], ARGV[5], ARGV[1])
+        return 1
+        """;
+
+    // KEYS: run, events. ARGV: status, timestamp, error json or '', event, finished (1/0)
+    public const string UpdateRunStatus = """
+        if redis.call('EXISTS', KEYS[1]) == 0 then return 0 end
+        redis.call('HSET', KEYS[1], 'status', ARGV[1])
+        if ARGV[1] == 'running' then
+            redis.call('HSETNX', KEYS[1], 'started_at', ARGV[2])
+            redis.call('HDEL', KEYS[1], 'completed_at')
+            if ARGV[3] == '' then redis.call('HDEL', KEYS[1], 'error') else redis.call('HSET', KEYS[1], 'error', ARGV[3]) end
+        else
+            if ARGV[5] == '1' then redis.call('HSET', KEYS[1], 'completed_at', ARGV[2]) end
+            if ARGV[3] ~= '' then redis.call('HSET', KEYS[1], 'error', ARGV[3]) end
+        end
+        redis.call('RPUSH', KEYS[2], ARGV[4])
+        return 1
+        """;
+
+    // KEYS: run, tasks, statuses, events. ARGV: (task id, json, status, event) quadruples
+    public const string SaveTasks = """
+        if redis.call('EXISTS', KEYS[1]) == 0 then return 0 end
+        for i = 1, #ARGV, 4 do
+            redis.call('HSET', KEYS[2], ARGV[i], ARGV[i + 1])
+            redis.call('HSET', KEYS[3], ARGV[i], ARGV[i + 2])
+            redis.call('RPUSH', KEYS[4], ARGV[i + 3])
+        end
+        return 1
+        """;
+}

@@ -1,0 +1,55 @@
+using System.Globalization;
+using Gleitzeit.Core;
+using Gleitzeit.Core.Protocol;
+
+namespace Gleitzeit.Persistence.Redis.Tests;
+
+/// <summary>
+/// Entry point of the test assembly when run as a program: <c>--worker --redis HOST:PORT --prefix P [--consumer NAME]
+/// [--concurrency N] [--lease-ms MS] [--log FILE]</c> runs a <see cref="GleitzeitWorker"/> with the <see cref="TestProvider"/>
+/// until its standard input closes (or it is killed). Each execution is appended to the log file as it starts.
+/// </summary>
+public static class Program
+{
+    public static async Task<int> Main(string[] args)
+    {
+        if (args.Length == 0 || args[0] != "--worker")
+        {
+            await Console.Error.WriteLineAsync("This is the Gleitzeit.Persistence.Redis test assembly: run it with `dotnet test`, or with --worker --redis HOST:PORT --prefix P to start a test worker.");
+            return 2;
+        }
+        var options = new Dictionary<string, string>(StringComparer.Ordinal);
+        for (var i = 1; i + 1 < args.Length; i += 2) options[args[i]] = args[i + 1];
+        var concurrency = int.Parse(options.GetValueOrDefault("--concurrency", "4"), CultureInfo.InvariantCulture);
+        var leaseMs = int.Parse(options.GetValueOrDefault("--lease-ms", "30000"), CultureInfo.InvariantCulture);
+
+        using var log = options.TryGetValue("--log", out var path) ? new StreamWriter(path, append: true) { AutoFlush = true } : null;
+        var gate = new Lock();
+        var registry = new ProviderRegistry();
+        registry.Register(new TestProvider(line =>
+        {
+            if (log is null) return;
+            lock (gate) log.WriteLine(line);
+        }));
+
+        await using var store = new RedisWorkflowStore(new RedisStoreOptions { Configuration = options["--redis"], KeyPrefix = options["--prefix"] });
+        var worker = new GleitzeitWorker(store, registry, new GleitzeitWorkerOptions
+        {
+            ConsumerName = options.GetValueOrDefault("--consumer"),
+            LeaseTime = TimeSpan.FromMilliseconds(leaseMs),
+            PollInterval = TimeSpan.FromMilliseconds(200),
+        }, new GleitzeitOptions { DefaultRetry = RetryPolicy.None });
+
+        using var stop = new CancellationTokenSource();
+        _ = Task.Run(async () =>
+        {
+            while (await Console.In.ReadLineAsync() is not null)
+            {
+            }
+            await stop.CancelAsync();
+        });
+        Console.WriteLine("worker " + worker.ConsumerName + " started");
+        await worker.RunAsync(concurrency, stop.Token);
+        return 0;
+    }
+}
