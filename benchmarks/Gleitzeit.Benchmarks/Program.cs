@@ -22,8 +22,8 @@ if (Want("engine") || Want("peers"))
     {
         var g = await GleitzeitRuns.MeasureAsync(dag, warm, runs);
         report.Add("1 engine", $"Gleitzeit {dag.Name} {dag.Count:N0} tasks/{dag.Edges:N0} edges", g);
-        report.Target(">= 100,000 tasks/s", g.UnitsPerSecond >= 100_000, $"{g.UnitsPerSecond:N0}/s");
-        report.Target("<= 10 µs/task", g.MicrosPerUnit <= 10, $"{g.MicrosPerUnit:N1} µs");
+        report.Target($"{dag.Name} >= 100,000 tasks/s", g.UnitsPerSecond >= 100_000, $"{g.UnitsPerSecond:N0}/s");
+        report.Target($"{dag.Name} <= 10 µs/task", g.MicrosPerUnit <= 10, $"{g.MicrosPerUnit:N1} µs");
         if (!Want("peers")) continue;
 
         var small = dag.Name switch { "chain" => Dag.Chain(peerN), "fan-out+in" => Dag.FanOutIn(peerN), _ => Dag.Random(peerN) };
@@ -99,5 +99,9 @@ if (Want("python"))
 
 if (Want("cli")) await CliRuns.MeasureAsync(report, quick);
 
+if (GleitzeitRuns.RaceFailures > 0)
+{
+    report.Note($"{GleitzeitRuns.RaceFailures} Gleitzeit run(s) failed with 'task x has no result' although x completed (engine race, see docs/benchmarks.md) and were repeated");
+}
 report.Print();
 return 0;
