@@ -55,6 +55,9 @@ internal static class GleitzeitRuns
     /// </summary>
     public static int RaceFailures;
 
+    /// <summary>Workloads measured with engine MaxConcurrency 1 because the race failed them twice at 8.</summary>
+    public static readonly List<string> FellBackToOneSlot = [];
+
     public static async Task<Sample> MeasureAsync(Dag dag, int warmups, int runs, Func<IWorkflowStore>? store = null, int maxConcurrency = 8)
     {
         var workflow = ToWorkflow(dag);
@@ -73,6 +76,12 @@ internal static class GleitzeitRuns
                     catch (InvalidOperationException ex) when (ex.Message.Contains("has no result", StringComparison.Ordinal) && attempt < 5)
                     {
                         Interlocked.Increment(ref RaceFailures);
+                        if (attempt >= 2 && maxConcurrency > 1)
+                        {
+                            // The race needs two tasks finishing at once: one slot avoids it (and is what the figure then measures).
+                            maxConcurrency = 1;
+                            FellBackToOneSlot.Add(workflow.Name);
+                        }
                         await engine!.DisposeAsync();
                         engine = Engine(store?.Invoke(), maxConcurrency: maxConcurrency);
                     }

@@ -3,7 +3,7 @@ using System.Diagnostics;
 namespace Gleitzeit.Benchmarks;
 
 /// <summary>One measured workload: wall times of several runs, allocations and peak working set.</summary>
-internal sealed record Sample(double[] Seconds, long Units, double AllocatedBytesPerUnit, long PeakWorkingSetBytes)
+internal sealed record Sample(double[] Seconds, long Units, double AllocatedBytesPerUnit, long PeakWorkingSetBytes, double Gen0PerRun = 0, double Gen2PerRun = 0)
 {
     public double Median => Quantile(0.5);
     public double Min => Seconds.Min();
@@ -34,12 +34,18 @@ internal static class Macro
         var seconds = new double[runs];
         long allocated = 0;
         long peak = 0;
+        var gen0 = GC.CollectionCount(0);
+        var gen2 = GC.CollectionCount(2);
         for (var i = 0; i < runs; i++)
         {
             if (setup is not null) await setup();
+            var g0 = GC.CollectionCount(0);
+            var g2 = GC.CollectionCount(2);
             GC.Collect();
             GC.WaitForPendingFinalizers();
             GC.Collect();
+            gen0 += GC.CollectionCount(0) - g0;
+            gen2 += GC.CollectionCount(2) - g2;
             using var sampler = new PeakSampler();
             var before = GC.GetTotalAllocatedBytes(precise: true);
             var sw = Stopwatch.StartNew();
@@ -49,7 +55,7 @@ internal static class Macro
             seconds[i] = sw.Elapsed.TotalSeconds;
             peak = Math.Max(peak, sampler.Stop());
         }
-        return new Sample(seconds, units, (double)allocated / runs / units, peak);
+        return new Sample(seconds, units, (double)allocated / runs / units, peak, (double)(GC.CollectionCount(0) - gen0) / runs, (double)(GC.CollectionCount(2) - gen2) / runs);
     }
 
     private sealed class PeakSampler : IDisposable

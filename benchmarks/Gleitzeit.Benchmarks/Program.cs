@@ -39,6 +39,15 @@ if (Want("engine") || Want("peers"))
     }
 }
 
+if (only == "sweep")
+{
+    foreach (var size in new[] { 1_000, 2_000, 5_000, 10_000, 20_000 })
+    {
+        report.Add("sweep", $"chain {size:N0}", await GleitzeitRuns.MeasureAsync(Dag.Chain(size), 1, 3));
+        report.Add("sweep", $"fan-out+in {size:N0}", await GleitzeitRuns.MeasureAsync(Dag.FanOutIn(size), 1, 3));
+    }
+}
+
 if (Want("scale"))
 {
     var sizes = quick ? new[] { 1_000, 10_000 } : new[] { 1_000, 10_000, 100_000 };
@@ -101,6 +110,7 @@ if (Want("cli")) await CliRuns.MeasureAsync(report, quick);
 
 if (GleitzeitRuns.RaceFailures > 0)
 {
+    if (GleitzeitRuns.FellBackToOneSlot.Count > 0) report.Note("measured with engine MaxConcurrency 1 after repeated race failures at 8: " + string.Join(", ", GleitzeitRuns.FellBackToOneSlot.Distinct()));
     report.Note($"{GleitzeitRuns.RaceFailures} Gleitzeit run(s) failed with 'task x has no result' although x completed (engine race, see docs/benchmarks.md) and were repeated");
 }
 report.Print();
