@@ -85,6 +85,7 @@ internal static class WorkflowCoreRuns
             return await Macro.RunAsync(warmups, runs, dag.Count, async () =>
             {
                 var tcs = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+                var executedBefore = Interlocked.Read(ref Executed);
                 var id = await host.StartWorkflow(defId, 1, new Data());
                 waiting[id] = tcs;
                 // A run may finish before it is registered as waited for: poll the store as a fallback.
@@ -99,6 +100,8 @@ internal static class WorkflowCoreRuns
                     }
                 }
                 waiting.TryRemove(id, out _);
+                var executed = Interlocked.Read(ref Executed) - executedBefore;
+                if (executed < dag.Count) throw new InvalidOperationException($"WorkflowCore ran {executed} of {dag.Count} steps");
             });
         }
         finally
@@ -112,6 +115,9 @@ internal static class WorkflowCoreRuns
 internal static class AgentFrameworkRuns
 {
     internal static long Executed;
+
+    /// <summary>Handler invocations of the last run (a fan-in barrier may deliver each message separately).</summary>
+    internal static long LastExecuted;
 
     /// <summary>Executors pass an int along edges; a node with several dependencies waits on a fan-in barrier edge.</summary>
     public static Workflow Build(Dag dag)
@@ -139,7 +145,11 @@ internal static class AgentFrameworkRuns
         return await Macro.RunAsync(warmups, runs, dag.Count,
             async () =>
             {
+                var executedBefore = Interlocked.Read(ref Executed);
                 await using var run = await InProcessExecution.RunAsync(workflow!, 0);
+                var executed = Interlocked.Read(ref Executed) - executedBefore;
+                if (executed < dag.Count) throw new InvalidOperationException($"Agent Framework ran {executed} of {dag.Count} executors");
+                LastExecuted = executed;
                 var status = await run.GetStatusAsync();
                 if (status != RunStatus.Idle && status != RunStatus.Ended) throw new InvalidOperationException($"MAF run status {status}");
             },
