@@ -117,6 +117,8 @@ if (Want("python"))
     }
 }
 
+if (Want("mcp")) await McpRuns.MeasureAsync(report, quick);
+
 if (Want("cli")) await CliRuns.MeasureAsync(report, quick);
 
 if (GleitzeitRuns.RaceFailures > 0)
