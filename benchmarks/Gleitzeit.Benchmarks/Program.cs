@@ -119,6 +119,8 @@ if (Want("python"))
 
 if (Want("mcp")) await McpRuns.MeasureAsync(report, quick);
 
+if (Want("llm")) await LlmRuns.MeasureAsync(report, quick);
+
 if (Want("cli")) await CliRuns.MeasureAsync(report, quick);
 
 if (GleitzeitRuns.RaceFailures > 0)
