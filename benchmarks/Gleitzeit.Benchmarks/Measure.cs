@@ -3,7 +3,7 @@ using System.Diagnostics;
 namespace Gleitzeit.Benchmarks;
 
 /// <summary>One measured workload: wall times of several runs, allocations and peak working set.</summary>
-internal sealed record Sample(double[] Seconds, long Units, double AllocatedBytesPerUnit, long PeakWorkingSetBytes, double Gen0PerRun = 0, double Gen2PerRun = 0)
+internal sealed record Sample(double[] Seconds, long Units, double AllocatedBytesPerUnit, long PeakWorkingSetBytes, double Gen0PerRun = 0, double Gen2PerRun = 0, double GcPauseMsPerRun = 0)
 {
     public double Median => Quantile(0.5);
     public double Min => Seconds.Min();
@@ -34,6 +34,7 @@ internal static class Macro
         var seconds = new double[runs];
         long allocated = 0;
         long peak = 0;
+        var pause = TimeSpan.Zero;
         var gen0 = GC.CollectionCount(0);
         var gen2 = GC.CollectionCount(2);
         for (var i = 0; i < runs; i++)
@@ -47,15 +48,17 @@ internal static class Macro
             gen0 += GC.CollectionCount(0) - g0;
             gen2 += GC.CollectionCount(2) - g2;
             using var sampler = new PeakSampler();
+            var pauseBefore = GC.GetTotalPauseDuration();
             var before = GC.GetTotalAllocatedBytes(precise: true);
             var sw = Stopwatch.StartNew();
             await body();
             sw.Stop();
             allocated += GC.GetTotalAllocatedBytes(precise: true) - before;
             seconds[i] = sw.Elapsed.TotalSeconds;
+            pause += GC.GetTotalPauseDuration() - pauseBefore;
             peak = Math.Max(peak, sampler.Stop());
         }
-        return new Sample(seconds, units, (double)allocated / runs / units, peak, (double)(GC.CollectionCount(0) - gen0) / runs, (double)(GC.CollectionCount(2) - gen2) / runs);
+        return new Sample(seconds, units, (double)allocated / runs / units, peak, (double)(GC.CollectionCount(0) - gen0) / runs, (double)(GC.CollectionCount(2) - gen2) / runs, pause.TotalMilliseconds / runs);
     }
 
     private sealed class PeakSampler : IDisposable
