@@ -94,7 +94,7 @@ if (Want("stores"))
         report.Add("4 stores", $"SQLite random DAG {storeN:N0}", sqr);
     }
     finally { dir.Delete(recursive: true); }
-    report.Note("Redis: not measured yet (the Redis store and worker landed on main during this session; see docs/benchmarks.md)");
+    await RedisRuns.MeasureAsync(report, dag, quick ? 2 : 3);
 }
 
 if (Want("python"))
