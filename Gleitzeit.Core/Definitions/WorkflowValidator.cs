@@ -182,6 +182,8 @@ public static class WorkflowValidator
                 errors.Add(new ValidationError(GleitzeitErrorCode.TaskValidationFailed, $"malformed reference in parameter '{path}': {ex.Message}", task.Id, "parameters." + path));
             }
         }
+        // A set of the direct dependencies, so that a task reading many of them is not quadratic (a fan-in of n).
+        var direct = new HashSet<string>(task.Dependencies, StringComparer.Ordinal);
         foreach (var (path, template) in templates)
         {
             foreach (var reference in template.References)
@@ -211,7 +213,7 @@ public static class WorkflowValidator
                 {
                     errors.Add(new ValidationError(GleitzeitErrorCode.TaskValidationFailed, $"{reference} refers to the task itself", task.Id, field));
                 }
-                else if (!DependsOn(workflow, index, task, reference.Root))
+                else if (!direct.Contains(reference.Root) && !DependsOn(workflow, index, task, reference.Root))
                 {
                     errors.Add(new ValidationError(GleitzeitErrorCode.TaskValidationFailed,
                         $"{reference} refers to task '{reference.Root}', which is not a dependency: add it to dependencies", task.Id, field));
