@@ -360,14 +360,31 @@ public sealed partial class ExecutionEngine : IAsyncDisposable
         {
             run.Transition(ready[i], batch[i + (prefix is null ? 0 : 1)], listeners ? new TaskQueued(run.Id, now, ready[i].Definition.Id) : null);
         }
+        List<TaskState>? late = null;
         lock (_gate)
         {
+            if (completed is { } done)
+            {
+                // Counted down only now that the completion is stored and applied: a dependent reaching zero here can
+                // rely on every one of its dependencies. Those not queued above (another dependency finished in
+                // between) get their own queued write.
+                foreach (var d in done.Task.Dependents)
+                {
+                    var dependent = run.Tasks[d];
+                    if (--dependent.RemainingDependencies == 0 && !dependent.Finished && !dependent.ReadyClaimed)
+                    {
+                        dependent.ReadyClaimed = true;
+                        (late ??= []).Add(dependent);
+                    }
+                }
+            }
             foreach (var t in ready)
             {
                 if (!t.Finished) EnqueueLocked(t);
             }
             DispatchLocked();
         }
+        if (late is not null) await MakeReadyAsync(run, late).ConfigureAwait(false);
     }
 
     private void EnqueueLocked(TaskState task)
@@ -590,22 +607,26 @@ public sealed partial class ExecutionEngine : IAsyncDisposable
     private async ValueTask CompleteAsync(RunState run, TaskState task, TaskResult running, JsonNode? result, DateTimeOffset endedAt)
     {
         var done = running with { Status = WorkflowTaskStatus.Completed, Result = result, CompletedAt = endedAt, Error = null };
-        List<TaskState> ready = [];
+        List<TaskState> last = [];
         lock (_gate)
         {
             ReleaseLocked(task);
             MarkFinishedLocked(task);
+            // Dependents waiting for this task alone will be ready once it is stored: queue them in the same write.
+            // The count-down itself waits until this completion is stored and applied (see MakeReadyAsync).
             foreach (var d in task.Dependents)
             {
                 var dependent = run.Tasks[d];
-                if (--dependent.RemainingDependencies == 0 && !dependent.Finished) ready.Add(dependent);
+                if (dependent.RemainingDependencies == 1 && !dependent.Finished)
+                {
+                    dependent.ReadyClaimed = true;
+                    last.Add(dependent);
+                }
             }
-            // No dispatch yet: the dependents made ready here compete for the freed slot once they are queued.
         }
         Diagnostics.TasksCompleted.Add(1);
-        // Store the completion (together with the dependents it makes ready) before any dependent can start.
         var evt = run.HasListeners ? new TaskCompleted(run.Id, endedAt, task.Definition.Id, result, task.Attempt, endedAt - (done.StartedAt ?? endedAt)) : null;
-        await MakeReadyAsync(run, ready, (task, done, evt)).ConfigureAwait(false);
+        await MakeReadyAsync(run, last, (task, done, evt)).ConfigureAwait(false);
         await SettleAsync(run, 1).ConfigureAwait(false);
     }
 

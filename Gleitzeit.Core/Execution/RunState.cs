@@ -49,6 +49,9 @@ internal sealed class TaskState : IThreadPoolWorkItem
 
     public int RemainingDependencies { get; set; }
 
+    /// <summary>Already chosen to be queued (by the completion of its last dependency), so no other path queues it.</summary>
+    public bool ReadyClaimed { get; set; }
+
     /// <summary>Reached a final state (completed, failed, skipped, cancelled); set once, under the gate.</summary>
     public bool Finished { get; set; }
 

@@ -49,15 +49,6 @@ internal static class GleitzeitRuns
     }
 
     /// <summary>Measures one DAG with a fresh engine and in-memory store per run.</summary>
-    /// <summary>
-    /// Runs that failed with the engine's dependency-visibility race ("task 'x' has no result" although x completed):
-    /// such a run is repeated (up to 5 times) and counted here.
-    /// </summary>
-    public static int RaceFailures;
-
-    /// <summary>Workloads measured with engine MaxConcurrency 1 because the race failed them twice at 8.</summary>
-    public static readonly List<string> FellBackToOneSlot = [];
-
     public static async Task<Sample> MeasureAsync(Dag dag, int warmups, int runs, Func<IWorkflowStore>? store = null, int maxConcurrency = 8)
     {
         var workflow = ToWorkflow(dag);
@@ -65,27 +56,8 @@ internal static class GleitzeitRuns
         return await Macro.RunAsync(warmups, runs, dag.Count,
             async () =>
             {
-                for (var attempt = 1; ; attempt++)
-                {
-                    try
-                    {
-                        await RunAsync(engine!, workflow);
-                        await engine!.DisposeAsync();
-                        return;
-                    }
-                    catch (InvalidOperationException ex) when (ex.Message.Contains("has no result", StringComparison.Ordinal) && attempt < 5)
-                    {
-                        Interlocked.Increment(ref RaceFailures);
-                        if (attempt >= 2 && maxConcurrency > 1)
-                        {
-                            // The race needs two tasks finishing at once: one slot avoids it (and is what the figure then measures).
-                            maxConcurrency = 1;
-                            FellBackToOneSlot.Add(workflow.Name);
-                        }
-                        await engine!.DisposeAsync();
-                        engine = Engine(store?.Invoke(), maxConcurrency: maxConcurrency);
-                    }
-                }
+                await RunAsync(engine!, workflow);
+                await engine!.DisposeAsync();
             },
             () => { engine = Engine(store?.Invoke(), maxConcurrency: maxConcurrency); return Task.CompletedTask; });
     }

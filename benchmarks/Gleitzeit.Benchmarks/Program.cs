@@ -123,10 +123,5 @@ if (Want("llm")) await LlmRuns.MeasureAsync(report, quick);
 
 if (Want("cli")) await CliRuns.MeasureAsync(report, quick);
 
-if (GleitzeitRuns.RaceFailures > 0)
-{
-    if (GleitzeitRuns.FellBackToOneSlot.Count > 0) report.Note("measured with engine MaxConcurrency 1 after repeated race failures at 8: " + string.Join(", ", GleitzeitRuns.FellBackToOneSlot.Distinct()));
-    report.Note($"{GleitzeitRuns.RaceFailures} Gleitzeit run(s) failed with 'task x has no result' although x completed (engine race, see docs/benchmarks.md) and were repeated");
-}
 report.Print();
 return 0;
