@@ -118,6 +118,14 @@ public sealed record RetryPolicy
     /// <summary>No retries.</summary>
     public static RetryPolicy None { get; } = new() { MaxAttempts = 1 };
 
+    /// <summary>The delay before <paramref name="nextAttempt"/> (2 for the first retry), jittered when <see cref="Jitter"/> is on.</summary>
+    public TimeSpan DelayBefore(int nextAttempt)
+    {
+        var delay = BaseDelayBefore(nextAttempt);
+        if (!Jitter || delay <= TimeSpan.Zero) return delay;
+        return TimeSpan.FromMilliseconds(delay.TotalMilliseconds * (0.5 + Random.Shared.NextDouble()));
+    }
+
     /// <summary>The delay before <paramref name="nextAttempt"/> (2 for the first retry), without jitter.</summary>
     public TimeSpan BaseDelayBefore(int nextAttempt)
     {

@@ -2,6 +2,7 @@ using System.Collections.Concurrent;
 using System.Globalization;
 using System.Text.Json.Nodes;
 using Gleitzeit.Core;
+using Gleitzeit.Core.Execution;
 using Gleitzeit.Core.Persistence;
 using Gleitzeit.Core.Protocol;
 using Gleitzeit.Core.Substitution;
@@ -309,78 +310,46 @@ public sealed partial class GleitzeitWorker
         {
             return Outcome.Failed(new GleitzeitError(GleitzeitErrorCode.TaskNotFound, $"run '{run.Id}' has no task '{taskId}'"), null, _time.GetUtcNow());
         }
-        JsonNode? result = null;
-        GleitzeitError? error = null;
-        TimeSpan? retryAfter = null;
-        var timeout = def.Timeout ?? _engineOptions.DefaultTaskTimeout;
-        CancellationTokenSource? timeoutCts = null;
-        CancellationTokenSource? linkedCts = null;
+        ProviderRegistration registration;
+        MethodDescriptor method;
+        Dictionary<string, TaskResult>? results = null;
         try
         {
-            var (registration, method) = _registry.Resolve(def);
-            var parameters = def.Parameters;
-            if (ReferenceResolver.ContainsReferences(def.Parameters))
-            {
-                var results = await ReadReferencedResultsAsync(run, def).ConfigureAwait(false);
-                parameters = ReferenceResolver.Resolve(def.Parameters, r => Lookup(run, results, r), def.Method, registration.Provider as IReferenceRenderer);
-            }
-            var problems = method.Validate(parameters);
-            if (problems.Count > 0) throw new GleitzeitException(GleitzeitErrorCode.TaskValidationFailed, string.Join("; ", problems));
-            var invocation = new TaskInvocation(new JsonRpcRequest(def.Method, parameters, JsonValue.Create(def.Id)), run.Id, def.Id, attempt)
-            {
-                Provider = def.Provider,
-                BaseDirectory = run.Workflow.BaseDirectory,
-            };
-            var token = cancelled;
-            if (timeout is { } limit && limit != Timeout.InfiniteTimeSpan)
-            {
-                timeoutCts = new CancellationTokenSource(limit, _time);
-                linkedCts = CancellationTokenSource.CreateLinkedTokenSource(token, timeoutCts.Token);
-                token = linkedCts.Token;
-            }
-            var pending = registration.Provider.ExecuteAsync(invocation, token);
-            result = pending.IsCompletedSuccessfully ? pending.Result : await pending.AsTask().WaitAsync(token).ConfigureAwait(false);
+            (registration, method) = _registry.Resolve(def);
+            if (ReferenceResolver.ContainsReferences(def.Parameters)) results = await ReadReferencedResultsAsync(run, def).ConfigureAwait(false);
         }
         catch (OperationCanceledException) when (cancelled.IsCancellationRequested)
         {
             return Outcome.Cancelled(_time.GetUtcNow());
         }
-        catch (OperationCanceledException) when (timeoutCts?.IsCancellationRequested == true)
-        {
-            error = new GleitzeitError(GleitzeitErrorCode.TaskTimeout, $"timed out after {timeout!.Value.TotalSeconds:0.###} s (attempt {attempt})");
-        }
-        catch (OperationCanceledException ex)
-        {
-            error = new GleitzeitError(GleitzeitErrorCode.ProviderTimeout, $"the provider gave up: {ex.Message}");
-        }
         catch (GleitzeitException ex)
         {
-            error = ex.ToError();
-            retryAfter = ex.RetryAfter;
+            return Outcome.Failed(ex.ToError(), null, _time.GetUtcNow());
         }
-        catch (Exception ex)
+        catch (Exception ex) when (ex is not OperationCanceledException)
         {
-            error = new GleitzeitError(GleitzeitErrorCode.TaskExecutionFailed, $"{ex.GetType().Name}: {ex.Message}");
-        }
-        finally
-        {
-            linkedCts?.Dispose();
-            timeoutCts?.Dispose();
+            return Outcome.Failed(new GleitzeitError(GleitzeitErrorCode.TaskExecutionFailed, $"{ex.GetType().Name}: {ex.Message}"), null, _time.GetUtcNow());
         }
 
+        var (result, error, retryAfter, wasCancelled) = await TaskAttempt.RunAsync(
+            def, registration, method, run.Id, attempt,
+            results is null ? null : r => Lookup(run, results, r),
+            run.Workflow.BaseDirectory,
+            progress: null,
+            def.Timeout ?? _engineOptions.DefaultTaskTimeout,
+            _time,
+            cancelled).ConfigureAwait(false);
+
         var endedAt = _time.GetUtcNow();
+        if (wasCancelled) return Outcome.Cancelled(endedAt);
         if (error is null) return Outcome.Completed(result, endedAt);
         if (cancelled.IsCancellationRequested) return Outcome.Cancelled(endedAt);
         var policy = def.Retry ?? _engineOptions.DefaultRetry;
         if (error.IsRetryable && attempt < policy.MaxAttempts)
         {
-            return Outcome.Retry(error, retryAfter ?? Jittered(policy, attempt + 1), endedAt);
+            return Outcome.Retry(error, retryAfter ?? policy.DelayBefore(attempt + 1), endedAt);
         }
-        if (attempt > 1 && error.IsRetryable)
-        {
-            error = new GleitzeitError(GleitzeitErrorCode.TaskRetriesExhausted, $"failed after {attempt} attempts; last error: {error.CodeName}: {error.Message}", error.ToJson());
-        }
-        return Outcome.Failed(error, null, endedAt);
+        return Outcome.Failed(TaskAttempt.FinalError(error, attempt), null, endedAt);
     }
 
     private async Task<Dictionary<string, TaskResult>> ReadReferencedResultsAsync(RunContext run, WorkflowTask def)
@@ -639,13 +608,6 @@ public sealed partial class GleitzeitWorker
     }
 
     private static TimeSpan Max(TimeSpan a, TimeSpan b) => a > b ? a : b;
-
-    private static TimeSpan Jittered(RetryPolicy policy, int nextAttempt)
-    {
-        var delay = policy.BaseDelayBefore(nextAttempt);
-        if (!policy.Jitter || delay <= TimeSpan.Zero) return delay;
-        return TimeSpan.FromMilliseconds(delay.TotalMilliseconds * (0.5 + Random.Shared.NextDouble()));
-    }
 
     [LoggerMessage(1, LogLevel.Information, "Worker {Consumer} started: {Concurrency} at once, Redis at {Endpoint}")]
     private partial void LogWorkerStarted(string consumer, int concurrency, string endpoint);

@@ -503,76 +503,14 @@ public sealed partial class ExecutionEngine : IAsyncDisposable
         run.Transition(task, running, run.HasListeners ? new TaskStarted(run.Id, startedAt, def.Id, task.Attempt) : null);
 
         using var activity = Diagnostics.ActivitySource.HasListeners() ? StartActivity(run, task) : null;
-        JsonNode? result = null;
-        GleitzeitError? error = null;
-        var cancelled = false;
-        TimeSpan? retryAfter = null;
-        var timeout = def.Timeout ?? _options.DefaultTaskTimeout;
-        CancellationTokenSource? timeoutCts = null;
-        CancellationTokenSource? linkedCts = null;
-        try
-        {
-            var parameters = def.Parameters;
-            if (task.HasReferences)
-            {
-                parameters = ReferenceResolver.Resolve(def.Parameters, r => Lookup(run, r), def.Method, task.Registration.Provider as IReferenceRenderer);
-                var problems = task.Method.Validate(parameters);
-                if (problems.Count > 0)
-                {
-                    throw new GleitzeitException(GleitzeitErrorCode.TaskValidationFailed, string.Join("; ", problems));
-                }
-            }
-            var progress = run.HasListeners ? ProgressSink(run, def.Id) : null;
-            var invocation = new TaskInvocation(new JsonRpcRequest(def.Method, parameters, JsonValue.Create(def.Id)), run.Id, def.Id, task.Attempt, progress)
-            {
-                Provider = def.Provider,
-                BaseDirectory = run.Workflow.BaseDirectory,
-            };
-            var token = run.Cancellation.Token;
-            if (timeout is { } limit && limit != Timeout.InfiniteTimeSpan)
-            {
-                if (ReferenceEquals(_time, TimeProvider.System))
-                {
-                    // One source instead of two on the hot path: the run's token linked, the deadline on the same source.
-                    linkedCts = CancellationTokenSource.CreateLinkedTokenSource(token);
-                    linkedCts.CancelAfter(limit);
-                }
-                else
-                {
-                    timeoutCts = new CancellationTokenSource(limit, _time);
-                    linkedCts = CancellationTokenSource.CreateLinkedTokenSource(token, timeoutCts.Token);
-                }
-                token = linkedCts.Token;
-            }
-            var pending = task.Registration.Provider.ExecuteAsync(invocation, token);
-            result = pending.IsCompletedSuccessfully ? pending.Result : await pending.AsTask().WaitAsync(token).ConfigureAwait(false);
-        }
-        catch (OperationCanceledException) when (run.Cancellation.IsCancellationRequested)
-        {
-            cancelled = true;
-        }
-        catch (OperationCanceledException) when (linkedCts?.IsCancellationRequested == true)
-        {
-            error = new GleitzeitError(GleitzeitErrorCode.TaskTimeout, $"timed out after {timeout!.Value.TotalSeconds:0.###} s (attempt {task.Attempt})");
-        }
-        catch (OperationCanceledException ex)
-        {
-            error = new GleitzeitError(GleitzeitErrorCode.ProviderTimeout, $"the provider gave up: {ex.Message}");
-        }
-        catch (GleitzeitException ex)
-        {
-            error = ex.ToError();
-            retryAfter = ex.RetryAfter;
-        }
-        catch (Exception ex)
-        {
-            error = new GleitzeitError(GleitzeitErrorCode.TaskExecutionFailed, $"{ex.GetType().Name}: {ex.Message}");
-        }
-        finally
-        {
-            linkedCts?.Dispose();
-            timeoutCts?.Dispose();
-        }
+        var (result, error, retryAfter, cancelled) = await TaskAttempt.RunAsync(
+            def, task.Registration, task.Method, run.Id, task.Attempt,
+            task.HasReferences ? r => Lookup(run, r) : null,
+            run.Workflow.BaseDirectory,
+            run.HasListeners ? ProgressSink(run, def.Id) : null,
+            def.Timeout ?? _options.DefaultTaskTimeout,
+            _time,
+            run.Cancellation.Token).ConfigureAwait(false);
 
         var endedAt = _time.GetUtcNow();
         Diagnostics.TaskDuration.Record((endedAt - startedAt).TotalMilliseconds);
@@ -593,15 +531,10 @@ public sealed partial class ExecutionEngine : IAsyncDisposable
         var policy = def.Retry ?? _options.DefaultRetry;
         if (error.IsRetryable && task.Attempt < policy.MaxAttempts)
         {
-            var delay = retryAfter ?? Jittered(policy, task.Attempt + 1);
-            await RetryLaterAsync(run, task, running, error, delay, endedAt).ConfigureAwait(false);
+            await RetryLaterAsync(run, task, running, error, retryAfter ?? policy.DelayBefore(task.Attempt + 1), endedAt).ConfigureAwait(false);
             return;
         }
-        if (task.Attempt > 1 && error.IsRetryable)
-        {
-            error = new GleitzeitError(GleitzeitErrorCode.TaskRetriesExhausted, $"failed after {task.Attempt} attempts; last error: {error.CodeName}: {error.Message}", error.ToJson());
-        }
-        await FailAsync(run, task, running with { Status = WorkflowTaskStatus.Failed, Error = error, CompletedAt = endedAt }).ConfigureAwait(false);
+        await FailAsync(run, task, running with { Status = WorkflowTaskStatus.Failed, Error = TaskAttempt.FinalError(error, task.Attempt), CompletedAt = endedAt }).ConfigureAwait(false);
     }
 
     private async ValueTask CompleteAsync(RunState run, TaskState task, TaskResult running, JsonNode? result, DateTimeOffset endedAt)
@@ -669,6 +602,8 @@ public sealed partial class ExecutionEngine : IAsyncDisposable
     private async ValueTask RetryLaterAsync(RunState run, TaskState task, TaskResult running, GleitzeitError error, TimeSpan delay, DateTimeOffset now)
     {
         var retrying = running with { Status = WorkflowTaskStatus.Retrying, Error = error };
+        // Armed before anyone hears of the retry, so a listener (or a test's fake clock) never outruns the timer.
+        var wait = Task.Delay(delay, _time, run.Cancellation.Token);
         await _store.SaveTaskAsync(run.Id, retrying, CancellationToken.None).ConfigureAwait(false);
         run.Transition(task, retrying, run.HasListeners ? new TaskRetrying(run.Id, now, task.Definition.Id, task.Attempt + 1, delay, error) : null);
         Diagnostics.TaskRetries.Add(1);
@@ -680,7 +615,7 @@ public sealed partial class ExecutionEngine : IAsyncDisposable
         }
         try
         {
-            await Task.Delay(delay, _time, run.Cancellation.Token).ConfigureAwait(false);
+            await wait.ConfigureAwait(false);
         }
         catch (OperationCanceledException)
         {
@@ -847,13 +782,6 @@ public sealed partial class ExecutionEngine : IAsyncDisposable
 
     private Action<TaskProgressUpdate> ProgressSink(RunState run, string taskId) =>
         update => run.Publish(new TaskProgress(run.Id, _time.GetUtcNow(), taskId, update.Kind, update.Text));
-
-    private static TimeSpan Jittered(RetryPolicy policy, int nextAttempt)
-    {
-        var delay = policy.BaseDelayBefore(nextAttempt);
-        if (!policy.Jitter || delay <= TimeSpan.Zero) return delay;
-        return TimeSpan.FromMilliseconds(delay.TotalMilliseconds * (0.5 + Random.Shared.NextDouble()));
-    }
 
     /// <summary>A task's dependencies without repeats; no set is built for the common case of one or none.</summary>
     internal static IReadOnlyList<string> DistinctDependencies(WorkflowTask task) =>

@@ -140,8 +140,10 @@ public class RetryTimeoutCancellationTests
     public async Task A_task_that_outlives_its_timeout_fails_with_task_timeout_and_its_token_fires()
     {
         var tokenFired = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        var entered = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
         var provider = new RecordingProvider(behaviour: async (_, ct) =>
         {
+            entered.TrySetResult();
             ct.Register(() => tokenFired.TrySetResult());
             await Task.Delay(Timeout.InfiniteTimeSpan, ct);
             return null;
@@ -150,7 +152,8 @@ public class RetryTimeoutCancellationTests
         var log = new EventLog();
 
         var running = engine.RunAsync(OneTask(t => t.WithTimeout(TimeSpan.FromSeconds(30)).WithRetry(RetryPolicy.None)), new RunOptions { OnEvent = log.Add });
-        await log.WaitFor(e => e is TaskStarted);
+        // The deadline is armed when the provider is called: move the clock only once it has been.
+        await entered.Task.WaitAsync(TimeSpan.FromSeconds(30));
         _time.Advance(TimeSpan.FromSeconds(30));
         var run = await running;
 
@@ -163,12 +166,17 @@ public class RetryTimeoutCancellationTests
     public async Task A_provider_that_ignores_its_token_still_times_out()
     {
         var never = new TaskCompletionSource<JsonNode?>();
-        var provider = new RecordingProvider(behaviour: (_, _) => new ValueTask<JsonNode?>(never.Task));
+        var entered = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        var provider = new RecordingProvider(behaviour: (_, _) =>
+        {
+            entered.TrySetResult();
+            return new ValueTask<JsonNode?>(never.Task);
+        });
         await using var engine = Engine(provider);
         var log = new EventLog();
 
         var running = engine.RunAsync(OneTask(t => t.WithTimeout(TimeSpan.FromSeconds(5)).WithRetry(RetryPolicy.None)), new RunOptions { OnEvent = log.Add });
-        await log.WaitFor(e => e is TaskStarted);
+        await entered.Task.WaitAsync(TimeSpan.FromSeconds(30));
         _time.Advance(TimeSpan.FromSeconds(5));
 
         Assert.That((await running).Tasks["a"].Error!.Code, Is.EqualTo(GleitzeitErrorCode.TaskTimeout));
@@ -178,8 +186,10 @@ public class RetryTimeoutCancellationTests
     public async Task A_timed_out_task_is_retried_as_retryable()
     {
         var calls = 0;
+        var entered = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
         var provider = new RecordingProvider(behaviour: async (_, ct) =>
         {
+            entered.TrySetResult();
             if (++calls == 1) await Task.Delay(Timeout.InfiniteTimeSpan, ct);
             return JsonValue.Create("second try");
         });
@@ -187,7 +197,7 @@ public class RetryTimeoutCancellationTests
         var log = new EventLog();
 
         var running = engine.RunAsync(OneTask(t => t.WithTimeout(TimeSpan.FromSeconds(5)).WithRetry(2, TimeSpan.FromSeconds(1), jitter: false)), new RunOptions { OnEvent = log.Add });
-        await log.WaitFor(e => e is TaskStarted);
+        await entered.Task.WaitAsync(TimeSpan.FromSeconds(30));
         _time.Advance(TimeSpan.FromSeconds(5));
         await log.WaitFor(e => e is TaskRetrying);
         _time.Advance(TimeSpan.FromSeconds(1));
