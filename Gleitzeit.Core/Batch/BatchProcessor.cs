@@ -122,13 +122,18 @@ public sealed class BatchProcessor
             }
         }
         var skippedEarlier = outcomes.Count(o => o is not null);
+        // Every file is checked before anything is sent; the checks read files, so they run in parallel.
+        var problems = new string?[files.Count];
+        await Parallel.ForEachAsync(Enumerable.Range(0, files.Count).Where(i => outcomes[i] is null),
+            new ParallelOptions { MaxDegreeOfParallelism = Math.Max(4, Environment.ProcessorCount * 2), CancellationToken = cancellationToken },
+            async (i, ct) => problems[i] = request.Vision ? CheckImage(files[i]) : isText ? await CheckTextAsync(files[i], ct).ConfigureAwait(false) : CheckExists(files[i]))
+            .ConfigureAwait(false);
         var toRun = new List<int>();
         for (var i = 0; i < files.Count; i++)
         {
             if (outcomes[i] is not null) continue;
-            var problem = request.Vision ? CheckImage(files[i]) : isText ? await CheckTextAsync(files[i], cancellationToken).ConfigureAwait(false) : CheckExists(files[i]);
-            if (problem is null) toRun.Add(i);
-            else outcomes[i] = new BatchFileResult { Path = files[i], Status = BatchFileStatus.Failed, Error = problem };
+            if (problems[i] is null) toRun.Add(i);
+            else outcomes[i] = new BatchFileResult { Path = files[i], Status = BatchFileStatus.Failed, Error = problems[i] };
         }
 
         var total = files.Count - skippedEarlier;
