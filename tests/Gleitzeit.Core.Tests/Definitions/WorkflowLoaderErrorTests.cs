@@ -370,6 +370,26 @@ public class WorkflowLoaderErrorTests
     }
 
     [Test]
+    public void A_reference_to_a_task_that_depends_on_the_referrer()
+    {
+        const string yaml = """
+            name: w
+            tasks:
+              - id: a
+                method: llm/chat
+                params: { prompt: "${b.response}" }
+              - id: b
+                method: llm/chat
+                dependencies: [a]
+            """;
+
+        var error = Single(Invalid(yaml));
+
+        Assert.That(error.Message, Does.Contain("${b.response} refers to task 'b', which is not a dependency"));
+        Assert.That(Where(error), Is.EqualTo(PositionOf(yaml, "\"${b")));
+    }
+
+    [Test]
     public void A_reference_to_an_unknown_task()
     {
         const string yaml = """

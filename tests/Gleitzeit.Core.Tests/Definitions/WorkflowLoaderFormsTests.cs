@@ -413,4 +413,32 @@ public class WorkflowLoaderFormsTests
         Assert.That(wf.Tasks[0].Parameters.ContainsKey("batch_mode"), Is.False);
         Assert.That(wf.Tasks[0].Parameters["files"], Is.InstanceOf<JsonArray>());
     }
+
+    [Test]
+    public void A_reference_may_name_a_transitive_dependency()
+    {
+        var wf = Load("""
+            name: w
+            tasks:
+              - { id: a, method: llm/chat }
+              - { id: b, method: llm/chat, dependencies: [a] }
+              - { id: c, method: llm/chat, dependencies: [b], params: { prompt: "${a.response} and ${b.response}" } }
+            """);
+
+        Assert.That(wf.Tasks, Has.Count.EqualTo(3));
+    }
+
+    [Test]
+    public void A_long_chain_where_every_task_reads_the_first_validates()
+    {
+        var yaml = new System.Text.StringBuilder("name: chain\ntasks:\n  - { id: t0, method: llm/chat }\n");
+        for (var i = 1; i < 3000; i++)
+        {
+            yaml.Append($"  - {{ id: t{i}, method: llm/chat, dependencies: [t{i - 1}], params: {{ prompt: \"${{t0.response}}\" }} }}\n");
+        }
+
+        var wf = Load(yaml.ToString());
+
+        Assert.That(wf.Tasks, Has.Count.EqualTo(3000));
+    }
 }
