@@ -37,7 +37,7 @@ internal sealed class WorkflowReader(string? source, string? baseDirectory, stri
     {
         if (root is null)
         {
-            Error(GleitzeitErrorCode.WorkflowValidationFailed, "the workflow is empty: it needs at least 'name:' and a 'tasks:' list", null);
+            Error(GleitzeitErrorCode.WorkflowValidationFailed, "the workflow is empty: it needs at least 'name:' and a 'tasks:' list", new YScalar("", YamlDotNet.Core.ScalarStyle.Plain, null, 1, 1));
             throw Failed();
         }
         if (root is not YMapping map)
@@ -130,7 +130,7 @@ internal sealed class WorkflowReader(string? source, string? baseDirectory, stri
         public string? Provider { get; init; }
         public required TaskSource Source { get; init; }
 
-        /// <summary>Files this task expands into (batch forms), each with the parameter it goes to; null for an ordinary task.</summary>
+        /// <summary>Files this task expands into (batch forms), in order; null for an ordinary task.</summary>
         public List<string>? BatchFiles { get; set; }
     }
 
@@ -512,19 +512,14 @@ internal sealed class WorkflowReader(string? source, string? baseDirectory, stri
         {
             var deps = new List<string>();
             var depNodes = new List<YNode>();
+            var seen = new HashSet<string>(StringComparer.Ordinal);
             foreach (var (dep, node) in d.Dependencies)
             {
-                if (expanded.TryGetValue(dep, out var all))
+                // A repeated dependency (also one repeated through an expansion) counts once.
+                foreach (var e in expanded.TryGetValue(dep, out var all) ? all : [dep])
                 {
-                    foreach (var e in all)
-                    {
-                        deps.Add(e);
-                        depNodes.Add(node);
-                    }
-                }
-                else
-                {
-                    deps.Add(dep);
+                    if (!seen.Add(e)) continue;
+                    deps.Add(e);
                     depNodes.Add(node);
                 }
             }

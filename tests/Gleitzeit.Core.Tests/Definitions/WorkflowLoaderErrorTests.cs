@@ -47,6 +47,7 @@ public class WorkflowLoaderErrorTests
 
         Assert.That(error.Code, Is.EqualTo(GleitzeitErrorCode.WorkflowValidationFailed));
         Assert.That(error.Message, Does.Contain("empty"));
+        Assert.That(Where(error), Is.EqualTo((1, 1)));
     }
 
     [Test]
@@ -540,6 +541,17 @@ public class WorkflowLoaderErrorTests
         Assert.That(error.Code, Is.EqualTo(GleitzeitErrorCode.WorkflowValidationFailed));
         Assert.That(error.Message, Does.Contain("alias bomb"));
         Assert.That(error.Location, Is.Not.Null);
+    }
+
+    [Test]
+    public void An_alias_to_its_own_anchor_is_refused()
+    {
+        const string yaml = "name: w\nloop: &x [1, *x]\ntasks:\n  - { id: a, method: llm/chat }\n";
+
+        var error = Invalid(yaml).Errors[0];
+
+        Assert.That(error.Message, Does.Contain("alias '*x' names no anchor defined before it"));
+        Assert.That(Where(error), Is.EqualTo(PositionOf(yaml, "*x")));
     }
 
     [Test]

@@ -441,4 +441,17 @@ public class WorkflowLoaderFormsTests
 
         Assert.That(wf.Tasks, Has.Count.EqualTo(3000));
     }
+
+    [Test]
+    public void A_repeated_dependency_counts_once()
+    {
+        var wf = Load("""
+            name: w
+            tasks:
+              - { id: a, method: llm/chat }
+              - { id: b, method: llm/chat, dependencies: [a, a] }
+            """);
+
+        Assert.That(wf.Tasks[1].Dependencies, Is.EqualTo(new[] { "a" }));
+    }
 }
