@@ -168,7 +168,11 @@ public class WorkflowLoaderFormsTests
 
         Assert.That(wf.Tasks[0].Retry, Is.EqualTo(new RetryPolicy
         {
-            MaxAttempts = 4, InitialDelay = TimeSpan.FromSeconds(0.5), BackoffFactor = 3, MaxDelay = TimeSpan.FromSeconds(10), Jitter = false,
+            MaxAttempts = 4,
+            InitialDelay = TimeSpan.FromSeconds(0.5),
+            BackoffFactor = 3,
+            MaxDelay = TimeSpan.FromSeconds(10),
+            Jitter = false,
         }));
         Assert.That(wf.Tasks[1].Retry, Is.EqualTo(new RetryPolicy { MaxAttempts = 2, InitialDelay = TimeSpan.FromSeconds(5), BackoffFactor = 1.5 }));
         Assert.That(wf.Tasks[2].Retry, Is.EqualTo(new RetryPolicy { InitialDelay = TimeSpan.FromSeconds(2), BackoffFactor = 2 }));
