@@ -546,6 +546,7 @@ internal sealed class WorkflowReader(string? source, string? baseDirectory, stri
                         p["file_path"] = file;
                         break;
                 }
+                FillFilePlaceholders(p, file);
                 var name = $"{d.Name ?? d.Id} ({Path.GetFileName(file)})";
                 tasks.Add(Make(d, expanded[d.Id][i], name, p, deps, depNodes));
             }
@@ -574,6 +575,35 @@ internal sealed class WorkflowReader(string? source, string? baseDirectory, stri
             Provider = d.Provider,
         };
     }
+
+    private static readonly System.Text.RegularExpressions.Regex FilePlaceholder =
+        new(@"(?<!\$)\$\{\s*(file_path|file_name)\s*\}", System.Text.RegularExpressions.RegexOptions.CultureInvariant, TimeSpan.FromSeconds(1));
+
+    /// <summary>In an expanded task, <c>${file_path}</c> and <c>${file_name}</c> inside string parameters are the task's file (as the original's batch comments promise).</summary>
+    private static void FillFilePlaceholders(JsonNode? node, string file)
+    {
+        switch (node)
+        {
+            case JsonObject o:
+                foreach (var key in o.Select(p => p.Key).ToList())
+                {
+                    if (o[key] is JsonValue v && v.TryGetValue<string>(out var text)) o[key] = Fill(text, file);
+                    else FillFilePlaceholders(o[key], file);
+                }
+                break;
+            case JsonArray a:
+                for (var i = 0; i < a.Count; i++)
+                {
+                    if (a[i] is JsonValue v && v.TryGetValue<string>(out var text)) a[i] = Fill(text, file);
+                    else FillFilePlaceholders(a[i], file);
+                }
+                break;
+        }
+    }
+
+    private static string Fill(string text, string file) =>
+        !text.Contains("${", StringComparison.Ordinal) ? text
+        : FilePlaceholder.Replace(text, m => m.Groups[1].Value == "file_path" ? file : Path.GetFileName(file));
 
     /// <summary>A reference to a batch task by its original id cannot work: say what it became.</summary>
     private string ExplainExpanded(string message)

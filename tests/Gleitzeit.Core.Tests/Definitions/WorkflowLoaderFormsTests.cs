@@ -458,4 +458,21 @@ public class WorkflowLoaderFormsTests
 
         Assert.That(wf.Tasks[1].Dependencies, Is.EqualTo(new[] { "a" }));
     }
+
+    [Test]
+    public void File_placeholders_in_a_batch_template_name_each_file()
+    {
+        var wf = Load("""
+            name: w
+            tasks:
+              - id: read
+                method: llm/chat
+                params:
+                  batch_mode: true
+                  files: [docs/a.txt, docs/b.txt]
+                  prompt: "Summarise ${file_name} (at ${file_path}); keep $${file_path} literal"
+            """);
+
+        Assert.That((string?)wf.Tasks[1].Parameters["prompt"], Is.EqualTo("Summarise b.txt (at docs/b.txt); keep $${file_path} literal"));
+    }
 }
