@@ -37,7 +37,7 @@ internal sealed class WorkflowReader(string? source, string? baseDirectory, stri
     {
         if (root is null)
         {
-            Error(GleitzeitErrorCode.WorkflowValidationFailed, "the workflow is empty: it needs at least 'name:' and a 'tasks:' list", null);
+            Error(GleitzeitErrorCode.WorkflowValidationFailed, "the workflow is empty: it needs at least 'name:' and a 'tasks:' list", new YScalar("", YamlDotNet.Core.ScalarStyle.Plain, null, 1, 1));
             throw Failed();
         }
         if (root is not YMapping map)
@@ -130,7 +130,7 @@ internal sealed class WorkflowReader(string? source, string? baseDirectory, stri
         public string? Provider { get; init; }
         public required TaskSource Source { get; init; }
 
-        /// <summary>Files this task expands into (batch forms), each with the parameter it goes to; null for an ordinary task.</summary>
+        /// <summary>Files this task expands into (batch forms), in order; null for an ordinary task.</summary>
         public List<string>? BatchFiles { get; set; }
     }
 
@@ -512,19 +512,14 @@ internal sealed class WorkflowReader(string? source, string? baseDirectory, stri
         {
             var deps = new List<string>();
             var depNodes = new List<YNode>();
+            var seen = new HashSet<string>(StringComparer.Ordinal);
             foreach (var (dep, node) in d.Dependencies)
             {
-                if (expanded.TryGetValue(dep, out var all))
+                // A repeated dependency (also one repeated through an expansion) counts once.
+                foreach (var e in expanded.TryGetValue(dep, out var all) ? all : [dep])
                 {
-                    foreach (var e in all)
-                    {
-                        deps.Add(e);
-                        depNodes.Add(node);
-                    }
-                }
-                else
-                {
-                    deps.Add(dep);
+                    if (!seen.Add(e)) continue;
+                    deps.Add(e);
                     depNodes.Add(node);
                 }
             }
@@ -537,6 +532,7 @@ internal sealed class WorkflowReader(string? source, string? baseDirectory, stri
             {
                 var file = d.BatchFiles[i];
                 var p = BatchTaskParameters.ForFile(d.Method, d.Parameters, file);
+                FillFilePlaceholders(p, file);
                 var name = $"{d.Name ?? d.Id} ({Path.GetFileName(file)})";
                 tasks.Add(Make(d, expanded[d.Id][i], name, p, deps, depNodes));
             }
@@ -565,6 +561,35 @@ internal sealed class WorkflowReader(string? source, string? baseDirectory, stri
             Provider = d.Provider,
         };
     }
+
+    private static readonly System.Text.RegularExpressions.Regex FilePlaceholder =
+        new(@"(?<!\$)\$\{\s*(file_path|file_name)\s*\}", System.Text.RegularExpressions.RegexOptions.CultureInvariant, TimeSpan.FromSeconds(1));
+
+    /// <summary>In an expanded task, <c>${file_path}</c> and <c>${file_name}</c> inside string parameters are the task's file (as the original's batch comments promise).</summary>
+    private static void FillFilePlaceholders(JsonNode? node, string file)
+    {
+        switch (node)
+        {
+            case JsonObject o:
+                foreach (var key in o.Select(p => p.Key).ToList())
+                {
+                    if (o[key] is JsonValue v && v.TryGetValue<string>(out var text)) o[key] = Fill(text, file);
+                    else FillFilePlaceholders(o[key], file);
+                }
+                break;
+            case JsonArray a:
+                for (var i = 0; i < a.Count; i++)
+                {
+                    if (a[i] is JsonValue v && v.TryGetValue<string>(out var text)) a[i] = Fill(text, file);
+                    else FillFilePlaceholders(a[i], file);
+                }
+                break;
+        }
+    }
+
+    private static string Fill(string text, string file) =>
+        !text.Contains("${", StringComparison.Ordinal) ? text
+        : FilePlaceholder.Replace(text, m => m.Groups[1].Value == "file_path" ? file : Path.GetFileName(file));
 
     /// <summary>A reference to a batch task by its original id cannot work: say what it became.</summary>
     private string ExplainExpanded(string message)

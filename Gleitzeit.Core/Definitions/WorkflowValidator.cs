@@ -66,9 +66,11 @@ public static class WorkflowValidator
                 $"circular dependency: {string.Join(" -> ", cycle)}", cycle[0], $"dependencies[{IndexOf(workflow.Tasks[index[cycle[0]]].Dependencies, cycle[1])}]"));
         }
 
-        foreach (var task in workflow.Tasks)
+        var reachability = new Reachability(workflow, index);
+        for (var i = 0; i < workflow.Tasks.Count; i++)
         {
-            ValidateReferences(workflow, task, index, errors);
+            var task = workflow.Tasks[i];
+            ValidateReferences(workflow, task, i, index, reachability, errors);
             if (registry is not null) ValidateMethod(task, registry, errors);
         }
         return errors;
@@ -165,7 +167,7 @@ public static class WorkflowValidator
         }
     }
 
-    private static void ValidateReferences(Workflow workflow, WorkflowTask task, Dictionary<string, int> index, List<ValidationError> errors)
+    private static void ValidateReferences(Workflow workflow, WorkflowTask task, int taskIndex, Dictionary<string, int> index, Reachability reachability, List<ValidationError> errors)
     {
         var strings = new List<(string Path, string Text)>();
         CollectTemplateStrings(task.Parameters, "", strings);
@@ -204,7 +206,7 @@ public static class WorkflowValidator
                     }
                     continue;
                 }
-                if (!index.ContainsKey(reference.Root))
+                if (!index.TryGetValue(reference.Root, out var rootIndex))
                 {
                     errors.Add(new ValidationError(GleitzeitErrorCode.TaskValidationFailed,
                         $"{reference} refers to unknown task '{reference.Root}'{Suggest(reference.Root, index.Keys)}", task.Id, field));
@@ -213,7 +215,7 @@ public static class WorkflowValidator
                 {
                     errors.Add(new ValidationError(GleitzeitErrorCode.TaskValidationFailed, $"{reference} refers to the task itself", task.Id, field));
                 }
-                else if (!direct.Contains(reference.Root) && !DependsOn(workflow, index, task, reference.Root))
+                else if (!direct.Contains(reference.Root) && !reachability.DependsOn(taskIndex, rootIndex))
                 {
                     errors.Add(new ValidationError(GleitzeitErrorCode.TaskValidationFailed,
                         $"{reference} refers to task '{reference.Root}', which is not a dependency: add it to dependencies", task.Id, field));
@@ -222,18 +224,53 @@ public static class WorkflowValidator
         }
     }
 
-    private static bool DependsOn(Workflow workflow, Dictionary<string, int> index, WorkflowTask task, string ancestor)
+    /// <summary>
+    /// Answers "does task t depend on task a transitively?" (callers check direct dependencies with a set first). The set
+    /// of tasks below <c>a</c> is computed once (O(tasks + edges)) and kept, so a workflow whose tasks all reference one
+    /// early task costs one walk, not one per task.
+    /// </summary>
+    private sealed class Reachability(Workflow workflow, Dictionary<string, int> index)
     {
-        if (task.Dependencies.Contains(ancestor)) return true;
-        var seen = new HashSet<string>(StringComparer.Ordinal);
-        var stack = new Stack<string>(task.Dependencies);
-        while (stack.TryPop(out var id))
+        private readonly Dictionary<int, System.Collections.BitArray> _below = [];
+        private List<int>[]? _dependents;
+
+        public bool DependsOn(int task, int ancestor)
         {
-            if (id == ancestor) return true;
-            if (!seen.Add(id) || !index.TryGetValue(id, out var i)) continue;
-            foreach (var d in workflow.Tasks[i].Dependencies) stack.Push(d);
+            if (!_below.TryGetValue(ancestor, out var below)) _below[ancestor] = below = Below(ancestor);
+            return below[task];
         }
-        return false;
+
+        private System.Collections.BitArray Below(int root)
+        {
+            var dependents = _dependents ??= BuildDependents();
+            var seen = new System.Collections.BitArray(workflow.Tasks.Count);
+            var stack = new Stack<int>();
+            stack.Push(root);
+            while (stack.TryPop(out var i))
+            {
+                foreach (var d in dependents[i])
+                {
+                    if (seen[d]) continue;
+                    seen[d] = true;
+                    stack.Push(d);
+                }
+            }
+            return seen;
+        }
+
+        private List<int>[] BuildDependents()
+        {
+            var dependents = new List<int>[workflow.Tasks.Count];
+            for (var i = 0; i < dependents.Length; i++) dependents[i] = [];
+            for (var i = 0; i < dependents.Length; i++)
+            {
+                foreach (var dep in workflow.Tasks[i].Dependencies)
+                {
+                    if (index.TryGetValue(dep, out var d)) dependents[d].Add(i);
+                }
+            }
+            return dependents;
+        }
     }
 
     private static void ValidateMethod(WorkflowTask task, ProviderRegistry registry, List<ValidationError> errors)

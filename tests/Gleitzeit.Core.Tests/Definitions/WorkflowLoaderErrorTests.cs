@@ -47,6 +47,7 @@ public class WorkflowLoaderErrorTests
 
         Assert.That(error.Code, Is.EqualTo(GleitzeitErrorCode.WorkflowValidationFailed));
         Assert.That(error.Message, Does.Contain("empty"));
+        Assert.That(Where(error), Is.EqualTo((1, 1)));
     }
 
     [Test]
@@ -370,6 +371,26 @@ public class WorkflowLoaderErrorTests
     }
 
     [Test]
+    public void A_reference_to_a_task_that_depends_on_the_referrer()
+    {
+        const string yaml = """
+            name: w
+            tasks:
+              - id: a
+                method: llm/chat
+                params: { prompt: "${b.response}" }
+              - id: b
+                method: llm/chat
+                dependencies: [a]
+            """;
+
+        var error = Single(Invalid(yaml));
+
+        Assert.That(error.Message, Does.Contain("${b.response} refers to task 'b', which is not a dependency"));
+        Assert.That(Where(error), Is.EqualTo(PositionOf(yaml, "\"${b")));
+    }
+
+    [Test]
     public void A_reference_to_an_unknown_task()
     {
         const string yaml = """
@@ -520,6 +541,17 @@ public class WorkflowLoaderErrorTests
         Assert.That(error.Code, Is.EqualTo(GleitzeitErrorCode.WorkflowValidationFailed));
         Assert.That(error.Message, Does.Contain("alias bomb"));
         Assert.That(error.Location, Is.Not.Null);
+    }
+
+    [Test]
+    public void An_alias_to_its_own_anchor_is_refused()
+    {
+        const string yaml = "name: w\nloop: &x [1, *x]\ntasks:\n  - { id: a, method: llm/chat }\n";
+
+        var error = Invalid(yaml).Errors[0];
+
+        Assert.That(error.Message, Does.Contain("alias '*x' names no anchor defined before it"));
+        Assert.That(Where(error), Is.EqualTo(PositionOf(yaml, "*x")));
     }
 
     [Test]

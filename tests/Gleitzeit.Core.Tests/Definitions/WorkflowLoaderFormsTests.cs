@@ -168,7 +168,11 @@ public class WorkflowLoaderFormsTests
 
         Assert.That(wf.Tasks[0].Retry, Is.EqualTo(new RetryPolicy
         {
-            MaxAttempts = 4, InitialDelay = TimeSpan.FromSeconds(0.5), BackoffFactor = 3, MaxDelay = TimeSpan.FromSeconds(10), Jitter = false,
+            MaxAttempts = 4,
+            InitialDelay = TimeSpan.FromSeconds(0.5),
+            BackoffFactor = 3,
+            MaxDelay = TimeSpan.FromSeconds(10),
+            Jitter = false,
         }));
         Assert.That(wf.Tasks[1].Retry, Is.EqualTo(new RetryPolicy { MaxAttempts = 2, InitialDelay = TimeSpan.FromSeconds(5), BackoffFactor = 1.5 }));
         Assert.That(wf.Tasks[2].Retry, Is.EqualTo(new RetryPolicy { InitialDelay = TimeSpan.FromSeconds(2), BackoffFactor = 2 }));
@@ -412,5 +416,63 @@ public class WorkflowLoaderFormsTests
         Assert.That(wf.Tasks.Select(t => t.Id), Is.EqualTo(new[] { "a" }));
         Assert.That(wf.Tasks[0].Parameters.ContainsKey("batch_mode"), Is.False);
         Assert.That(wf.Tasks[0].Parameters["files"], Is.InstanceOf<JsonArray>());
+    }
+
+    [Test]
+    public void A_reference_may_name_a_transitive_dependency()
+    {
+        var wf = Load("""
+            name: w
+            tasks:
+              - { id: a, method: llm/chat }
+              - { id: b, method: llm/chat, dependencies: [a] }
+              - { id: c, method: llm/chat, dependencies: [b], params: { prompt: "${a.response} and ${b.response}" } }
+            """);
+
+        Assert.That(wf.Tasks, Has.Count.EqualTo(3));
+    }
+
+    [Test]
+    public void A_long_chain_where_every_task_reads_the_first_validates()
+    {
+        var yaml = new System.Text.StringBuilder("name: chain\ntasks:\n  - { id: t0, method: llm/chat }\n");
+        for (var i = 1; i < 3000; i++)
+        {
+            yaml.Append($"  - {{ id: t{i}, method: llm/chat, dependencies: [t{i - 1}], params: {{ prompt: \"${{t0.response}}\" }} }}\n");
+        }
+
+        var wf = Load(yaml.ToString());
+
+        Assert.That(wf.Tasks, Has.Count.EqualTo(3000));
+    }
+
+    [Test]
+    public void A_repeated_dependency_counts_once()
+    {
+        var wf = Load("""
+            name: w
+            tasks:
+              - { id: a, method: llm/chat }
+              - { id: b, method: llm/chat, dependencies: [a, a] }
+            """);
+
+        Assert.That(wf.Tasks[1].Dependencies, Is.EqualTo(new[] { "a" }));
+    }
+
+    [Test]
+    public void File_placeholders_in_a_batch_template_name_each_file()
+    {
+        var wf = Load("""
+            name: w
+            tasks:
+              - id: read
+                method: llm/chat
+                params:
+                  batch_mode: true
+                  files: [docs/a.txt, docs/b.txt]
+                  prompt: "Summarise ${file_name} (at ${file_path}); keep $${file_path} literal"
+            """);
+
+        Assert.That((string?)wf.Tasks[1].Parameters["prompt"], Is.EqualTo("Summarise b.txt (at docs/b.txt); keep $${file_path} literal"));
     }
 }
