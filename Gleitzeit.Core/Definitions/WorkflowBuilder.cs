@@ -353,7 +353,7 @@ public sealed class TaskBuilder
 }
 
 /// <summary>How method names map to protocols, as in the original format.</summary>
-public static class MethodNames
+internal static class MethodNames
 {
     /// <summary><c>llm/chat</c> → <c>llm/v1</c>; <c>tool.x</c> and <c>mcp/...</c> → <c>mcp/v1</c>; <c>x/y</c> → <c>x/v1</c>; otherwise null.</summary>
     public static string? InferProtocol(string method)

@@ -39,12 +39,7 @@ public partial class OriginalWorkflowTests
     {
         _root = Directory.CreateTempSubdirectory("gleitzeit-conformance-").FullName;
         Locations.CopyDirectory(Locations.OriginalExamples, _root);
-        foreach (var (path, source) in Scripts.All)
-        {
-            var full = Path.Combine(_root, path);
-            Directory.CreateDirectory(Path.GetDirectoryName(full)!);
-            File.WriteAllText(full, source);
-        }
+        OriginalExampleScripts.WriteTo(_root);
         _ollama = await OllamaTestServer.StartAsync();
         _llm = new OllamaProvider(new OllamaOptions { Endpoint = _ollama.BaseUri });
         _python = new PythonProvider();

@@ -3,6 +3,7 @@ using Gleitzeit.Core;
 using Gleitzeit.Core.Definitions;
 using Gleitzeit.Core.Execution;
 using Gleitzeit.Core.Protocol;
+using Gleitzeit.Testing;
 
 namespace Gleitzeit.Providers.Python.Tests;
 
@@ -26,8 +27,7 @@ public class ExampleWorkflowTests
     {
         _root = Directory.CreateTempSubdirectory("gleitzeit-py-examples-").FullName;
         CopyDirectory(Examples, Path.Combine(_root, "examples"));
-        var scripts = Directory.CreateDirectory(Path.Combine(_root, "examples", "scripts")).FullName;
-        foreach (var (name, source) in Scripts) File.WriteAllText(Path.Combine(scripts, name), source);
+        OriginalExampleScripts.WriteTo(_root);
         _python = new PythonProvider();
         _registry = new ProviderRegistry();
         _registry.Register(_python);
@@ -41,52 +41,6 @@ public class ExampleWorkflowTests
         await _python.DisposeAsync();
         Directory.Delete(_root, recursive: true);
     }
-
-    private static readonly (string Name, string Source)[] Scripts =
-    [
-        ("generate_numbers.py", """
-            numbers = list(range(1, 11))
-            print(f"generated {len(numbers)} numbers")
-            result = {"numbers": numbers, "count": len(numbers)}
-            """),
-        ("calculate_sum.py", """
-            numbers = context["numbers"]
-            assert isinstance(numbers, list), f"numbers should be a list, got {type(numbers).__name__}"
-            if "count" in context:
-                assert isinstance(count, int) and count == len(numbers), f"count should be the int {len(numbers)}, got {count!r}"
-            total = sum(numbers)
-            result = {"sum": total, "average": total / len(numbers), "count": len(numbers)}
-            """),
-        ("format_report.py", """
-            assert isinstance(number_data, dict) and isinstance(sum_data, dict)
-            report = f"{number_data['count']} numbers, sum {sum_data['sum']}, average {sum_data['average']:.1f}"
-            print(report)
-            result = {"report": report, "numbers": number_data["numbers"], "sum": sum_data["sum"]}
-            """),
-        ("count_words.py", """
-            import os
-            path = os.path.join(os.path.dirname(__file__), "..", "doc1.txt")
-            with open(path, encoding="utf-8") as f:
-                words = f.read().split()
-            result = {"file": "doc1.txt", "word_count": len(words)}
-            """),
-        ("read_text_file.py", """
-            import os
-            with open(file_path, encoding="utf-8") as f:
-                text = f.read()
-            result = {"file": os.path.basename(file_path), "word_count": len(text.split()), "lines": len(text.splitlines())}
-            """),
-        ("test_context.py", """
-            checks = {
-                "numbers_is_list": isinstance(numbers, list),
-                "count_is_int": isinstance(count, int),
-                "test_string": test_string,
-                "test_number_is_int": isinstance(test_number, int) and test_number == 42,
-                "context_has_all": sorted(context) == sorted(["numbers", "count", "test_string", "test_number"]),
-            }
-            result = {"checks": checks, "all_passed": all(v is True or v == "hello world" for v in checks.values())}
-            """),
-    ];
 
     private Workflow Load(string file) => WorkflowLoader.LoadFile(Path.Combine(_root, "examples", file), baseDirectory: _root, registry: _registry);
 
