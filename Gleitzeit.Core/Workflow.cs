@@ -74,6 +74,10 @@ public sealed record WorkflowTask
     public string? Provider { get; init; }
 
     public string DisplayName => Name ?? Id;
+
+    /// <summary>The dependencies without repeats; no set is built for the common case of one or none.</summary>
+    internal IReadOnlyList<string> DistinctDependencies() =>
+        Dependencies.Count <= 1 ? Dependencies : Dependencies.Distinct(StringComparer.Ordinal).ToList();
 }
 
 /// <summary>Named priority levels of the original format; any integer is allowed, larger runs first.</summary>

@@ -111,12 +111,12 @@ public static class WorkflowValidator
         var dependents = new List<int>[n];
         for (var i = 0; i < n; i++)
         {
-            remaining[i] = Execution.ExecutionEngine.DistinctDependencies(workflow.Tasks[i]).Count;
+            remaining[i] = workflow.Tasks[i].DistinctDependencies().Count;
             dependents[i] = [];
         }
         for (var i = 0; i < n; i++)
         {
-            foreach (var dep in Execution.ExecutionEngine.DistinctDependencies(workflow.Tasks[i])) dependents[index[dep]].Add(i);
+            foreach (var dep in workflow.Tasks[i].DistinctDependencies()) dependents[index[dep]].Add(i);
         }
         var queue = new Queue<int>();
         for (var i = 0; i < n; i++) if (remaining[i] == 0) queue.Enqueue(i);

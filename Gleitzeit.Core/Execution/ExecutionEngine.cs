@@ -311,7 +311,7 @@ public sealed partial class ExecutionEngine : IAsyncDisposable
         var dependents = new List<int>[tasks.Length];
         foreach (var t in tasks)
         {
-            foreach (var dep in DistinctDependencies(t.Definition))
+            foreach (var dep in t.Definition.DistinctDependencies())
             {
                 var d = run.ById[dep];
                 (dependents[d.Index] ??= []).Add(t.Index);
@@ -782,10 +782,6 @@ public sealed partial class ExecutionEngine : IAsyncDisposable
 
     private Action<TaskProgressUpdate> ProgressSink(RunState run, string taskId) =>
         update => run.Publish(new TaskProgress(run.Id, _time.GetUtcNow(), taskId, update.Kind, update.Text));
-
-    /// <summary>A task's dependencies without repeats; no set is built for the common case of one or none.</summary>
-    internal static IReadOnlyList<string> DistinctDependencies(WorkflowTask task) =>
-        task.Dependencies.Count <= 1 ? task.Dependencies : task.Dependencies.Distinct(StringComparer.Ordinal).ToList();
 
     private static TaskResult Skip(TaskResult current, string failedDependency, DateTimeOffset now) => current with
     {

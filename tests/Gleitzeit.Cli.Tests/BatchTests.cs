@@ -75,4 +75,14 @@ public sealed class BatchTests
         Assert.That(result.StdOut, Does.Contain("2/2 done, 0 failed").And.Contain("2/2 succeeded"));
         Assert.That(result.StdOut, Does.Not.Contain("\u001b["));
     }
+
+    [Test]
+    public async Task A_concurrency_below_one_is_refused_with_exit_2()
+    {
+        var result = await _cli.RunAsync("batch", "docs", "--concurrency", "0");
+
+        Assert.That(result.ExitCode, Is.EqualTo(2), result.ToString());
+        Assert.That(result.StdErr, Does.Contain("--concurrency must be at least 1"));
+        Assert.That(_ollama.Requests, Is.Empty);
+    }
 }
