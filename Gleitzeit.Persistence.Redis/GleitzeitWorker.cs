@@ -4,6 +4,7 @@ using System.Text.Json.Nodes;
 using Gleitzeit.Core;
 using Gleitzeit.Core.Execution;
 using Gleitzeit.Core.Persistence;
+using Gleitzeit.Core.Pipeline;
 using Gleitzeit.Core.Protocol;
 using Gleitzeit.Core.Substitution;
 using Microsoft.Extensions.Logging;
@@ -23,12 +24,14 @@ namespace Gleitzeit.Persistence.Redis;
 public sealed partial class GleitzeitWorker
 {
     private static readonly RedisValue[] RunFields = ["workflow", "inputs", "started_at"];
+    private static readonly Dictionary<string, TaskResult> EmptyResults = new(StringComparer.Ordinal);
     private readonly RedisConnection _connection;
     private readonly ProviderRegistry _registry;
     private readonly GleitzeitWorkerOptions _options;
     private readonly GleitzeitOptions _engineOptions;
     private readonly ILogger _logger;
     private readonly TimeProvider _time;
+    private readonly TaskPipeline _pipeline;
     private readonly ConcurrentDictionary<string, RunContext> _runs = new(StringComparer.Ordinal);
     private readonly ConcurrentDictionary<string, Claim> _claims = new(StringComparer.Ordinal);
     private readonly Pulse _pulse = new();
@@ -43,7 +46,8 @@ public sealed partial class GleitzeitWorker
         GleitzeitWorkerOptions? options = null,
         GleitzeitOptions? engineOptions = null,
         ILogger<GleitzeitWorker>? logger = null,
-        TimeProvider? timeProvider = null)
+        TimeProvider? timeProvider = null,
+        TaskPipeline? pipeline = null)
     {
         ArgumentNullException.ThrowIfNull(store);
         _connection = store.Connection;
@@ -54,6 +58,7 @@ public sealed partial class GleitzeitWorker
         _engineOptions = engineOptions ?? new GleitzeitOptions();
         _logger = logger ?? (ILogger)NullLogger.Instance;
         _time = timeProvider ?? TimeProvider.System;
+        _pipeline = pipeline ?? new TaskPipeline(logger: _logger, timeProvider: _time);
         ConsumerName = string.IsNullOrWhiteSpace(_options.ConsumerName)
             ? $"{Environment.MachineName}-{Environment.ProcessId}-{Guid.NewGuid().ToString("N")[..8]}"
             : _options.ConsumerName;
@@ -308,7 +313,7 @@ public sealed partial class GleitzeitWorker
     {
         if (run.Workflow.FindTask(taskId) is not { } def)
         {
-            return Outcome.Failed(new GleitzeitError(GleitzeitErrorCode.TaskNotFound, $"run '{run.Id}' has no task '{taskId}'"), null, _time.GetUtcNow());
+            return CannotRun(run, taskId, new GleitzeitError(GleitzeitErrorCode.TaskNotFound, $"run '{run.Id}' has no task '{taskId}'"));
         }
         ProviderRegistration registration;
         MethodDescriptor method;
@@ -324,32 +329,34 @@ public sealed partial class GleitzeitWorker
         }
         catch (GleitzeitException ex)
         {
-            return Outcome.Failed(ex.ToError(), null, _time.GetUtcNow());
+            return CannotRun(run, taskId, ex.ToError());
         }
         catch (Exception ex) when (ex is not OperationCanceledException)
         {
-            return Outcome.Failed(new GleitzeitError(GleitzeitErrorCode.TaskExecutionFailed, $"{ex.GetType().Name}: {ex.Message}"), null, _time.GetUtcNow());
+            return CannotRun(run, taskId, new GleitzeitError(GleitzeitErrorCode.TaskExecutionFailed, $"{ex.GetType().Name}: {ex.Message}"));
         }
 
-        var (result, error, retryAfter, wasCancelled) = await TaskAttempt.RunAsync(
-            def, registration, method, run.Id, attempt,
-            results is null ? null : r => Lookup(run, results, r),
-            run.Workflow.BaseDirectory,
-            progress: null,
-            def.Timeout ?? _engineOptions.DefaultTaskTimeout,
-            _time,
-            cancelled).ConfigureAwait(false);
+        var context = new TaskContext(run.Workflow, def, attempt, registration, method, _engineOptions, cancelled)
+        {
+            Inputs = run.Inputs,
+            Results = results ?? (IReadOnlyDictionary<string, TaskResult>)EmptyResults,
+            RunDeadline = run.Deadline,
+        };
+        var outcome = await _pipeline.ExecuteAsync(context).ConfigureAwait(false);
 
         var endedAt = _time.GetUtcNow();
-        if (wasCancelled) return Outcome.Cancelled(endedAt);
-        if (error is null) return Outcome.Completed(result, endedAt);
+        if (outcome.IsCancelled) return Outcome.Cancelled(endedAt);
+        if (outcome.IsCompleted) return Outcome.Completed(outcome.Result, endedAt);
         if (cancelled.IsCancellationRequested) return Outcome.Cancelled(endedAt);
-        var policy = def.Retry ?? _engineOptions.DefaultRetry;
-        if (error.IsRetryable && attempt < policy.MaxAttempts)
-        {
-            return Outcome.Retry(error, retryAfter ?? policy.DelayBefore(attempt + 1), endedAt);
-        }
-        return Outcome.Failed(TaskAttempt.FinalError(error, attempt), null, endedAt);
+        var decision = _pipeline.DecideRetry(context, outcome, endedAt);
+        return decision.Retry ? Outcome.Retry(decision.Error, decision.Delay, endedAt) : Outcome.Failed(decision.Error, null, endedAt);
+    }
+
+    /// <summary>The task cannot even enter the pipeline here (no such task, no provider for it, its inputs unreadable).</summary>
+    private Outcome CannotRun(RunContext run, string taskId, GleitzeitError error)
+    {
+        LogCannotRun(ConsumerName, run.Id, taskId, error.CodeName, error.Message);
+        return Outcome.Failed(error, null, _time.GetUtcNow());
     }
 
     private async Task<Dictionary<string, TaskResult>> ReadReferencedResultsAsync(RunContext run, WorkflowTask def)
@@ -371,24 +378,6 @@ public sealed partial class GleitzeitWorker
             if (values[i].HasValue) results[ids[i]] = RedisWorkflowStore.ParseTask((string)values[i]!);
         }
         return results;
-    }
-
-    private static JsonNode? Lookup(RunContext run, Dictionary<string, TaskResult> results, Reference reference)
-    {
-        if (reference.IsInput && !run.HasInputsTask)
-        {
-            var name = reference.Path.Count > 0 ? reference.Path[0].Field : null;
-            if (name is null || !run.Inputs.TryGetValue(name, out var value))
-            {
-                throw new GleitzeitException(GleitzeitErrorCode.TaskValidationFailed, $"{reference}: unknown input '{name}'");
-            }
-            return ReferenceResolver.Navigate(value, reference.Path.Skip(1).ToList(), "inputs." + name);
-        }
-        if (!results.TryGetValue(reference.Root, out var source) || source.Status != WorkflowTaskStatus.Completed)
-        {
-            throw new GleitzeitException(GleitzeitErrorCode.TaskDependencyFailed, $"{reference}: task '{reference.Root}' has no result");
-        }
-        return ReferenceResolver.Navigate(source.Result, reference.Path, reference.Root);
     }
 
     // ---------------------------------------------------------------- reporting
@@ -418,7 +407,6 @@ public sealed partial class GleitzeitWorker
                 args.Add(RedisWorkflowStore.EventJson(taskId, "failed", outcome.At, attempt, outcome.Error));
                 args.Add($": {taskId}: {outcome.Error!.CodeName}: {outcome.Error.Message}");
                 foreach (var d in run.TransitiveDependents(taskId)) args.Add(d);
-                LogTaskFailed(run.Id, taskId, outcome.Error.CodeName, outcome.Error.Message);
                 break;
             }
             case OutcomeKind.Retry:
@@ -431,7 +419,6 @@ public sealed partial class GleitzeitWorker
                 args.Add(due.ToUnixTimeMilliseconds());
                 args.Add(string.Create(CultureInfo.InvariantCulture, $"{run.Id.Length}:{run.Id}{taskId}"));
                 args.Add(_connection.Keys.Delayed.ToString());
-                LogTaskRetrying(run.Id, taskId, attempt + 1, outcome.Delay.TotalMilliseconds, outcome.Error!.CodeName, outcome.Error.Message);
                 ScheduleWake(due);
                 break;
             }
@@ -598,6 +585,7 @@ public sealed partial class GleitzeitWorker
         var values = await _connection.RunAsync(db => db.HashGetAsync(_connection.Keys.Run(runId), RunFields), "reading run " + runId).ConfigureAwait(false);
         if (values[0].IsNullOrEmpty) throw new GleitzeitException(GleitzeitErrorCode.WorkflowNotFound, $"Run '{runId}' has no stored definition.");
         var workflow = StoreJson.WorkflowFromJson((JsonObject)JsonNode.Parse((string)values[0]!)!);
+        if (workflow.Id != runId) workflow = workflow with { Id = runId };
         var inputs = values[1].IsNullOrEmpty
             ? new Dictionary<string, JsonNode?>()
             : ((JsonObject)JsonNode.Parse((string)values[1]!)!).ToDictionary(kv => kv.Key, kv => kv.Value?.DeepClone());
@@ -627,11 +615,8 @@ public sealed partial class GleitzeitWorker
     [LoggerMessage(6, LogLevel.Error, "Worker {Consumer}: fault at run {WorkflowId} task {TaskId}")]
     private partial void LogWorkerFault(string consumer, string workflowId, string taskId, Exception exception);
 
-    [LoggerMessage(7, LogLevel.Warning, "Run {WorkflowId}: task {TaskId} failed: {Code}: {Message}")]
-    private partial void LogTaskFailed(string workflowId, string taskId, string code, string message);
-
-    [LoggerMessage(8, LogLevel.Information, "Run {WorkflowId}: task {TaskId} attempt {Attempt} in {DelayMs} ms after {Code}: {Message}")]
-    private partial void LogTaskRetrying(string workflowId, string taskId, int attempt, double delayMs, string code, string message);
+    [LoggerMessage(7, LogLevel.Warning, "Worker {Consumer}: run {WorkflowId} task {TaskId} cannot run: {Code}: {Message}")]
+    private partial void LogCannotRun(string consumer, string workflowId, string taskId, string code, string message);
 
     [LoggerMessage(9, LogLevel.Information, "Worker {Consumer}: run {WorkflowId} task {TaskId} was already recorded by another worker; this result is ignored")]
     private partial void LogDuplicate(string consumer, string workflowId, string taskId);

@@ -1,5 +1,6 @@
 using Gleitzeit.Core;
 using Gleitzeit.Core.Persistence;
+using Gleitzeit.Core.Pipeline;
 using Gleitzeit.Core.Protocol;
 using Gleitzeit.Persistence.Redis;
 using Gleitzeit.Persistence.Redis.Hosting;
@@ -57,7 +58,8 @@ public static class RedisGleitzeitBuilderExtensions
                 throw new InvalidOperationException("AddGleitzeitWorker needs the Redis store: call .AddRedis(...) on the same builder.");
             }
             return new GleitzeitWorker(store, sp.GetRequiredService<ProviderRegistry>(), sp.GetRequiredService<IOptions<GleitzeitWorkerOptions>>().Value,
-                sp.GetService<IOptions<GleitzeitOptions>>()?.Value, sp.GetService<ILogger<GleitzeitWorker>>(), sp.GetService<TimeProvider>());
+                sp.GetService<IOptions<GleitzeitOptions>>()?.Value, sp.GetService<ILogger<GleitzeitWorker>>(), sp.GetService<TimeProvider>(),
+                sp.GetService<TaskPipeline>());
         });
         services.TryAddEnumerable(ServiceDescriptor.Singleton<IHostedService, GleitzeitWorkerService>());
         return builder;

@@ -3,6 +3,7 @@ using Gleitzeit.Core.Batch;
 using Gleitzeit.Core.Execution;
 using Gleitzeit.Core.Hosting;
 using Gleitzeit.Core.Persistence;
+using Gleitzeit.Core.Pipeline;
 using Gleitzeit.Core.Protocol;
 using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Hosting;
@@ -31,12 +32,18 @@ public static class GleitzeitServiceCollectionExtensions
         services.TryAddSingleton(TimeProvider.System);
         services.TryAddSingleton<IWorkflowStore, InMemoryWorkflowStore>();
         services.TryAddSingleton(sp => new ProviderRegistry(sp.GetServices<ProviderRegistration>()));
+        services.TryAddSingleton(sp => new TaskPipeline(
+            sp.GetServices<TaskMiddlewareRegistration>().Select(r => (ITaskMiddleware)sp.GetRequiredService(r.MiddlewareType)),
+            sp,
+            sp.GetService<ILogger<TaskPipeline>>(),
+            sp.GetRequiredService<TimeProvider>()));
         services.TryAddSingleton(sp => new ExecutionEngine(
             sp.GetRequiredService<ProviderRegistry>(),
             sp.GetRequiredService<IWorkflowStore>(),
             sp.GetRequiredService<IOptions<GleitzeitOptions>>(),
             sp.GetService<ILogger<ExecutionEngine>>(),
-            sp.GetRequiredService<TimeProvider>()));
+            sp.GetRequiredService<TimeProvider>(),
+            sp.GetRequiredService<TaskPipeline>()));
         services.AddOptions<BatchOptions>()
             .Validate(o => o.MaxFileSize >= 1, "BatchOptions.MaxFileSize must be at least 1.")
             .Validate(o => o.MaxConcurrent >= 1, "BatchOptions.MaxConcurrent must be at least 1.");
@@ -61,6 +68,21 @@ public static class GleitzeitServiceCollectionExtensions
         ArgumentNullException.ThrowIfNull(builder);
         builder.Services.TryAddSingleton<TProvider>();
         builder.Services.AddSingleton(sp => new ProviderRegistration(sp.GetRequiredService<TProvider>(), id, maxConcurrency));
+        return builder;
+    }
+
+    /// <summary>
+    /// Adds <typeparamref name="TMiddleware"/> to the task pipeline that every task attempt goes through (in the engine
+    /// and in Redis workers built from this container). Middleware runs in registration order, after reference
+    /// resolution and parameter validation and before the timeout and the provider call; see <see cref="TaskPipeline"/>.
+    /// The instance is a singleton resolved from the container (registered here unless it already is).
+    /// </summary>
+    public static IGleitzeitBuilder UseTaskMiddleware<TMiddleware>(this IGleitzeitBuilder builder)
+        where TMiddleware : class, ITaskMiddleware
+    {
+        ArgumentNullException.ThrowIfNull(builder);
+        builder.Services.TryAddSingleton<TMiddleware>();
+        builder.Services.AddSingleton(new TaskMiddlewareRegistration(typeof(TMiddleware)));
         return builder;
     }
 

@@ -5,8 +5,8 @@ using System.Text.Json.Nodes;
 using System.Threading.Channels;
 using Gleitzeit.Core.Definitions;
 using Gleitzeit.Core.Persistence;
+using Gleitzeit.Core.Pipeline;
 using Gleitzeit.Core.Protocol;
-using Gleitzeit.Core.Substitution;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
 using Microsoft.Extensions.Options;
@@ -26,6 +26,7 @@ public sealed partial class ExecutionEngine : IAsyncDisposable
     private readonly GleitzeitOptions _options;
     private readonly ILogger _logger;
     private readonly TimeProvider _time;
+    private readonly TaskPipeline _pipeline;
     private readonly Lock _gate = new();
     private readonly ConcurrentDictionary<string, RunState> _active = new(StringComparer.Ordinal);
     private readonly Dictionary<ProviderRegistration, ProviderLane> _lanes = [];
@@ -39,13 +40,15 @@ public sealed partial class ExecutionEngine : IAsyncDisposable
         IWorkflowStore? store = null,
         IOptions<GleitzeitOptions>? options = null,
         ILogger<ExecutionEngine>? logger = null,
-        TimeProvider? timeProvider = null)
+        TimeProvider? timeProvider = null,
+        TaskPipeline? pipeline = null)
     {
         _registry = registry ?? throw new ArgumentNullException(nameof(registry));
         _store = store ?? new InMemoryWorkflowStore();
         _options = options?.Value ?? new GleitzeitOptions();
         _logger = logger ?? (ILogger)NullLogger.Instance;
         _time = timeProvider ?? TimeProvider.System;
+        _pipeline = pipeline ?? new TaskPipeline(logger: _logger, timeProvider: _time);
     }
 
     /// <summary>The providers this engine routes tasks to.</summary>
@@ -53,6 +56,9 @@ public sealed partial class ExecutionEngine : IAsyncDisposable
 
     /// <summary>Where runs are kept.</summary>
     public IWorkflowStore Store => _store;
+
+    /// <summary>The stages every task attempt of this engine goes through.</summary>
+    public TaskPipeline Pipeline => _pipeline;
 
     /// <summary>Runs a workflow to completion. Cancelling <paramref name="cancellationToken"/> cancels the run.
     /// Throws <see cref="WorkflowValidationException"/> before anything runs when the workflow is invalid.</summary>
@@ -502,39 +508,35 @@ public sealed partial class ExecutionEngine : IAsyncDisposable
         await _store.SaveTaskAsync(run.Id, running, CancellationToken.None).ConfigureAwait(false);
         run.Transition(task, running, run.HasListeners ? new TaskStarted(run.Id, startedAt, def.Id, task.Attempt) : null);
 
-        using var activity = Diagnostics.ActivitySource.HasListeners() ? StartActivity(run, task) : null;
-        var (result, error, retryAfter, cancelled) = await TaskAttempt.RunAsync(
-            def, task.Registration, task.Method, run.Id, task.Attempt,
-            task.HasReferences ? r => Lookup(run, r) : null,
-            run.Workflow.BaseDirectory,
-            run.HasListeners ? ProgressSink(run, def.Id) : null,
-            def.Timeout ?? _options.DefaultTaskTimeout,
-            _time,
-            run.Cancellation.Token).ConfigureAwait(false);
+        var context = new TaskContext(run.Workflow, def, task.Attempt, task.Registration, task.Method, _options, run.Cancellation.Token)
+        {
+            Inputs = run.Inputs,
+            Results = run.Results,
+            RunDeadline = run.Deadline,
+            Progress = run.HasListeners ? ProgressSink(run, def.Id) : null,
+            HasReferences = task.HasReferences,
+        };
+        var outcome = await _pipeline.ExecuteAsync(context).ConfigureAwait(false);
 
         var endedAt = _time.GetUtcNow();
-        Diagnostics.TaskDuration.Record((endedAt - startedAt).TotalMilliseconds);
-        if (cancelled || (error is not null && run.StopReason != StopReason.None))
+        if (outcome.IsCancelled || (!outcome.IsCompleted && run.StopReason != StopReason.None))
         {
-            activity?.SetStatus(ActivityStatusCode.Error, "cancelled");
             await EndCancelledAsync(run, task).ConfigureAwait(false);
             return;
         }
-        if (error is null)
+        if (outcome.IsCompleted)
         {
-            activity?.SetStatus(ActivityStatusCode.Ok);
-            await CompleteAsync(run, task, running, result, endedAt).ConfigureAwait(false);
+            await CompleteAsync(run, task, running, outcome.Result, endedAt).ConfigureAwait(false);
             return;
         }
 
-        activity?.SetStatus(ActivityStatusCode.Error, error.Message);
-        var policy = def.Retry ?? _options.DefaultRetry;
-        if (error.IsRetryable && task.Attempt < policy.MaxAttempts)
+        var decision = _pipeline.DecideRetry(context, outcome, endedAt);
+        if (decision.Retry)
         {
-            await RetryLaterAsync(run, task, running, error, retryAfter ?? policy.DelayBefore(task.Attempt + 1), endedAt).ConfigureAwait(false);
+            await RetryLaterAsync(run, task, running, decision.Error, decision.Delay, endedAt).ConfigureAwait(false);
             return;
         }
-        await FailAsync(run, task, running with { Status = WorkflowTaskStatus.Failed, Error = TaskAttempt.FinalError(error, task.Attempt), CompletedAt = endedAt }).ConfigureAwait(false);
+        await FailAsync(run, task, running with { Status = WorkflowTaskStatus.Failed, Error = decision.Error, CompletedAt = endedAt }).ConfigureAwait(false);
     }
 
     private async ValueTask CompleteAsync(RunState run, TaskState task, TaskResult running, JsonNode? result, DateTimeOffset endedAt)
@@ -557,7 +559,6 @@ public sealed partial class ExecutionEngine : IAsyncDisposable
                 }
             }
         }
-        Diagnostics.TasksCompleted.Add(1);
         var evt = run.HasListeners ? new TaskCompleted(run.Id, endedAt, task.Definition.Id, result, task.Attempt, endedAt - (done.StartedAt ?? endedAt)) : null;
         await MakeReadyAsync(run, last, (task, done, evt)).ConfigureAwait(false);
         await SettleAsync(run, 1).ConfigureAwait(false);
@@ -585,13 +586,11 @@ public sealed partial class ExecutionEngine : IAsyncDisposable
             }
             DispatchLocked();
         }
-        Diagnostics.TasksFailed.Add(1);
-        LogTaskFailed(run.Id, task.Definition.Id, failed.Error!.CodeName, failed.Error.Message);
         var batch = new List<TaskResult>(skipped.Count + 1) { failed };
         foreach (var s in skipped) batch.Add(Skip(s.Current, task.Definition.Id, now));
         await _store.SaveTasksAsync(run.Id, batch, CancellationToken.None).ConfigureAwait(false);
         var listeners = run.HasListeners;
-        run.Transition(task, failed, listeners ? new TaskFailed(run.Id, now, task.Definition.Id, failed.Error, task.Attempt) : null);
+        run.Transition(task, failed, listeners ? new TaskFailed(run.Id, now, task.Definition.Id, failed.Error!, task.Attempt) : null);
         for (var i = 0; i < skipped.Count; i++)
         {
             run.Transition(skipped[i], batch[i + 1], listeners ? new TaskSkipped(run.Id, now, skipped[i].Definition.Id, batch[i + 1].Error!) : null);
@@ -606,8 +605,6 @@ public sealed partial class ExecutionEngine : IAsyncDisposable
         var wait = Task.Delay(delay, _time, run.Cancellation.Token);
         await _store.SaveTaskAsync(run.Id, retrying, CancellationToken.None).ConfigureAwait(false);
         run.Transition(task, retrying, run.HasListeners ? new TaskRetrying(run.Id, now, task.Definition.Id, task.Attempt + 1, delay, error) : null);
-        Diagnostics.TaskRetries.Add(1);
-        LogTaskRetrying(run.Id, task.Definition.Id, task.Attempt + 1, delay.TotalMilliseconds, error.CodeName, error.Message);
         lock (_gate)
         {
             ReleaseLocked(task);
@@ -762,24 +759,6 @@ public sealed partial class ExecutionEngine : IAsyncDisposable
 
     // ---------------------------------------------------------------- helpers
 
-    private JsonNode? Lookup(RunState run, Reference reference)
-    {
-        if (reference.IsInput && !run.ById.ContainsKey(Reference.InputsRoot))
-        {
-            var name = reference.Path.Count > 0 ? reference.Path[0].Field : null;
-            if (name is null || !run.Inputs.TryGetValue(name, out var value))
-            {
-                throw new GleitzeitException(GleitzeitErrorCode.TaskValidationFailed, $"{reference}: unknown input '{name}'");
-            }
-            return ReferenceResolver.Navigate(value, reference.Path.Skip(1).ToList(), "inputs." + name);
-        }
-        if (!run.ById.TryGetValue(reference.Root, out var source) || source.Current.Status != WorkflowTaskStatus.Completed)
-        {
-            throw new GleitzeitException(GleitzeitErrorCode.TaskDependencyFailed, $"{reference}: task '{reference.Root}' has no result");
-        }
-        return ReferenceResolver.Navigate(source.Current.Result, reference.Path, reference.Root);
-    }
-
     private Action<TaskProgressUpdate> ProgressSink(RunState run, string taskId) =>
         update => run.Publish(new TaskProgress(run.Id, _time.GetUtcNow(), taskId, update.Kind, update.Text));
 
@@ -806,17 +785,6 @@ public sealed partial class ExecutionEngine : IAsyncDisposable
 
     private static string NewRunId() => "wf-" + Guid.CreateVersion7().ToString("N");
 
-    private static Activity? StartActivity(RunState run, TaskState task)
-    {
-        var activity = Diagnostics.ActivitySource.StartActivity("gleitzeit.task " + task.Definition.Method);
-        activity?.SetTag("gleitzeit.workflow.id", run.Id);
-        activity?.SetTag("gleitzeit.workflow.name", run.Workflow.Name);
-        activity?.SetTag("gleitzeit.task.id", task.Definition.Id);
-        activity?.SetTag("gleitzeit.task.method", task.Definition.Method);
-        activity?.SetTag("gleitzeit.task.attempt", task.Attempt);
-        return activity;
-    }
-
     /// <summary>Events that describe a run's state as it stands (for a watcher that joins late, or a stored run).</summary>
     internal static List<WorkflowEvent> DescribeState(WorkflowRun run, DateTimeOffset now)
     {
@@ -842,12 +810,6 @@ public sealed partial class ExecutionEngine : IAsyncDisposable
 
     [LoggerMessage(2, LogLevel.Information, "Run {WorkflowId} finished {Status} in {DurationMs} ms")]
     private partial void LogRunFinished(string workflowId, string status, double durationMs);
-
-    [LoggerMessage(3, LogLevel.Warning, "Run {WorkflowId}: task {TaskId} failed: {Code}: {Message}")]
-    private partial void LogTaskFailed(string workflowId, string taskId, string code, string message);
-
-    [LoggerMessage(4, LogLevel.Information, "Run {WorkflowId}: task {TaskId} attempt {Attempt} in {DelayMs} ms after {Code}: {Message}")]
-    private partial void LogTaskRetrying(string workflowId, string taskId, int attempt, double delayMs, string code, string message);
 
     [LoggerMessage(5, LogLevel.Error, "Run {WorkflowId}: engine fault at task {TaskId}")]
     private partial void LogEngineFault(string workflowId, string? taskId, Exception exception);

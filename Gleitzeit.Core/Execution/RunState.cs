@@ -98,6 +98,14 @@ internal sealed class RunState
 
     public Dictionary<string, TaskState> ById { get; } = new(StringComparer.Ordinal);
 
+    /// <summary>The tasks' current states by id, for the reference stage of the task pipeline.</summary>
+    public IReadOnlyDictionary<string, TaskResult> Results => _results ??= new RunResults(this);
+
+    private RunResults? _results;
+
+    /// <summary>When the run's own timeout expires, if it has one.</summary>
+    public DateTimeOffset? Deadline => Workflow.Timeout is { } timeout ? StartedAt + timeout : null;
+
     public CancellationTokenSource Cancellation { get; } = new();
 
     public CancellationTokenSource? TimeoutCancellation { get; set; }

@@ -18,6 +18,18 @@ public interface ITaskProvider
 
     /// <summary>Reports whether the provider can serve calls now (process running, server reachable, ...).</summary>
     ValueTask<ProviderHealth> CheckHealthAsync(CancellationToken cancellationToken);
+
+    /// <summary>
+    /// Returns an object of <paramref name="serviceType"/> this provider offers (a capability such as
+    /// <see cref="Substitution.IReferenceRenderer"/>), or null. The default returns the provider itself when it is of
+    /// that type. A decorator around another provider forwards what it does not offer itself to the inner provider,
+    /// so the inner provider's capabilities stay reachable (as <c>IChatClient.GetService</c> does).
+    /// </summary>
+    object? GetService(Type serviceType)
+    {
+        ArgumentNullException.ThrowIfNull(serviceType);
+        return serviceType.IsInstanceOfType(this) ? this : null;
+    }
 }
 
 public enum HealthStatus

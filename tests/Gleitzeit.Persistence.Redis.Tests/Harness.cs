@@ -1,6 +1,7 @@
 using System.Collections.Concurrent;
 using Gleitzeit.Core;
 using Gleitzeit.Core.Persistence;
+using Gleitzeit.Core.Pipeline;
 using Gleitzeit.Core.Protocol;
 
 namespace Gleitzeit.Persistence.Redis.Tests;
@@ -31,7 +32,7 @@ internal sealed class Harness : IAsyncDisposable
 
     public static Harness Create(string name) => new(RedisTestServer.NewOptions(name));
 
-    public GleitzeitWorker StartWorker(int concurrency = 4, TimeSpan? lease = null, string? name = null, GleitzeitOptions? engineOptions = null, TimeProvider? time = null)
+    public GleitzeitWorker StartWorker(int concurrency = 4, TimeSpan? lease = null, string? name = null, GleitzeitOptions? engineOptions = null, TimeProvider? time = null, TaskPipeline? pipeline = null)
     {
         var store = new RedisWorkflowStore(new RedisStoreOptions { Configuration = Options.Configuration, KeyPrefix = Options.KeyPrefix });
         var registry = new ProviderRegistry();
@@ -42,7 +43,7 @@ internal sealed class Harness : IAsyncDisposable
             ConsumerName = consumer,
             LeaseTime = lease ?? TimeSpan.FromSeconds(30),
             PollInterval = TimeSpan.FromMilliseconds(200),
-        }, engineOptions ?? new GleitzeitOptions { DefaultRetry = RetryPolicy.None }, timeProvider: time);
+        }, engineOptions ?? new GleitzeitOptions { DefaultRetry = RetryPolicy.None }, timeProvider: time, pipeline: pipeline);
         var stop = new CancellationTokenSource();
         _workers.Add((worker, store, stop, Task.Run(() => worker.RunAsync(concurrency, stop.Token))));
         return worker;

@@ -1,13 +1,15 @@
 using System.Globalization;
 using Gleitzeit.Core;
+using Gleitzeit.Core.Pipeline;
 using Gleitzeit.Core.Protocol;
 
 namespace Gleitzeit.Persistence.Redis.Tests;
 
 /// <summary>
 /// Entry point of the test assembly when run as a program: <c>--worker --redis HOST:PORT --prefix P [--consumer NAME]
-/// [--concurrency N] [--lease-ms MS] [--log FILE]</c> runs a <see cref="GleitzeitWorker"/> with the <see cref="TestProvider"/>
+/// [--concurrency N] [--lease-ms MS] [--log FILE] [--middleware trace]</c> runs a <see cref="GleitzeitWorker"/> with the <see cref="TestProvider"/>
 /// until its standard input closes (or it is killed). Each execution is appended to the log file as it starts.
+/// <c>--middleware trace</c> puts the <see cref="StageTrace"/> pair into its task pipeline, whose stages it prints.
 /// </summary>
 public static class Program
 {
@@ -32,13 +34,15 @@ public static class Program
             lock (gate) log.WriteLine(line);
         }));
 
+        var pipeline = options.GetValueOrDefault("--middleware") == "trace" ? new TaskPipeline(StageTrace.Pair()) : new TaskPipeline();
+
         await using var store = new RedisWorkflowStore(new RedisStoreOptions { Configuration = options["--redis"], KeyPrefix = options["--prefix"] });
         var worker = new GleitzeitWorker(store, registry, new GleitzeitWorkerOptions
         {
             ConsumerName = options.GetValueOrDefault("--consumer"),
             LeaseTime = TimeSpan.FromMilliseconds(leaseMs),
             PollInterval = TimeSpan.FromMilliseconds(200),
-        }, new GleitzeitOptions { DefaultRetry = RetryPolicy.None });
+        }, new GleitzeitOptions { DefaultRetry = RetryPolicy.None }, pipeline: pipeline);
 
         using var stop = new CancellationTokenSource();
         _ = Task.Run(async () =>
@@ -48,6 +52,7 @@ public static class Program
             }
             await stop.CancelAsync();
         });
+        Console.WriteLine("stages: " + string.Join(" ", pipeline.Stages));
         Console.WriteLine("worker " + worker.ConsumerName + " started");
         await worker.RunAsync(concurrency, stop.Token);
         return 0;

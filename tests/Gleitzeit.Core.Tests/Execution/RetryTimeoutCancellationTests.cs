@@ -119,6 +119,56 @@ public class RetryTimeoutCancellationTests
         Assert.That((await running).Status, Is.EqualTo(WorkflowStatus.Completed));
     }
 
+    /// <summary>Runs a task whose provider answers 429 with <paramref name="retryAfter"/>; returns the run unless it was parked for a retry.</summary>
+    private async Task<(WorkflowRun? Run, EventLog Log)> RateLimitedAsync(TimeSpan retryAfter, Func<WorkflowBuilder, WorkflowBuilder>? configure = null)
+    {
+        var provider = new RecordingProvider(behaviour: (_, _) =>
+            throw new GleitzeitException(GleitzeitErrorCode.ProviderRateLimited, "HTTP 429: slow down") { RetryAfter = retryAfter });
+        await using var engine = Engine(provider);
+        var log = new EventLog();
+        var builder = new WorkflowBuilder("limited").AddTask("a", "test/run", null, t => t.WithRetry(3, TimeSpan.FromSeconds(1), maxDelay: TimeSpan.FromSeconds(60)));
+        var running = engine.RunAsync((configure?.Invoke(builder) ?? builder).Build(), new RunOptions { OnEvent = log.Add });
+        var retrying = log.WaitFor(e => e is TaskRetrying);
+        await Task.WhenAny(running, retrying);
+        return (running.IsCompleted ? await running : null, log);
+    }
+
+    [Test]
+    public async Task A_retry_after_longer_than_max_delay_fails_the_task_with_the_providers_message_instead_of_parking_it()
+    {
+        var (run, log) = await RateLimitedAsync(TimeSpan.FromSeconds(100_000));
+
+        Assert.That(log.All.OfType<TaskRetrying>(), Is.Empty, "a 27-hour wait must not be scheduled");
+        Assert.That(run, Is.Not.Null);
+        var error = run!.Tasks["a"].Error!;
+        Assert.That(error.Code, Is.EqualTo(GleitzeitErrorCode.ProviderRateLimited));
+        Assert.That(error.Message, Does.Contain("HTTP 429: slow down").And.Contain("max_delay"));
+        Assert.That(run.Tasks["a"].Attempts, Is.EqualTo(1));
+    }
+
+    [Test]
+    public async Task A_retry_after_http_date_far_in_the_future_fails_the_task_and_does_not_crash_the_attempt()
+    {
+        // What the Ollama handler computes for "Retry-After: Fri, 31 Dec 9999 23:59:59 GMT".
+        var (run, _) = await RateLimitedAsync(DateTimeOffset.MaxValue - _time.GetUtcNow());
+
+        Assert.That(run, Is.Not.Null);
+        Assert.That(run!.Status, Is.EqualTo(WorkflowStatus.Failed));
+        Assert.That(run.Tasks["a"].Error!.Code, Is.EqualTo(GleitzeitErrorCode.ProviderRateLimited), run.Tasks["a"].Error!.ToString());
+        Assert.That(run.Tasks["a"].Error!.Message, Does.Contain("HTTP 429: slow down"));
+    }
+
+    [Test]
+    public async Task A_retry_after_beyond_the_runs_remaining_time_fails_the_task()
+    {
+        var (run, log) = await RateLimitedAsync(TimeSpan.FromSeconds(45), b => b.WithTimeout(TimeSpan.FromSeconds(30)));
+
+        Assert.That(log.All.OfType<TaskRetrying>(), Is.Empty);
+        Assert.That(run, Is.Not.Null);
+        Assert.That(run!.Tasks["a"].Error!.Code, Is.EqualTo(GleitzeitErrorCode.ProviderRateLimited));
+        Assert.That(run.Tasks["a"].Error!.Message, Does.Contain("HTTP 429: slow down").And.Contain("the time the run has left"));
+    }
+
     [Test]
     public async Task Exhausted_retries_report_the_last_error()
     {

@@ -1,0 +1,54 @@
+using System.Text.Json.Nodes;
+using Gleitzeit.Core.Substitution;
+
+namespace Gleitzeit.Core.Pipeline;
+
+/// <summary>
+/// Replaces every <c>${...}</c> in the parameters with the value it names: a completed task's result from
+/// <see cref="TaskContext.Results"/>, or a run input. A provider that renders references its own way (Python) is
+/// asked through <see cref="Protocol.ITaskProvider.GetService"/> for its <see cref="IReferenceRenderer"/>.
+/// </summary>
+internal sealed class ReferenceStage : ITaskMiddleware
+{
+    public ValueTask<TaskOutcome> InvokeAsync(TaskContext context, TaskDelegate next)
+    {
+        if (context.HasReferences)
+        {
+            try
+            {
+                var renderer = context.Provider.GetService(typeof(IReferenceRenderer)) as IReferenceRenderer;
+                context.Parameters = ReferenceResolver.Resolve(context.Parameters, context.LookupReference, context.Task.Method, renderer);
+            }
+            catch (GleitzeitException ex)
+            {
+                return ValueTask.FromResult(TaskOutcome.Failed(ex.ToError(), ex.RetryAfter));
+            }
+            catch (Exception ex) when (ex is not OperationCanceledException)
+            {
+                // A renderer's own failure (the provider's code): the task cannot run, as if the provider had failed.
+                return ValueTask.FromResult(TaskOutcome.Failed(new GleitzeitError(GleitzeitErrorCode.TaskExecutionFailed, $"{ex.GetType().Name}: {ex.Message}")));
+            }
+        }
+        context.ParametersResolved = true;
+        return next(context);
+    }
+
+    /// <summary>The value one reference names; throws <see cref="GleitzeitException"/> saying what is missing.</summary>
+    internal static JsonNode? Lookup(TaskContext context, Reference reference)
+    {
+        if (reference.IsInput && !context.Results.ContainsKey(Reference.InputsRoot))
+        {
+            var name = reference.Path.Count > 0 ? reference.Path[0].Field : null;
+            if (name is null || !context.Inputs.TryGetValue(name, out var value))
+            {
+                throw new GleitzeitException(GleitzeitErrorCode.TaskValidationFailed, $"{reference}: unknown input '{name}'");
+            }
+            return ReferenceResolver.Navigate(value, reference.Path.Skip(1).ToList(), "inputs." + name);
+        }
+        if (!context.Results.TryGetValue(reference.Root, out var source) || source.Status != WorkflowTaskStatus.Completed)
+        {
+            throw new GleitzeitException(GleitzeitErrorCode.TaskDependencyFailed, $"{reference}: task '{reference.Root}' has no result");
+        }
+        return ReferenceResolver.Navigate(source.Result, reference.Path, reference.Root);
+    }
+}

@@ -1,0 +1,53 @@
+using System.Text.Json.Nodes;
+
+namespace Gleitzeit.Core.Pipeline;
+
+/// <summary>
+/// How one task attempt ended: completed with a result, failed with a <see cref="GleitzeitError"/> (retryable or not,
+/// as its code says, with the provider's Retry-After when it gave one), or cancelled.
+/// </summary>
+public readonly struct TaskOutcome
+{
+    private TaskOutcome(TaskOutcomeKind kind, JsonNode? result, GleitzeitError? error, TimeSpan? retryAfter)
+    {
+        Kind = kind;
+        Result = result;
+        Error = error;
+        RetryAfter = retryAfter;
+    }
+
+    public TaskOutcomeKind Kind { get; }
+
+    /// <summary>The task's result when <see cref="Kind"/> is <see cref="TaskOutcomeKind.Completed"/>.</summary>
+    public JsonNode? Result { get; }
+
+    /// <summary>What went wrong when <see cref="Kind"/> is <see cref="TaskOutcomeKind.Failed"/>.</summary>
+    public GleitzeitError? Error { get; }
+
+    /// <summary>How long the provider asked to wait before the next attempt (HTTP Retry-After), if it said.</summary>
+    public TimeSpan? RetryAfter { get; }
+
+    public bool IsCompleted => Kind == TaskOutcomeKind.Completed;
+
+    public bool IsFailed => Kind == TaskOutcomeKind.Failed;
+
+    public bool IsCancelled => Kind == TaskOutcomeKind.Cancelled;
+
+    /// <summary>The attempt produced <paramref name="result"/>.</summary>
+    public static TaskOutcome Completed(JsonNode? result) => new(TaskOutcomeKind.Completed, result, null, null);
+
+    /// <summary>The attempt failed; <paramref name="retryAfter"/> is the wait the provider asked for, if any.</summary>
+    public static TaskOutcome Failed(GleitzeitError error, TimeSpan? retryAfter = null) =>
+        new(TaskOutcomeKind.Failed, null, error ?? throw new ArgumentNullException(nameof(error)), retryAfter);
+
+    /// <summary>The run was cancelled while the attempt ran.</summary>
+    public static TaskOutcome Cancelled { get; } = new(TaskOutcomeKind.Cancelled, null, null, null);
+
+    public override string ToString() => Kind switch
+    {
+        TaskOutcomeKind.Completed => "completed",
+        TaskOutcomeKind.Failed => $"failed: {Error}",
+        TaskOutcomeKind.Cancelled => "cancelled",
+        _ => "no outcome",
+    };
+}
