@@ -202,6 +202,17 @@ public sealed partial class PythonProvider : ITaskProvider, IReferenceRenderer, 
         }
     }
 
+    /// <summary>
+    /// This provider's capabilities: it is its own <see cref="IReferenceRenderer"/> (references inside <c>code</c>
+    /// become Python literals). The engine asks for the renderer through this method, so a decorator around the
+    /// provider that forwards <c>GetService</c> keeps it in use.
+    /// </summary>
+    public object? GetService(Type serviceType)
+    {
+        ArgumentNullException.ThrowIfNull(serviceType);
+        return serviceType.IsInstanceOfType(this) ? this : null;
+    }
+
     /// <summary>Renders references inside <c>code</c> as Python literals; other parameters keep the default rendering.</summary>
     public string? RenderTemplate(string method, string parameterPath, Template template, IReadOnlyList<JsonNode?> values)
     {
