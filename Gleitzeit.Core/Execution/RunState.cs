@@ -1,69 +1,7 @@
 using System.Text.Json.Nodes;
 using System.Threading.Channels;
-using Gleitzeit.Core.Protocol;
 
 namespace Gleitzeit.Core.Execution;
-
-internal enum StopReason
-{
-    None,
-    Cancelled,
-    TimedOut,
-    Faulted,
-    Shutdown,
-}
-
-/// <summary>One task inside an active run. Scheduling fields are guarded by the engine's gate.</summary>
-internal sealed class TaskState : IThreadPoolWorkItem
-{
-    public TaskState(ExecutionEngine engine, RunState run, WorkflowTask definition, int index, ProviderRegistration registration, MethodDescriptor method, TaskResult current)
-    {
-        Engine = engine;
-        Run = run;
-        Definition = definition;
-        Index = index;
-        Registration = registration;
-        Method = method;
-        Current = current;
-        HasReferences = Substitution.ReferenceResolver.ContainsReferences(definition.Parameters);
-    }
-
-    public ExecutionEngine Engine { get; }
-
-    public RunState Run { get; }
-
-    public WorkflowTask Definition { get; }
-
-    public int Index { get; }
-
-    public ProviderRegistration Registration { get; }
-
-    public MethodDescriptor Method { get; }
-
-    public bool HasReferences { get; }
-
-    /// <summary>Latest state; written under <see cref="RunState.EventGate"/>.</summary>
-    public TaskResult Current { get; set; }
-
-    public int[] Dependents { get; set; } = [];
-
-    public int RemainingDependencies { get; set; }
-
-    /// <summary>Already chosen to be queued (by the completion of its last dependency), so no other path queues it.</summary>
-    public bool ReadyClaimed { get; set; }
-
-    /// <summary>Reached a final state (completed, failed, skipped, cancelled); set once, under the gate.</summary>
-    public bool Finished { get; set; }
-
-    /// <summary>Dispatched and not yet ended its attempt.</summary>
-    public bool InFlight { get; set; }
-
-    public int Attempt { get; set; }
-
-    public long Sequence { get; set; }
-
-    void IThreadPoolWorkItem.Execute() => _ = Engine.ExecuteAttemptAsync(this);
-}
 
 /// <summary>An active run: the DAG's counters, the tasks, listeners and the completion to signal.</summary>
 internal sealed class RunState
@@ -239,25 +177,4 @@ internal sealed class RunState
             };
         }
     }
-}
-
-/// <summary>Ready tasks of one provider, and how many of its tasks run now. Guarded by the engine's gate.</summary>
-internal sealed class ProviderLane(ProviderRegistration registration)
-{
-    public ProviderRegistration Registration { get; } = registration;
-
-    public PriorityQueue<TaskState, (int Priority, long Sequence)> Ready { get; } = new(ReadyOrder.Instance);
-
-    public int Running { get; set; }
-
-    public bool HasCapacity => Registration.MaxConcurrency is not { } max || Running < max;
-}
-
-/// <summary>Higher priority first; among equals, first come first served.</summary>
-internal sealed class ReadyOrder : IComparer<(int Priority, long Sequence)>
-{
-    public static readonly ReadyOrder Instance = new();
-
-    public int Compare((int Priority, long Sequence) x, (int Priority, long Sequence) y) =>
-        x.Priority != y.Priority ? y.Priority.CompareTo(x.Priority) : x.Sequence.CompareTo(y.Sequence);
 }

@@ -1,0 +1,200 @@
+using Gleitzeit.Core.Pipeline;
+using Gleitzeit.Core.Protocol;
+
+namespace Gleitzeit.Core.Execution;
+
+// Scheduling: ready tasks enter their provider's lane; a free slot (global, provider, workflow bound) dispatches the
+// highest priority; a dispatched task runs one attempt through the task pipeline.
+public sealed partial class ExecutionEngine
+{
+    /// <summary>
+    /// Stores the tasks as queued, together with <paramref name="completed"/> (the completion that made them ready, when
+    /// there is one), applies those states, and only then queues the tasks: a dependent must see its dependency's result.
+    /// </summary>
+    private async ValueTask MakeReadyAsync(RunState run, List<TaskState> ready, (TaskState Task, TaskResult State, WorkflowEvent? Event)? completed = null)
+    {
+        var prefix = completed?.State;
+        if (ready.Count == 0 && prefix is null) return;
+        var now = _time.GetUtcNow();
+        var batch = new List<TaskResult>(ready.Count + 1);
+        if (prefix is not null) batch.Add(prefix);
+        foreach (var t in ready) batch.Add(t.Current with { Status = WorkflowTaskStatus.Queued });
+        await _store.SaveTasksAsync(run.Id, batch, CancellationToken.None).ConfigureAwait(false);
+
+        if (completed is { } c) run.Transition(c.Task, c.State, c.Event);
+        var listeners = run.HasListeners;
+        for (var i = 0; i < ready.Count; i++)
+        {
+            run.Transition(ready[i], batch[i + (prefix is null ? 0 : 1)], listeners ? new TaskQueued(run.Id, now, ready[i].Definition.Id) : null);
+        }
+        List<TaskState>? late = null;
+        lock (_gate)
+        {
+            if (completed is { } done)
+            {
+                // Counted down only now that the completion is stored and applied: a dependent reaching zero here can
+                // rely on every one of its dependencies. Those not queued above (another dependency finished in
+                // between) get their own queued write.
+                foreach (var d in done.Task.Dependents)
+                {
+                    var dependent = run.Tasks[d];
+                    if (--dependent.RemainingDependencies == 0 && !dependent.Finished && !dependent.ReadyClaimed)
+                    {
+                        dependent.ReadyClaimed = true;
+                        (late ??= []).Add(dependent);
+                    }
+                }
+            }
+            foreach (var t in ready)
+            {
+                if (!t.Finished) EnqueueLocked(t);
+            }
+            DispatchLocked();
+        }
+        if (late is not null) await MakeReadyAsync(run, late).ConfigureAwait(false);
+    }
+
+    private void EnqueueLocked(TaskState task)
+    {
+        var run = task.Run;
+        var key = (task.Definition.Priority, ++_sequence);
+        if (run.Held is not null && run.InFlight >= run.Workflow.MaxConcurrency)
+        {
+            run.Held.Enqueue(task, key);
+            return;
+        }
+        run.InFlight++;
+        LaneFor(task.Registration).Ready.Enqueue(task, key);
+    }
+
+    private ProviderLane LaneFor(ProviderRegistration registration)
+    {
+        if (!_lanes.TryGetValue(registration, out var lane))
+        {
+            lane = new ProviderLane(registration);
+            _lanes[registration] = lane;
+            _laneList.Add(lane);
+        }
+        return lane;
+    }
+
+    /// <summary>Starts ready tasks while the global bound allows, highest priority first among providers with room.</summary>
+    private void DispatchLocked()
+    {
+        while (_running < _options.MaxConcurrency)
+        {
+            ProviderLane? best = null;
+            (int Priority, long Sequence) bestKey = default;
+            foreach (var lane in _laneList)
+            {
+                if (!lane.HasCapacity || !lane.Ready.TryPeek(out _, out var key)) continue;
+                if (best is null || ReadyOrder.Instance.Compare(key, bestKey) < 0)
+                {
+                    best = lane;
+                    bestKey = key;
+                }
+            }
+            if (best is null) return;
+            var task = best.Ready.Dequeue();
+            if (task.Finished)
+            {
+                ReleaseRunSlotLocked(task.Run);
+                continue;
+            }
+            task.InFlight = true;
+            best.Running++;
+            _running++;
+            ThreadPool.UnsafeQueueUserWorkItem(task, preferLocal: false);
+        }
+    }
+
+    private void ReleaseLocked(TaskState task)
+    {
+        task.InFlight = false;
+        _lanes[task.Registration].Running--;
+        _running--;
+        ReleaseRunSlotLocked(task.Run);
+    }
+
+    private void ReleaseRunSlotLocked(RunState run)
+    {
+        run.InFlight--;
+        if (run.Held is null) return;
+        while (run.InFlight < run.Workflow.MaxConcurrency && run.Held.TryDequeue(out var held, out var key))
+        {
+            if (held.Finished) continue;
+            run.InFlight++;
+            LaneFor(held.Registration).Ready.Enqueue(held, key);
+        }
+    }
+
+    internal async Task ExecuteAttemptAsync(TaskState task)
+    {
+        var run = task.Run;
+        try
+        {
+            await ExecuteAttemptCoreAsync(run, task).ConfigureAwait(false);
+        }
+        catch (Exception ex)
+        {
+            // The store or the engine itself failed: the run cannot be trusted to continue.
+            LogEngineFault(run.Id, task.Definition.Id, ex);
+            var error = ex is GleitzeitException g ? g.ToError() : new GleitzeitError(GleitzeitErrorCode.InternalError, $"{ex.GetType().Name}: {ex.Message}");
+            bool newly;
+            lock (_gate)
+            {
+                if (task.InFlight) ReleaseLocked(task);
+                newly = MarkFinishedLocked(task);
+                run.AnyFailed = true;
+            }
+            run.Transition(task, task.Current with { Status = WorkflowTaskStatus.Failed, Error = error, CompletedAt = _time.GetUtcNow() }, null);
+            await StopAsync(run, StopReason.Faulted, error).ConfigureAwait(false);
+            if (newly) await SettleAsync(run, 1).ConfigureAwait(false);
+        }
+    }
+
+    private async Task ExecuteAttemptCoreAsync(RunState run, TaskState task)
+    {
+        var def = task.Definition;
+        if (run.Cancellation.IsCancellationRequested)
+        {
+            await EndCancelledAsync(run, task).ConfigureAwait(false);
+            return;
+        }
+        task.Attempt++;
+        var startedAt = _time.GetUtcNow();
+        var running = task.Current with { Status = WorkflowTaskStatus.Running, Attempts = task.Attempt, StartedAt = task.Current.StartedAt ?? startedAt, Error = null };
+        await _store.SaveTaskAsync(run.Id, running, CancellationToken.None).ConfigureAwait(false);
+        run.Transition(task, running, run.HasListeners ? new TaskStarted(run.Id, startedAt, def.Id, task.Attempt) : null);
+
+        var context = new TaskContext(run.Workflow, def, task.Attempt, task.Registration, task.Method, _options, run.Cancellation.Token)
+        {
+            Inputs = run.Inputs,
+            Results = run.Results,
+            RunDeadline = run.Deadline,
+            Progress = run.HasListeners ? ProgressSink(run, def.Id) : null,
+            HasReferences = task.HasReferences,
+        };
+        var outcome = await _pipeline.ExecuteAsync(context).ConfigureAwait(false);
+
+        var endedAt = _time.GetUtcNow();
+        if (outcome.IsCancelled || (!outcome.IsCompleted && run.StopReason != StopReason.None))
+        {
+            await EndCancelledAsync(run, task).ConfigureAwait(false);
+            return;
+        }
+        if (outcome.IsCompleted)
+        {
+            await CompleteAsync(run, task, running, outcome.Result, endedAt).ConfigureAwait(false);
+            return;
+        }
+
+        var decision = _pipeline.DecideRetry(context, outcome, endedAt);
+        if (decision.Retry)
+        {
+            await RetryLaterAsync(run, task, running, decision.Error, decision.Delay, endedAt).ConfigureAwait(false);
+            return;
+        }
+        await FailAsync(run, task, running with { Status = WorkflowTaskStatus.Failed, Error = decision.Error, CompletedAt = endedAt }).ConfigureAwait(false);
+    }
+}

@@ -1,0 +1,152 @@
+using System.Text.Json.Nodes;
+using Gleitzeit.Core.Definitions;
+
+namespace Gleitzeit.Core.Execution;
+
+// Run construction: a run's tasks, counters and dependents; for a resumed run, reconciliation with its stored state.
+public sealed partial class ExecutionEngine
+{
+    private async Task<RunState> StartAsync(Workflow workflow, RunOptions? options, WorkflowRun? existing, CancellationToken cancellationToken)
+    {
+        ObjectDisposedException.ThrowIf(_disposed, this);
+        ArgumentNullException.ThrowIfNull(workflow);
+        WorkflowValidator.EnsureValid(workflow, _registry, workflow.Name);
+
+        var id = options?.WorkflowId ?? (string.IsNullOrEmpty(workflow.Id) ? NewRunId() : workflow.Id);
+        var inputs = new Dictionary<string, JsonNode?>(StringComparer.Ordinal);
+        foreach (var (k, v) in workflow.Inputs) inputs[k] = v?.DeepClone();
+        if (options is not null)
+        {
+            foreach (var (k, v) in options.Inputs)
+            {
+                if (!workflow.Inputs.ContainsKey(k))
+                {
+                    throw new WorkflowValidationException([new ValidationError(GleitzeitErrorCode.WorkflowValidationFailed,
+                        $"unknown input '{k}'" + (workflow.Inputs.Count > 0 ? $"; the workflow declares: {string.Join(", ", workflow.Inputs.Keys)}" : "; the workflow declares no inputs"))], workflow.Name);
+                }
+                inputs[k] = v?.DeepClone();
+            }
+        }
+
+        var now = _time.GetUtcNow();
+        var definition = workflow with { Id = id };
+        var run = new RunState(this, id, definition, inputs, options?.OnEvent, existing?.CreatedAt ?? now) { StartedAt = now };
+        BuildTasks(run, existing);
+
+        if (!_active.TryAdd(id, run))
+        {
+            throw new GleitzeitException(GleitzeitErrorCode.WorkflowAlreadyExists, $"A run with id '{id}' is already active.");
+        }
+        try
+        {
+            if (existing is null)
+            {
+                await _store.CreateRunAsync(run.Snapshot() with { Status = WorkflowStatus.Pending }, cancellationToken).ConfigureAwait(false);
+            }
+            else
+            {
+                // Unfinished tasks go back to pending; tasks skipped now because a dependency failed before the crash
+                // are stored as skipped (else the store would show them pending in a finished run).
+                var reset = run.Tasks.Where(t =>
+                {
+                    var stored = existing.Tasks.GetValueOrDefault(t.Definition.Id);
+                    return t.Finished ? stored?.Status != t.Current.Status : stored is not null && stored.Status != WorkflowTaskStatus.Pending;
+                }).Select(t => t.Current).ToList();
+                if (reset.Count > 0) await _store.SaveTasksAsync(id, reset, cancellationToken).ConfigureAwait(false);
+            }
+            await _store.UpdateRunStatusAsync(id, WorkflowStatus.Running, now, null, cancellationToken).ConfigureAwait(false);
+        }
+        catch
+        {
+            _active.TryRemove(id, out _);
+            throw;
+        }
+
+        lock (run.EventGate)
+        {
+            run.Status = WorkflowStatus.Running;
+        }
+        LogRunStarted(id, definition.Name, run.Tasks.Length, existing is not null);
+        if (run.HasListeners) run.Publish(new WorkflowStarted(id, now, definition.Name, run.Tasks.Length));
+
+        if (definition.Timeout is { } timeout)
+        {
+            run.TimeoutCancellation = new CancellationTokenSource(timeout, _time);
+            run.TimeoutCancellation.Token.UnsafeRegister(static s =>
+            {
+                var r = (RunState)s!;
+                _ = r.Engine.StopAsync(r, StopReason.TimedOut, new GleitzeitError(GleitzeitErrorCode.WorkflowTimeout, $"the workflow timed out after {r.Workflow.Timeout!.Value.TotalSeconds:0.###} s"));
+            }, run);
+        }
+
+        var roots = new List<TaskState>();
+        bool finishedAlready;
+        lock (_gate)
+        {
+            foreach (var t in run.Tasks)
+            {
+                if (!t.Finished && t.RemainingDependencies == 0) roots.Add(t);
+            }
+            finishedAlready = run.Unfinished == 0;
+        }
+        if (finishedAlready) await FinishRunAsync(run).ConfigureAwait(false);
+        else await MakeReadyAsync(run, roots).ConfigureAwait(false);
+        return run;
+    }
+
+    private void BuildTasks(RunState run, WorkflowRun? existing)
+    {
+        var defs = run.Workflow.Tasks;
+        var tasks = new TaskState[defs.Count];
+        for (var i = 0; i < defs.Count; i++)
+        {
+            var def = defs[i];
+            var (registration, method) = _registry.Resolve(def);
+            var current = TaskResult.Pending(def.Id);
+            if (existing is not null && existing.Tasks.TryGetValue(def.Id, out var stored))
+            {
+                current = stored.Status is WorkflowTaskStatus.Completed or WorkflowTaskStatus.Failed or WorkflowTaskStatus.Skipped
+                    ? stored
+                    : stored with { Status = WorkflowTaskStatus.Pending, Error = null, CompletedAt = null };
+            }
+            var state = new TaskState(this, run, def, i, registration, method, current)
+            {
+                Attempt = current.Status == WorkflowTaskStatus.Pending ? current.Attempts : 0,
+                Finished = current.Status is WorkflowTaskStatus.Completed or WorkflowTaskStatus.Failed or WorkflowTaskStatus.Skipped,
+            };
+            tasks[i] = state;
+            run.ById[def.Id] = state;
+        }
+
+        var dependents = new List<int>[tasks.Length];
+        foreach (var t in tasks)
+        {
+            foreach (var dep in t.Definition.DistinctDependencies())
+            {
+                var d = run.ById[dep];
+                (dependents[d.Index] ??= []).Add(t.Index);
+                if (d.Current.Status != WorkflowTaskStatus.Completed) t.RemainingDependencies++;
+                if (d.Current.Status is WorkflowTaskStatus.Failed or WorkflowTaskStatus.Skipped && !t.Finished)
+                {
+                    // Resumed run whose failure did not reach this task before the crash.
+                    t.Finished = true;
+                    t.Current = Skip(t.Current, d.Definition.Id, _time.GetUtcNow());
+                }
+            }
+        }
+        var unfinished = 0;
+        foreach (var t in tasks)
+        {
+            t.Dependents = dependents[t.Index]?.ToArray() ?? [];
+            if (!t.Finished) unfinished++;
+            if (t.Current.Status == WorkflowTaskStatus.Failed) run.AnyFailed = true;
+            if (t.Current.Status == WorkflowTaskStatus.Skipped) run.AnyFailed = true;
+        }
+        run.Tasks = tasks;
+        run.Unfinished = unfinished;
+        run.Outstanding = unfinished;
+        if (run.Workflow.MaxConcurrency is not null) run.Held = new PriorityQueue<TaskState, (int, long)>(ReadyOrder.Instance);
+    }
+
+    private static string NewRunId() => "wf-" + Guid.CreateVersion7().ToString("N");
+}

@@ -1,0 +1,245 @@
+using System.Text.Json.Nodes;
+using Gleitzeit.Core.Persistence;
+
+namespace Gleitzeit.Core.Execution;
+
+// Run transitions: a task completes, fails (its dependents skipped), retries later or is cancelled; a run stops and
+// finishes.
+public sealed partial class ExecutionEngine
+{
+    private async ValueTask CompleteAsync(RunState run, TaskState task, TaskResult running, JsonNode? result, DateTimeOffset endedAt)
+    {
+        var done = running with { Status = WorkflowTaskStatus.Completed, Result = result, CompletedAt = endedAt, Error = null };
+        List<TaskState> last = [];
+        lock (_gate)
+        {
+            ReleaseLocked(task);
+            MarkFinishedLocked(task);
+            // Dependents waiting for this task alone will be ready once it is stored: queue them in the same write.
+            // The count-down itself waits until this completion is stored and applied (see MakeReadyAsync).
+            foreach (var d in task.Dependents)
+            {
+                var dependent = run.Tasks[d];
+                if (dependent.RemainingDependencies == 1 && !dependent.Finished)
+                {
+                    dependent.ReadyClaimed = true;
+                    last.Add(dependent);
+                }
+            }
+        }
+        var evt = run.HasListeners ? new TaskCompleted(run.Id, endedAt, task.Definition.Id, result, task.Attempt, endedAt - (done.StartedAt ?? endedAt)) : null;
+        await MakeReadyAsync(run, last, (task, done, evt)).ConfigureAwait(false);
+        await SettleAsync(run, 1).ConfigureAwait(false);
+    }
+
+    private async ValueTask FailAsync(RunState run, TaskState task, TaskResult failed)
+    {
+        var now = failed.CompletedAt ?? _time.GetUtcNow();
+        List<TaskState> skipped = [];
+        bool newly;
+        lock (_gate)
+        {
+            if (task.InFlight) ReleaseLocked(task);
+            newly = MarkFinishedLocked(task);
+            run.AnyFailed = true;
+            var stack = new Stack<int>(task.Dependents);
+            while (stack.TryPop(out var d))
+            {
+                var dependent = run.Tasks[d];
+                if (dependent.Finished) continue;
+                // A running dependent cannot exist: dependents start only after this task completed.
+                MarkFinishedLocked(dependent);
+                skipped.Add(dependent);
+                foreach (var next in dependent.Dependents) stack.Push(next);
+            }
+            DispatchLocked();
+        }
+        var batch = new List<TaskResult>(skipped.Count + 1) { failed };
+        foreach (var s in skipped) batch.Add(Skip(s.Current, task.Definition.Id, now));
+        await _store.SaveTasksAsync(run.Id, batch, CancellationToken.None).ConfigureAwait(false);
+        var listeners = run.HasListeners;
+        run.Transition(task, failed, listeners ? new TaskFailed(run.Id, now, task.Definition.Id, failed.Error!, task.Attempt) : null);
+        for (var i = 0; i < skipped.Count; i++)
+        {
+            run.Transition(skipped[i], batch[i + 1], listeners ? new TaskSkipped(run.Id, now, skipped[i].Definition.Id, batch[i + 1].Error!) : null);
+        }
+        await SettleAsync(run, skipped.Count + (newly ? 1 : 0)).ConfigureAwait(false);
+    }
+
+    private async ValueTask RetryLaterAsync(RunState run, TaskState task, TaskResult running, GleitzeitError error, TimeSpan delay, DateTimeOffset now)
+    {
+        var retrying = running with { Status = WorkflowTaskStatus.Retrying, Error = error };
+        // Armed before anyone hears of the retry, so a listener (or a test's fake clock) never outruns the timer.
+        var wait = Task.Delay(delay, _time, run.Cancellation.Token);
+        await _store.SaveTaskAsync(run.Id, retrying, CancellationToken.None).ConfigureAwait(false);
+        run.Transition(task, retrying, run.HasListeners ? new TaskRetrying(run.Id, now, task.Definition.Id, task.Attempt + 1, delay, error) : null);
+        lock (_gate)
+        {
+            ReleaseLocked(task);
+            DispatchLocked();
+        }
+        try
+        {
+            await wait.ConfigureAwait(false);
+        }
+        catch (OperationCanceledException)
+        {
+            // Stopping the run ends this task (it is not in flight, so StopAsync marked it).
+            return;
+        }
+        lock (_gate)
+        {
+            if (task.Finished) return;
+            EnqueueLocked(task);
+            DispatchLocked();
+        }
+    }
+
+    private async ValueTask EndCancelledAsync(RunState run, TaskState task)
+    {
+        bool newly;
+        lock (_gate)
+        {
+            if (task.InFlight) ReleaseLocked(task);
+            newly = MarkFinishedLocked(task);
+            DispatchLocked();
+        }
+        if (run.StopReason != StopReason.Shutdown)
+        {
+            var cancelled = task.Current with
+            {
+                Status = WorkflowTaskStatus.Cancelled,
+                CompletedAt = _time.GetUtcNow(),
+                Error = run.StopError ?? CancelledError("the run was cancelled"),
+            };
+            await _store.SaveTaskAsync(run.Id, cancelled, CancellationToken.None).ConfigureAwait(false);
+            run.Transition(task, cancelled, run.HasListeners ? new TaskSkipped(run.Id, cancelled.CompletedAt!.Value, task.Definition.Id, cancelled.Error!) : null);
+        }
+        if (newly) await SettleAsync(run, 1).ConfigureAwait(false);
+    }
+
+    /// <summary>Marks a task final (no further scheduling); false when it already was.</summary>
+    private static bool MarkFinishedLocked(TaskState task)
+    {
+        if (task.Finished) return false;
+        task.Finished = true;
+        task.Run.Unfinished--;
+        return true;
+    }
+
+    /// <summary>
+    /// Counts tasks whose final state is stored and applied; the run finishes when the last one settles, so its
+    /// snapshot never misses a final state still on its way.
+    /// </summary>
+    private async ValueTask SettleAsync(RunState run, int count)
+    {
+        if (count > 0 && Interlocked.Add(ref run.Outstanding, -count) == 0) await FinishRunAsync(run).ConfigureAwait(false);
+    }
+
+    /// <summary>Stops a run: fires its cancellation token and ends every task not in flight (in flight ones end themselves).</summary>
+    internal async Task StopAsync(RunState run, StopReason reason, GleitzeitError? error)
+    {
+        List<TaskState> ended = [];
+        lock (_gate)
+        {
+            if (run.StopReason != StopReason.None || run.Unfinished == 0) return;
+            run.StopReason = reason;
+            run.StopError = error ?? (reason == StopReason.Cancelled ? CancelledError("the run was cancelled") : null);
+            foreach (var t in run.Tasks)
+            {
+                if (t.Finished || t.InFlight) continue;
+                MarkFinishedLocked(t);
+                ended.Add(t);
+            }
+        }
+        LogRunStopping(run.Id, reason.ToString());
+        // Record the tasks that will not run before firing the token: a task in flight may end the run at once.
+        if (reason != StopReason.Shutdown && ended.Count > 0)
+        {
+            var now = _time.GetUtcNow();
+            var err = run.StopError ?? CancelledError("the run was cancelled");
+            var batch = ended.Select(t => t.Current with { Status = WorkflowTaskStatus.Cancelled, CompletedAt = now, Error = err }).ToList();
+            try
+            {
+                await _store.SaveTasksAsync(run.Id, batch, CancellationToken.None).ConfigureAwait(false);
+            }
+            catch (Exception ex) when (reason == StopReason.Faulted)
+            {
+                LogEngineFault(run.Id, null, ex);
+            }
+            var listeners = run.HasListeners;
+            for (var i = 0; i < ended.Count; i++) run.Transition(ended[i], batch[i], listeners ? new TaskSkipped(run.Id, now, ended[i].Definition.Id, err) : null);
+        }
+        try
+        {
+            await run.Cancellation.CancelAsync().ConfigureAwait(false);
+        }
+        catch (AggregateException)
+        {
+            // Exceptions of cancellation callbacks belong to their owners.
+        }
+        await SettleAsync(run, ended.Count).ConfigureAwait(false);
+    }
+
+    private async Task FinishRunAsync(RunState run)
+    {
+        var now = _time.GetUtcNow();
+        WorkflowStatus status;
+        GleitzeitError? error;
+        switch (run.StopReason)
+        {
+            case StopReason.Cancelled:
+                status = WorkflowStatus.Cancelled;
+                error = new GleitzeitError(GleitzeitErrorCode.WorkflowCancelled, "the run was cancelled");
+                break;
+            case StopReason.TimedOut:
+            case StopReason.Faulted:
+                status = WorkflowStatus.Failed;
+                error = run.StopError;
+                break;
+            case StopReason.Shutdown:
+                _active.TryRemove(run.Id, out _);
+                run.TimeoutCancellation?.Dispose();
+                run.Completion.TrySetException(new OperationCanceledException($"The engine was disposed while run '{run.Id}' was active; resume it with ResumeAsync."));
+                return;
+            default:
+                status = run.AnyFailed ? WorkflowStatus.Failed : WorkflowStatus.Completed;
+                error = run.AnyFailed ? FailureSummary(run) : null;
+                break;
+        }
+        try
+        {
+            await _store.UpdateRunStatusAsync(run.Id, status, now, error, CancellationToken.None).ConfigureAwait(false);
+        }
+        catch (Exception ex)
+        {
+            LogEngineFault(run.Id, null, ex);
+            status = WorkflowStatus.Failed;
+            error ??= new GleitzeitError(GleitzeitErrorCode.PersistenceWriteFailed, $"the final state could not be stored: {ex.Message}");
+        }
+        Diagnostics.WorkflowsFinished.Add(1, new KeyValuePair<string, object?>("status", StoreJson.StatusName(status)));
+        run.Finish(status, error, now, new WorkflowCompleted(run.Id, now, status, error, now - run.StartedAt));
+        LogRunFinished(run.Id, StoreJson.StatusName(status), (now - run.StartedAt).TotalMilliseconds);
+        _active.TryRemove(run.Id, out _);
+        run.TimeoutCancellation?.Dispose();
+        run.Completion.TrySetResult(run.Snapshot());
+    }
+
+    private static TaskResult Skip(TaskResult current, string failedDependency, DateTimeOffset now) => current with
+    {
+        Status = WorkflowTaskStatus.Skipped,
+        CompletedAt = now,
+        Error = new GleitzeitError(GleitzeitErrorCode.TaskDependencyFailed, $"dependency '{failedDependency}' failed"),
+    };
+
+    private static GleitzeitError CancelledError(string message) => new(GleitzeitErrorCode.TaskCancelled, message);
+
+    private static GleitzeitError FailureSummary(RunState run)
+    {
+        var failed = run.Tasks.Where(t => t.Current.Status == WorkflowTaskStatus.Failed).ToList();
+        var first = failed.FirstOrDefault();
+        var detail = first?.Current.Error is { } e ? $": {first.Definition.Id}: {e.CodeName}: {e.Message}" : "";
+        return new GleitzeitError(GleitzeitErrorCode.WorkflowExecutionFailed,
+            $"{failed.Count} task{(failed.Count == 1 ? "" : "s")} failed{detail}");
+    }
+}

@@ -1,0 +1,10 @@
+namespace Gleitzeit.Core.Execution;
+
+internal enum StopReason
+{
+    None,
+    Cancelled,
+    TimedOut,
+    Faulted,
+    Shutdown,
+}
