@@ -15,8 +15,8 @@ namespace Gleitzeit.Persistence.Redis;
 
 /// <summary>
 /// Takes ready tasks from the Redis queue (a consumer group on a stream) and runs them with this process's providers,
-/// one attempt at a time with the engine's semantics: <c>${...}</c> references resolved from stored results, parameters
-/// validated, the task's timeout, and retries with backoff for retryable errors. Reports each outcome through a Lua script
+/// each attempt through the same <see cref="TaskPipeline"/> as the engine (<c>${...}</c> references resolved from stored
+/// results, parameters validated, task middleware, the task's timeout) and with its retry decision. Reports each outcome through a Lua script
 /// that records it once and queues the dependents it made ready. Run any number of workers on any number of machines.
 /// Execution is at-least-once (a task whose worker died runs again elsewhere after <see cref="GleitzeitWorkerOptions.LeaseTime"/>);
 /// results are recorded exactly once.
