@@ -3,6 +3,7 @@ using System.Text.Json;
 using System.Text.Json.Nodes;
 using Gleitzeit.Core;
 using Gleitzeit.Core.Persistence;
+using Gleitzeit.Persistence.Sqlite.Writing;
 using Microsoft.Data.Sqlite;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
@@ -37,9 +38,7 @@ public sealed partial class SqliteWorkflowStore : IWorkflowStore, IAsyncDisposab
     /// Throws <see cref="GleitzeitException"/> naming the path when the file cannot be used.</summary>
     public SqliteWorkflowStore(SqliteStoreOptions options, ILogger<SqliteWorkflowStore>? logger = null, TimeProvider? timeProvider = null)
     {
-        ArgumentNullException.ThrowIfNull(options);
-        if (options.MaxBatchSize < 1) throw new ArgumentOutOfRangeException(nameof(options), "SqliteStoreOptions.MaxBatchSize must be at least 1.");
-        if (options.BusyTimeout < TimeSpan.Zero) throw new ArgumentOutOfRangeException(nameof(options), "SqliteStoreOptions.BusyTimeout must not be negative.");
+        SqliteStoreOptionsValidator.ThrowIfInvalid(options, nameof(options));
         var log = (ILogger?)logger ?? NullLogger.Instance;
         _time = timeProvider ?? TimeProvider.System;
         DatabasePath = SqliteStoreOptions.ResolvePath(options.DatabasePath);

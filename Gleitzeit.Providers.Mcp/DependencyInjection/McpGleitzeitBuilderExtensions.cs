@@ -18,18 +18,9 @@ public static class McpGleitzeitBuilderExtensions
         ArgumentNullException.ThrowIfNull(builder);
         ArgumentNullException.ThrowIfNull(configure);
         builder.Services.AddOptions<McpOptions>().Configure(configure).ValidateOnStart();
-        builder.Services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<McpOptions>, McpOptionsValidation>());
+        builder.Services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<McpOptions>, McpOptionsValidator>());
         builder.Services.TryAddSingleton(sp => new McpProvider(sp.GetRequiredService<IOptions<McpOptions>>().Value, sp.GetService<ILoggerFactory>()));
         builder.Services.AddSingleton(sp => new ProviderRegistration(sp.GetRequiredService<McpProvider>(), "mcp"));
         return builder;
-    }
-
-    private sealed class McpOptionsValidation : IValidateOptions<McpOptions>
-    {
-        public ValidateOptionsResult Validate(string? name, McpOptions options)
-        {
-            var errors = options.Validate();
-            return errors.Count == 0 ? ValidateOptionsResult.Success : ValidateOptionsResult.Fail(errors);
-        }
     }
 }

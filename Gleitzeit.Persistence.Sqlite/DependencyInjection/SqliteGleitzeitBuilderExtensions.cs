@@ -17,11 +17,8 @@ public static class SqliteGleitzeitBuilderExtensions
     {
         ArgumentNullException.ThrowIfNull(builder);
         ArgumentNullException.ThrowIfNull(configure);
-        builder.Services.AddOptions<SqliteStoreOptions>().Configure(configure)
-            .Validate(o => !string.IsNullOrWhiteSpace(o.DatabasePath), "SqliteStoreOptions.DatabasePath must name a file.")
-            .Validate(o => o.BusyTimeout >= TimeSpan.Zero, "SqliteStoreOptions.BusyTimeout must not be negative.")
-            .Validate(o => o.MaxBatchSize >= 1, "SqliteStoreOptions.MaxBatchSize must be at least 1.")
-            .ValidateOnStart();
+        builder.Services.AddOptions<SqliteStoreOptions>().Configure(configure).ValidateOnStart();
+        builder.Services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<SqliteStoreOptions>>(SqliteStoreOptionsValidator.Instance));
         builder.Services.RemoveAll<IWorkflowStore>();
         builder.Services.TryAddSingleton(sp => new SqliteWorkflowStore(
             sp.GetRequiredService<IOptions<SqliteStoreOptions>>(),

@@ -22,11 +22,8 @@ public static class RedisGleitzeitBuilderExtensions
         ArgumentNullException.ThrowIfNull(builder);
         ArgumentNullException.ThrowIfNull(configure);
         var services = builder.Services;
-        services.AddOptions<RedisStoreOptions>().Configure(configure)
-            .Validate(o => !string.IsNullOrWhiteSpace(o.Configuration), "RedisStoreOptions.Configuration must name a server, e.g. \"localhost:6379\" or \"redis://localhost:6379/0\".")
-            .Validate(o => o.KeyPrefix is not null, "RedisStoreOptions.KeyPrefix must not be null (use \"\" for no prefix).")
-            .Validate(o => o.ConnectTimeout > TimeSpan.Zero, "RedisStoreOptions.ConnectTimeout must be positive.")
-            .ValidateOnStart();
+        services.AddOptions<RedisStoreOptions>().Configure(configure).ValidateOnStart();
+        services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<RedisStoreOptions>>(RedisStoreOptionsValidator.Instance));
         services.TryAddSingleton(sp => new RedisConnection(sp.GetRequiredService<IOptions<RedisStoreOptions>>().Value));
         services.RemoveAll<IWorkflowStore>();
         services.TryAddSingleton(sp => new RedisWorkflowStore(sp.GetRequiredService<RedisConnection>(), ownsConnection: false));
@@ -44,12 +41,8 @@ public static class RedisGleitzeitBuilderExtensions
         ArgumentNullException.ThrowIfNull(builder);
         ArgumentNullException.ThrowIfNull(configure);
         var services = builder.Services;
-        services.AddOptions<GleitzeitWorkerOptions>().Configure(configure)
-            .Validate(o => o.Concurrency >= 1, "GleitzeitWorkerOptions.Concurrency must be at least 1.")
-            .Validate(o => o.LeaseTime >= TimeSpan.FromMilliseconds(100), "GleitzeitWorkerOptions.LeaseTime must be at least 100 ms.")
-            .Validate(o => o.PollInterval > TimeSpan.Zero, "GleitzeitWorkerOptions.PollInterval must be positive.")
-            .Validate(o => o.ReportRetryWindow >= TimeSpan.Zero, "GleitzeitWorkerOptions.ReportRetryWindow must not be negative.")
-            .ValidateOnStart();
+        services.AddOptions<GleitzeitWorkerOptions>().Configure(configure).ValidateOnStart();
+        services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<GleitzeitWorkerOptions>>(GleitzeitWorkerOptionsValidator.Instance));
         services.TryAddSingleton(sp =>
         {
             if (sp.GetService<RedisWorkflowStore>() is not { } store)
