@@ -1,5 +1,6 @@
 using System.Collections;
 using System.Globalization;
+using Gleitzeit.Core;
 using YamlDotNet.Core;
 using YamlDotNet.RepresentationModel;
 
