@@ -18,7 +18,7 @@ internal sealed class RedisConnection : IAsyncDisposable
 
     public RedisConnection(RedisStoreOptions options)
     {
-        ArgumentNullException.ThrowIfNull(options);
+        RedisStoreOptionsValidator.ThrowIfInvalid(options, nameof(options));
         Keys = new RedisKeys(options.KeyPrefix ?? "");
         _configuration = ParseConfiguration(options.Configuration);
         _configuration.AbortOnConnectFail = true;
@@ -63,13 +63,30 @@ internal sealed class RedisConnection : IAsyncDisposable
         }
     }
 
-    /// <summary>Runs a command, turning a lost or failed connection into PERSISTENCE_CONNECTION_FAILED.</summary>
-    public async ValueTask<T> RunAsync<T>(Func<IDatabase, Task<T>> command, string what)
+    /// <summary>Calls of <see cref="RunAsync{T}"/> so far: each is one command or one pipelined batch, that is one round trip.</summary>
+    internal long RoundTrips => Interlocked.Read(ref _roundTrips);
+
+    private long _roundTrips;
+
+    /// <summary>
+    /// Runs a command (or one pipelined batch of them), turning a lost or failed connection into PERSISTENCE_CONNECTION_FAILED.
+    /// A token cancelled before the command is sent sends nothing; cancelled while it is under way, the caller stops
+    /// waiting (Redis cannot take a command back: a write sent may still be applied).
+    /// </summary>
+    public async ValueTask<T> RunAsync<T>(Func<IDatabase, Task<T>> command, string what, CancellationToken cancellationToken = default)
     {
-        var db = await GetDatabaseAsync().ConfigureAwait(false);
+        cancellationToken.ThrowIfCancellationRequested();
+        var db = cancellationToken.CanBeCanceled
+            ? await GetDatabaseAsync().AsTask().WaitAsync(cancellationToken).ConfigureAwait(false)
+            : await GetDatabaseAsync().ConfigureAwait(false);
+        cancellationToken.ThrowIfCancellationRequested();
+        Interlocked.Increment(ref _roundTrips);
         try
         {
-            return await command(db).ConfigureAwait(false);
+            var pending = command(db);
+            return cancellationToken.CanBeCanceled
+                ? await pending.WaitAsync(cancellationToken).ConfigureAwait(false)
+                : await pending.ConfigureAwait(false);
         }
         catch (Exception ex) when (IsConnectionFailure(ex))
         {

@@ -37,6 +37,7 @@ public sealed class RedisWorkflowQueue
     public async Task<string> SubmitAsync(Workflow workflow, IReadOnlyDictionary<string, JsonNode?>? inputs = null, string? workflowId = null, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(workflow);
+        cancellationToken.ThrowIfCancellationRequested();
         WorkflowValidator.EnsureValid(workflow, registry: null, workflow.Name);
         var values = new Dictionary<string, JsonNode?>(StringComparer.Ordinal);
         foreach (var (k, v) in workflow.Inputs) values[k] = v?.DeepClone();
@@ -65,10 +66,12 @@ public sealed class RedisWorkflowQueue
         };
         if (!_groupReady)
         {
-            await EnsureGroupAsync(Connection).ConfigureAwait(false);
+            await EnsureGroupAsync(Connection, cancellationToken).ConfigureAwait(false);
             _groupReady = true;
         }
         await _store.CreateRunAsync(run, cancellationToken).ConfigureAwait(false);
+
+        // The run is stored: queue its first tasks whatever the token says now, or it would stay pending with nothing queued.
 
         var args = new List<RedisValue>(definition.Tasks.Count * 2);
         foreach (var t in definition.Tasks)
@@ -87,7 +90,8 @@ public sealed class RedisWorkflowQueue
     public async Task CancelAsync(string workflowId, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(workflowId);
-        var outcome = await StopAsync(Connection, workflowId, _time.GetUtcNow(), "cancelled", new GleitzeitError(GleitzeitErrorCode.TaskCancelled, "the run was cancelled")).ConfigureAwait(false);
+        var outcome = await StopAsync(Connection, workflowId, _time.GetUtcNow(), "cancelled", new GleitzeitError(GleitzeitErrorCode.TaskCancelled, "the run was cancelled"),
+            cancellationToken).ConfigureAwait(false);
         switch (outcome)
         {
             case -1:
@@ -105,7 +109,7 @@ public sealed class RedisWorkflowQueue
     public async Task<bool> IsQueuedAsync(string workflowId, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(workflowId);
-        return await Connection.RunAsync(db => db.HashExistsAsync(Connection.Keys.Run(workflowId), "remaining"), "reading run " + workflowId).ConfigureAwait(false);
+        return await Connection.RunAsync(db => db.HashExistsAsync(Connection.Keys.Run(workflowId), "remaining"), "reading run " + workflowId, cancellationToken).ConfigureAwait(false);
     }
 
     /// <summary>The run's current state, or null.</summary>
@@ -116,14 +120,15 @@ public sealed class RedisWorkflowQueue
     public async Task<WorkflowRun> WaitAsync(string workflowId, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(workflowId);
+        cancellationToken.ThrowIfCancellationRequested();
         var pulse = new Pulse();
-        var subscriber = await Connection.GetSubscriberAsync().ConfigureAwait(false);
+        var subscriber = await Connection.GetSubscriberAsync().AsTask().WaitAsync(cancellationToken).ConfigureAwait(false);
         var channel = Connection.Keys.FinishedChannel;
         Action<RedisChannel, RedisValue> handler = (_, value) =>
         {
             if (value == workflowId) pulse.Fire();
         };
-        await subscriber.SubscribeAsync(channel, handler).ConfigureAwait(false);
+        await subscriber.SubscribeAsync(channel, handler).WaitAsync(cancellationToken).ConfigureAwait(false);
         try
         {
             while (true)
@@ -157,16 +162,18 @@ public sealed class RedisWorkflowQueue
     }
 
     /// <summary>Runs the stop script: reason <c>cancelled</c> or <c>timeout</c>, <paramref name="taskError"/> for the tasks it stops.</summary>
-    internal static async Task<int> StopAsync(RedisConnection connection, string runId, DateTimeOffset now, string reason, GleitzeitError taskError) =>
+    internal static async Task<int> StopAsync(RedisConnection connection, string runId, DateTimeOffset now, string reason, GleitzeitError taskError,
+        CancellationToken cancellationToken = default) =>
         (int)await Evaluate(connection, QueueScripts.Cancel, runId, now,
-            [connection.Keys.CancelChannel.ToString(), reason, taskError.ToJson().ToJsonString()], "stopping run " + runId).ConfigureAwait(false);
+            [connection.Keys.CancelChannel.ToString(), reason, taskError.ToJson().ToJsonString()], "stopping run " + runId, cancellationToken).ConfigureAwait(false);
 
     /// <summary>Creates the stream and its consumer group unless they exist (workers and submitters both may be first).</summary>
-    internal static async Task EnsureGroupAsync(RedisConnection connection)
+    internal static async Task EnsureGroupAsync(RedisConnection connection, CancellationToken cancellationToken = default)
     {
         try
         {
-            await connection.RunAsync(db => db.StreamCreateConsumerGroupAsync(connection.Keys.Queue, connection.Keys.Group, "0-0", createStream: true), "creating the consumer group").ConfigureAwait(false);
+            await connection.RunAsync(db => db.StreamCreateConsumerGroupAsync(connection.Keys.Queue, connection.Keys.Group, "0-0", createStream: true),
+                "creating the consumer group", cancellationToken).ConfigureAwait(false);
         }
         catch (RedisServerException ex) when (ex.Message.Contains("BUSYGROUP", StringComparison.Ordinal))
         {
@@ -177,7 +184,8 @@ public sealed class RedisWorkflowQueue
     internal Task<RedisResult> EvaluateAsync(string script, string runId, DateTimeOffset now, IReadOnlyList<RedisValue> extra, string what) =>
         Evaluate(Connection, script, runId, now, extra, what);
 
-    internal static async Task<RedisResult> Evaluate(RedisConnection connection, string script, string runId, DateTimeOffset now, IReadOnlyList<RedisValue> extra, string what)
+    internal static async Task<RedisResult> Evaluate(RedisConnection connection, string script, string runId, DateTimeOffset now, IReadOnlyList<RedisValue> extra, string what,
+        CancellationToken cancellationToken = default)
     {
         var k = connection.Keys;
         RedisKey[] keys = [k.Run(runId), k.Tasks(runId), k.Statuses(runId), k.Events(runId), k.Pending(runId), k.Done(runId), k.Attempts(runId), k.Queue, k.Delayed];
@@ -188,6 +196,6 @@ public sealed class RedisWorkflowQueue
         args[3] = k.FinishedChannel.ToString();
         args[4] = k.Group;
         for (var i = 0; i < extra.Count; i++) args[5 + i] = extra[i];
-        return await connection.RunAsync(db => db.ScriptEvaluateAsync(script, keys, args), what).ConfigureAwait(false);
+        return await connection.RunAsync(db => db.ScriptEvaluateAsync(script, keys, args), what, cancellationToken).ConfigureAwait(false);
     }
 }

@@ -9,10 +9,13 @@ namespace Gleitzeit.Persistence.Redis;
 /// <summary>
 /// Keeps runs in Redis: every write is one Lua script, so a run's state, its status index and its history change together.
 /// Several processes (the CLI, an app, distributed workers) can share one store. Dispose it to close the connection.
+/// The query side (<see cref="IWorkflowHistory"/>) lives in <see cref="RedisRunHistory"/>; reads over many runs are
+/// pipelined in chunks, never one round trip per run.
 /// </summary>
 public sealed class RedisWorkflowStore : IWorkflowStore, IAsyncDisposable
 {
     private readonly bool _ownsConnection;
+    private readonly RedisRunHistory _history;
 
     /// <summary>Creates a store; it connects on first use and reports PERSISTENCE_CONNECTION_FAILED when Redis is unreachable.</summary>
     public RedisWorkflowStore(RedisStoreOptions options)
@@ -24,6 +27,7 @@ public sealed class RedisWorkflowStore : IWorkflowStore, IAsyncDisposable
     {
         Connection = connection;
         _ownsConnection = ownsConnection;
+        _history = new RedisRunHistory(connection);
     }
 
     internal RedisConnection Connection { get; }
@@ -31,8 +35,11 @@ public sealed class RedisWorkflowStore : IWorkflowStore, IAsyncDisposable
     private RedisKeys Keys => Connection.Keys;
 
     /// <summary>Connects now (instead of on first use); throws PERSISTENCE_CONNECTION_FAILED naming the endpoint when Redis is unreachable.</summary>
-    public async ValueTask ConnectAsync(CancellationToken cancellationToken = default) =>
+    public async ValueTask ConnectAsync(CancellationToken cancellationToken = default)
+    {
+        cancellationToken.ThrowIfCancellationRequested();
         await Connection.ConnectAsync().AsTask().WaitAsync(cancellationToken).ConfigureAwait(false);
+    }
 
     public async ValueTask CreateRunAsync(WorkflowRun run, CancellationToken cancellationToken = default)
     {
@@ -55,12 +62,13 @@ public sealed class RedisWorkflowStore : IWorkflowStore, IAsyncDisposable
         }
         var created = (int)await Connection.RunAsync(
             db => db.ScriptEvaluateAsync(StoreScripts.CreateRun, [Keys.Run(id), Keys.Tasks(id), Keys.Statuses(id), Keys.Events(id), Keys.Runs, Keys.Sequence], [.. args]),
-            "creating run " + id).ConfigureAwait(false);
+            "creating run " + id, cancellationToken).ConfigureAwait(false);
         if (created == 0) throw new GleitzeitException(GleitzeitErrorCode.WorkflowAlreadyExists, $"A run with id '{id}' already exists.");
     }
 
     public async ValueTask UpdateRunStatusAsync(string workflowId, WorkflowStatus status, DateTimeOffset timestamp, GleitzeitError? error = null, CancellationToken cancellationToken = default)
     {
+        ArgumentNullException.ThrowIfNull(workflowId);
         var finished = status is WorkflowStatus.Completed or WorkflowStatus.Failed or WorkflowStatus.Cancelled;
         var ok = (int)await Connection.RunAsync(
             db => db.ScriptEvaluateAsync(StoreScripts.UpdateRunStatus, [Keys.Run(workflowId), Keys.Events(workflowId)],
@@ -68,7 +76,7 @@ public sealed class RedisWorkflowStore : IWorkflowStore, IAsyncDisposable
                 StoreJson.StatusName(status), Time(timestamp), error is null ? "" : error.ToJson().ToJsonString(),
                 EventJson(null, StoreJson.StatusName(status), timestamp, 0, error), finished ? 1 : 0,
             ]),
-            "updating run " + workflowId).ConfigureAwait(false);
+            "updating run " + workflowId, cancellationToken).ConfigureAwait(false);
         if (ok == 0) throw NotFound(workflowId);
     }
 
@@ -91,7 +99,7 @@ public sealed class RedisWorkflowStore : IWorkflowStore, IAsyncDisposable
         }
         var ok = (int)await Connection.RunAsync(
             db => db.ScriptEvaluateAsync(StoreScripts.SaveTasks, [Keys.Run(workflowId), Keys.Tasks(workflowId), Keys.Statuses(workflowId), Keys.Events(workflowId)], args),
-            "saving tasks of run " + workflowId).ConfigureAwait(false);
+            "saving tasks of run " + workflowId, cancellationToken).ConfigureAwait(false);
         if (ok == 0) throw NotFound(workflowId);
     }
 
@@ -105,119 +113,28 @@ public sealed class RedisWorkflowStore : IWorkflowStore, IAsyncDisposable
             var t = batch.HashGetAllAsync(Keys.Tasks(workflowId));
             batch.Execute();
             return (await m.ConfigureAwait(false), await t.ConfigureAwait(false));
-        }, "reading run " + workflowId).ConfigureAwait(false);
+        }, "reading run " + workflowId, cancellationToken).ConfigureAwait(false);
         if (meta.Length == 0) return null;
         return ToRun(ToDictionary(meta), tasks);
     }
 
-    public async ValueTask<IReadOnlyList<WorkflowRunSummary>> ListRunsAsync(RunQuery? query = null, CancellationToken cancellationToken = default)
-    {
-        query ??= new RunQuery();
-        var summaries = await ReadSummariesAsync().ConfigureAwait(false);
-        return summaries
-            .Where(s => query.Statuses.Count == 0 || query.Statuses.Contains(s.Summary.Status))
-            .Where(s => query.Name is null || s.Summary.Name == query.Name)
-            .Skip(query.Offset).Take(query.Limit)
-            .Select(s => s.Summary)
-            .ToList();
-    }
+    public ValueTask<IReadOnlyList<WorkflowRunSummary>> ListRunsAsync(RunQuery? query = null, CancellationToken cancellationToken = default) =>
+        _history.ListRunsAsync(query, cancellationToken);
 
-    public async ValueTask<StoredTaskResult?> GetTaskResultAsync(string taskId, string? workflowId = null, CancellationToken cancellationToken = default)
-    {
-        ArgumentNullException.ThrowIfNull(taskId);
-        List<string> candidates = workflowId is not null ? [workflowId] : (await ReadSummariesAsync().ConfigureAwait(false)).Select(s => s.Summary.WorkflowId).ToList();
-        const int chunk = 256;
-        for (var start = 0; start < candidates.Count; start += chunk)
-        {
-            var slice = candidates.Skip(start).Take(chunk).ToList();
-            var found = await Connection.RunAsync(async db =>
-            {
-                var batch = db.CreateBatch();
-                var pending = slice.Select(id => (batch.HashGetAsync(Keys.Tasks(id), taskId), batch.HashGetAsync(Keys.Run(id), "name"))).ToList();
-                batch.Execute();
-                var rows = new List<(RedisValue Json, RedisValue Name)>(pending.Count);
-                foreach (var (j, n) in pending) rows.Add((await j.ConfigureAwait(false), await n.ConfigureAwait(false)));
-                return rows;
-            }, "reading task " + taskId).ConfigureAwait(false);
-            for (var i = 0; i < slice.Count; i++)
-            {
-                // Newest first: the first run that has the task wins.
-                if (found[i].Json.HasValue && found[i].Name.HasValue) return new StoredTaskResult(slice[i], found[i].Name!, ParseTask(found[i].Json!));
-            }
-        }
-        return null;
-    }
+    public ValueTask<StoredTaskResult?> GetTaskResultAsync(string taskId, string? workflowId = null, CancellationToken cancellationToken = default) =>
+        _history.GetTaskResultAsync(taskId, workflowId, cancellationToken);
 
-    public async ValueTask<IReadOnlyList<StoredTaskResult>> GetResultsByWorkflowNameAsync(string workflowName, CancellationToken cancellationToken = default)
-    {
-        var list = new List<StoredTaskResult>();
-        foreach (var (summary, _) in (await ReadSummariesAsync().ConfigureAwait(false)).Where(s => s.Summary.Name == workflowName))
-        {
-            var run = await GetRunAsync(summary.WorkflowId, cancellationToken).ConfigureAwait(false);
-            if (run is null) continue;
-            list.AddRange(run.Tasks.Values.Select(t => new StoredTaskResult(run.WorkflowId, run.Name, t)));
-        }
-        return list;
-    }
+    public ValueTask<IReadOnlyList<StoredTaskResult>> GetResultsByWorkflowNameAsync(string workflowName, CancellationToken cancellationToken = default) =>
+        _history.GetResultsByWorkflowNameAsync(workflowName, cancellationToken);
 
-    public async ValueTask<StoreStatistics> GetStatisticsAsync(CancellationToken cancellationToken = default)
-    {
-        var runsByStatus = new Dictionary<WorkflowStatus, int>();
-        var tasksByStatus = new Dictionary<WorkflowTaskStatus, int>();
-        int totalRuns = 0, totalTasks = 0, finishedRuns = 0, finishedTasks = 0;
-        double runMs = 0, taskMs = 0;
-        foreach (var (summary, _) in await ReadSummariesAsync().ConfigureAwait(false))
-        {
-            var run = await GetRunAsync(summary.WorkflowId, cancellationToken).ConfigureAwait(false);
-            if (run is null) continue;
-            totalRuns++;
-            runsByStatus[run.Status] = runsByStatus.GetValueOrDefault(run.Status) + 1;
-            if (run.Duration is { } rd) { finishedRuns++; runMs += rd.TotalMilliseconds; }
-            foreach (var t in run.Tasks.Values)
-            {
-                totalTasks++;
-                tasksByStatus[t.Status] = tasksByStatus.GetValueOrDefault(t.Status) + 1;
-                if (t.Duration is { } td) { finishedTasks++; taskMs += td.TotalMilliseconds; }
-            }
-        }
-        return new StoreStatistics
-        {
-            TotalRuns = totalRuns,
-            RunsByStatus = runsByStatus,
-            TotalTasks = totalTasks,
-            TasksByStatus = tasksByStatus,
-            AverageRunDuration = finishedRuns > 0 ? TimeSpan.FromMilliseconds(runMs / finishedRuns) : null,
-            AverageTaskDuration = finishedTasks > 0 ? TimeSpan.FromMilliseconds(taskMs / finishedTasks) : null,
-        };
-    }
+    public ValueTask<StoreStatistics> GetStatisticsAsync(CancellationToken cancellationToken = default) =>
+        _history.GetStatisticsAsync(cancellationToken);
 
-    public async ValueTask<IReadOnlyList<StoredEvent>> GetEventsAsync(string workflowId, CancellationToken cancellationToken = default)
-    {
-        var values = await Connection.RunAsync(db => db.ListRangeAsync(Keys.Events(workflowId)), "reading events of run " + workflowId).ConfigureAwait(false);
-        return values.Select(v => ParseEvent(workflowId, v!)).ToList();
-    }
+    public ValueTask<IReadOnlyList<StoredEvent>> GetEventsAsync(string workflowId, CancellationToken cancellationToken = default) =>
+        _history.GetEventsAsync(workflowId, cancellationToken);
 
-    public async ValueTask<int> PurgeAsync(DateTimeOffset olderThan, CancellationToken cancellationToken = default)
-    {
-        var removed = 0;
-        foreach (var (summary, _) in await ReadSummariesAsync().ConfigureAwait(false))
-        {
-            if (summary.Status is not (WorkflowStatus.Completed or WorkflowStatus.Failed or WorkflowStatus.Cancelled)) continue;
-            if ((summary.CompletedAt ?? summary.CreatedAt) >= olderThan) continue;
-            var id = summary.WorkflowId;
-            var keys = Keys.AllOf(id);
-            var deleted = await Connection.RunAsync(async db =>
-            {
-                var tx = db.CreateTransaction();
-                var z = tx.SortedSetRemoveAsync(Keys.Runs, id);
-                _ = tx.KeyDeleteAsync(keys);
-                await tx.ExecuteAsync().ConfigureAwait(false);
-                return await z.ConfigureAwait(false);
-            }, "purging run " + id).ConfigureAwait(false);
-            if (deleted) removed++;
-        }
-        return removed;
-    }
+    public ValueTask<int> PurgeAsync(DateTimeOffset olderThan, CancellationToken cancellationToken = default) =>
+        _history.PurgeAsync(olderThan, cancellationToken);
 
     public async ValueTask DisposeAsync()
     {
@@ -225,48 +142,6 @@ public sealed class RedisWorkflowStore : IWorkflowStore, IAsyncDisposable
     }
 
     // ---------------------------------------------------------------- reading
-
-    private static readonly RedisValue[] SummaryFields = ["id", "name", "status", "created_at", "started_at", "completed_at", "task_count", "seq"];
-
-    /// <summary>Every run's summary, newest first (creation time, then creation order).</summary>
-    private async ValueTask<List<(WorkflowRunSummary Summary, long Sequence)>> ReadSummariesAsync()
-    {
-        var ids = await Connection.RunAsync(db => db.SortedSetRangeByRankAsync(Keys.Runs, 0, -1, Order.Descending), "listing runs").ConfigureAwait(false);
-        var list = new List<(WorkflowRunSummary, long)>(ids.Length);
-        const int chunk = 256;
-        for (var start = 0; start < ids.Length; start += chunk)
-        {
-            var slice = ids.Skip(start).Take(chunk).Select(i => (string)i!).ToList();
-            var rows = await Connection.RunAsync(async db =>
-            {
-                var batch = db.CreateBatch();
-                var pending = slice.Select(id => (batch.HashGetAsync(Keys.Run(id), SummaryFields), batch.HashValuesAsync(Keys.Statuses(id)))).ToList();
-                batch.Execute();
-                var result = new List<(RedisValue[], RedisValue[])>(pending.Count);
-                foreach (var (m, s) in pending) result.Add((await m.ConfigureAwait(false), await s.ConfigureAwait(false)));
-                return result;
-            }, "listing runs").ConfigureAwait(false);
-            foreach (var (meta, statuses) in rows)
-            {
-                if (meta[0].IsNull) continue; // purged meanwhile
-                int completed = 0, failed = 0;
-                foreach (var s in statuses)
-                {
-                    if (s == "completed") completed++;
-                    else if (s == "failed") failed++;
-                }
-                var summary = new WorkflowRunSummary((string)meta[0]!, (string)meta[1]!, StoreJson.ParseWorkflowStatus((string)meta[2]!),
-                    ParseTime(meta[3])!.Value, ParseTime(meta[4]), ParseTime(meta[5]), Math.Max((int)meta[6], statuses.Length), completed, failed);
-                list.Add((summary, (long)meta[7]));
-            }
-        }
-        list.Sort((a, b) =>
-        {
-            var c = b.Item1.CreatedAt.CompareTo(a.Item1.CreatedAt);
-            return c != 0 ? c : b.Item2.CompareTo(a.Item2);
-        });
-        return list;
-    }
 
     internal static WorkflowRun ToRun(Dictionary<string, RedisValue> meta, HashEntry[] tasks)
     {
@@ -329,14 +204,6 @@ public sealed class RedisWorkflowStore : IWorkflowStore, IAsyncDisposable
         ["attempt"] = attempt,
         ["error"] = error?.ToJson(),
     }.ToJsonString();
-
-    private static StoredEvent ParseEvent(string workflowId, string json)
-    {
-        var obj = (JsonObject)JsonNode.Parse(json)!;
-        return new StoredEvent(workflowId, (string?)obj["task_id"], (string)obj["status"]!,
-            DateTimeOffset.Parse((string)obj["timestamp"]!, CultureInfo.InvariantCulture, DateTimeStyles.RoundtripKind),
-            (int?)obj["attempt"] ?? 0, obj["error"] is JsonObject e ? StoreJson.ErrorFromJson(e) : null);
-    }
 
     private static GleitzeitException NotFound(string workflowId) => new(GleitzeitErrorCode.WorkflowNotFound, $"No run with id '{workflowId}'.");
 }

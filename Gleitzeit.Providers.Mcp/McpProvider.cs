@@ -314,14 +314,3 @@ public sealed class McpProvider : ITaskProvider, IAsyncDisposable
     private static JsonObject SchemaOf(Tool tool) =>
         tool.InputSchema.ValueKind == JsonValueKind.Object ? (JsonObject)JsonNode.Parse(tool.InputSchema.GetRawText())! : new JsonObject();
 }
-
-/// <summary>A configured MCP server as listed by <see cref="McpProvider.ListServersAsync"/>.</summary>
-/// <param name="Name">The name tasks use to pick it.</param>
-/// <param name="Transport">How it is reached: <c>stdio: COMMAND ARGS</c> or <c>http: URL</c>.</param>
-/// <param name="Reachable">Whether it answered.</param>
-/// <param name="Tools">Its tools (empty when not reachable).</param>
-/// <param name="Error">Why it could not be reached, when it could not.</param>
-public sealed record McpServerDescription(string Name, string Transport, bool Reachable, IReadOnlyList<McpToolDescription> Tools, string? Error);
-
-/// <summary>One tool of an MCP server: name, description and input JSON Schema.</summary>
-public sealed record McpToolDescription(string Name, string? Description, JsonObject InputSchema);

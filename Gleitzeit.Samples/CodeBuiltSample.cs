@@ -1,4 +1,3 @@
-using Gleitzeit.Core;
 using Gleitzeit.Core.Definitions;
 using Gleitzeit.Core.Execution;
 using Microsoft.Extensions.DependencyInjection;
@@ -27,16 +26,5 @@ internal static class CodeBuiltSample
         Console.WriteLine($"poem:  {run.GetResult("poem")?["response"]}");
         Console.WriteLine($"count: {run.GetResult("count")?["result"]?.ToJsonString()}");
         return Report.Outcome(run);
-    }
-}
-
-/// <summary>How a sample ends: the run's status, and each failed task's error.</summary>
-internal static class Report
-{
-    public static int Outcome(WorkflowRun run)
-    {
-        Console.WriteLine($"{run.Name}: {run.Status.ToString().ToLowerInvariant()}");
-        foreach (var task in run.Tasks.Values.Where(t => t.Error is not null)) Console.Error.WriteLine($"  {task.TaskId}: {task.Error}");
-        return run.Status == WorkflowStatus.Completed ? 0 : 1;
     }
 }

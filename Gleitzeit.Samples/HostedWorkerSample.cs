@@ -1,5 +1,3 @@
-using Gleitzeit.Core;
-using Gleitzeit.Core.Definitions;
 using Gleitzeit.Core.Execution;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
@@ -29,41 +27,5 @@ internal static class HostedWorkerSample
         await host.RunAsync();
         Console.WriteLine($"hosted worker: {(queue.Failed == 0 ? "completed" : $"{queue.Failed} runs failed")}");
         return queue.Failed == 0 ? 0 : 1;
-    }
-}
-
-internal sealed class WorkQueue(IEnumerable<string> items)
-{
-    private readonly Queue<string> _items = new(items);
-
-    public int Failed { get; set; }
-
-    public bool TryTake(out string item)
-    {
-        lock (_items) return _items.TryDequeue(out item!);
-    }
-}
-
-internal sealed class QuestionWorker(ExecutionEngine engine, WorkQueue queue, IHostApplicationLifetime lifetime) : BackgroundService
-{
-    protected override async Task ExecuteAsync(CancellationToken stoppingToken)
-    {
-        try
-        {
-            while (!stoppingToken.IsCancellationRequested && queue.TryTake(out var question))
-            {
-                var workflow = new WorkflowBuilder("answer")
-                    .Chat("answer", model: "llama3.2", prompt: $"Answer in one sentence: {question}")
-                    .Python("words", code: "result = len(${answer.response}.split())", dependsOn: ["answer"])
-                    .Build();
-                var run = await engine.RunAsync(workflow, cancellationToken: stoppingToken);
-                if (run.Status != WorkflowStatus.Completed) queue.Failed++;
-                Console.WriteLine($"[{run.Status.ToString().ToLowerInvariant()}] {question} -> {run.GetResult("answer")?["response"]} ({run.GetResult("words")?["result"]} words)");
-            }
-        }
-        finally
-        {
-            lifetime.StopApplication();
-        }
     }
 }

@@ -1,5 +1,6 @@
 using System.Collections;
 using System.Globalization;
+using Gleitzeit.Core;
 using YamlDotNet.Core;
 using YamlDotNet.RepresentationModel;
 
@@ -226,28 +227,6 @@ internal sealed class CliSettings
 
     private static string At(string file, YamlNode node) => $"{file}:{node.Start.Line}:{node.Start.Column}";
 
-    private static string? Suggest(string name)
-    {
-        var candidates = SettingKeys.All.Select(k => k.Name).Append(SettingKeys.McpServers);
-        var best = candidates.Select(c => (c, d: Distance(c, name))).OrderBy(x => x.d).First();
-        return best.d <= Math.Max(2, name.Length / 4) ? best.c : null;
-    }
-
-    internal static int Distance(string a, string b)
-    {
-        var d = new int[b.Length + 1];
-        for (var j = 0; j <= b.Length; j++) d[j] = j;
-        for (var i = 1; i <= a.Length; i++)
-        {
-            var prev = d[0];
-            d[0] = i;
-            for (var j = 1; j <= b.Length; j++)
-            {
-                var tmp = d[j];
-                d[j] = Math.Min(Math.Min(d[j] + 1, d[j - 1] + 1), prev + (a[i - 1] == b[j - 1] ? 0 : 1));
-                prev = tmp;
-            }
-        }
-        return d[b.Length];
-    }
+    private static string? Suggest(string name) =>
+        Spelling.Suggest(name, SettingKeys.All.Select(k => k.Name).Append(SettingKeys.McpServers));
 }

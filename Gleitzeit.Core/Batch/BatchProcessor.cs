@@ -29,7 +29,7 @@ public sealed class BatchProcessor
         _engine = engine;
         _options = options.Value;
         _time = timeProvider ?? TimeProvider.System;
-        if (_options.MaxFileSize < 1) throw new ArgumentOutOfRangeException(nameof(options), _options.MaxFileSize, "BatchOptions.MaxFileSize must be at least 1.");
+        BatchOptionsValidator.Instance.ThrowIfInvalid(_options, nameof(options));
     }
 
     /// <summary>

@@ -46,15 +46,3 @@ public sealed record BatchRequest
     /// and its successes are merged into the result. Without <see cref="Directory"/>/<see cref="Files"/> the earlier file list is used.</summary>
     public string? ResumeFrom { get; init; }
 }
-
-/// <summary>Progress of a running batch.</summary>
-/// <param name="Done">Files finished (successful or failed).</param>
-/// <param name="Failed">Files that failed so far.</param>
-/// <param name="Total">Files in the batch.</param>
-/// <param name="Elapsed">Time since the batch started.</param>
-/// <param name="EstimatedRemaining">Projected from the pace so far; null until a file has finished.</param>
-public sealed record BatchProgress(int Done, int Failed, int Total, TimeSpan Elapsed, TimeSpan? EstimatedRemaining)
-{
-    /// <summary>Files that succeeded so far.</summary>
-    public int Successful => Done - Failed;
-}

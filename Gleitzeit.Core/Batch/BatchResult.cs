@@ -5,29 +5,6 @@ using System.Text.Json.Nodes;
 
 namespace Gleitzeit.Core.Batch;
 
-/// <summary>Outcome of one file of a batch.</summary>
-public enum BatchFileStatus
-{
-    Success,
-    Failed,
-}
-
-/// <summary>One file of a batch: its outcome, the response text or the error, and how long it took.</summary>
-public sealed record BatchFileResult
-{
-    public required string Path { get; init; }
-
-    public BatchFileStatus Status { get; init; }
-
-    /// <summary>The task's text answer (<c>response</c> of llm and tool results; python's <c>result</c>); null when failed.</summary>
-    public string? Response { get; init; }
-
-    /// <summary>Why the file failed; null when it succeeded.</summary>
-    public string? Error { get; init; }
-
-    public TimeSpan Duration { get; init; }
-}
-
 /// <summary>Result of a batch: statistics and one entry per file. Serialize with <see cref="ToJson"/>, <see cref="ToMarkdown"/> or <see cref="SaveToFileAsync"/>.</summary>
 public sealed record BatchResult
 {

@@ -1,4 +1,6 @@
 using System.Text;
+using Gleitzeit.Core.Definitions.Reading;
+using Gleitzeit.Core.Definitions.Yaml;
 using Gleitzeit.Core.Protocol;
 
 namespace Gleitzeit.Core.Definitions;
@@ -39,14 +41,23 @@ public static class WorkflowLoader
         }
         if (info.Length > options.MaxFileBytes) throw TooLarge(info.Length, options.MaxFileBytes, source);
 
-        string text;
+        byte[] bytes;
         try
         {
-            text = File.ReadAllText(full, Encoding.UTF8);
+            bytes = File.ReadAllBytes(full);
         }
         catch (FileNotFoundException ex)
         {
             throw new GleitzeitException(GleitzeitErrorCode.WorkflowNotFound, $"Workflow file not found: {full}", ex);
+        }
+        string text;
+        try
+        {
+            text = YamlText.Decode(bytes);
+        }
+        catch (YamlTreeException ex)
+        {
+            throw Located(ex, source);
         }
         var baseDirectory = options.BaseDirectory is null ? info.DirectoryName : Path.GetFullPath(options.BaseDirectory);
         return ParseCore(text, baseDirectory, options.Registry, source, Path.GetFileNameWithoutExtension(full));
@@ -77,16 +88,17 @@ public static class WorkflowLoader
         YNode? root;
         try
         {
-            using var reader = new StringReader(yaml);
-            root = YamlTreeReader.Read(reader);
+            root = YamlTreeReader.Read(yaml);
         }
         catch (YamlTreeException ex)
         {
-            throw new WorkflowValidationException(
-                [new ValidationError(GleitzeitErrorCode.WorkflowValidationFailed, ex.Message, Location: new SourceLocation(source, ex.Line, ex.Column))], source);
+            throw Located(ex, source);
         }
         return new WorkflowReader(source, baseDirectory, defaultName).Read(root, registry);
     }
+
+    private static WorkflowValidationException Located(YamlTreeException ex, string? source) =>
+        new([new ValidationError(GleitzeitErrorCode.WorkflowValidationFailed, ex.Message, Location: new SourceLocation(source, ex.Line, ex.Column))], source);
 
     private static WorkflowValidationException TooLarge(long size, int limit, string? source) =>
         new([new ValidationError(GleitzeitErrorCode.WorkflowValidationFailed,

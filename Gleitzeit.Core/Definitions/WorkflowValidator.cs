@@ -12,10 +12,22 @@ namespace Gleitzeit.Core.Definitions;
 public static class WorkflowValidator
 {
     /// <summary>Every problem found; empty when the workflow can run.</summary>
-    public static IReadOnlyList<ValidationError> Validate(Workflow workflow, ProviderRegistry? registry = null)
+    public static IReadOnlyList<ValidationError> Validate(Workflow workflow, ProviderRegistry? registry = null) => Validate(workflow, registry, owners: null);
+
+    /// <summary>
+    /// Every problem found; <paramref name="owners"/>, when given, receives for each problem the index of the task it belongs
+    /// to (-1 for the workflow itself), so that two tasks sharing an id can be told apart.
+    /// </summary>
+    internal static IReadOnlyList<ValidationError> Validate(Workflow workflow, ProviderRegistry? registry, List<int>? owners)
     {
         ArgumentNullException.ThrowIfNull(workflow);
         var errors = new List<ValidationError>();
+        // Each problem belongs to the task being checked when it was added: Own(i) after each task's checks marks them.
+        void Own(int taskIndex)
+        {
+            while (owners is not null && owners.Count < errors.Count) owners.Add(taskIndex);
+        }
+
         if (string.IsNullOrWhiteSpace(workflow.Name))
         {
             errors.Add(new ValidationError(GleitzeitErrorCode.WorkflowValidationFailed, "the workflow has no name: add 'name: ...'", Field: "name"));
@@ -23,10 +35,12 @@ public static class WorkflowValidator
         if (workflow.Tasks.Count == 0)
         {
             errors.Add(new ValidationError(GleitzeitErrorCode.WorkflowValidationFailed, "the workflow has no tasks: add a 'tasks:' list with at least one task", Field: "tasks"));
+            Own(-1);
             return errors;
         }
         if (workflow.MaxConcurrency is <= 0) errors.Add(new ValidationError(GleitzeitErrorCode.WorkflowValidationFailed, "max_concurrency must be at least 1", Field: "max_concurrency"));
         if (workflow.Timeout is { } wt && wt <= TimeSpan.Zero) errors.Add(new ValidationError(GleitzeitErrorCode.WorkflowValidationFailed, "timeout must be positive", Field: "timeout"));
+        Own(-1);
 
         var index = new Dictionary<string, int>(workflow.Tasks.Count, StringComparer.Ordinal);
         for (var i = 0; i < workflow.Tasks.Count; i++)
@@ -35,6 +49,7 @@ public static class WorkflowValidator
             if (string.IsNullOrWhiteSpace(task.Id))
             {
                 errors.Add(new ValidationError(GleitzeitErrorCode.TaskValidationFailed, $"task #{i + 1} has no id: give it 'id:' or 'name:'", Field: "id"));
+                Own(i);
                 continue;
             }
             if (!index.TryAdd(task.Id, i))
@@ -42,10 +57,12 @@ public static class WorkflowValidator
                 errors.Add(new ValidationError(GleitzeitErrorCode.TaskAlreadyExists, $"duplicate task id '{task.Id}' (tasks #{index[task.Id] + 1} and #{i + 1}): task ids must be unique", task.Id, "id"));
             }
             ValidateTaskFields(task, errors);
+            Own(i);
         }
 
-        foreach (var task in workflow.Tasks)
+        for (var i = 0; i < workflow.Tasks.Count; i++)
         {
+            var task = workflow.Tasks[i];
             for (var d = 0; d < task.Dependencies.Count; d++)
             {
                 var dep = task.Dependencies[d];
@@ -56,14 +73,16 @@ public static class WorkflowValidator
                 else if (!index.ContainsKey(dep))
                 {
                     errors.Add(new ValidationError(GleitzeitErrorCode.WorkflowValidationFailed,
-                        $"unknown dependency '{dep}'{Suggest(dep, index.Keys.Where(k => k != task.Id))}", task.Id, $"dependencies[{d}]"));
+                        $"unknown dependency '{dep}'{Spelling.DidYouMean(dep, index.Keys.Where(k => k != task.Id))}", task.Id, $"dependencies[{d}]"));
                 }
             }
+            Own(i);
         }
         if (errors.Count == 0 && FindCycle(workflow, index) is { } cycle)
         {
             errors.Add(new ValidationError(GleitzeitErrorCode.WorkflowCircularDependency,
                 $"circular dependency: {string.Join(" -> ", cycle)}", cycle[0], $"dependencies[{IndexOf(workflow.Tasks[index[cycle[0]]].Dependencies, cycle[1])}]"));
+            Own(index[cycle[0]]);
         }
 
         var reachability = new Reachability(workflow, index);
@@ -72,6 +91,7 @@ public static class WorkflowValidator
             var task = workflow.Tasks[i];
             ValidateReferences(workflow, task, i, index, reachability, errors);
             if (registry is not null) ValidateMethod(task, registry, errors);
+            Own(i);
         }
         return errors;
     }
@@ -209,7 +229,7 @@ public static class WorkflowValidator
                 if (!index.TryGetValue(reference.Root, out var rootIndex))
                 {
                     errors.Add(new ValidationError(GleitzeitErrorCode.TaskValidationFailed,
-                        $"{reference} refers to unknown task '{reference.Root}'{Suggest(reference.Root, index.Keys)}", task.Id, field));
+                        $"{reference} refers to unknown task '{reference.Root}'{Spelling.DidYouMean(reference.Root, index.Keys)}", task.Id, field));
                 }
                 else if (reference.Root == task.Id)
                 {
@@ -291,12 +311,4 @@ public static class WorkflowValidator
             errors.Add(new ValidationError(GleitzeitErrorCode.TaskValidationFailed, problem, task.Id, "parameters"));
         }
     }
-
-    private static string Suggest(string name, IEnumerable<string> known)
-    {
-        var best = known.Select(k => (k, d: Distance(name, k))).Where(x => x.d <= Math.Max(2, name.Length / 3)).OrderBy(x => x.d).FirstOrDefault();
-        return best.k is null ? "" : $" (did you mean '{best.k}'?)";
-    }
-
-    private static int Distance(string a, string b) => Math.Abs(a.Length - b.Length) > 3 ? int.MaxValue : Spelling.Distance(a, b);
 }

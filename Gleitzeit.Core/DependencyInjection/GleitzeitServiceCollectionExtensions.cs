@@ -23,14 +23,13 @@ public static class GleitzeitServiceCollectionExtensions
     {
         ArgumentNullException.ThrowIfNull(services);
         ArgumentNullException.ThrowIfNull(configure);
-        services.AddOptions<GleitzeitOptions>().Configure(configure)
-            .Validate(o => o.MaxConcurrency >= 1, "GleitzeitOptions.MaxConcurrency must be at least 1.")
-            .Validate(o => o.DefaultTaskTimeout is null || o.DefaultTaskTimeout > TimeSpan.Zero, "GleitzeitOptions.DefaultTaskTimeout must be positive (or null for no limit).")
-            .Validate(o => o.DefaultRetry is { MaxAttempts: >= 1, BackoffFactor: >= 1 }, "GleitzeitOptions.DefaultRetry needs MaxAttempts >= 1 and BackoffFactor >= 1.")
-            .Validate(o => o.MaxWorkflowFileBytes >= 1, "GleitzeitOptions.MaxWorkflowFileBytes must be at least 1.")
-            .ValidateOnStart();
+        services.AddOptions<GleitzeitOptions>().Configure(configure).ValidateOnStart();
+        services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<GleitzeitOptions>>(GleitzeitOptionsValidator.Instance));
         services.TryAddSingleton(TimeProvider.System);
         services.TryAddSingleton<IWorkflowStore, InMemoryWorkflowStore>();
+        // Both sides of whichever store is registered last (UseStore, AddSqlite and AddRedis replace IWorkflowStore).
+        services.TryAddSingleton<IWorkflowStateStore>(sp => sp.GetRequiredService<IWorkflowStore>());
+        services.TryAddSingleton<IWorkflowHistory>(sp => sp.GetRequiredService<IWorkflowStore>());
         services.TryAddSingleton(sp => new ProviderRegistry(sp.GetServices<ProviderRegistration>()));
         services.TryAddSingleton(sp => new TaskPipeline(
             sp.GetServices<TaskMiddlewareRegistration>().Select(r => (ITaskMiddleware)sp.GetRequiredService(r.MiddlewareType)),
@@ -44,9 +43,8 @@ public static class GleitzeitServiceCollectionExtensions
             sp.GetService<ILogger<ExecutionEngine>>(),
             sp.GetRequiredService<TimeProvider>(),
             sp.GetRequiredService<TaskPipeline>()));
-        services.AddOptions<BatchOptions>()
-            .Validate(o => o.MaxFileSize >= 1, "BatchOptions.MaxFileSize must be at least 1.")
-            .Validate(o => o.MaxConcurrent >= 1, "BatchOptions.MaxConcurrent must be at least 1.");
+        services.AddOptions<BatchOptions>().ValidateOnStart();
+        services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<BatchOptions>>(BatchOptionsValidator.Instance));
         services.TryAddSingleton<BatchProcessor>();
         services.TryAddEnumerable(ServiceDescriptor.Singleton<IHostedService, GleitzeitStartupService>());
         return new GleitzeitBuilder(services);

@@ -5,8 +5,3 @@ public interface IGleitzeitBuilder
 {
     IServiceCollection Services { get; }
 }
-
-internal sealed class GleitzeitBuilder(IServiceCollection services) : IGleitzeitBuilder
-{
-    public IServiceCollection Services { get; } = services;
-}

@@ -1,6 +1,8 @@
 using Gleitzeit.Core.Llm;
 using Gleitzeit.Core.Protocol;
 using Microsoft.Extensions.AI;
+using Microsoft.Extensions.DependencyInjection.Extensions;
+using Microsoft.Extensions.Options;
 
 namespace Microsoft.Extensions.DependencyInjection;
 
@@ -12,6 +14,7 @@ public static class LlmGleitzeitBuilderExtensions
 {
     /// <summary>
     /// Serves <c>llm/v1</c> with <paramref name="chatClient"/> (and <paramref name="embeddingGenerator"/> for <c>llm/embed</c>);
+    /// <paramref name="configure"/> sets <see cref="LlmOptions"/> (validated when the host starts);
     /// <paramref name="maxConcurrency"/> bounds the LLM tasks running at once (null: only the engine's global bound).
     /// </summary>
     public static IGleitzeitBuilder AddLlm(this IGleitzeitBuilder builder, IChatClient chatClient,
@@ -19,8 +22,9 @@ public static class LlmGleitzeitBuilderExtensions
     {
         ArgumentNullException.ThrowIfNull(builder);
         ArgumentNullException.ThrowIfNull(chatClient);
-        var provider = new LlmProvider(chatClient, embeddingGenerator, Configure(configure));
-        builder.Services.AddSingleton(new ProviderRegistration(provider, "llm", maxConcurrency));
+        AddOptions(builder.Services, configure);
+        builder.Services.AddSingleton(sp => new ProviderRegistration(
+            new LlmProvider(chatClient, embeddingGenerator, sp.GetRequiredService<IOptions<LlmOptions>>().Value), "llm", maxConcurrency));
         return builder;
     }
 
@@ -31,18 +35,18 @@ public static class LlmGleitzeitBuilderExtensions
     public static IGleitzeitBuilder AddLlm(this IGleitzeitBuilder builder, Action<LlmOptions>? configure = null, int? maxConcurrency = null)
     {
         ArgumentNullException.ThrowIfNull(builder);
-        var options = Configure(configure);
+        AddOptions(builder.Services, configure);
         builder.Services.AddSingleton(sp => new ProviderRegistration(
-            new LlmProvider(sp.GetRequiredService<IChatClient>(), sp.GetService<IEmbeddingGenerator<string, Embedding<float>>>(), options),
+            new LlmProvider(sp.GetRequiredService<IChatClient>(), sp.GetService<IEmbeddingGenerator<string, Embedding<float>>>(),
+                sp.GetRequiredService<IOptions<LlmOptions>>().Value),
             "llm", maxConcurrency));
         return builder;
     }
 
-    private static LlmOptions Configure(Action<LlmOptions>? configure)
+    private static void AddOptions(IServiceCollection services, Action<LlmOptions>? configure)
     {
-        var options = new LlmOptions();
-        configure?.Invoke(options);
-        options.Validate();
-        return options;
+        var options = services.AddOptions<LlmOptions>().ValidateOnStart();
+        if (configure is not null) options.Configure(configure);
+        services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<LlmOptions>>(LlmOptionsValidator.Instance));
     }
 }

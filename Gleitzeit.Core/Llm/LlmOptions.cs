@@ -21,12 +21,5 @@ public sealed class LlmOptions
     /// <summary>Name of the service in error messages, e.g. "Ollama at http://localhost:11434". Default: "the LLM service".</summary>
     public string ServiceName { get; set; } = "the LLM service";
 
-    internal void Validate()
-    {
-        if (MaxFileBytes < 1) throw new ArgumentOutOfRangeException(nameof(MaxFileBytes), MaxFileBytes, "LlmOptions.MaxFileBytes must be at least 1.");
-        if (MaxImageBytes < 1) throw new ArgumentOutOfRangeException(nameof(MaxImageBytes), MaxImageBytes, "LlmOptions.MaxImageBytes must be at least 1.");
-        if (string.IsNullOrWhiteSpace(ServiceName)) throw new ArgumentException("LlmOptions.ServiceName must not be empty.", nameof(ServiceName));
-    }
-
     internal LlmOptions Clone() => (LlmOptions)MemberwiseClone();
 }

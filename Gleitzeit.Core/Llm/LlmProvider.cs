@@ -27,7 +27,7 @@ public sealed class LlmProvider : ITaskProvider
         _chat = chatClient;
         _embeddings = embeddingGenerator;
         _options = options?.Clone() ?? new LlmOptions();
-        _options.Validate();
+        LlmOptionsValidator.Instance.ThrowIfInvalid(_options, nameof(options));
         Protocol = CreateDescriptor(embeddingGenerator is not null);
     }
 

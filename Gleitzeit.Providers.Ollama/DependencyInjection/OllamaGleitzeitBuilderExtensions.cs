@@ -27,12 +27,3 @@ public static class OllamaGleitzeitBuilderExtensions
         return builder;
     }
 }
-
-internal sealed class OllamaOptionsValidator : IValidateOptions<OllamaOptions>
-{
-    public ValidateOptionsResult Validate(string? name, OllamaOptions options)
-    {
-        var problems = options.Validate();
-        return problems.Count == 0 ? ValidateOptionsResult.Success : ValidateOptionsResult.Fail(problems);
-    }
-}

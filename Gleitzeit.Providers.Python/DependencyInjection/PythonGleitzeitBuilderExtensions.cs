@@ -33,13 +33,4 @@ public static class PythonGleitzeitBuilderExtensions
         });
         return builder;
     }
-
-    private sealed class PythonOptionsValidator : IValidateOptions<PythonOptions>
-    {
-        public ValidateOptionsResult Validate(string? name, PythonOptions options)
-        {
-            var problems = options.Validate().ToList();
-            return problems.Count == 0 ? ValidateOptionsResult.Success : ValidateOptionsResult.Fail(problems);
-        }
-    }
 }

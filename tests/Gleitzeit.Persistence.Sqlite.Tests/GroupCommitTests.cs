@@ -1,4 +1,5 @@
 using Gleitzeit.Core;
+using Gleitzeit.Persistence.Sqlite.Writing;
 using Microsoft.Data.Sqlite;
 
 namespace Gleitzeit.Persistence.Sqlite.Tests;

@@ -1,5 +1,6 @@
 using System.Text.Json.Nodes;
 using Gleitzeit.Core.Definitions;
+using Gleitzeit.Core.Definitions.Reading;
 
 namespace Gleitzeit.Core.Tests.Definitions;
 

@@ -25,6 +25,12 @@ public abstract class WorkflowStoreConformanceTests
     /// <summary>The store of the current test.</summary>
     protected IWorkflowStore Store => _store ?? throw new InvalidOperationException("no store: SetUp did not run");
 
+    /// <summary>The engine's side of the store: the tests of writes and of reading a run back go through it.</summary>
+    protected IWorkflowStateStore State => Store;
+
+    /// <summary>The query side of the store: the tests of listing, results, statistics, events and purge go through it.</summary>
+    protected IWorkflowHistory History => Store;
+
     [SetUp]
     public async Task CreateStoreForTestAsync() => _store = await CreateStoreAsync();
 
@@ -46,8 +52,8 @@ public abstract class WorkflowStoreConformanceTests
     {
         var run = NewRun("wf-1", "report", T0);
 
-        await Store.CreateRunAsync(run);
-        var stored = await Store.GetRunAsync("wf-1");
+        await State.CreateRunAsync(run);
+        var stored = await State.GetRunAsync("wf-1");
 
         Assert.That(stored, Is.Not.Null);
         Assert.That(stored!.WorkflowId, Is.EqualTo("wf-1"));
@@ -67,35 +73,35 @@ public abstract class WorkflowStoreConformanceTests
     [Test]
     public async Task Creating_a_run_with_a_taken_id_is_refused()
     {
-        await Store.CreateRunAsync(NewRun("wf-1", "report", T0));
+        await State.CreateRunAsync(NewRun("wf-1", "report", T0));
 
-        var ex = await CatchAsync(() => Store.CreateRunAsync(NewRun("wf-1", "other", T0.AddMinutes(1))).AsTask());
+        var ex = await CatchAsync(() => State.CreateRunAsync(NewRun("wf-1", "other", T0.AddMinutes(1))).AsTask());
 
         Assert.That(ex.Code, Is.EqualTo(GleitzeitErrorCode.WorkflowAlreadyExists));
         Assert.That(ex.Message, Does.Contain("wf-1"));
-        Assert.That((await Store.GetRunAsync("wf-1"))!.Name, Is.EqualTo("report"), "the first run is kept");
+        Assert.That((await State.GetRunAsync("wf-1"))!.Name, Is.EqualTo("report"), "the first run is kept");
     }
 
     [Test]
     public async Task Unknown_run_reads_as_null_or_empty()
     {
-        Assert.That(await Store.GetRunAsync("nope"), Is.Null);
-        Assert.That(await Store.GetEventsAsync("nope"), Is.Empty);
-        Assert.That(await Store.GetTaskResultAsync("fetch", "nope"), Is.Null);
-        Assert.That(await Store.GetTaskResultAsync("fetch"), Is.Null);
-        Assert.That(await Store.ListRunsAsync(), Is.Empty);
-        Assert.That(await Store.GetResultsByWorkflowNameAsync("report"), Is.Empty);
+        Assert.That(await State.GetRunAsync("nope"), Is.Null);
+        Assert.That(await History.GetEventsAsync("nope"), Is.Empty);
+        Assert.That(await History.GetTaskResultAsync("fetch", "nope"), Is.Null);
+        Assert.That(await History.GetTaskResultAsync("fetch"), Is.Null);
+        Assert.That(await History.ListRunsAsync(), Is.Empty);
+        Assert.That(await History.GetResultsByWorkflowNameAsync("report"), Is.Empty);
     }
 
     [Test]
     public async Task Writing_to_an_unknown_run_is_refused()
     {
-        var save = await CatchAsync(() => Store.SaveTaskAsync("nope", Completed("fetch", T0, 1)).AsTask());
-        var saveMany = await CatchAsync(() => Store.SaveTasksAsync("nope", [Completed("fetch", T0, 1)]).AsTask());
-        var status = await CatchAsync(() => Store.UpdateRunStatusAsync("nope", WorkflowStatus.Running, T0).AsTask());
+        var save = await CatchAsync(() => State.SaveTaskAsync("nope", Completed("fetch", T0, 1)).AsTask());
+        var saveMany = await CatchAsync(() => State.SaveTasksAsync("nope", [Completed("fetch", T0, 1)]).AsTask());
+        var status = await CatchAsync(() => State.UpdateRunStatusAsync("nope", WorkflowStatus.Running, T0).AsTask());
 
         Assert.That(new[] { save.Code, saveMany.Code, status.Code }, Is.All.EqualTo(GleitzeitErrorCode.WorkflowNotFound));
-        Assert.That(await Store.GetRunAsync("nope"), Is.Null);
+        Assert.That(await State.GetRunAsync("nope"), Is.Null);
     }
 
     [Test]
@@ -103,8 +109,8 @@ public abstract class WorkflowStoreConformanceTests
     {
         var bare = new WorkflowRun { WorkflowId = "bare", Name = "bare-name", CreatedAt = T0 };
 
-        await Store.CreateRunAsync(bare);
-        var stored = await Store.GetRunAsync("bare");
+        await State.CreateRunAsync(bare);
+        var stored = await State.GetRunAsync("bare");
 
         Assert.That(stored!.Workflow, Is.Null);
         Assert.That(stored.Tasks, Is.Empty);
@@ -116,13 +122,13 @@ public abstract class WorkflowStoreConformanceTests
     [Test]
     public async Task Run_status_updates_record_start_end_and_error()
     {
-        await Store.CreateRunAsync(NewRun("wf-1", "report", T0));
+        await State.CreateRunAsync(NewRun("wf-1", "report", T0));
 
-        await Store.UpdateRunStatusAsync("wf-1", WorkflowStatus.Running, T0.AddSeconds(1));
-        var running = await Store.GetRunAsync("wf-1");
+        await State.UpdateRunStatusAsync("wf-1", WorkflowStatus.Running, T0.AddSeconds(1));
+        var running = await State.GetRunAsync("wf-1");
         var error = new GleitzeitError(GleitzeitErrorCode.WorkflowExecutionFailed, "1 task failed", new JsonObject { ["task"] = "parse" });
-        await Store.UpdateRunStatusAsync("wf-1", WorkflowStatus.Failed, T0.AddSeconds(5), error);
-        var failed = await Store.GetRunAsync("wf-1");
+        await State.UpdateRunStatusAsync("wf-1", WorkflowStatus.Failed, T0.AddSeconds(5), error);
+        var failed = await State.GetRunAsync("wf-1");
 
         Assert.That(running!.Status, Is.EqualTo(WorkflowStatus.Running));
         Assert.That(running.StartedAt, Is.EqualTo(T0.AddSeconds(1)));
@@ -140,13 +146,13 @@ public abstract class WorkflowStoreConformanceTests
     [Test]
     public async Task Running_again_after_a_restart_keeps_the_first_start_and_clears_the_end()
     {
-        await Store.CreateRunAsync(NewRun("wf-1", "report", T0));
-        await Store.UpdateRunStatusAsync("wf-1", WorkflowStatus.Running, T0.AddSeconds(1));
+        await State.CreateRunAsync(NewRun("wf-1", "report", T0));
+        await State.UpdateRunStatusAsync("wf-1", WorkflowStatus.Running, T0.AddSeconds(1));
 
-        await Store.UpdateRunStatusAsync("wf-1", WorkflowStatus.Running, T0.AddSeconds(30));
-        var resumed = await Store.GetRunAsync("wf-1");
-        await Store.UpdateRunStatusAsync("wf-1", WorkflowStatus.Completed, T0.AddSeconds(40));
-        var done = await Store.GetRunAsync("wf-1");
+        await State.UpdateRunStatusAsync("wf-1", WorkflowStatus.Running, T0.AddSeconds(30));
+        var resumed = await State.GetRunAsync("wf-1");
+        await State.UpdateRunStatusAsync("wf-1", WorkflowStatus.Completed, T0.AddSeconds(40));
+        var done = await State.GetRunAsync("wf-1");
 
         Assert.That(resumed!.StartedAt, Is.EqualTo(T0.AddSeconds(1)));
         Assert.That(resumed.CompletedAt, Is.Null);
@@ -161,7 +167,7 @@ public abstract class WorkflowStoreConformanceTests
     [Test]
     public async Task Saved_task_state_replaces_the_previous_one_and_round_trips()
     {
-        await Store.CreateRunAsync(NewRun("wf-1", "report", T0));
+        await State.CreateRunAsync(NewRun("wf-1", "report", T0));
         var result = new JsonObject
         {
             ["response"] = "héllo \"quoted\"\nline",
@@ -172,9 +178,9 @@ public abstract class WorkflowStoreConformanceTests
             ["items"] = new JsonArray(1, "two", new JsonObject { ["three"] = 3 }),
         };
 
-        await Store.SaveTaskAsync("wf-1", Running("fetch", T0.AddSeconds(1), 1));
-        await Store.SaveTaskAsync("wf-1", Completed("fetch", T0.AddSeconds(1), 1, T0.AddSeconds(2), result));
-        var stored = (await Store.GetRunAsync("wf-1"))!.Tasks["fetch"];
+        await State.SaveTaskAsync("wf-1", Running("fetch", T0.AddSeconds(1), 1));
+        await State.SaveTaskAsync("wf-1", Completed("fetch", T0.AddSeconds(1), 1, T0.AddSeconds(2), result));
+        var stored = (await State.GetRunAsync("wf-1"))!.Tasks["fetch"];
 
         Assert.That(stored.Status, Is.EqualTo(WorkflowTaskStatus.Completed));
         Assert.That(stored.Attempts, Is.EqualTo(1));
@@ -191,24 +197,24 @@ public abstract class WorkflowStoreConformanceTests
     [TestCase("false")]
     public async Task Any_json_value_is_a_result(string json)
     {
-        await Store.CreateRunAsync(NewRun("wf-1", "report", T0));
+        await State.CreateRunAsync(NewRun("wf-1", "report", T0));
 
-        await Store.SaveTaskAsync("wf-1", Completed("fetch", T0, 1, T0.AddSeconds(1), JsonNode.Parse(json)));
+        await State.SaveTaskAsync("wf-1", Completed("fetch", T0, 1, T0.AddSeconds(1), JsonNode.Parse(json)));
 
-        AssertJsonEqual((await Store.GetRunAsync("wf-1"))!.GetResult("fetch"), JsonNode.Parse(json));
+        AssertJsonEqual((await State.GetRunAsync("wf-1"))!.GetResult("fetch"), JsonNode.Parse(json));
     }
 
     [Test]
     public async Task Failed_task_keeps_its_error_code_message_and_data()
     {
-        await Store.CreateRunAsync(NewRun("wf-1", "report", T0));
+        await State.CreateRunAsync(NewRun("wf-1", "report", T0));
         var error = new GleitzeitError(GleitzeitErrorCode.TaskRetriesExhausted, "failed after 3 attempts", new JsonObject { ["last"] = "timeout" });
 
-        await Store.SaveTaskAsync("wf-1", new TaskResult
+        await State.SaveTaskAsync("wf-1", new TaskResult
         {
             TaskId = "fetch", Status = WorkflowTaskStatus.Failed, Error = error, Attempts = 3, StartedAt = T0, CompletedAt = T0.AddSeconds(9),
         });
-        var stored = (await Store.GetRunAsync("wf-1"))!.Tasks["fetch"];
+        var stored = (await State.GetRunAsync("wf-1"))!.Tasks["fetch"];
 
         Assert.That(stored.Status, Is.EqualTo(WorkflowTaskStatus.Failed));
         Assert.That(stored.Result, Is.Null);
@@ -221,15 +227,15 @@ public abstract class WorkflowStoreConformanceTests
     [Test]
     public async Task SaveTasks_records_every_task_of_the_batch()
     {
-        await Store.CreateRunAsync(NewRun("wf-1", "report", T0));
+        await State.CreateRunAsync(NewRun("wf-1", "report", T0));
 
-        await Store.SaveTasksAsync("wf-1",
+        await State.SaveTasksAsync("wf-1",
         [
             Completed("fetch", T0, 1, T0.AddSeconds(1), new JsonObject { ["v"] = 1 }),
             Queued("parse"),
             Queued("summarize"),
         ]);
-        var stored = (await Store.GetRunAsync("wf-1"))!;
+        var stored = (await State.GetRunAsync("wf-1"))!;
 
         Assert.That(stored.Tasks["fetch"].Status, Is.EqualTo(WorkflowTaskStatus.Completed));
         Assert.That(stored.Tasks["parse"].Status, Is.EqualTo(WorkflowTaskStatus.Queued));
@@ -239,38 +245,38 @@ public abstract class WorkflowStoreConformanceTests
     [Test]
     public async Task SaveTasks_with_an_empty_batch_changes_nothing()
     {
-        await Store.CreateRunAsync(NewRun("wf-1", "report", T0));
-        var before = (await Store.GetEventsAsync("wf-1")).Count;
+        await State.CreateRunAsync(NewRun("wf-1", "report", T0));
+        var before = (await History.GetEventsAsync("wf-1")).Count;
 
-        await Store.SaveTasksAsync("wf-1", []);
+        await State.SaveTasksAsync("wf-1", []);
 
-        Assert.That((await Store.GetEventsAsync("wf-1")).Count, Is.EqualTo(before));
+        Assert.That((await History.GetEventsAsync("wf-1")).Count, Is.EqualTo(before));
     }
 
     [Test]
     public async Task Tasks_come_back_in_definition_order_whatever_the_order_of_writes()
     {
-        await Store.CreateRunAsync(NewRun("wf-1", "report", T0));
+        await State.CreateRunAsync(NewRun("wf-1", "report", T0));
 
-        await Store.SaveTaskAsync("wf-1", Completed("summarize", T0, 1, T0.AddSeconds(3)));
-        await Store.SaveTaskAsync("wf-1", Completed("fetch", T0, 1, T0.AddSeconds(1)));
-        await Store.SaveTaskAsync("wf-1", Completed("parse", T0, 1, T0.AddSeconds(2)));
+        await State.SaveTaskAsync("wf-1", Completed("summarize", T0, 1, T0.AddSeconds(3)));
+        await State.SaveTaskAsync("wf-1", Completed("fetch", T0, 1, T0.AddSeconds(1)));
+        await State.SaveTaskAsync("wf-1", Completed("parse", T0, 1, T0.AddSeconds(2)));
 
-        Assert.That((await Store.GetRunAsync("wf-1"))!.Tasks.Keys, Is.EqualTo(new[] { "fetch", "parse", "summarize" }));
+        Assert.That((await State.GetRunAsync("wf-1"))!.Tasks.Keys, Is.EqualTo(new[] { "fetch", "parse", "summarize" }));
     }
 
     [Test]
     public async Task Stored_values_are_not_shared_with_the_caller()
     {
-        await Store.CreateRunAsync(NewRun("wf-1", "report", T0));
+        await State.CreateRunAsync(NewRun("wf-1", "report", T0));
         var result = new JsonObject { ["v"] = 1 };
-        await Store.SaveTaskAsync("wf-1", Completed("fetch", T0, 1, T0.AddSeconds(1), result));
+        await State.SaveTaskAsync("wf-1", Completed("fetch", T0, 1, T0.AddSeconds(1), result));
 
         result["v"] = 2;
-        var first = (await Store.GetRunAsync("wf-1"))!.GetResult("fetch")!.AsObject();
+        var first = (await State.GetRunAsync("wf-1"))!.GetResult("fetch")!.AsObject();
         first["v"] = 3;
         var holder = new JsonObject { ["r"] = first };
-        var second = (await Store.GetRunAsync("wf-1"))!.GetResult("fetch");
+        var second = (await State.GetRunAsync("wf-1"))!.GetResult("fetch");
 
         Assert.That(holder["r"], Is.SameAs(first));
         AssertJsonEqual(second, new JsonObject { ["v"] = 1 });
@@ -281,13 +287,13 @@ public abstract class WorkflowStoreConformanceTests
     [Test]
     public async Task Runs_are_listed_newest_first_with_their_counts()
     {
-        await Store.CreateRunAsync(NewRun("old", "report", T0));
-        await Store.CreateRunAsync(NewRun("new", "report", T0.AddMinutes(2)));
-        await Store.CreateRunAsync(NewRun("mid", "digest", T0.AddMinutes(1)));
-        await Store.UpdateRunStatusAsync("mid", WorkflowStatus.Running, T0.AddMinutes(1).AddSeconds(1));
-        await Store.SaveTasksAsync("mid", [Completed("fetch", T0, 1, T0.AddSeconds(1)), Failed("parse", T0, T0.AddSeconds(2)), Skipped("summarize", T0.AddSeconds(2))]);
+        await State.CreateRunAsync(NewRun("old", "report", T0));
+        await State.CreateRunAsync(NewRun("new", "report", T0.AddMinutes(2)));
+        await State.CreateRunAsync(NewRun("mid", "digest", T0.AddMinutes(1)));
+        await State.UpdateRunStatusAsync("mid", WorkflowStatus.Running, T0.AddMinutes(1).AddSeconds(1));
+        await State.SaveTasksAsync("mid", [Completed("fetch", T0, 1, T0.AddSeconds(1)), Failed("parse", T0, T0.AddSeconds(2)), Skipped("summarize", T0.AddSeconds(2))]);
 
-        var list = await Store.ListRunsAsync();
+        var list = await History.ListRunsAsync();
 
         Assert.That(list.Select(r => r.WorkflowId), Is.EqualTo(new[] { "new", "mid", "old" }));
         var mid = list[1];
@@ -304,11 +310,11 @@ public abstract class WorkflowStoreConformanceTests
     [Test]
     public async Task Runs_created_at_the_same_instant_are_listed_last_created_first()
     {
-        await Store.CreateRunAsync(NewRun("first", "report", T0));
-        await Store.CreateRunAsync(NewRun("second", "report", T0));
-        await Store.CreateRunAsync(NewRun("third", "report", T0));
+        await State.CreateRunAsync(NewRun("first", "report", T0));
+        await State.CreateRunAsync(NewRun("second", "report", T0));
+        await State.CreateRunAsync(NewRun("third", "report", T0));
 
-        var list = await Store.ListRunsAsync();
+        var list = await History.ListRunsAsync();
 
         Assert.That(list.Select(r => r.WorkflowId), Is.EqualTo(new[] { "third", "second", "first" }));
     }
@@ -319,13 +325,13 @@ public abstract class WorkflowStoreConformanceTests
         await CreateFinishedAsync("done-report", "report", T0, WorkflowStatus.Completed);
         await CreateFinishedAsync("failed-report", "report", T0.AddMinutes(1), WorkflowStatus.Failed);
         await CreateFinishedAsync("done-digest", "digest", T0.AddMinutes(2), WorkflowStatus.Completed);
-        await Store.CreateRunAsync(NewRun("pending-report", "report", T0.AddMinutes(3)));
+        await State.CreateRunAsync(NewRun("pending-report", "report", T0.AddMinutes(3)));
 
-        var completed = await Store.ListRunsAsync(new RunQuery { Statuses = [WorkflowStatus.Completed] });
-        var finishedBadly = await Store.ListRunsAsync(new RunQuery { Statuses = [WorkflowStatus.Failed, WorkflowStatus.Pending] });
-        var reports = await Store.ListRunsAsync(new RunQuery { Name = "report" });
-        var completedReports = await Store.ListRunsAsync(new RunQuery { Name = "report", Statuses = [WorkflowStatus.Completed] });
-        var none = await Store.ListRunsAsync(new RunQuery { Name = "Report" });
+        var completed = await History.ListRunsAsync(new RunQuery { Statuses = [WorkflowStatus.Completed] });
+        var finishedBadly = await History.ListRunsAsync(new RunQuery { Statuses = [WorkflowStatus.Failed, WorkflowStatus.Pending] });
+        var reports = await History.ListRunsAsync(new RunQuery { Name = "report" });
+        var completedReports = await History.ListRunsAsync(new RunQuery { Name = "report", Statuses = [WorkflowStatus.Completed] });
+        var none = await History.ListRunsAsync(new RunQuery { Name = "Report" });
 
         Assert.That(completed.Select(r => r.WorkflowId), Is.EqualTo(new[] { "done-digest", "done-report" }));
         Assert.That(finishedBadly.Select(r => r.WorkflowId), Is.EqualTo(new[] { "pending-report", "failed-report" }));
@@ -337,12 +343,12 @@ public abstract class WorkflowStoreConformanceTests
     [Test]
     public async Task Runs_are_paged_by_limit_and_offset()
     {
-        for (var i = 0; i < 7; i++) await Store.CreateRunAsync(NewRun($"r{i}", "report", T0.AddMinutes(i)));
+        for (var i = 0; i < 7; i++) await State.CreateRunAsync(NewRun($"r{i}", "report", T0.AddMinutes(i)));
 
-        var page1 = await Store.ListRunsAsync(new RunQuery { Limit = 3 });
-        var page2 = await Store.ListRunsAsync(new RunQuery { Limit = 3, Offset = 3 });
-        var page3 = await Store.ListRunsAsync(new RunQuery { Limit = 3, Offset = 6 });
-        var beyond = await Store.ListRunsAsync(new RunQuery { Limit = 3, Offset = 10 });
+        var page1 = await History.ListRunsAsync(new RunQuery { Limit = 3 });
+        var page2 = await History.ListRunsAsync(new RunQuery { Limit = 3, Offset = 3 });
+        var page3 = await History.ListRunsAsync(new RunQuery { Limit = 3, Offset = 6 });
+        var beyond = await History.ListRunsAsync(new RunQuery { Limit = 3, Offset = 10 });
 
         Assert.That(page1.Select(r => r.WorkflowId), Is.EqualTo(new[] { "r6", "r5", "r4" }));
         Assert.That(page2.Select(r => r.WorkflowId), Is.EqualTo(new[] { "r3", "r2", "r1" }));
@@ -353,9 +359,9 @@ public abstract class WorkflowStoreConformanceTests
     [Test]
     public async Task Paging_applies_after_filtering()
     {
-        for (var i = 0; i < 6; i++) await Store.CreateRunAsync(NewRun($"r{i}", i % 2 == 0 ? "even" : "odd", T0.AddMinutes(i)));
+        for (var i = 0; i < 6; i++) await State.CreateRunAsync(NewRun($"r{i}", i % 2 == 0 ? "even" : "odd", T0.AddMinutes(i)));
 
-        var page = await Store.ListRunsAsync(new RunQuery { Name = "even", Limit = 1, Offset = 1 });
+        var page = await History.ListRunsAsync(new RunQuery { Name = "even", Limit = 1, Offset = 1 });
 
         Assert.That(page.Select(r => r.WorkflowId), Is.EqualTo(new[] { "r2" }));
     }
@@ -365,14 +371,14 @@ public abstract class WorkflowStoreConformanceTests
     [Test]
     public async Task Task_result_by_id_comes_from_the_newest_run_unless_a_run_is_named()
     {
-        await Store.CreateRunAsync(NewRun("old", "report", T0));
-        await Store.CreateRunAsync(NewRun("new", "report", T0.AddMinutes(1)));
-        await Store.SaveTaskAsync("old", Completed("fetch", T0, 1, T0.AddSeconds(1), new JsonObject { ["from"] = "old" }));
-        await Store.SaveTaskAsync("new", Completed("fetch", T0, 1, T0.AddSeconds(1), new JsonObject { ["from"] = "new" }));
+        await State.CreateRunAsync(NewRun("old", "report", T0));
+        await State.CreateRunAsync(NewRun("new", "report", T0.AddMinutes(1)));
+        await State.SaveTaskAsync("old", Completed("fetch", T0, 1, T0.AddSeconds(1), new JsonObject { ["from"] = "old" }));
+        await State.SaveTaskAsync("new", Completed("fetch", T0, 1, T0.AddSeconds(1), new JsonObject { ["from"] = "new" }));
 
-        var newest = await Store.GetTaskResultAsync("fetch");
-        var scoped = await Store.GetTaskResultAsync("fetch", "old");
-        var missing = await Store.GetTaskResultAsync("no-such-task");
+        var newest = await History.GetTaskResultAsync("fetch");
+        var scoped = await History.GetTaskResultAsync("fetch", "old");
+        var missing = await History.GetTaskResultAsync("no-such-task");
 
         Assert.That(newest!.WorkflowId, Is.EqualTo("new"));
         Assert.That(newest.WorkflowName, Is.EqualTo("report"));
@@ -385,11 +391,11 @@ public abstract class WorkflowStoreConformanceTests
     [Test]
     public async Task Task_result_by_id_skips_newer_runs_without_that_task()
     {
-        await Store.CreateRunAsync(NewRun("old", "report", T0));
-        await Store.CreateRunAsync(new WorkflowRun { WorkflowId = "other", Name = "other", CreatedAt = T0.AddMinutes(5) });
-        await Store.SaveTaskAsync("old", Completed("fetch", T0, 1, T0.AddSeconds(1)));
+        await State.CreateRunAsync(NewRun("old", "report", T0));
+        await State.CreateRunAsync(new WorkflowRun { WorkflowId = "other", Name = "other", CreatedAt = T0.AddMinutes(5) });
+        await State.SaveTaskAsync("old", Completed("fetch", T0, 1, T0.AddSeconds(1)));
 
-        var found = await Store.GetTaskResultAsync("fetch");
+        var found = await History.GetTaskResultAsync("fetch");
 
         Assert.That(found!.WorkflowId, Is.EqualTo("old"));
     }
@@ -397,20 +403,20 @@ public abstract class WorkflowStoreConformanceTests
     [Test]
     public async Task Results_by_workflow_name_cover_every_run_of_that_name_newest_first()
     {
-        await Store.CreateRunAsync(NewRun("old", "report", T0));
-        await Store.CreateRunAsync(NewRun("other", "digest", T0.AddMinutes(1)));
-        await Store.CreateRunAsync(NewRun("new", "report", T0.AddMinutes(2)));
-        await Store.SaveTaskAsync("old", Completed("fetch", T0, 1, T0.AddSeconds(1), new JsonObject { ["run"] = "old" }));
-        await Store.SaveTaskAsync("new", Completed("fetch", T0, 1, T0.AddSeconds(1), new JsonObject { ["run"] = "new" }));
+        await State.CreateRunAsync(NewRun("old", "report", T0));
+        await State.CreateRunAsync(NewRun("other", "digest", T0.AddMinutes(1)));
+        await State.CreateRunAsync(NewRun("new", "report", T0.AddMinutes(2)));
+        await State.SaveTaskAsync("old", Completed("fetch", T0, 1, T0.AddSeconds(1), new JsonObject { ["run"] = "old" }));
+        await State.SaveTaskAsync("new", Completed("fetch", T0, 1, T0.AddSeconds(1), new JsonObject { ["run"] = "new" }));
 
-        var results = await Store.GetResultsByWorkflowNameAsync("report");
+        var results = await History.GetResultsByWorkflowNameAsync("report");
 
         Assert.That(results, Has.Count.EqualTo(6), "three tasks in each of two runs");
         Assert.That(results.Select(r => r.WorkflowId).Distinct(), Is.EqualTo(new[] { "new", "old" }), "grouped by run, newest run first");
         Assert.That(results.All(r => r.WorkflowName == "report"));
         Assert.That(results.Where(r => r.WorkflowId == "new").Select(r => r.Task.TaskId), Is.EqualTo(new[] { "fetch", "parse", "summarize" }));
         AssertJsonEqual(results.Single(r => r.WorkflowId == "old" && r.Task.TaskId == "fetch").Task.Result, new JsonObject { ["run"] = "old" });
-        Assert.That(await Store.GetResultsByWorkflowNameAsync("nothing"), Is.Empty);
+        Assert.That(await History.GetResultsByWorkflowNameAsync("nothing"), Is.Empty);
     }
 
     // ------------------------------------------------------------------ statistics
@@ -420,11 +426,11 @@ public abstract class WorkflowStoreConformanceTests
     {
         await CreateFinishedAsync("a", "report", T0, WorkflowStatus.Completed, runSeconds: 10);
         await CreateFinishedAsync("b", "report", T0.AddMinutes(1), WorkflowStatus.Failed, runSeconds: 20);
-        await Store.CreateRunAsync(NewRun("c", "report", T0.AddMinutes(2)));
-        await Store.SaveTasksAsync("a", [Completed("fetch", T0, 1, T0.AddSeconds(2)), Completed("parse", T0, 1, T0.AddSeconds(4))]);
-        await Store.SaveTasksAsync("b", [Failed("fetch", T0, T0.AddSeconds(6)), Skipped("parse", T0.AddSeconds(6))]);
+        await State.CreateRunAsync(NewRun("c", "report", T0.AddMinutes(2)));
+        await State.SaveTasksAsync("a", [Completed("fetch", T0, 1, T0.AddSeconds(2)), Completed("parse", T0, 1, T0.AddSeconds(4))]);
+        await State.SaveTasksAsync("b", [Failed("fetch", T0, T0.AddSeconds(6)), Skipped("parse", T0.AddSeconds(6))]);
 
-        var stats = await Store.GetStatisticsAsync();
+        var stats = await History.GetStatisticsAsync();
 
         Assert.That(stats.TotalRuns, Is.EqualTo(3));
         Assert.That(stats.RunsByStatus.GetValueOrDefault(WorkflowStatus.Completed), Is.EqualTo(1));
@@ -443,7 +449,7 @@ public abstract class WorkflowStoreConformanceTests
     [Test]
     public async Task Statistics_of_an_empty_store_are_zero()
     {
-        var stats = await Store.GetStatisticsAsync();
+        var stats = await History.GetStatisticsAsync();
 
         Assert.That(stats.TotalRuns, Is.Zero);
         Assert.That(stats.TotalTasks, Is.Zero);
@@ -457,15 +463,15 @@ public abstract class WorkflowStoreConformanceTests
     [Test]
     public async Task Events_record_every_transition_oldest_first()
     {
-        await Store.CreateRunAsync(NewRun("wf-1", "report", T0));
-        await Store.UpdateRunStatusAsync("wf-1", WorkflowStatus.Running, T0.AddSeconds(1));
-        await Store.SaveTaskAsync("wf-1", Running("fetch", T0.AddSeconds(2), 1));
+        await State.CreateRunAsync(NewRun("wf-1", "report", T0));
+        await State.UpdateRunStatusAsync("wf-1", WorkflowStatus.Running, T0.AddSeconds(1));
+        await State.SaveTaskAsync("wf-1", Running("fetch", T0.AddSeconds(2), 1));
         var retryError = new GleitzeitError(GleitzeitErrorCode.ProviderTimeout, "slow");
-        await Store.SaveTaskAsync("wf-1", Running("fetch", T0.AddSeconds(2), 1) with { Status = WorkflowTaskStatus.Retrying, Error = retryError });
-        await Store.SaveTasksAsync("wf-1", [Completed("fetch", T0.AddSeconds(2), 2, T0.AddSeconds(4)), Queued("parse")]);
-        await Store.UpdateRunStatusAsync("wf-1", WorkflowStatus.Completed, T0.AddSeconds(9));
+        await State.SaveTaskAsync("wf-1", Running("fetch", T0.AddSeconds(2), 1) with { Status = WorkflowTaskStatus.Retrying, Error = retryError });
+        await State.SaveTasksAsync("wf-1", [Completed("fetch", T0.AddSeconds(2), 2, T0.AddSeconds(4)), Queued("parse")]);
+        await State.UpdateRunStatusAsync("wf-1", WorkflowStatus.Completed, T0.AddSeconds(9));
 
-        var events = await Store.GetEventsAsync("wf-1");
+        var events = await History.GetEventsAsync("wf-1");
 
         Assert.That(events.Select(e => (e.TaskId, e.Status)), Is.EqualTo(new (string?, string)[]
         {
@@ -484,12 +490,12 @@ public abstract class WorkflowStoreConformanceTests
     [Test]
     public async Task Events_of_one_run_are_not_mixed_with_another()
     {
-        await Store.CreateRunAsync(NewRun("a", "report", T0));
-        await Store.CreateRunAsync(NewRun("b", "report", T0));
-        await Store.SaveTaskAsync("b", Running("fetch", T0, 1));
+        await State.CreateRunAsync(NewRun("a", "report", T0));
+        await State.CreateRunAsync(NewRun("b", "report", T0));
+        await State.SaveTaskAsync("b", Running("fetch", T0, 1));
 
-        var a = await Store.GetEventsAsync("a");
-        var b = await Store.GetEventsAsync("b");
+        var a = await History.GetEventsAsync("a");
+        var b = await History.GetEventsAsync("b");
 
         Assert.That(a.Select(e => e.Status), Is.EqualTo(new[] { "pending" }));
         Assert.That(b.Select(e => e.Status), Is.EqualTo(new[] { "pending", "running" }));
@@ -504,40 +510,40 @@ public abstract class WorkflowStoreConformanceTests
         await CreateFinishedAsync("old-failed", "report", T0, WorkflowStatus.Failed);
         await CreateFinishedAsync("old-cancelled", "report", T0, WorkflowStatus.Cancelled);
         await CreateFinishedAsync("recent-done", "report", T0.AddDays(10), WorkflowStatus.Completed);
-        await Store.CreateRunAsync(NewRun("old-running", "report", T0));
-        await Store.UpdateRunStatusAsync("old-running", WorkflowStatus.Running, T0);
-        await Store.CreateRunAsync(NewRun("old-pending", "report", T0));
-        await Store.SaveTaskAsync("old-done", Completed("fetch", T0, 1, T0.AddSeconds(1), new JsonObject { ["v"] = "old" }));
-        await Store.SaveTaskAsync("recent-done", Completed("fetch", T0, 1, T0.AddSeconds(1), new JsonObject { ["v"] = "recent" }));
+        await State.CreateRunAsync(NewRun("old-running", "report", T0));
+        await State.UpdateRunStatusAsync("old-running", WorkflowStatus.Running, T0);
+        await State.CreateRunAsync(NewRun("old-pending", "report", T0));
+        await State.SaveTaskAsync("old-done", Completed("fetch", T0, 1, T0.AddSeconds(1), new JsonObject { ["v"] = "old" }));
+        await State.SaveTaskAsync("recent-done", Completed("fetch", T0, 1, T0.AddSeconds(1), new JsonObject { ["v"] = "recent" }));
 
-        var removed = await Store.PurgeAsync(T0.AddDays(1));
+        var removed = await History.PurgeAsync(T0.AddDays(1));
 
         Assert.That(removed, Is.EqualTo(3));
-        Assert.That((await Store.ListRunsAsync()).Select(r => r.WorkflowId), Is.EquivalentTo(new[] { "recent-done", "old-running", "old-pending" }));
-        Assert.That(await Store.GetRunAsync("old-done"), Is.Null);
-        Assert.That(await Store.GetEventsAsync("old-done"), Is.Empty);
-        Assert.That(await Store.GetTaskResultAsync("fetch", "old-done"), Is.Null);
-        Assert.That((await Store.GetTaskResultAsync("fetch"))!.WorkflowId, Is.EqualTo("recent-done"));
-        Assert.That((await Store.GetResultsByWorkflowNameAsync("report")).Select(r => r.WorkflowId).Distinct(),
+        Assert.That((await History.ListRunsAsync()).Select(r => r.WorkflowId), Is.EquivalentTo(new[] { "recent-done", "old-running", "old-pending" }));
+        Assert.That(await State.GetRunAsync("old-done"), Is.Null);
+        Assert.That(await History.GetEventsAsync("old-done"), Is.Empty);
+        Assert.That(await History.GetTaskResultAsync("fetch", "old-done"), Is.Null);
+        Assert.That((await History.GetTaskResultAsync("fetch"))!.WorkflowId, Is.EqualTo("recent-done"));
+        Assert.That((await History.GetResultsByWorkflowNameAsync("report")).Select(r => r.WorkflowId).Distinct(),
             Is.EquivalentTo(new[] { "recent-done", "old-running", "old-pending" }));
-        var stats = await Store.GetStatisticsAsync();
+        var stats = await History.GetStatisticsAsync();
         Assert.That(stats.TotalRuns, Is.EqualTo(3));
         Assert.That(stats.TotalTasks, Is.EqualTo(9));
-        Assert.That(await Store.PurgeAsync(T0.AddDays(1)), Is.Zero, "nothing left to purge");
+        Assert.That(await History.PurgeAsync(T0.AddDays(1)), Is.Zero, "nothing left to purge");
     }
 
     [Test]
     public async Task A_purged_id_can_be_used_again()
     {
         await CreateFinishedAsync("wf-1", "report", T0, WorkflowStatus.Completed);
-        await Store.PurgeAsync(T0.AddDays(1));
+        await History.PurgeAsync(T0.AddDays(1));
 
-        await Store.CreateRunAsync(NewRun("wf-1", "digest", T0.AddDays(2)));
+        await State.CreateRunAsync(NewRun("wf-1", "digest", T0.AddDays(2)));
 
-        var again = await Store.GetRunAsync("wf-1");
+        var again = await State.GetRunAsync("wf-1");
         Assert.That(again!.Name, Is.EqualTo("digest"));
         Assert.That(again.Status, Is.EqualTo(WorkflowStatus.Pending));
-        Assert.That((await Store.GetEventsAsync("wf-1")).Select(e => e.Status), Is.EqualTo(new[] { "pending" }));
+        Assert.That((await History.GetEventsAsync("wf-1")).Select(e => e.Status), Is.EqualTo(new[] { "pending" }));
     }
 
     // ------------------------------------------------------------------ concurrency
@@ -550,7 +556,7 @@ public abstract class WorkflowStoreConformanceTests
         {
             var tasks = Enumerable.Range(0, tasksPerRun).Select(i => new WorkflowTask { Id = $"t{i}", Protocol = "echo/v1", Method = "echo" }).ToList();
             var workflow = new Workflow { Id = $"run-{r}", Name = "load", Tasks = tasks };
-            await Store.CreateRunAsync(new WorkflowRun
+            await State.CreateRunAsync(new WorkflowRun
             {
                 WorkflowId = workflow.Id, Name = workflow.Name, Workflow = workflow, CreatedAt = T0.AddSeconds(r),
                 Tasks = tasks.ToDictionary(t => t.Id, t => TaskResult.Pending(t.Id)),
@@ -563,10 +569,10 @@ public abstract class WorkflowStoreConformanceTests
             var reads = 0;
             while (!stop.IsCancellationRequested || reads == 0)
             {
-                var run = await Store.GetRunAsync($"run-{reads % runs}");
+                var run = await State.GetRunAsync($"run-{reads % runs}");
                 Assert.That(run!.Tasks, Has.Count.EqualTo(tasksPerRun));
-                await Store.ListRunsAsync(new RunQuery { Name = "load", Limit = 3 });
-                await Store.GetTaskResultAsync("t1");
+                await History.ListRunsAsync(new RunQuery { Name = "load", Limit = 3 });
+                await History.GetTaskResultAsync("t1");
                 reads++;
             }
             return reads;
@@ -575,14 +581,14 @@ public abstract class WorkflowStoreConformanceTests
         {
             var runId = $"run-{n % runs}";
             var taskId = $"t{n / runs}";
-            await Store.SaveTaskAsync(runId, Running(taskId, T0, 1));
+            await State.SaveTaskAsync(runId, Running(taskId, T0, 1));
             if (n % 2 == 0)
             {
-                await Store.SaveTaskAsync(runId, Completed(taskId, T0, 1, T0.AddSeconds(1), new JsonObject { ["n"] = n }));
+                await State.SaveTaskAsync(runId, Completed(taskId, T0, 1, T0.AddSeconds(1), new JsonObject { ["n"] = n }));
             }
             else
             {
-                await Store.SaveTasksAsync(runId, [Completed(taskId, T0, 1, T0.AddSeconds(1), new JsonObject { ["n"] = n })]);
+                await State.SaveTasksAsync(runId, [Completed(taskId, T0, 1, T0.AddSeconds(1), new JsonObject { ["n"] = n })]);
             }
         })).ToList();
         await Task.WhenAll(writers);
@@ -592,16 +598,16 @@ public abstract class WorkflowStoreConformanceTests
         Assert.That(readCounts, Is.All.GreaterThan(0));
         for (var r = 0; r < runs; r++)
         {
-            var run = (await Store.GetRunAsync($"run-{r}"))!;
+            var run = (await State.GetRunAsync($"run-{r}"))!;
             Assert.That(run.Tasks.Values.Select(t => t.Status), Is.All.EqualTo(WorkflowTaskStatus.Completed), $"run-{r}");
             for (var i = 0; i < tasksPerRun; i++)
             {
                 Assert.That((int)run.GetResult($"t{i}")!["n"]!, Is.EqualTo(i * runs + r));
             }
-            var events = await Store.GetEventsAsync($"run-{r}");
+            var events = await History.GetEventsAsync($"run-{r}");
             Assert.That(events.Count(e => e.TaskId is not null), Is.EqualTo(2 * tasksPerRun), $"run-{r}: a running and a completed event per task");
         }
-        var stats = await Store.GetStatisticsAsync();
+        var stats = await History.GetStatisticsAsync();
         Assert.That(stats.TasksByStatus.GetValueOrDefault(WorkflowTaskStatus.Completed), Is.EqualTo(runs * tasksPerRun));
     }
 
@@ -612,7 +618,7 @@ public abstract class WorkflowStoreConformanceTests
         {
             try
             {
-                await Store.CreateRunAsync(NewRun("contested", $"name-{i}", T0));
+                await State.CreateRunAsync(NewRun("contested", $"name-{i}", T0));
                 return true;
             }
             catch (GleitzeitException ex) when (ex.Code == GleitzeitErrorCode.WorkflowAlreadyExists)
@@ -624,8 +630,8 @@ public abstract class WorkflowStoreConformanceTests
         var outcomes = await Task.WhenAll(attempts);
 
         Assert.That(outcomes.Count(o => o), Is.EqualTo(1));
-        Assert.That(await Store.ListRunsAsync(), Has.Count.EqualTo(1));
-        Assert.That(await Store.GetEventsAsync("contested"), Has.Count.EqualTo(1));
+        Assert.That(await History.ListRunsAsync(), Has.Count.EqualTo(1));
+        Assert.That(await History.GetEventsAsync("contested"), Has.Count.EqualTo(1));
     }
 
     // ------------------------------------------------------------------ through the engine
@@ -642,13 +648,13 @@ public abstract class WorkflowStoreConformanceTests
             .Build();
 
         var run = await engine.RunAsync(workflow);
-        var stored = await Store.GetRunAsync(run.WorkflowId);
+        var stored = await State.GetRunAsync(run.WorkflowId);
 
         Assert.That(stored!.Status, Is.EqualTo(WorkflowStatus.Completed));
         Assert.That(stored.Tasks.Keys, Is.EqualTo(new[] { "a", "b" }));
         Assert.That((string?)stored.GetResult("b")!["response"], Is.EqualTo("hi!"));
         Assert.That(stored.Tasks.Values.Select(t => t.Attempts), Is.All.EqualTo(1));
-        var statuses = (await Store.GetEventsAsync(run.WorkflowId)).Where(e => e.TaskId == "b").Select(e => e.Status);
+        var statuses = (await History.GetEventsAsync(run.WorkflowId)).Where(e => e.TaskId == "b").Select(e => e.Status);
         Assert.That(statuses, Is.EqualTo(new[] { "queued", "running", "completed" }));
     }
 
@@ -668,13 +674,13 @@ public abstract class WorkflowStoreConformanceTests
             .AddTask("c", "echo", new JsonObject { ["message"] = "${b.response} then c" }, t => t.WithProtocol("echo/v1").DependsOn("b"))
             .Build() with { Id = "crashed" };
         // The state a crash leaves behind: a completed, b running, c pending, the run running.
-        await Store.CreateRunAsync(new WorkflowRun
+        await State.CreateRunAsync(new WorkflowRun
         {
             WorkflowId = "crashed", Name = workflow.Name, Workflow = workflow, CreatedAt = T0,
             Tasks = workflow.Tasks.ToDictionary(t => t.Id, t => TaskResult.Pending(t.Id)),
         });
-        await Store.UpdateRunStatusAsync("crashed", WorkflowStatus.Running, T0);
-        await Store.SaveTasksAsync("crashed", [Completed("a", T0, 1, T0.AddSeconds(1), new JsonObject { ["response"] = "stored a" }), Running("b", T0.AddSeconds(1), 1)]);
+        await State.UpdateRunStatusAsync("crashed", WorkflowStatus.Running, T0);
+        await State.SaveTasksAsync("crashed", [Completed("a", T0, 1, T0.AddSeconds(1), new JsonObject { ["response"] = "stored a" }), Running("b", T0.AddSeconds(1), 1)]);
         await using var engine = new ExecutionEngine(registry, Store);
 
         var run = await engine.ResumeAsync("crashed");
@@ -682,7 +688,7 @@ public abstract class WorkflowStoreConformanceTests
         Assert.That(calls, Is.EquivalentTo(new[] { "b", "c" }));
         Assert.That(run.Status, Is.EqualTo(WorkflowStatus.Completed));
         Assert.That((string?)run.GetResult("c")!["response"], Is.EqualTo("stored a then b then c"));
-        var stored = await Store.GetRunAsync("crashed");
+        var stored = await State.GetRunAsync("crashed");
         Assert.That(stored!.Status, Is.EqualTo(WorkflowStatus.Completed));
         Assert.That(stored.Tasks["a"].Attempts, Is.EqualTo(1));
         Assert.That(stored.Tasks["b"].Attempts, Is.EqualTo(2), "the interrupted attempt counts");
@@ -705,13 +711,13 @@ public abstract class WorkflowStoreConformanceTests
             .AddTask("c", "echo", new JsonObject { ["message"] = "c" }, t => t.WithProtocol("echo/v1"))
             .Build() with { Id = "ended" };
         // Crashed after a's failure was stored but before b was skipped and the run's end was written.
-        await Store.CreateRunAsync(new WorkflowRun
+        await State.CreateRunAsync(new WorkflowRun
         {
             WorkflowId = "ended", Name = workflow.Name, Workflow = workflow, CreatedAt = T0,
             Tasks = workflow.Tasks.ToDictionary(t => t.Id, t => TaskResult.Pending(t.Id)),
         });
-        await Store.UpdateRunStatusAsync("ended", WorkflowStatus.Running, T0);
-        await Store.SaveTasksAsync("ended", [Failed("a", T0, T0.AddSeconds(1)), Completed("c", T0, 1, T0.AddSeconds(1))]);
+        await State.UpdateRunStatusAsync("ended", WorkflowStatus.Running, T0);
+        await State.SaveTasksAsync("ended", [Failed("a", T0, T0.AddSeconds(1)), Completed("c", T0, 1, T0.AddSeconds(1))]);
         await using var engine = new ExecutionEngine(registry, Store);
 
         var run = await engine.ResumeAsync("ended");
@@ -719,7 +725,7 @@ public abstract class WorkflowStoreConformanceTests
         Assert.That(calls, Is.Zero);
         Assert.That(run.Status, Is.EqualTo(WorkflowStatus.Failed));
         Assert.That(run.Tasks["b"].Status, Is.EqualTo(WorkflowTaskStatus.Skipped));
-        var stored = await Store.GetRunAsync("ended");
+        var stored = await State.GetRunAsync("ended");
         Assert.That(stored!.Status, Is.EqualTo(WorkflowStatus.Failed));
         Assert.That(stored.Tasks["b"].Status, Is.EqualTo(WorkflowTaskStatus.Skipped), "the skip is stored too");
         Assert.That(stored.CompletedAt, Is.Not.Null);
@@ -729,7 +735,7 @@ public abstract class WorkflowStoreConformanceTests
     public async Task Resuming_a_finished_run_returns_it_untouched()
     {
         await CreateFinishedAsync("done", "report", T0, WorkflowStatus.Completed);
-        var eventsBefore = (await Store.GetEventsAsync("done")).Count;
+        var eventsBefore = (await History.GetEventsAsync("done")).Count;
         await using var engine = new ExecutionEngine(new ProviderRegistry(), Store);
 
         var run = await engine.ResumeAsync("done");
@@ -737,7 +743,7 @@ public abstract class WorkflowStoreConformanceTests
 
         Assert.That(run.Status, Is.EqualTo(WorkflowStatus.Completed));
         Assert.That(resumedIds, Is.Empty);
-        Assert.That((await Store.GetEventsAsync("done")).Count, Is.EqualTo(eventsBefore));
+        Assert.That((await History.GetEventsAsync("done")).Count, Is.EqualTo(eventsBefore));
     }
 
     // ------------------------------------------------------------------ helpers
@@ -781,9 +787,9 @@ public abstract class WorkflowStoreConformanceTests
     /// <summary>Creates a run that started at <paramref name="createdAt"/> and finished <paramref name="runSeconds"/> later.</summary>
     protected async Task CreateFinishedAsync(string id, string name, DateTimeOffset createdAt, WorkflowStatus status, int runSeconds = 1)
     {
-        await Store.CreateRunAsync(NewRun(id, name, createdAt));
-        await Store.UpdateRunStatusAsync(id, WorkflowStatus.Running, createdAt);
-        await Store.UpdateRunStatusAsync(id, status, createdAt.AddSeconds(runSeconds));
+        await State.CreateRunAsync(NewRun(id, name, createdAt));
+        await State.UpdateRunStatusAsync(id, WorkflowStatus.Running, createdAt);
+        await State.UpdateRunStatusAsync(id, status, createdAt.AddSeconds(runSeconds));
     }
 
     protected static TaskResult Queued(string id) => new() { TaskId = id, Status = WorkflowTaskStatus.Queued };

@@ -1,0 +1,8 @@
+namespace Gleitzeit.Core.Batch;
+
+/// <summary>Outcome of one file of a batch.</summary>
+public enum BatchFileStatus
+{
+    Success,
+    Failed,
+}

@@ -1,0 +1,25 @@
+namespace Gleitzeit.Core.Persistence;
+
+/// <summary>
+/// The engine's side of a store: records a run, its status changes and every task transition, and reads one run back
+/// (to show it, and to continue it with <see cref="Execution.ExecutionEngine.ResumeAsync"/>). The engine awaits each write
+/// before a dependent task starts, so a durable implementation loses nothing committed when the process dies.
+/// </summary>
+public interface IWorkflowStateStore
+{
+    /// <summary>Records a new run: its definition (<see cref="WorkflowRun.Workflow"/>), inputs and initial task states.
+    /// Throws WORKFLOW_ALREADY_EXISTS when the id is taken.</summary>
+    ValueTask CreateRunAsync(WorkflowRun run, CancellationToken cancellationToken = default);
+
+    /// <summary>Records a run's status change (and when it started or ended, and why it failed).</summary>
+    ValueTask UpdateRunStatusAsync(string workflowId, WorkflowStatus status, DateTimeOffset timestamp, GleitzeitError? error = null, CancellationToken cancellationToken = default);
+
+    /// <summary>Records a task transition (state, result, error, attempts, times); appends it to the run's history.</summary>
+    ValueTask SaveTaskAsync(string workflowId, TaskResult task, CancellationToken cancellationToken = default);
+
+    /// <summary>Records several task transitions of one run at once (one transaction where the store has them).</summary>
+    ValueTask SaveTasksAsync(string workflowId, IReadOnlyList<TaskResult> tasks, CancellationToken cancellationToken = default);
+
+    /// <summary>The run with its definition and every task's latest state, or null.</summary>
+    ValueTask<WorkflowRun?> GetRunAsync(string workflowId, CancellationToken cancellationToken = default);
+}

@@ -1,0 +1,15 @@
+namespace Gleitzeit.Core.Persistence;
+
+/// <summary>A filter for <see cref="IWorkflowHistory.ListRunsAsync"/>.</summary>
+public sealed record RunQuery
+{
+    /// <summary>Only runs in one of these states (any when empty).</summary>
+    public IReadOnlyList<WorkflowStatus> Statuses { get; init; } = [];
+
+    /// <summary>Only runs of the workflow with exactly this name.</summary>
+    public string? Name { get; init; }
+
+    public int Limit { get; init; } = 100;
+
+    public int Offset { get; init; }
+}

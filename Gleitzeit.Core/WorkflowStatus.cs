@@ -1,0 +1,10 @@
+namespace Gleitzeit.Core;
+
+public enum WorkflowStatus
+{
+    Pending,
+    Running,
+    Completed,
+    Failed,
+    Cancelled,
+}

@@ -1,0 +1,40 @@
+using System.Text.Json.Nodes;
+
+namespace Gleitzeit.Core;
+
+/// <summary>One task of a workflow: a JSON-RPC method call on a protocol, with parameters and dependencies.</summary>
+public sealed record WorkflowTask
+{
+    public required string Id { get; init; }
+
+    /// <summary>Display name; defaults to the id.</summary>
+    public string? Name { get; init; }
+
+    /// <summary>Protocol id such as <c>llm/v1</c>; inferred from the method when absent.</summary>
+    public required string Protocol { get; init; }
+
+    /// <summary>Method such as <c>llm/chat</c>, <c>python/execute</c> or <c>tool.echo</c>.</summary>
+    public required string Method { get; init; }
+
+    public JsonObject Parameters { get; init; } = new();
+
+    public IReadOnlyList<string> Dependencies { get; init; } = [];
+
+    /// <summary>Larger runs first among ready tasks. See <see cref="TaskPriority"/> for the named levels.</summary>
+    public int Priority { get; init; } = TaskPriority.Normal;
+
+    /// <summary>Limit for one attempt; null takes the engine default.</summary>
+    public TimeSpan? Timeout { get; init; }
+
+    /// <summary>Retry policy; null takes the engine default.</summary>
+    public RetryPolicy? Retry { get; init; }
+
+    /// <summary>Which configured provider instance serves this task (e.g. which MCP server); null lets the registry route by protocol.</summary>
+    public string? Provider { get; init; }
+
+    public string DisplayName => Name ?? Id;
+
+    /// <summary>The dependencies without repeats; no set is built for the common case of one or none.</summary>
+    internal IReadOnlyList<string> DistinctDependencies() =>
+        Dependencies.Count <= 1 ? Dependencies : Dependencies.Distinct(StringComparer.Ordinal).ToList();
+}

@@ -1,0 +1,30 @@
+using Gleitzeit.Core.Persistence;
+using Gleitzeit.Persistence.Sqlite;
+using Microsoft.Extensions.DependencyInjection.Extensions;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
+
+namespace Microsoft.Extensions.DependencyInjection;
+
+/// <summary>Registers the SQLite store in place of the in-memory one.</summary>
+public static class SqliteGleitzeitBuilderExtensions
+{
+    /// <summary>Keeps runs in SQLite at <c>~/.gleitzeit/gleitzeit.db</c>.</summary>
+    public static IGleitzeitBuilder AddSqlite(this IGleitzeitBuilder builder) => builder.AddSqlite(_ => { });
+
+    /// <summary>Keeps runs in SQLite; <paramref name="configure"/> sets <see cref="SqliteStoreOptions"/>, validated on start.</summary>
+    public static IGleitzeitBuilder AddSqlite(this IGleitzeitBuilder builder, Action<SqliteStoreOptions> configure)
+    {
+        ArgumentNullException.ThrowIfNull(builder);
+        ArgumentNullException.ThrowIfNull(configure);
+        builder.Services.AddOptions<SqliteStoreOptions>().Configure(configure).ValidateOnStart();
+        builder.Services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<SqliteStoreOptions>>(SqliteStoreOptionsValidator.Instance));
+        builder.Services.RemoveAll<IWorkflowStore>();
+        builder.Services.TryAddSingleton(sp => new SqliteWorkflowStore(
+            sp.GetRequiredService<IOptions<SqliteStoreOptions>>(),
+            sp.GetService<ILogger<SqliteWorkflowStore>>(),
+            sp.GetService<TimeProvider>()));
+        builder.Services.AddSingleton<IWorkflowStore>(sp => sp.GetRequiredService<SqliteWorkflowStore>());
+        return builder;
+    }
+}

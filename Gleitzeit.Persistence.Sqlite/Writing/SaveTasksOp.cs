@@ -1,0 +1,34 @@
+using Gleitzeit.Core;
+
+namespace Gleitzeit.Persistence.Sqlite.Writing;
+
+internal sealed class SaveTasksOp : WriteOp
+{
+    private readonly string _runId;
+    private readonly TaskRow[] _rows;
+
+    public SaveTasksOp(string runId, IReadOnlyList<TaskResult> tasks, DateTimeOffset now)
+    {
+        _runId = runId;
+        _rows = new TaskRow[tasks.Count];
+        for (var i = 0; i < _rows.Length; i++) _rows[i] = new TaskRow(tasks[i], now);
+    }
+
+    public override int Apply(SqliteStatements statements)
+    {
+        // The common case updates a row that CreateRun wrote; that the update hit a row also proves the run exists.
+        var runKnown = false;
+        foreach (var row in _rows)
+        {
+            if (!statements.UpdateTask(_runId, row))
+            {
+                if (!runKnown && !statements.RunExists(_runId)) throw NotFound(_runId);
+                statements.InsertTask(_runId, row);
+            }
+            runKnown = true;
+            statements.InsertEvent(_runId, row);
+        }
+        if (!runKnown && !statements.RunExists(_runId)) throw NotFound(_runId);
+        return _rows.Length;
+    }
+}

@@ -1,0 +1,125 @@
+using Gleitzeit.Core;
+using Microsoft.Data.Sqlite;
+
+namespace Gleitzeit.Persistence.Sqlite.Writing;
+
+/// <summary>
+/// The writer's prepared statements on its connection, each one write to the tables. Used only on the writer's thread,
+/// inside its open transaction.
+/// </summary>
+internal sealed class SqliteStatements : IDisposable
+{
+    private readonly SqliteConnection _connection;
+    private readonly SqliteCommand _runExists, _insertRun, _updateRun, _insertTask, _updateTask, _nextPosition, _insertEvent;
+
+    public SqliteStatements(SqliteConnection connection)
+    {
+        _connection = connection;
+        _runExists = Prepare("SELECT 1 FROM runs WHERE id = $run", "$run");
+        _insertRun = Prepare("""
+            INSERT INTO runs (id, name, status, created_at, started_at, completed_at, error, task_count, definition, inputs)
+            VALUES ($run, $name, $status, $created, $started, $completed, $error, $count, $definition, $inputs)
+            """, "$run", "$name", "$status", "$created", "$started", "$completed", "$error", "$count", "$definition", "$inputs");
+        _updateRun = Prepare("""
+            UPDATE runs SET
+                status = $status,
+                started_at = CASE WHEN $running THEN COALESCE(started_at, $at) ELSE started_at END,
+                completed_at = CASE WHEN $running THEN NULL WHEN $finished THEN $at ELSE completed_at END,
+                error = CASE WHEN $running THEN $error ELSE COALESCE($error, error) END
+            WHERE id = $run
+            """, "$status", "$running", "$finished", "$at", "$error", "$run");
+        _insertTask = Prepare("""
+            INSERT INTO tasks (run_id, task_id, position, status, result, error, attempts, started_at, completed_at)
+            VALUES ($run, $task, $position, $status, $result, $error, $attempts, $started, $completed)
+            """, "$run", "$task", "$position", "$status", "$result", "$error", "$attempts", "$started", "$completed");
+        _updateTask = Prepare("""
+            UPDATE tasks SET status = $status, result = $result, error = $error, attempts = $attempts, started_at = $started, completed_at = $completed
+            WHERE run_id = $run AND task_id = $task
+            """, "$status", "$result", "$error", "$attempts", "$started", "$completed", "$run", "$task");
+        _nextPosition = Prepare("SELECT COALESCE(MAX(position) + 1, 0) FROM tasks WHERE run_id = $run", "$run");
+        _insertEvent = Prepare("INSERT INTO events (run_id, task_id, status, at, attempt, error) VALUES ($run, $task, $status, $at, $attempt, $error)",
+            "$run", "$task", "$status", "$at", "$attempt", "$error");
+    }
+
+    public bool RunExists(string runId)
+    {
+        _runExists.Parameters[0].Value = runId;
+        return _runExists.ExecuteScalar() is not null;
+    }
+
+    public void InsertRun(WorkflowRun run, string? definition, string inputs, string? error, int taskCount)
+    {
+        Set(_insertRun, run.WorkflowId, run.Name, StatusNames.Of(run.Status), run.CreatedAt.UtcTicks, TaskRow.Ticks(run.StartedAt), TaskRow.Ticks(run.CompletedAt),
+            error, taskCount, definition, inputs);
+        _insertRun.ExecuteNonQuery();
+    }
+
+    public bool UpdateRun(string runId, WorkflowStatus status, long at, string? error)
+    {
+        var running = status == WorkflowStatus.Running;
+        var finished = status is WorkflowStatus.Completed or WorkflowStatus.Failed or WorkflowStatus.Cancelled;
+        Set(_updateRun, StatusNames.Of(status), running, finished, at, error, runId);
+        return _updateRun.ExecuteNonQuery() > 0;
+    }
+
+    /// <summary>Updates an existing task row; false when the run has no row for that task.</summary>
+    public bool UpdateTask(string runId, in TaskRow row)
+    {
+        Set(_updateTask, row.Status, row.Result, row.Error, row.Attempts, row.StartedAt, row.CompletedAt, runId, row.TaskId);
+        return _updateTask.ExecuteNonQuery() > 0;
+    }
+
+    /// <summary>Inserts a task row; at <paramref name="position"/>, or after the run's last task when null.</summary>
+    public void InsertTask(string runId, in TaskRow row, int? position = null)
+    {
+        if (position is null)
+        {
+            _nextPosition.Parameters[0].Value = runId;
+            position = Convert.ToInt32(_nextPosition.ExecuteScalar(), System.Globalization.CultureInfo.InvariantCulture);
+        }
+        Set(_insertTask, runId, row.TaskId, position, row.Status, row.Result, row.Error, row.Attempts, row.StartedAt, row.CompletedAt);
+        _insertTask.ExecuteNonQuery();
+    }
+
+    public void InsertEvent(string runId, in TaskRow row) => InsertEvent(runId, row.TaskId, row.Status, row.EventAt, row.Attempts, row.Error);
+
+    public void InsertEvent(string runId, string? taskId, string status, long at, int attempt, string? error)
+    {
+        Set(_insertEvent, runId, taskId, status, at, attempt, error);
+        _insertEvent.ExecuteNonQuery();
+    }
+
+    public int Execute(string sql, params (string Name, object Value)[] parameters)
+    {
+        using var command = _connection.CreateCommand();
+        command.CommandText = sql;
+        foreach (var (name, value) in parameters) command.Parameters.AddWithValue(name, value);
+        return command.ExecuteNonQuery();
+    }
+
+    public string? Scalar(string sql)
+    {
+        using var command = _connection.CreateCommand();
+        command.CommandText = sql;
+        return Convert.ToString(command.ExecuteScalar(), System.Globalization.CultureInfo.InvariantCulture);
+    }
+
+    private SqliteCommand Prepare(string sql, params string[] parameters)
+    {
+        var command = _connection.CreateCommand();
+        command.CommandText = sql;
+        foreach (var p in parameters) command.Parameters.Add(new SqliteParameter { ParameterName = p });
+        command.Prepare();
+        return command;
+    }
+
+    private static void Set(SqliteCommand command, params object?[] values)
+    {
+        for (var i = 0; i < values.Length; i++) command.Parameters[i].Value = values[i] ?? DBNull.Value;
+    }
+
+    public void Dispose()
+    {
+        foreach (var c in new[] { _runExists, _insertRun, _updateRun, _insertTask, _updateTask, _nextPosition, _insertEvent }) c.Dispose();
+    }
+}

@@ -1,0 +1,26 @@
+using Gleitzeit.Core.Protocol;
+using Gleitzeit.Providers.Mcp;
+using Microsoft.Extensions.DependencyInjection.Extensions;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
+
+namespace Microsoft.Extensions.DependencyInjection;
+
+/// <summary>Registers the <c>mcp/v1</c> provider (tools of MCP servers as tasks).</summary>
+public static class McpGleitzeitBuilderExtensions
+{
+    /// <summary>Adds the MCP provider with no servers configured yet (configure them with <c>Configure&lt;McpOptions&gt;</c>).</summary>
+    public static IGleitzeitBuilder AddMcp(this IGleitzeitBuilder builder) => builder.AddMcp(_ => { });
+
+    /// <summary>Adds the MCP provider; <paramref name="configure"/> names the servers. Options are validated on start.</summary>
+    public static IGleitzeitBuilder AddMcp(this IGleitzeitBuilder builder, Action<McpOptions> configure)
+    {
+        ArgumentNullException.ThrowIfNull(builder);
+        ArgumentNullException.ThrowIfNull(configure);
+        builder.Services.AddOptions<McpOptions>().Configure(configure).ValidateOnStart();
+        builder.Services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<McpOptions>, McpOptionsValidator>());
+        builder.Services.TryAddSingleton(sp => new McpProvider(sp.GetRequiredService<IOptions<McpOptions>>().Value, sp.GetService<ILoggerFactory>()));
+        builder.Services.AddSingleton(sp => new ProviderRegistration(sp.GetRequiredService<McpProvider>(), "mcp"));
+        return builder;
+    }
+}
