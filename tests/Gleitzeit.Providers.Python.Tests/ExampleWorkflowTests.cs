@@ -95,9 +95,10 @@ public class ExampleWorkflowTests
     [Test]
     public async Task Yaml_batch_python_workflow()
     {
+        var workflow = Load("batch_python_workflow.yaml");
         var documents = Directory.GetFiles(Path.Combine(_root, "examples", "documents"), "*.txt");
 
-        var run = await _engine.RunAsync(Load("batch_python_workflow.yaml"));
+        var run = await _engine.RunAsync(workflow);
 
         AssertCompleted(run);
         var counted = run.Tasks.Keys.Select(id => (string?)run.GetResult(id)!["result"]!["file"]).Order().ToList();
