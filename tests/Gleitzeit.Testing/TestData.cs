@@ -13,7 +13,9 @@ public static class TestData
     public const string OriginalExamplesFolder = "shared/conformance/original-examples";
 
     /// <summary><c>tests/fixtures/workflows</c> of this repository: workflow files in every form of the original format.</summary>
-    public static string Fixtures { get; } = FindFixtures();
+    public static string Fixtures => LazyFixtures.Value;
+
+    private static readonly Lazy<string> LazyFixtures = new(FindFixtures);
 
     /// <summary>The original examples, or null when no directory above the test assembly has them.</summary>
     public static string? OriginalExamplesOrNull()
