@@ -35,4 +35,50 @@ public sealed record WorkflowRun
 
     /// <summary>The result of a task, or null when it has none (yet).</summary>
     public JsonNode? GetResult(string taskId) => Tasks.TryGetValue(taskId, out var t) ? t.Result : null;
+
+    /// <summary>
+    /// Returns this run when it completed; otherwise throws a <see cref="GleitzeitException"/> whose message names
+    /// each task that failed, was skipped or was cancelled, with its error (and the run's own error, such as a timeout).
+    /// The exception's <see cref="GleitzeitException.ErrorData"/> holds the same as JSON (<c>workflow_id</c>,
+    /// <c>status</c>, <c>tasks[]</c> of <c>task_id</c>, <c>status</c>, <c>error</c>).
+    /// </summary>
+    /// <example><c>var run = (await engine.RunAsync(workflow)).EnsureSucceeded();</c></example>
+    public WorkflowRun EnsureSucceeded()
+    {
+        if (Status == WorkflowStatus.Completed) return this;
+
+        var unsuccessful = Tasks.Values
+            .Where(t => t.Status is WorkflowTaskStatus.Failed or WorkflowTaskStatus.Skipped or WorkflowTaskStatus.Cancelled)
+            .ToList();
+        var failed = unsuccessful.Count(t => t.Status == WorkflowTaskStatus.Failed);
+        var summary = Status switch
+        {
+            WorkflowStatus.Failed => $"failed: {failed} of {Tasks.Count} task{(Tasks.Count == 1 ? "" : "s")} failed",
+            WorkflowStatus.Cancelled => "was cancelled",
+            _ => $"has not finished (status {Status.ToString().ToLowerInvariant()})",
+        };
+        var lines = new List<string> { $"Workflow '{Name}' ({WorkflowId}) {summary}." };
+        // The engine's WORKFLOW_EXECUTION_FAILED only summarises the task errors listed below; other run errors (a timeout) say more.
+        if (Error is { Code: not GleitzeitErrorCode.WorkflowExecutionFailed } runError) lines.Add($"  run: {runError.CodeName}: {runError.Message}");
+        foreach (var task in unsuccessful)
+        {
+            var status = task.Status.ToString().ToLowerInvariant();
+            lines.Add(task.Error is { } e ? $"  task '{task.TaskId}' {status}: {e.CodeName}: {e.Message}" : $"  task '{task.TaskId}' {status}");
+        }
+
+        var data = new JsonObject
+        {
+            ["workflow_id"] = WorkflowId,
+            ["status"] = Status.ToString().ToLowerInvariant(),
+            ["tasks"] = new JsonArray(unsuccessful.Select(t => (JsonNode)new JsonObject
+            {
+                ["task_id"] = t.TaskId,
+                ["status"] = t.Status.ToString().ToLowerInvariant(),
+                ["error"] = t.Error?.ToJson(),
+            }).ToArray()),
+        };
+        if (Error is not null) data["error"] = Error.ToJson();
+        var code = Error?.Code ?? (Status == WorkflowStatus.Cancelled ? GleitzeitErrorCode.WorkflowCancelled : GleitzeitErrorCode.WorkflowExecutionFailed);
+        throw new GleitzeitException(code, string.Join(Environment.NewLine, lines), data: data);
+    }
 }

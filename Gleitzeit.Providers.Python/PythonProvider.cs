@@ -152,13 +152,14 @@ public sealed partial class PythonProvider : ITaskProvider, IReferenceRenderer, 
         if (!Path.IsPathRooted(file) && _options.ScriptsDirectory is { } scripts)
         {
             candidate = Path.GetFullPath(Path.Combine(scripts, file));
-            looked.Add(candidate);
+            if (!looked.Contains(candidate, StringComparer.Ordinal)) looked.Add(candidate);
             if (File.Exists(candidate)) return candidate;
         }
         var where = invocation.BaseDirectory is null ? "the current directory" : "the workflow's directory";
+        var setting = _options.ScriptsDirectorySetting;
         throw new GleitzeitException(GleitzeitErrorCode.TaskValidationFailed,
-            $"Python script '{file}' not found; looked at {string.Join(" and ", looked.Select(l => $"'{l}'"))}. " +
-            $"Relative paths resolve against {where}" + (_options.ScriptsDirectory is null ? "; set PythonOptions.ScriptsDirectory to look in a scripts folder too." : $", then PythonOptions.ScriptsDirectory ('{_options.ScriptsDirectory}')."),
+            $"Python script '{file}' not found at {string.Join(" nor at ", looked.Select(l => $"'{l}'"))}. " +
+            $"Relative paths resolve against {where}" + (_options.ScriptsDirectory is null ? $"; set {setting} to look in a scripts folder too." : $", then the scripts directory ({setting})."),
             data: new JsonObject { ["file"] = file, ["looked_at"] = new JsonArray(looked.Select(l => (JsonNode)JsonValue.Create(l)).ToArray()) });
     }
 

@@ -34,9 +34,12 @@ internal static class FolderBatchSample
             var text = file.Response ?? file.Error ?? "";
             Console.WriteLine($"{Path.GetFileName(file.Path)} ({file.Status}): {(text.Length > 100 ? text[..100] + "..." : text)}");
         }
-        var report = Path.Combine(Path.GetTempPath(), $"{result.BatchId}.md");
-        await result.SaveToFileAsync(report);
-        Console.WriteLine($"batch {result.BatchId}: {(result.Failed == 0 ? "completed" : "failed")}, {result.Successful}/{result.TotalFiles} files in {result.Duration.TotalSeconds:0.0}s; report: {report}");
+        // The report as Markdown (result.SaveToFileAsync("report.md") writes it to a file; .json for JSON). The sample
+        // prints its first lines rather than leave a file behind.
+        var report = result.ToMarkdown().Split('\n');
+        Console.WriteLine($"report ({report.Length} lines of Markdown), first lines:");
+        foreach (var line in report.Take(6)) Console.WriteLine($"  | {line}");
+        Console.WriteLine($"batch {result.BatchId}: {(result.Failed == 0 ? "completed" : "failed")}, {result.Successful}/{result.TotalFiles} files in {result.Duration.TotalSeconds:0.0}s");
         return result.Failed == 0 ? 0 : 5;
     }
 }

@@ -101,6 +101,7 @@ internal sealed class GleitzeitServices : IAsyncDisposable
             o.Workers = settings.GetInt(SettingKeys.PythonWorkers);
             o.DefaultTimeout = TimeSpan.FromSeconds(settings.GetInt(SettingKeys.PythonTimeout));
             o.ScriptsDirectory = settings.GetPath(SettingKeys.PythonScriptsDir);
+            o.ScriptsDirectorySetting = $"config key {SettingKeys.PythonScriptsDir}";
         });
         if (settings.McpServers.Count > 0)
         {

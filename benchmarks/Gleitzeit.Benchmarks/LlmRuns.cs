@@ -1,7 +1,7 @@
 using System.Text.Json.Nodes;
 using Gleitzeit.Core;
 using Gleitzeit.Providers.Ollama;
-using Gleitzeit.Testing.Ollama;
+using Gleitzeit.TestServers.Ollama;
 
 namespace Gleitzeit.Benchmarks;
 

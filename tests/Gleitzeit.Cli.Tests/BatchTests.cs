@@ -1,4 +1,4 @@
-using Gleitzeit.Testing.Ollama;
+using Gleitzeit.TestServers.Ollama;
 
 namespace Gleitzeit.Cli.Tests;
 

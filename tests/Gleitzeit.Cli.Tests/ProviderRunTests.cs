@@ -1,5 +1,5 @@
 using System.Reflection;
-using Gleitzeit.Testing.Ollama;
+using Gleitzeit.TestServers.Ollama;
 
 namespace Gleitzeit.Cli.Tests;
 

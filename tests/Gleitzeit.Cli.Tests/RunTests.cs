@@ -126,6 +126,20 @@ public sealed class RunTests
     }
 
     [Test]
+    public async Task A_missing_script_is_named_once_with_the_config_key_that_adds_a_scripts_directory()
+    {
+        _cli.WriteFile("missing_script.yaml", "name: missing\ntasks:\n  - id: s\n    method: python/execute\n    parameters:\n      file: scripts/absent.py\n");
+
+        var run = await _cli.RunAsync("run", "missing_script.yaml");
+
+        Assert.That(run.ExitCode, Is.EqualTo(5), run.ToString());
+        var path = Path.Combine(_cli.WorkDirectory, "scripts", "absent.py");
+        var line = run.StdErr.Split('\n').First(l => l.Contains("not found", StringComparison.Ordinal));
+        Assert.That(line.Split(path).Length - 1, Is.EqualTo(1), line);
+        Assert.That(line, Does.Contain("config key providers.python.scripts_dir").And.Not.Contain("PythonOptions"));
+    }
+
+    [Test]
     public async Task Inputs_override_defaults_and_keep_their_json_type()
     {
         _cli.WriteFile("inputs.yaml", """

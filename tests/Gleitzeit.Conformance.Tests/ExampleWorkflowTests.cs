@@ -1,5 +1,5 @@
 using System.Text.Json.Nodes;
-using Gleitzeit.Testing.Ollama;
+using Gleitzeit.TestServers.Ollama;
 
 namespace Gleitzeit.Conformance.Tests;
 

@@ -6,12 +6,24 @@ public class SampleTests
     public static readonly string[] Names = ["code-built", "yaml", "batch", "custom-provider", "hosted-worker", "events"];
 
     [TestCaseSource(nameof(Names))]
-    public async Task Sample_runs_against_the_test_server(string name)
+    public async Task Sample_runs_against_the_test_server_and_leaves_nothing_behind(string name)
     {
-        var result = await RunAsync(name, "--test-server");
+        var temp = Directory.CreateTempSubdirectory("gleitzeit-sample-tmp-").FullName;
+        var home = Directory.CreateTempSubdirectory("gleitzeit-sample-home-").FullName;
+        try
+        {
+            var result = await RunAsync(new Dictionary<string, string?> { ["TMPDIR"] = temp, ["HOME"] = home }, name, "--test-server");
 
-        Assert.That(result.ExitCode, Is.Zero, result.ToString());
-        Assert.That(result.StdOut, Does.Contain(": completed"), result.ToString());
+            Assert.That(result.ExitCode, Is.Zero, result.ToString());
+            Assert.That(result.StdOut, Does.Contain(": completed"), result.ToString());
+            Assert.That(Directory.GetFileSystemEntries(temp), Is.Empty, $"{name} left files in its temp directory");
+            Assert.That(Directory.Exists(Path.Combine(home, ".gleitzeit")), Is.False, $"{name} wrote under ~/.gleitzeit");
+        }
+        finally
+        {
+            Directory.Delete(temp, recursive: true);
+            Directory.Delete(home, recursive: true);
+        }
     }
 
     [Test]

@@ -87,6 +87,18 @@ public sealed class WorkflowTests
     }
 
     [Test]
+    public async Task Fixture_with_every_mcp_method_form_runs()
+    {
+        var workflow = WorkflowLoader.LoadFile(Path.Combine(TestData.Fixtures, "mcp_forms.yaml"), registry: _registry);
+
+        var run = await _engine.RunAsync(workflow);
+
+        AssertCompleted(run);
+        Assert.That(run.GetResult("tools")!.ToJsonString(), Does.Contain("\"multiply\""));
+        Assert.That((string?)run.GetResult("joined")!["response"], Is.EqualTo("Hello from the fixtures | sum 42 | double 84 | server gleitzeit-test-server"));
+    }
+
+    [Test]
     public async Task Original_mcp_test_workflow_runs_unchanged()
     {
         var path = Path.Combine(OriginalExamplesDirectory(), "tests/mcp_test_workflow.yaml");
@@ -172,14 +184,6 @@ public sealed class WorkflowTests
         Assert.Throws<ArgumentException>(() => new WorkflowBuilder("w").McpTool("x", "echo", new[] { "a" }));
     }
 
-    private static string OriginalExamplesDirectory()
-    {
-        for (var dir = new DirectoryInfo(TestContext.CurrentContext.TestDirectory); dir is not null; dir = dir.Parent)
-        {
-            var candidate = Path.Combine(dir.FullName, "shared", "conformance", "original-examples");
-            if (Directory.Exists(candidate)) return candidate;
-        }
-        Assert.Fail("No shared/conformance/original-examples above " + TestContext.CurrentContext.TestDirectory);
-        return "";
-    }
+    /// <summary>The original examples; the test reports skipped when they are not beside the clone.</summary>
+    private static string OriginalExamplesDirectory() => TestData.OriginalExamples();
 }

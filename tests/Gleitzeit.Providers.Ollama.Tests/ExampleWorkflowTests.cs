@@ -2,7 +2,7 @@ using Gleitzeit.Core;
 using Gleitzeit.Core.Definitions;
 using Gleitzeit.Core.Execution;
 using Gleitzeit.Core.Protocol;
-using Gleitzeit.Testing.Ollama;
+using Gleitzeit.TestServers.Ollama;
 using Microsoft.Extensions.DependencyInjection;
 
 namespace Gleitzeit.Providers.Ollama.Tests;

@@ -1,7 +1,7 @@
 using System.Text.Json.Nodes;
 using Gleitzeit.Core;
 using Gleitzeit.Core.Protocol;
-using Gleitzeit.Testing.Ollama;
+using Gleitzeit.TestServers.Ollama;
 
 namespace Gleitzeit.Providers.Ollama.Tests;
 

@@ -2,7 +2,7 @@ using System.Net;
 using System.Net.Sockets;
 using System.Text.Json.Nodes;
 using Gleitzeit.Core;
-using Gleitzeit.Testing.Ollama;
+using Gleitzeit.TestServers.Ollama;
 
 namespace Gleitzeit.Providers.Ollama.Tests;
 

@@ -1,7 +1,7 @@
 using System.Net;
 using System.Net.Sockets;
 using Gleitzeit.Core.Protocol;
-using Gleitzeit.Testing.Ollama;
+using Gleitzeit.TestServers.Ollama;
 
 namespace Gleitzeit.Providers.Ollama.Tests;
 

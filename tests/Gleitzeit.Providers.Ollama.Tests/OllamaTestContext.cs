@@ -1,6 +1,6 @@
 using System.Text.Json.Nodes;
 using Gleitzeit.Core.Protocol;
-using Gleitzeit.Testing.Ollama;
+using Gleitzeit.TestServers.Ollama;
 
 namespace Gleitzeit.Providers.Ollama.Tests;
 

@@ -1,7 +1,7 @@
 using System.Diagnostics;
 using Gleitzeit.Core.Definitions;
 using Gleitzeit.Core.Execution;
-using Gleitzeit.Testing.Ollama;
+using Gleitzeit.TestServers.Ollama;
 using Microsoft.Extensions.DependencyInjection;
 
 namespace Gleitzeit.Providers.Ollama.Tests;

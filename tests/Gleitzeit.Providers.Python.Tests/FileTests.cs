@@ -56,6 +56,22 @@ public class FileTests
     }
 
     [Test]
+    public async Task A_missing_file_is_named_once_when_the_scripts_directory_is_the_workflow_directory()
+    {
+        var workflow = Path.Combine(_root, "workflow");
+        using var provider = new PythonProvider(new PythonOptions { ScriptsDirectory = workflow });
+
+        var ex = await Assert.ThrowsAsync<GleitzeitException>(async () =>
+            await provider.ExecuteAsync(Py.Invocation(new JsonObject { ["file"] = "scripts/nope.py" }, baseDirectory: workflow), default));
+
+        var path = Path.Combine(workflow, "scripts", "nope.py");
+        Assert.That(ex!.Message, Does.StartWith($"Python script 'scripts/nope.py' not found at '{path}'. "));
+        Assert.That(ex.Message.Split(path).Length - 1, Is.EqualTo(1), ex.Message);
+        Assert.That(ex.Message, Does.EndWith("then the scripts directory (PythonOptions.ScriptsDirectory)."));
+        Assert.That(ex.ErrorData!["looked_at"]!.AsArray(), Has.Count.EqualTo(1));
+    }
+
+    [Test]
     public async Task An_exception_in_a_file_points_at_the_script_line()
     {
         var script = Path.Combine(_root, "workflow", "boom.py");

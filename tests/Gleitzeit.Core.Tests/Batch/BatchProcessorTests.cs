@@ -2,7 +2,7 @@ using System.Diagnostics;
 using System.Text.Json.Nodes;
 using Gleitzeit.Core.Batch;
 using Gleitzeit.Testing;
-using Gleitzeit.Testing.Ollama;
+using Gleitzeit.TestServers.Ollama;
 using Microsoft.Extensions.DependencyInjection;
 
 namespace Gleitzeit.Core.Tests.Batch;

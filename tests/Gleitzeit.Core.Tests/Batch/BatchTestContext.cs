@@ -1,7 +1,7 @@
 using Gleitzeit.Core;
 using Gleitzeit.Core.Batch;
 using Gleitzeit.Core.Execution;
-using Gleitzeit.Testing.Ollama;
+using Gleitzeit.TestServers.Ollama;
 using Microsoft.Extensions.DependencyInjection;
 
 namespace Gleitzeit.Core.Tests.Batch;

@@ -53,16 +53,9 @@ internal static class LoaderTestSupport
         return registry;
     }
 
-    /// <summary>The conformance folder: walks up from the test assembly until a directory has <c>shared/conformance/original-examples</c>.</summary>
-    public static string OriginalExamplesDirectory()
-    {
-        for (var dir = new DirectoryInfo(TestContext.CurrentContext.TestDirectory); dir is not null; dir = dir.Parent)
-        {
-            var candidate = Path.Combine(dir.FullName, "shared", "conformance", "original-examples");
-            if (Directory.Exists(candidate)) return candidate;
-        }
-        Assert.Fail($"No shared/conformance/original-examples found in any directory above {TestContext.CurrentContext.TestDirectory}: " +
-            "clone the repository with the 'shared' folder beside it.");
-        return "";
-    }
+    /// <summary>The original examples (<c>shared/conformance/original-examples</c> above the clone); the test is ignored (skipped) without them.</summary>
+    public static string OriginalExamplesDirectory() => TestData.OriginalExamples();
+
+    /// <summary>The repository's own workflow fixtures (<c>tests/fixtures/workflows</c>): every form of the original format.</summary>
+    public static string FixturesDirectory() => TestData.Fixtures;
 }

@@ -3,7 +3,12 @@ using static Gleitzeit.Core.Tests.Definitions.LoaderTestSupport;
 
 namespace Gleitzeit.Core.Tests.Definitions;
 
-/// <summary>Every workflow file of the original Gleitzeit loads unchanged and validates against providers for its methods.</summary>
+/// <summary>
+/// Every workflow file of the original Gleitzeit loads unchanged and validates against providers for its methods.
+/// Needs shared/conformance/original-examples above the clone; without it every test here reports skipped
+/// (<see cref="FormatFixturesTests"/> checks the same forms on the repository's own files).
+/// </summary>
+[Category("OriginalExamples")]
 public class OriginalExamplesTests
 {
     /// <summary>Task count each file must yield (batch forms expanded against documents/ and images/).</summary>

@@ -1,4 +1,4 @@
-namespace Gleitzeit.Testing.Ollama;
+namespace Gleitzeit.TestServers.Ollama;
 
 /// <summary>How the <see cref="OllamaTestServer"/> misbehaves for a request that a fault rule matches.</summary>
 public enum OllamaFaultKind

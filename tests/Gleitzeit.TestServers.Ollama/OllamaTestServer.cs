@@ -10,7 +10,7 @@ using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Http;
 using Microsoft.Extensions.Logging;
 
-namespace Gleitzeit.Testing.Ollama;
+namespace Gleitzeit.TestServers.Ollama;
 
 /// <summary>
 /// A real HTTP server on 127.0.0.1 (a free port) that speaks Ollama's REST API: <c>/api/chat</c> and <c>/api/generate</c>

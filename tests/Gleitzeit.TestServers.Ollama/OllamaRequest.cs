@@ -1,6 +1,6 @@
 using System.Text.Json.Nodes;
 
-namespace Gleitzeit.Testing.Ollama;
+namespace Gleitzeit.TestServers.Ollama;
 
 /// <summary>A request the <see cref="OllamaTestServer"/> received, as it arrived (recorded before any rule ran).</summary>
 public sealed class OllamaRequest

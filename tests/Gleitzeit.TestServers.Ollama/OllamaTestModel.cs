@@ -1,4 +1,4 @@
-namespace Gleitzeit.Testing.Ollama;
+namespace Gleitzeit.TestServers.Ollama;
 
 /// <summary>A model the <see cref="OllamaTestServer"/> reports as installed (in <c>/api/tags</c> and <c>/api/show</c>).</summary>
 /// <param name="Name">Full name with tag, e.g. <c>llama3.2:latest</c>; a name without a tag gets <c>:latest</c>.</param>
