@@ -28,13 +28,17 @@ internal sealed class YamlTreeReader
         {
             return new YamlTreeReader().ReadDocument(reader);
         }
-        catch (YamlTreeException ex) when (ex.Message.Contains("tab", StringComparison.OrdinalIgnoreCase) && YamlText.FindIndentationTab(text, ex.Line, ex.Column) is { } tab)
+        catch (YamlTreeException ex) when (MentionsTab(ex.Message) && YamlText.FindIndentationTab(text, ex.Line, ex.Column) is { } tab)
         {
             // The parser places a tab error at the end of the token before it, or at the start of the document.
             throw new YamlTreeException(
                 "a tab in indentation: YAML indents with spaces only; replace the tab with spaces", tab.Line, tab.Column);
         }
     }
+
+    /// <summary>The parser's words for a tab where indentation is ("found a tab character that violate indentation", "found invalid tab as indentation").</summary>
+    private static bool MentionsTab(string message) =>
+        message.Contains("tab character", StringComparison.OrdinalIgnoreCase) || message.Contains("invalid tab", StringComparison.OrdinalIgnoreCase);
 
     private YNode? ReadDocument(TextReader text)
     {

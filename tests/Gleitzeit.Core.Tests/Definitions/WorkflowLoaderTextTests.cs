@@ -46,6 +46,25 @@ public class WorkflowLoaderTextTests
         Assert.That(Where(error), Is.EqualTo(PositionOf(yaml, "\t")));
     }
 
+    [TestCase("name: w\ntasks:\n\t- id: a\n    method: llm/chat\n")]
+    [TestCase("name: w\ntasks:\n  - id: a\n    method: llm/chat\n    params:\n\t  prompt: hi\n")]
+    [TestCase("name: w\ntasks:\n  - id: a\n    method: llm/chat\n    params:\n      prompt: hi\n\t\tx: 1\n")]
+    public void Every_tab_in_indentation_is_reported_at_the_tab(string yaml)
+    {
+        var error = Single(Invalid(yaml));
+
+        Assert.That(error.Message, Does.Contain("tab in indentation"));
+        Assert.That(Where(error), Is.EqualTo(PositionOf(yaml, "\t")));
+    }
+
+    [Test]
+    public void A_tab_after_a_key_is_a_separator_not_an_error()
+    {
+        var workflow = WorkflowLoader.Parse("name:\tw\ntasks:\n  - id: a\n    method: llm/chat\n");
+
+        Assert.That(workflow.Name, Is.EqualTo("w"));
+    }
+
     [Test]
     public void A_tab_inside_a_block_scalar_is_content()
     {
