@@ -16,7 +16,7 @@ internal static class TerminalText
     {
         if (string.IsNullOrEmpty(text)) return "";
         var i = 0;
-        while (i < text.Length && !NeedsEscape(text, i)) i++;
+        while (i < text.Length && text[i] != '\r' && !NeedsEscape(text, i)) i++;
         if (i == text.Length) return text;
         var sb = new StringBuilder(text.Length + 16);
         sb.Append(text, 0, i);
