@@ -59,13 +59,13 @@ internal sealed partial class Output
     /// <summary>A line with emphasis in rich mode (markup-free text is passed as is).</summary>
     public void Heading(string text)
     {
-        if (Rich) RichConsole.Heading(text);
+        if (Rich) RichConsole.Heading(Out, text);
         else Line(text);
     }
 
     public void Success(string text)
     {
-        if (Rich) RichConsole.Colored(text, "green");
+        if (Rich) RichConsole.Colored(Out, text, "green");
         else Line(text);
     }
 
@@ -116,12 +116,12 @@ internal sealed partial class Output
     public void Error(string message, IReadOnlyList<string> details, string? hint)
     {
         message = Tidy(message);
-        var lines = details.SelectMany(d => Tidy(d).Split('\n')).Select(l => "  " + l.TrimEnd()).ToList();
         hint = hint is null ? null : Tidy(hint);
         if (hint is not null) message = WithoutAdviceIn(message, hint);
+        var lines = details.SelectMany(d => (hint is null ? Tidy(d) : WithoutAdviceIn(Tidy(d), hint)).Split('\n')).Select(l => "  " + l.TrimEnd()).ToList();
         if (Rich && !Console.IsErrorRedirected)
         {
-            RichConsole.Error(message, lines, hint);
+            RichConsole.Error(Err, message, lines, hint);
             return;
         }
         Err.WriteLine("error: " + message);

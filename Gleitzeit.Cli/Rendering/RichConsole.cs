@@ -7,9 +7,19 @@ namespace Gleitzeit.Cli.Rendering;
 /// <see cref="TerminalText.Sanitize"/> and escaped as markup before it is drawn.</summary>
 internal static class RichConsole
 {
-    public static void Heading(string text) => AnsiConsole.MarkupLine($"[bold]{Markup.Escape(TerminalText.Sanitize(text))}[/]");
+    // Lines of text are written with plain SGR codes, not through Spectre: Spectre wraps a markup line at the console's
+    // width, which would split a run id in a hint or a summary; the terminal's own soft wrap keeps it copyable.
+    public static void Heading(TextWriter writer, string text) => writer.WriteLine($"\u001b[1m{TerminalText.Sanitize(text)}\u001b[0m");
 
-    public static void Colored(string text, string color) => AnsiConsole.MarkupLine($"[{color}]{Markup.Escape(TerminalText.Sanitize(text))}[/]");
+    public static void Colored(TextWriter writer, string text, string color) => writer.WriteLine($"{Sgr(color)}{TerminalText.Sanitize(text)}\u001b[0m");
+
+    private static string Sgr(string color) => color switch
+    {
+        "green" => "\u001b[32m",
+        "red" => "\u001b[31m",
+        "yellow" => "\u001b[33m",
+        _ => "\u001b[1m",
+    };
 
     public static void Table(IReadOnlyList<Column> columns, IReadOnlyList<IReadOnlyList<string>> rows) =>
         AnsiConsole.Write(BuildTable(columns, rows, AnsiConsole.Console.Profile.Width));
@@ -28,7 +38,7 @@ internal static class RichConsole
         {
             var w = layout.Widths[i];
             var column = new TableColumn(new Markup($"[bold]{Markup.Escape(Cut(columns[i].Header, w))}[/]")).Width(w).NoWrap();
-            if (!layout.Bordered) column.Padding(0, 0, i == shown[^1] ? 0 : 2, 0);
+            if (!layout.Bordered) column.Padding(0, 0, i == shown[^1] ? 0 : layout.Gap, 0);
             if (columns[i].RightAligned) column.RightAligned();
             table.AddColumn(column);
         }
@@ -57,12 +67,12 @@ internal static class RichConsole
         return text[..end] + "…";
     }
 
-    public static void Error(string message, IReadOnlyList<string> details, string? hint)
+    /// <summary>An error on stderr with coloured labels; the texts are sanitized by the caller.</summary>
+    public static void Error(TextWriter writer, string message, IReadOnlyList<string> details, string? hint)
     {
-        var err = AnsiConsole.Create(new AnsiConsoleSettings { Out = new AnsiConsoleOutput(Console.Error) });
-        err.MarkupLine($"[red bold]error:[/] {Markup.Escape(message)}");
-        foreach (var d in details) err.MarkupLine(Markup.Escape(d));
-        if (hint is not null) err.MarkupLine($"[yellow]hint:[/] {Markup.Escape(hint)}");
+        writer.WriteLine($"\u001b[1;31merror:\u001b[0m {message}");
+        foreach (var d in details) writer.WriteLine(d);
+        if (hint is not null) writer.WriteLine($"\u001b[33mhint:\u001b[0m {hint}");
     }
 
     /// <summary>Colours a cell that is a status word; escapes everything else.</summary>

@@ -66,13 +66,28 @@ public sealed class RenderingTests
     {
         var ids = new[] { "wf-01a217703d0a7fe982ec9d459843fb87", "wf-01a2177603a976d7bdbec70e9417405a" };
         var columns = new[] { new Column("id"), new Column("name", ColumnKind.Text), new Column("status"), new Column("tasks"), new Column("created", ColumnKind.Optional), new Column("duration", ColumnKind.Optional) };
-        var rows = ids.Select(id => (IReadOnlyList<string>)[id, "a workflow with a rather long descriptive name", "completed", "4/4", "2026-11-26 10:37:13", "216ms"]).ToList();
+        var rows = ids.Select(id => (IReadOnlyList<string>)[id, "a workflow with a rather long descriptive name", "completed", "12/13 (1 failed)", "2026-11-26 10:37:13", "216ms"]).ToList();
 
         var lines = Render(RichConsole.BuildTable(columns, rows, width), width);
 
         Assert.That(lines, Has.All.Matches<string>(l => l!.Length <= width), string.Join('\n', lines));
-        foreach (var id in ids) Assert.That(lines.Count(l => l.Contains(id, StringComparison.Ordinal) && l.Contains("completed", StringComparison.Ordinal)), Is.EqualTo(1), string.Join('\n', lines));
+        foreach (var id in ids)
+        {
+            Assert.That(lines.Count(l => l.Contains(id, StringComparison.Ordinal) && l.Contains(" completed ", StringComparison.Ordinal) && l.Contains("12/13", StringComparison.Ordinal)), Is.EqualTo(1), string.Join('\n', lines));
+        }
         Assert.That(lines, Has.Count.LessThanOrEqualTo(2 + 4), string.Join('\n', lines));
+    }
+
+    [TestCase(40)]
+    [TestCase(30)]
+    public void When_even_the_fixed_columns_do_not_fit_nothing_wraps_and_the_id_stays_whole(int width)
+    {
+        var columns = new[] { new Column("id"), new Column("status"), new Column("tasks") };
+        var lines = Render(RichConsole.BuildTable(columns, [["wf-01a217703d", "completed", "12/13 (1 failed)"]], width), width);
+
+        Assert.That(lines, Has.Count.EqualTo(2), string.Join('\n', lines));
+        Assert.That(lines, Has.All.Matches<string>(l => l!.Length <= width), string.Join('\n', lines));
+        Assert.That(lines[1], Does.StartWith("wf-01a217703d "));
     }
 
     [Test]
