@@ -28,6 +28,7 @@ internal static partial class CliVocabulary
         (new(@"OllamaOptions\.Endpoint \(GLEITZEIT_OLLAMA_URL for the CLI\)", RegexOptions.CultureInvariant), "providers.ollama.url (GLEITZEIT_OLLAMA_URL)"),
         (new(@"GLEITZEIT_PYTHON or PythonOptions\.Interpreter", RegexOptions.CultureInvariant), "providers.python.interpreter (GLEITZEIT_PYTHON)"),
         (new(@", or raise GleitzeitOptions\.MaxWorkflowFileBytes", RegexOptions.CultureInvariant), ""),
+        (new(@"\(DatabasePath, GLEITZEIT_SQLITE_PATH\)", RegexOptions.CultureInvariant), "(persistence.sqlite.path or GLEITZEIT_SQLITE_PATH)"),
         (new(@"McpOptions\.Servers\[\\?""(?<name>[^""\\]*)\\?""\]\.Command \(config: providers\.mcp\.servers\.[^)]*\)", RegexOptions.CultureInvariant), "providers.mcp.servers.${name}.command"),
         (new(@"McpOptions\.Servers\[\\?""(?<name>[^""\\]*)\\?""\]\.Command", RegexOptions.CultureInvariant), "providers.mcp.servers.${name}.command"),
         (new(@"McpOptions\.Servers\[\\?""(?<name>[^""\\]*)\\?""\]\.Arguments", RegexOptions.CultureInvariant), "providers.mcp.servers.${name}.args"),
@@ -67,7 +68,8 @@ internal static partial class CliVocabulary
     public static string Translate(string? text)
     {
         if (string.IsNullOrEmpty(text)) return text ?? "";
-        if (!text.Contains("Options", StringComparison.Ordinal) && !text.Contains("Add", StringComparison.Ordinal) && !text.Contains("Register", StringComparison.Ordinal))
+        if (!text.Contains("Options", StringComparison.Ordinal) && !text.Contains("Add", StringComparison.Ordinal) && !text.Contains("Register", StringComparison.Ordinal)
+            && !text.Contains("DatabasePath", StringComparison.Ordinal))
         {
             return text;
         }
@@ -75,6 +77,6 @@ internal static partial class CliVocabulary
         return text;
     }
 
-    [GeneratedRegex(@"\b[A-Z][A-Za-z]*Options\.[A-Z][A-Za-z]*|services\.AddGleitzeit\(\)|\bAdd(?:Mcp|Ollama|Python|Provider)\(", RegexOptions.CultureInvariant)]
+    [GeneratedRegex(@"\b[A-Z][A-Za-z]*Options\.[A-Z][A-Za-z]*|\bDatabasePath\b|services\.AddGleitzeit\(\)|\bAdd(?:Mcp|Ollama|Python|Provider)\(", RegexOptions.CultureInvariant)]
     private static partial Regex LibraryName();
 }

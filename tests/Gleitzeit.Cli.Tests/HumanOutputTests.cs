@@ -116,6 +116,20 @@ public sealed class HumanOutputTests
     }
 
     [Test]
+    public async Task A_store_that_cannot_be_created_is_explained_in_cli_words_with_single_full_stops()
+    {
+        var file = _cli.WriteFile("not-a-directory", "a file");
+        _cli.Environment["GLEITZEIT_SQLITE_PATH"] = Path.Combine(file, "gleitzeit.db");
+
+        var result = await _cli.RunAsync("workflow", "list");
+
+        Assert.That(result.ExitCode, Is.Not.EqualTo(0), result.ToString());
+        Assert.That(result.StdErr, Does.Contain(file).And.Contain("persistence.sqlite.path"));
+        Assert.That(result.StdErr, Does.Not.Contain("DatabasePath"));
+        Assert.That(Regex.IsMatch(result.StdErr, @"[^.]\.\.(\s|$)"), Is.False, "no doubled full stop:\n" + result.StdErr);
+    }
+
+    [Test]
     public async Task Exec_of_failing_code_shows_what_it_printed_and_the_traceback_once()
     {
         var result = await _cli.RunAsync("exec", "print('hi'); raise ValueError('boom')");

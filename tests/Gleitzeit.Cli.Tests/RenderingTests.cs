@@ -137,6 +137,7 @@ public sealed class RenderingTests
     [TestCase("the workflow is 9 bytes, over the limit of 1 bytes: split it, or raise GleitzeitOptions.MaxWorkflowFileBytes", "split it")]
     [TestCase("file is 9 bytes; the limit for a text file is 1 bytes (BatchOptions.MaxFileSize)", "batch.max_file_size")]
     [TestCase("no model for llm/embed: set the task parameter 'model' or LlmOptions.EmbeddingModel", "providers.ollama.embedding_model")]
+    [TestCase("Cannot open the SQLite database '/x': denied. Check that the directory exists and is writable, or choose another path (DatabasePath, GLEITZEIT_SQLITE_PATH).", "(persistence.sqlite.path or GLEITZEIT_SQLITE_PATH)")]
     public void Library_advice_is_put_in_the_CLI_s_words(string message, string expected)
     {
         var translated = CliVocabulary.Translate(message);
