@@ -160,8 +160,9 @@ internal sealed class StderrLoggerProvider : ILoggerProvider
 
         public void Log<TState>(LogLevel logLevel, EventId eventId, TState state, Exception? exception, Func<TState, Exception?, string> formatter)
         {
-            Console.Error.WriteLine($"[{logLevel}] {category}: {formatter(state, exception)}");
-            if (exception is not null) Console.Error.WriteLine(exception);
+            // Log lines carry task values (hostile data): control characters are neutralized like every other human output.
+            Console.Error.WriteLine(Rendering.TerminalText.Sanitize($"[{logLevel}] {category}: {formatter(state, exception)}"));
+            if (exception is not null) Console.Error.WriteLine(Rendering.TerminalText.Sanitize(exception.ToString()));
         }
     }
 }
