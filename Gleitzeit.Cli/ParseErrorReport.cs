@@ -9,7 +9,7 @@ namespace Gleitzeit.Cli;
 /// not understood; the words after a misspelled command belong to it and are not reported again), and a hint with the
 /// closest command or option and where to read the usage.
 /// </summary>
-internal static class ParseErrorReport
+internal static partial class ParseErrorReport
 {
     public static (string Message, string Hint) Describe(RootCommand root, ParseResult parse)
     {
@@ -38,8 +38,21 @@ internal static class ParseErrorReport
             return ($"'{path}' needs a command", $"Commands: {string.Join(", ", command.Subcommands.Select(s => s.Name))}. {usage}");
         }
         var message = first.Message.Replace("\r", "", StringComparison.Ordinal).Replace("\n\t", " ", StringComparison.Ordinal).Replace("\n", " ", StringComparison.Ordinal).Trim().TrimEnd('.');
+        message = ExpectedType().Replace(message, m => ": expected " + Describe(m.Groups["type"].Value));
         return (char.ToLowerInvariant(message[0]) + message[1..], usage);
     }
+
+    /// <summary>What a .NET type name means to a user: <c>System.Nullable`1[System.Int32]</c> → <c>a whole number</c>.</summary>
+    private static string Describe(string type) => type switch
+    {
+        _ when type.Contains("Int32", StringComparison.Ordinal) || type.Contains("Int64", StringComparison.Ordinal) => "a whole number",
+        _ when type.Contains("Double", StringComparison.Ordinal) || type.Contains("Decimal", StringComparison.Ordinal) => "a number",
+        _ when type.Contains("Boolean", StringComparison.Ordinal) => "true or false",
+        _ => "a different kind of value",
+    };
+
+    [System.Text.RegularExpressions.GeneratedRegex(@" as expected type '(?<type>[^']*)'", System.Text.RegularExpressions.RegexOptions.CultureInvariant)]
+    private static partial System.Text.RegularExpressions.Regex ExpectedType();
 
     private static string CommandPath(CommandResult result, RootCommand root)
     {

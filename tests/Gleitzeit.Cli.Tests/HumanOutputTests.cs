@@ -55,6 +55,16 @@ public sealed class HumanOutputTests
     }
 
     [Test]
+    public async Task A_value_of_the_wrong_kind_is_described_without_dotnet_type_names()
+    {
+        var result = await _cli.RunAsync("task", "submit", "python/execute", "--timeout", "1.5");
+
+        Assert.That(result.ExitCode, Is.EqualTo(2), result.ToString());
+        Assert.That(result.StdErr, Does.StartWith("error: cannot parse argument '1.5' for option '--timeout': expected a whole number\nhint: "));
+        Assert.That(result.StdErr, Does.Not.Contain("System."));
+    }
+
+    [Test]
     public async Task Validate_warns_about_an_unconfigured_mcp_provider_with_the_config_key_and_exits_0()
     {
         var file = _cli.WriteFile("mixed.yaml", WithMcpTask);
