@@ -17,15 +17,13 @@ internal static class CliApp
             Output = stdout ?? Console.Out,
             Error = stderr ?? Console.Error,
         };
-        if (parse.Action is ParseErrorAction parseError)
+        if (parse.Action is ParseErrorAction && parse.Errors.Count > 0)
         {
-            // Errors and suggestions go to stderr, without the whole help text: stdout stays clean for scripts.
-            parseError.ShowHelp = false;
+            // The CLI's own form (error:, hint:) on stderr, without the whole help text: stdout stays clean for scripts.
+            var (message, hint) = ParseErrorReport.Describe(root, parse);
             var error = stderr ?? Console.Error;
-            await parse.InvokeAsync(new InvocationConfiguration { Output = error, Error = error }).ConfigureAwait(false);
-            var names = new List<string>();
-            for (var r = parse.CommandResult; r is not null && r.Command != root; r = r.Parent as System.CommandLine.Parsing.CommandResult) names.Insert(0, r.Command.Name);
-            await error.WriteLineAsync($"Run '{string.Join(' ', names.Prepend("gleitzeit"))} --help' for usage.").ConfigureAwait(false);
+            await error.WriteLineAsync("error: " + Rendering.TerminalText.Sanitize(message)).ConfigureAwait(false);
+            await error.WriteLineAsync("hint: " + Rendering.TerminalText.Sanitize(hint)).ConfigureAwait(false);
             return ExitCodes.InvalidInput;
         }
         return await parse.InvokeAsync(invocation).ConfigureAwait(false);

@@ -11,7 +11,7 @@ internal static class ErrorReporter
     {
         var (code, message, details, hint) = Classify(exception, context.CancellationToken);
         context.Output.Error(message, details, hint);
-        if (context.Debug) context.Output.Err.WriteLine(exception.ToString());
+        if (context.Debug) context.Output.Err.WriteLine(Rendering.TerminalText.Sanitize(exception.ToString()));
         return code;
     }
 

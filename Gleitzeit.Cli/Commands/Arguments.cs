@@ -20,16 +20,26 @@ internal static partial class Arguments
             {
                 throw CliException.Invalid($"{flag} '{pair}' must be NAME=VALUE.", $"For example: {flag} topic=\"the sea\"");
             }
-            result[pair[..eq].Trim()] = ParseValue(pair[(eq + 1)..]);
+            var name = pair[..eq].Trim();
+            result[name] = ParseValue(pair[(eq + 1)..], $"{flag} {name}");
         }
         return result;
     }
 
-    public static JsonNode? ParseValue(string text)
+    /// <summary>Deepest JSON a value may have: what System.Text.Json reads and writes by default. A deeper value is refused
+    /// with an error rather than quietly passed on as a string.</summary>
+    public const int MaxJsonDepth = 64;
+
+    public static JsonNode? ParseValue(string text, string what = "value")
     {
         var trimmed = text.Trim();
         if (trimmed.Length > 0 && (trimmed[0] is '[' or '{' or '"' or '-' || char.IsDigit(trimmed[0]) || trimmed is "true" or "false" or "null"))
         {
+            if (trimmed[0] is '[' or '{' && JsonDepth(trimmed) is > MaxJsonDepth and var depth)
+            {
+                throw CliException.Invalid($"{what}: the JSON value is nested {depth} levels deep; at most {MaxJsonDepth} are supported.",
+                    "Pass a flatter value, or put the data in a file and read it from a task.");
+            }
             try
             {
                 return JsonNode.Parse(trimmed);
@@ -40,6 +50,25 @@ internal static partial class Arguments
             }
         }
         return JsonValue.Create(text);
+    }
+
+    /// <summary>How deep a JSON text nests (read without recursion); 0 when it is not JSON.</summary>
+    public static int JsonDepth(string json)
+    {
+        var reader = new Utf8JsonReader(System.Text.Encoding.UTF8.GetBytes(json), new JsonReaderOptions { MaxDepth = int.MaxValue, CommentHandling = JsonCommentHandling.Skip });
+        var deepest = 0;
+        try
+        {
+            while (reader.Read())
+            {
+                if (reader.TokenType is JsonTokenType.StartObject or JsonTokenType.StartArray) deepest = Math.Max(deepest, reader.CurrentDepth + 1);
+            }
+        }
+        catch (JsonException)
+        {
+            return 0;
+        }
+        return deepest;
     }
 
     /// <summary>Parses <c>7d</c>, <c>12h</c>, <c>30m</c>, <c>45s</c>, <c>2w</c> (or combinations such as <c>1d12h</c>).</summary>

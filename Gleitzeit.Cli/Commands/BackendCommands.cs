@@ -57,7 +57,7 @@ internal static class BackendCommands
             }
             output.Table(["run", "task", "status", "result / error"],
                 results.Select(r => (IReadOnlyList<string>)[r.WorkflowId, r.Task.TaskId, JsonShapes.Lower(r.Task.Status),
-                    r.Task.Error is { } e ? $"{e.CodeName}: {e.Message}" : Output.Clip(JsonShapes.Describe(r.Task.Result))]));
+                    r.Task.Error is { } e ? $"{e.CodeName}: {Output.Tidy(e.Message)}" : Output.Clip(JsonShapes.Describe(r.Task.Result))]));
             return ExitCodes.Ok;
         });
         group.Add(byWorkflow);

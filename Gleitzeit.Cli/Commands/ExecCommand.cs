@@ -28,9 +28,16 @@ internal static class ExecCommand
             WorkflowValidator.EnsureValid(workflow, services.Registry, "exec");
             return await RunExecution.RunAsync(context, workflow, new Dictionary<string, JsonNode?>(), null, watch: false, printResults: run =>
             {
-                var result = run.GetResult("exec");
-                if (result?["output"] is JsonValue stdout && stdout.TryGetValue<string>(out var text) && text.Length > 0) context.Output.Out.Write(text.EndsWith('\n') ? text : text + "\n");
-                if (result?["result"] is { } value) context.Output.Line("result: " + Output.ToJsonText(value));
+                // What the code printed is shown whether it finished or raised: a failed task carries it in its error's data.
+                var state = run.Tasks.TryGetValue("exec", out var t) ? t : null;
+                var produced = state?.Result as JsonObject ?? state?.Error?.Data as JsonObject;
+                if (produced?["output"] is JsonValue stdout && stdout.TryGetValue<string>(out var text) && text.Length > 0) context.Output.Block(text);
+                if (state?.Error is not null && produced?["stderr"] is JsonValue stderr && stderr.TryGetValue<string>(out var errText) && errText.Length > 0)
+                {
+                    var safe = TerminalText.Sanitize(errText);
+                    context.Output.Err.Write(safe.EndsWith('\n') ? safe : safe + "\n");
+                }
+                if (state?.Result?["result"] is { } value) context.Output.Line("result: " + Output.ToJsonText(value));
             }).ConfigureAwait(false);
         });
         return command;

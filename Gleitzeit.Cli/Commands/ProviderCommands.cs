@@ -1,6 +1,7 @@
 using System.CommandLine;
 using System.Globalization;
 using System.Text.Json.Nodes;
+using Gleitzeit.Cli.Rendering;
 using Gleitzeit.Core.Protocol;
 
 namespace Gleitzeit.Cli.Commands;
@@ -63,7 +64,7 @@ internal static class ProviderCommands
             else
             {
                 output.Table(["id", "protocol", "status", "message"],
-                    results.Select(r => (IReadOnlyList<string>)[r.Registration.Id, r.Registration.Protocol.Id, r.Health.Status.ToString().ToLowerInvariant(), r.Health.Message ?? ""]));
+                    results.Select(r => (IReadOnlyList<string>)[r.Registration.Id, r.Registration.Protocol.Id, r.Health.Status.ToString().ToLowerInvariant(), r.Health.Message is { } m ? Output.Tidy(m) : ""]));
             }
             var sick = results.FirstOrDefault(r => r.Health.Status == HealthStatus.Unhealthy);
             if (sick.Registration is not null)

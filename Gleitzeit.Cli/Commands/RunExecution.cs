@@ -25,11 +25,11 @@ internal static class RunExecution
 
     /// <summary>Runs to completion in this process and reports. Returns the exit code (0, 4 or 5).</summary>
     public static async Task<int> RunAsync(CliContext context, Workflow workflow, IReadOnlyDictionary<string, JsonNode?> inputs, string? outputFile, bool watch,
-        Action<WorkflowRun>? printResults = null)
+        Action<WorkflowRun>? printResults = null, Func<string, string>? taskLabel = null)
     {
         var services = context.GetServices();
         await CheckProvidersAsync(context, workflow).ConfigureAwait(false);
-        var progress = new RunProgress(context.Output, watch, workflow.Tasks.Select(t => t.Id));
+        var progress = new RunProgress(context.Output, watch, workflow.Tasks.Select(t => t.Id), taskLabel);
         var options = new RunOptions { Inputs = inputs, OnEvent = progress.OnEvent };
         var work = services.Engine.RunAsync(workflow, options, context.CancellationToken);
         var run = context.Output.Rich ? await LiveRunView.ShowAsync(progress, work).ConfigureAwait(false) : await work.ConfigureAwait(false);

@@ -58,7 +58,7 @@ internal static class SystemCommands
             else
             {
                 output.Table(["provider", "protocol", "status", "message"],
-                    health.Select(h => (IReadOnlyList<string>)[h.Registration.Id, h.Registration.Protocol.Id, h.Health.Status.ToString().ToLowerInvariant(), h.Health.Message ?? ""]));
+                    health.Select(h => (IReadOnlyList<string>)[h.Registration.Id, h.Registration.Protocol.Id, h.Health.Status.ToString().ToLowerInvariant(), h.Health.Message is { } m ? Output.Tidy(m) : ""]));
             }
             output.Line();
             if (recent.Count == 0) output.Line("No runs yet.");

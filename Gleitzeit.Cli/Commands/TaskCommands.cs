@@ -44,6 +44,11 @@ internal static class TaskCommands
             foreach (var (k, v) in Arguments.ParsePairs(context.Parse.GetValue(parameters), "--param")) values[k] = v;
             if (context.Parse.GetValue(messages) is { } json)
             {
+                if (Arguments.JsonDepth(json) is > Arguments.MaxJsonDepth and var depth)
+                {
+                    throw CliException.Invalid($"--messages is nested {depth} levels deep; at most {Arguments.MaxJsonDepth} are supported.",
+                        "Pass a list of {\"role\",\"content\"} objects.");
+                }
                 try
                 {
                     values["messages"] = JsonNode.Parse(json) as JsonArray ?? throw new JsonException("not a list");
@@ -59,7 +64,7 @@ internal static class TaskCommands
             if (context.Parse.GetValue(model) is { } m) values["model"] = m;
             else if (isLlm && !values.ContainsKey("model"))
             {
-                values["model"] = context.Settings.Get(name == "llm/vision" ? SettingKeys.OllamaVisionModel : SettingKeys.OllamaDefaultModel);
+                values["model"] = context.Settings.Get(name switch { "llm/vision" => SettingKeys.OllamaVisionModel, "llm/embed" => SettingKeys.OllamaEmbeddingModel, _ => SettingKeys.OllamaDefaultModel });
             }
             var seconds = context.Parse.GetValue(timeout);
             if (seconds is <= 0) throw CliException.Invalid("--timeout must be at least 1 second.");
@@ -73,7 +78,9 @@ internal static class TaskCommands
                 })
                 .Build();
             WorkflowValidator.EnsureValid(workflow, services.Registry, "task submit");
-            return await RunExecution.RunAsync(context, workflow, new Dictionary<string, JsonNode?>(), context.Parse.GetValue(output), context.Parse.GetValue(watch)).ConfigureAwait(false);
+            // Progress lines name the one task by its method ("llm/chat started"), not "task task started".
+            return await RunExecution.RunAsync(context, workflow, new Dictionary<string, JsonNode?>(), context.Parse.GetValue(output), context.Parse.GetValue(watch),
+                taskLabel: _ => name).ConfigureAwait(false);
         });
         return command;
     }
@@ -99,7 +106,15 @@ internal static class TaskCommands
             {
                 foreach (var summary in await store.ListRunsAsync(new RunQuery { Limit = Math.Max(1, context.Parse.GetValue(limit)) }, context.CancellationToken).ConfigureAwait(false))
                 {
-                    if (await store.GetRunAsync(summary.WorkflowId, context.CancellationToken).ConfigureAwait(false) is { } run) runs.Add(run);
+                    try
+                    {
+                        if (await store.GetRunAsync(summary.WorkflowId, context.CancellationToken).ConfigureAwait(false) is { } run) runs.Add(run);
+                    }
+                    catch (Exception ex) when (ex is GleitzeitException or JsonException or FormatException or InvalidOperationException or ArgumentException or KeyNotFoundException)
+                    {
+                        // One damaged run must not hide the others: it is named on stderr and left out.
+                        context.Output.Err.WriteLine($"warning: run {summary.WorkflowId} could not be read and is left out: {Output.Tidy(ex.Message)}");
+                    }
                 }
             }
             var rows = runs.SelectMany(r => r.Tasks.Values.Where(t => wanted.Count == 0 || wanted.Contains(t.Status)).Select(t => (Run: r, Task: t))).ToList();
@@ -114,7 +129,8 @@ internal static class TaskCommands
                 output.Line("No tasks found.");
                 return ExitCodes.Ok;
             }
-            output.Table(["task", "run", "workflow", "status", "attempts", "time"],
+            output.Table(
+                [new Column("task"), new Column("run"), new Column("workflow", ColumnKind.Text), new Column("status"), new Column("attempts", ColumnKind.Optional, RightAligned: true), new Column("time", ColumnKind.Optional, RightAligned: true)],
                 rows.Select(x => (IReadOnlyList<string>)[x.Task.TaskId, x.Run.WorkflowId, x.Run.Name, JsonShapes.Lower(x.Task.Status),
                     x.Task.Attempts.ToString(CultureInfo.InvariantCulture), JsonShapes.Duration(x.Task.Duration)]));
             return ExitCodes.Ok;
@@ -140,7 +156,7 @@ internal static class TaskCommands
             }
             var t = stored.Task;
             output.Heading($"{t.TaskId} ({stored.WorkflowName}, run {stored.WorkflowId}): {JsonShapes.Lower(t.Status)}");
-            if (t.Error is { } e) output.Line($"error: {e.CodeName}: {e.Message}");
+            if (t.Error is { } e) output.Line($"error: {e.CodeName}: {Output.Tidy(e.Message)}");
             if (t.Result is not null) output.Line(Output.ToJsonText(t.Result));
             return ExitCodes.Ok;
         });

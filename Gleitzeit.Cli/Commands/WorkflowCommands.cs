@@ -87,10 +87,10 @@ internal static class WorkflowCommands
             }
             output.Heading($"{run.Name} ({run.WorkflowId})");
             output.Line($"status: {JsonShapes.Lower(run.Status)}   started: {Local(run.StartedAt)}   completed: {Local(run.CompletedAt)}   duration: {JsonShapes.Duration(run.Duration)}");
-            if (run.Error is { } error) output.Line($"error: {error.CodeName}: {error.Message}");
+            if (run.Error is { } error) output.Line($"error: {error.CodeName}: {Output.Tidy(error.Message)}");
             output.Table(["task", "status", "attempts", "time", "result / error"],
                 run.Tasks.Values.Select(t => (IReadOnlyList<string>)[t.TaskId, JsonShapes.Lower(t.Status), t.Attempts.ToString(CultureInfo.InvariantCulture),
-                    JsonShapes.Duration(t.Duration), t.Error is { } e ? $"{e.CodeName}: {e.Message}" : Output.Clip(JsonShapes.Describe(t.Result))]));
+                    JsonShapes.Duration(t.Duration), t.Error is { } e ? $"{e.CodeName}: {Output.Tidy(e.Message)}" : Output.Clip(JsonShapes.Describe(t.Result))]));
             return ExitCodes.Ok;
         });
         return command;
@@ -123,7 +123,8 @@ internal static class WorkflowCommands
                 output.Line("No runs yet. Start one with 'gleitzeit run FILE'.");
                 return ExitCodes.Ok;
             }
-            output.Table(["id", "name", "status", "tasks", "created", "duration"],
+            output.Table(
+                [new Column("id"), new Column("name", ColumnKind.Text), new Column("status"), new Column("tasks"), new Column("created", ColumnKind.Optional), new Column("duration", ColumnKind.Optional, RightAligned: true)],
                 runs.Select(r => (IReadOnlyList<string>)[r.WorkflowId, r.Name, JsonShapes.Lower(r.Status),
                     $"{r.CompletedTasks}/{r.TaskCount}" + (r.FailedTasks > 0 ? $" ({r.FailedTasks} failed)" : ""), Local(r.CreatedAt),
                     JsonShapes.Duration(r.StartedAt is { } s && r.CompletedAt is { } c ? c - s : null)]));

@@ -147,6 +147,7 @@ internal sealed class CliSettings
         var stream = new YamlStream();
         try
         {
+            CheckDepth(file);
             using var reader = new StreamReader(file);
             stream.Load(reader);
         }
@@ -160,6 +161,35 @@ internal sealed class CliSettings
             throw CliException.Invalid($"{At(file, stream.Documents[0].RootNode)}: the config file must be a mapping of sections (persistence, providers, execution, batch).");
         }
         Walk(file, root, "", values, mcp);
+    }
+
+    /// <summary>Deepest nesting of mappings and sequences a config file may have; the real one needs 5 levels.</summary>
+    internal const int MaxDepth = 32;
+
+    /// <summary>Reads the file's events (no recursion) and refuses nesting deeper than <see cref="MaxDepth"/> at the node
+    /// that goes too deep: building the document tree of a file nested 50,000 levels deep would overflow the stack.</summary>
+    private static void CheckDepth(string file)
+    {
+        using var reader = new StreamReader(file);
+        var parser = new Parser(reader);
+        var depth = 0;
+        while (parser.MoveNext())
+        {
+            switch (parser.Current)
+            {
+                case YamlDotNet.Core.Events.MappingStart or YamlDotNet.Core.Events.SequenceStart:
+                    if (++depth > MaxDepth)
+                    {
+                        var at = parser.Current.Start;
+                        throw CliException.Invalid($"{file}:{at.Line}:{at.Column}: the configuration is nested more than {MaxDepth} levels deep.",
+                            "A config file has a few sections (persistence, providers, execution, batch); run 'gleitzeit config' to see every key.");
+                    }
+                    break;
+                case YamlDotNet.Core.Events.MappingEnd or YamlDotNet.Core.Events.SequenceEnd:
+                    depth--;
+                    break;
+            }
+        }
     }
 
     private static void Walk(string file, YamlMappingNode map, string prefix, Dictionary<string, Setting> values, List<McpServerSetting> mcp)
@@ -176,7 +206,7 @@ internal sealed class CliSettings
             {
                 if (valueNode is not YamlScalarNode scalar)
                 {
-                    throw CliException.Invalid($"{At(file, valueNode)}: {name} must be a single value.");
+                    throw CliException.Invalid($"{At(file, valueNode)}: {name} must be a single value, not {Kind(valueNode)}.");
                 }
                 values[name] = new Setting(name, Check(key, scalar.Value ?? "", At(file, valueNode)), "file " + file);
                 continue;
@@ -189,6 +219,12 @@ internal sealed class CliSettings
                 continue;
             }
             if (isSection && valueNode is YamlScalarNode { Value: null or "" }) continue;
+            if (isSection)
+            {
+                var example = SettingKeys.All.Select(k => k.Name).FirstOrDefault(k => k.StartsWith(childPrefix, StringComparison.Ordinal)) ?? SettingKeys.McpServers;
+                throw CliException.Invalid($"{At(file, valueNode)}: '{name}' is a section and must be a mapping of keys (such as {example[childPrefix.Length..].Split('.')[0]}:), not {Kind(valueNode)}.",
+                    "Run 'gleitzeit config' to see every key.");
+            }
             var suggestion = Suggest(name);
             throw CliException.Invalid($"{At(file, keyNode)}: unknown configuration key '{name}'." + (suggestion is null ? "" : $" Did you mean '{suggestion}'?"),
                 "Run 'gleitzeit config' to see every key.");
@@ -201,7 +237,7 @@ internal sealed class CliSettings
         if (node is not YamlMappingNode servers) throw CliException.Invalid($"{At(file, node)}: providers.mcp.servers must map server names to {{command, args, env}}.");
         foreach (var (nameNode, serverNode) in servers.Children)
         {
-            var name = ((YamlScalarNode)nameNode).Value ?? "";
+            var name = Key(file, nameNode, "an MCP server's name");
             if (serverNode is not YamlMappingNode server) throw CliException.Invalid($"{At(file, serverNode)}: MCP server '{name}' must be a mapping with command, args and env.");
             string? command = null;
             var args = new List<string>();
@@ -211,11 +247,20 @@ internal sealed class CliSettings
                 switch ((k as YamlScalarNode)?.Value)
                 {
                     case "command" when v is YamlScalarNode s: command = s.Value; break;
-                    case "args" when v is YamlSequenceNode seq: args.AddRange(seq.Children.Select(c => (c as YamlScalarNode)?.Value ?? "")); break;
+                    case "args" when v is YamlSequenceNode seq:
+                        args.AddRange(seq.Children.Select(c => c is YamlScalarNode a ? a.Value ?? "" : throw CliException.Invalid($"{At(file, c)}: each argument of MCP server '{name}' must be a single value, not {Kind(c)}.")));
+                        break;
                     case "env" when v is YamlMappingNode e:
-                        foreach (var (ek, ev) in e.Children) env[((YamlScalarNode)ek).Value ?? ""] = (ev as YamlScalarNode)?.Value ?? "";
+                        foreach (var (ek, ev) in e.Children)
+                        {
+                            env[Key(file, ek, $"an environment variable of MCP server '{name}'")] = ev is YamlScalarNode evs
+                                ? evs.Value ?? ""
+                                : throw CliException.Invalid($"{At(file, ev)}: environment variable '{(ek as YamlScalarNode)?.Value}' of MCP server '{name}' must be a single value, not {Kind(ev)}.");
+                        }
                         break;
                     case "env" when v is YamlScalarNode { Value: null or "" }: break;
+                    case "command" or "args" or "env":
+                        throw CliException.Invalid($"{At(file, v)}: MCP server '{name}': {((YamlScalarNode)k).Value} must be {(((YamlScalarNode)k).Value switch { "command" => "text", "args" => "a list", _ => "a mapping" })}, not {Kind(v)}.");
                     default:
                         throw CliException.Invalid($"{At(file, k)}: MCP server '{name}': expected command (text), args (list) or env (mapping), got '{(k as YamlScalarNode)?.Value}'.");
                 }
@@ -224,6 +269,17 @@ internal sealed class CliSettings
             mcp.Add(new McpServerSetting(name, command, args, env, "file " + file));
         }
     }
+
+    private static string Kind(YamlNode node) => node switch
+    {
+        YamlMappingNode => "a mapping",
+        YamlSequenceNode => "a list",
+        YamlScalarNode sc => $"the value '{sc.Value}'",
+        _ => "an alias",
+    };
+
+    private static string Key(string file, YamlNode node, string what) =>
+        node is YamlScalarNode { Value: { } v } ? v : throw CliException.Invalid($"{At(file, node)}: {what} must be a name, not {Kind(node)}.");
 
     private static string At(string file, YamlNode node) => $"{file}:{node.Start.Line}:{node.Start.Column}";
 

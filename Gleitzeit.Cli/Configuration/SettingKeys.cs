@@ -20,7 +20,9 @@ internal static class SettingKeys
     public const string OllamaUrl = "providers.ollama.url";
     public const string OllamaDefaultModel = "providers.ollama.default_model";
     public const string OllamaVisionModel = "providers.ollama.vision_model";
+    public const string OllamaEmbeddingModel = "providers.ollama.embedding_model";
     public const string OllamaMaxConcurrency = "providers.ollama.max_concurrency";
+    public const string OllamaRequestTimeout = "providers.ollama.request_timeout";
     public const string PythonInterpreter = "providers.python.interpreter";
     public const string PythonScriptsDir = "providers.python.scripts_dir";
     public const string PythonTimeout = "providers.python.timeout";
@@ -41,7 +43,9 @@ internal static class SettingKeys
         new(OllamaUrl, "http://localhost:11434", SettingKind.Text, "Ollama server.", "GLEITZEIT_OLLAMA_URL"),
         new(OllamaDefaultModel, "llama3.2:latest", SettingKind.Text, "Model for llm tasks that name none."),
         new(OllamaVisionModel, "llava:latest", SettingKind.Text, "Model for llm/vision tasks that name none."),
+        new(OllamaEmbeddingModel, "nomic-embed-text:latest", SettingKind.Text, "Model for llm/embed tasks that name none."),
         new(OllamaMaxConcurrency, "4", SettingKind.PositiveInteger, "Most Ollama calls at once."),
+        new(OllamaRequestTimeout, "300", SettingKind.PositiveInteger, "Seconds one Ollama request may take (loading a large model can take minutes)."),
         new(PythonInterpreter, "python3", SettingKind.Text, "Python interpreter for python/execute.", "GLEITZEIT_PYTHON"),
         new(PythonScriptsDir, ".", SettingKind.Path, "Directory that python/execute 'file' paths resolve against when the workflow gives no directory."),
         new(PythonTimeout, "30", SettingKind.PositiveInteger, "Default python/execute timeout in seconds."),

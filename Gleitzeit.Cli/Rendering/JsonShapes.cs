@@ -81,11 +81,11 @@ internal static class JsonShapes
             {
                 if (o.TryGetPropertyValue(field, out var v) && v is not null)
                 {
-                    return v is JsonValue value && value.TryGetValue<string>(out var s) ? s : v.ToJsonString();
+                    return v is JsonValue value && value.TryGetValue<string>(out var s) ? s : Output.ToHumanJson(v);
                 }
             }
         }
-        return result is JsonValue jv && jv.TryGetValue<string>(out var text) ? text : result.ToJsonString();
+        return result is JsonValue jv && jv.TryGetValue<string>(out var text) ? text : Output.ToHumanJson(result);
     }
 
     public static string Duration(TimeSpan? d) => d is not { } v ? "" : v.TotalSeconds >= 1 ? $"{v.TotalSeconds:0.0}s" : $"{v.TotalMilliseconds:0}ms";

@@ -38,10 +38,15 @@ internal sealed class RunProgress
     private readonly Dictionary<string, TaskLine> _tasks = new(StringComparer.Ordinal);
     private readonly Dictionary<string, StringBuilder> _pendingText = new(StringComparer.Ordinal);
 
-    public RunProgress(Output output, bool watch, IEnumerable<string> taskIds)
+    private readonly Func<string, string> _label;
+
+    /// <summary>Follows the tasks <paramref name="taskIds"/>; <paramref name="label"/> is how a plain progress line names a task
+    /// (default <c>task ID</c>; <c>task submit</c> names its one task by its method).</summary>
+    public RunProgress(Output output, bool watch, IEnumerable<string> taskIds, Func<string, string>? label = null)
     {
         _output = output;
         _watch = watch;
+        _label = label ?? (id => $"task {id}");
         foreach (var id in taskIds) _tasks[id] = new TaskLine(id);
     }
 
@@ -58,12 +63,12 @@ internal sealed class RunProgress
             {
                 WorkflowStarted s => $"workflow {s.Name} ({s.WorkflowId}) started with {s.TaskCount} task{(s.TaskCount == 1 ? "" : "s")}",
                 TaskQueued q => Update(q.TaskId, t => t.State = "queued", null),
-                TaskStarted s => Update(s.TaskId, t => { t.State = "running"; t.Attempt = s.Attempt; t.StartedAt = s.Timestamp; t.Stream.Clear(); t.Note = ""; }, $"task {s.TaskId} started (attempt {s.Attempt})"),
+                TaskStarted s => Update(s.TaskId, t => { t.State = "running"; t.Attempt = s.Attempt; t.StartedAt = s.Timestamp; t.Stream.Clear(); t.Note = ""; }, $"{_label(s.TaskId)} started (attempt {s.Attempt})"),
                 TaskProgress p => Progress(p),
-                TaskRetrying r => Update(r.TaskId, t => { t.State = "retrying"; t.Note = $"{r.Error.CodeName}: {r.Error.Message}"; }, $"task {r.TaskId} retrying: attempt {r.NextAttempt} in {JsonShapes.Duration(r.Delay)} after {r.Error.CodeName}: {r.Error.Message}"),
-                TaskCompleted c => Update(c.TaskId, t => { t.State = "completed"; t.Attempt = c.Attempts; t.Duration = c.Duration; t.Note = Output.Clip(JsonShapes.Describe(c.Result), StreamTail); }, $"task {c.TaskId} completed in {JsonShapes.Duration(c.Duration)}"),
-                TaskFailed f => Update(f.TaskId, t => { t.State = "failed"; t.Attempt = f.Attempts; t.Duration = t.StartedAt is { } st ? f.Timestamp - st : null; t.Note = $"{f.Error.CodeName}: {f.Error.Message}"; }, $"task {f.TaskId} failed after {f.Attempts} attempt{(f.Attempts == 1 ? "" : "s")}: {f.Error.CodeName}: {f.Error.Message}"),
-                TaskSkipped k => Update(k.TaskId, t => { t.State = k.Error.Code == GleitzeitErrorCode.TaskCancelled ? "cancelled" : "skipped"; t.Note = k.Error.Message; }, $"task {k.TaskId} {(k.Error.Code == GleitzeitErrorCode.TaskCancelled ? "cancelled" : "skipped")}: {k.Error.Message}"),
+                TaskRetrying r => Update(r.TaskId, t => { t.State = "retrying"; t.Note = Brief(r.Error); }, $"{_label(r.TaskId)} retrying: attempt {r.NextAttempt} in {JsonShapes.Duration(r.Delay)} after {Brief(r.Error)}"),
+                TaskCompleted c => Update(c.TaskId, t => { t.State = "completed"; t.Attempt = c.Attempts; t.Duration = c.Duration; t.Note = Output.Clip(JsonShapes.Describe(c.Result), StreamTail); }, $"{_label(c.TaskId)} completed in {JsonShapes.Duration(c.Duration)}"),
+                TaskFailed f => Update(f.TaskId, t => { t.State = "failed"; t.Attempt = f.Attempts; t.Duration = t.StartedAt is { } st ? f.Timestamp - st : null; t.Note = Brief(f.Error); }, $"{_label(f.TaskId)} failed after {f.Attempts} attempt{(f.Attempts == 1 ? "" : "s")}: {Brief(f.Error)}"),
+                TaskSkipped k => Update(k.TaskId, t => { t.State = k.Error.Code == GleitzeitErrorCode.TaskCancelled ? "cancelled" : "skipped"; t.Note = FirstLine(k.Error.Message); }, $"{_label(k.TaskId)} {(k.Error.Code == GleitzeitErrorCode.TaskCancelled ? "cancelled" : "skipped")}: {FirstLine(k.Error.Message)}"),
                 WorkflowCompleted w => $"workflow {JsonShapes.Lower(w.Status)} in {JsonShapes.Duration(w.Duration)}",
                 _ => null,
             };
@@ -73,6 +78,17 @@ internal sealed class RunProgress
                 _output.Line(line);
             }
         }
+    }
+
+    /// <summary><c>CODE: first line of the message</c>: a progress line carries the gist (a Python traceback, say, is printed
+    /// once, with the final error).</summary>
+    public static string Brief(GleitzeitError error) => $"{error.CodeName}: {FirstLine(error.Message)}";
+
+    public static string FirstLine(string message)
+    {
+        var text = Output.Tidy(message);
+        var cut = text.IndexOf('\n');
+        return cut < 0 ? text : text[..cut].TrimEnd();
     }
 
     private string? Update(string taskId, Action<TaskLine> change, string? line)

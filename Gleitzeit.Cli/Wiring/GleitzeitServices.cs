@@ -76,7 +76,7 @@ internal sealed class GleitzeitServices : IAsyncDisposable
         catch (Exception ex) when (ex is OptionsValidationException or ArgumentException)
         {
             provider.Dispose();
-            var problems = ex is OptionsValidationException o ? string.Join("; ", o.Failures) : ex.Message;
+            var problems = ex is OptionsValidationException o ? string.Join("; ", o.Failures.Select(f => f.TrimEnd('.'))) : ex.Message;
             throw CliException.Invalid("Invalid configuration: " + problems, "See the effective values with 'gleitzeit config'.");
         }
         return new GleitzeitServices(provider, settings, store);
@@ -93,6 +93,8 @@ internal sealed class GleitzeitServices : IAsyncDisposable
             o.Endpoint = ollama;
             o.DefaultModel = settings.Get(SettingKeys.OllamaDefaultModel);
             o.VisionModel = settings.Get(SettingKeys.OllamaVisionModel);
+            o.EmbeddingModel = settings.Get(SettingKeys.OllamaEmbeddingModel);
+            o.RequestTimeout = TimeSpan.FromSeconds(settings.GetInt(SettingKeys.OllamaRequestTimeout));
             o.MaxConcurrency = settings.GetInt(SettingKeys.OllamaMaxConcurrency);
         });
         gleitzeit.AddPython(o =>
@@ -159,8 +161,9 @@ internal sealed class StderrLoggerProvider : ILoggerProvider
 
         public void Log<TState>(LogLevel logLevel, EventId eventId, TState state, Exception? exception, Func<TState, Exception?, string> formatter)
         {
-            Console.Error.WriteLine($"[{logLevel}] {category}: {formatter(state, exception)}");
-            if (exception is not null) Console.Error.WriteLine(exception);
+            // Log lines carry task values (hostile data): control characters are neutralized like every other human output.
+            Console.Error.WriteLine(Rendering.TerminalText.Sanitize($"[{logLevel}] {category}: {formatter(state, exception)}"));
+            if (exception is not null) Console.Error.WriteLine(Rendering.TerminalText.Sanitize(exception.ToString()));
         }
     }
 }

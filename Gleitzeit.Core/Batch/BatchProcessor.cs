@@ -154,7 +154,7 @@ public sealed class BatchProcessor
                 ? new RetryPolicy { MaxAttempts = attempts, InitialDelay = request.RetryDelay, Jitter = false }
                 : null;
             var workflow = CreateBatchWorkflow(toRun.Select(i => files[i]).ToList(), method, request.Prompt, request.Model, request.Parameters,
-                request.FileArgument, request.MaxConcurrent ?? _options.MaxConcurrent, retry, $"batch {batchId}");
+                request.FileArgument, request.MaxConcurrent ?? _options.MaxConcurrent, retry, batchId);
             var gate = new object();
             var run = await _engine.RunAsync(workflow, new RunOptions
             {

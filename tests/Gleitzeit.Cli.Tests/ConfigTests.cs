@@ -169,4 +169,43 @@ public sealed class ConfigTests
         Assert.That(result.ExitCode, Is.EqualTo(3), result.ToString());
         Assert.That(result.StdErr, Does.Contain(Path.Combine(_cli.Home, "nope.yaml")).And.Contain("GLEITZEIT_CONFIG"));
     }
+
+    [TestCase("flow")]
+    [TestCase("mapping")]
+    public async Task A_config_nested_50000_levels_deep_is_a_located_error_not_a_crash(string style)
+    {
+        const int levels = 50_000;
+        File.WriteAllText(_cli.ConfigFile, style == "flow"
+            ? "providers: " + new string('[', levels) + new string(']', levels) + "\n"
+            : "providers: " + string.Concat(Enumerable.Repeat("{a: ", levels)) + "1" + new string('}', levels) + "\n");
+
+        var result = await _cli.RunAsync("config");
+
+        Assert.That(result.ExitCode, Is.EqualTo(2), result.ToString());
+        Assert.That(result.StdErr, Does.Match(System.Text.RegularExpressions.Regex.Escape(_cli.ConfigFile) + @":1:\d+: the configuration is nested more than \d+ levels deep"));
+        Assert.That(result.StdErr, Does.Not.Contain("Stack overflow").And.Not.Contain("   at "));
+    }
+
+    [Test]
+    public async Task A_section_given_a_plain_value_is_reported_as_a_wrong_type_not_an_unknown_key()
+    {
+        _cli.WriteConfig("persistence: sqlite\n");
+
+        var result = await _cli.RunAsync("config");
+
+        Assert.That(result.ExitCode, Is.EqualTo(2), result.ToString());
+        Assert.That(result.StdErr, Does.Contain($"{_cli.ConfigFile}:1:14: 'persistence' is a section and must be a mapping of keys (such as backend:), not the value 'sqlite'"));
+        Assert.That(result.StdErr, Does.Not.Contain("unknown configuration key"));
+    }
+
+    [Test]
+    public async Task An_mcp_server_with_a_list_for_env_is_a_located_type_error()
+    {
+        _cli.WriteConfig("providers:\n  mcp:\n    servers:\n      calc: { command: node, env: [A, B] }\n");
+
+        var result = await _cli.RunAsync("config");
+
+        Assert.That(result.ExitCode, Is.EqualTo(2), result.ToString());
+        Assert.That(result.StdErr, Does.Contain($"{_cli.ConfigFile}:4:").And.Contain("env must be a mapping, not a list"));
+    }
 }
