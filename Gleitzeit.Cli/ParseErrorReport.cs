@@ -76,13 +76,6 @@ internal static partial class ParseErrorReport
     private static bool HasArgumentsLeft(CommandResult result) =>
         result.Command.Arguments.Any(a => result.GetResult(a) is null);
 
-    /// <summary>The closest name: a prefix of one name only, else the nearest by edit distance (at most a third of the word, at least 2).</summary>
-    internal static string? Suggest(string token, IReadOnlyList<string> names)
-    {
-        var prefixed = names.Where(n => token.Length >= 2 && n.StartsWith(token, StringComparison.OrdinalIgnoreCase)).Distinct().ToList();
-        if (prefixed.Count == 1) return prefixed[0];
-        var best = names.Select(n => (Name: n, Distance: CliSettings.Distance(n.ToLowerInvariant(), token.ToLowerInvariant())))
-            .OrderBy(x => x.Distance).ThenBy(x => x.Name.Length).FirstOrDefault();
-        return best.Name is not null && best.Distance <= Math.Max(2, token.Length / 3) ? best.Name : null;
-    }
+    /// <summary>The closest name, by the one spelling rule the loader and the config use.</summary>
+    internal static string? Suggest(string token, IReadOnlyList<string> names) => Gleitzeit.Core.Spelling.Suggest(token, names.Distinct());
 }

@@ -1,5 +1,5 @@
 using System.Text.RegularExpressions;
-using Gleitzeit.Testing.Ollama;
+using Gleitzeit.TestServers.Ollama;
 
 namespace Gleitzeit.Cli.Tests;
 
