@@ -52,6 +52,11 @@ public sealed record MethodDescriptor(string Name, IReadOnlyList<ParameterSpec> 
                 if (spec.Required) (errors ??= []).Add($"missing required parameter '{spec.Name}' ({spec.Type.Describe()})");
                 continue;
             }
+            if (!spec.AcceptsReferences && value is JsonValue r && r.TryGetValue<string>(out var text) && FirstReference(text) is { } reference)
+            {
+                (errors ??= []).Add($"parameter '{spec.Name}' cannot hold a reference ({reference}): write it out in the workflow, so that no value from another task chooses it");
+                continue;
+            }
             if (referencesUnresolved && value is JsonValue v && v.TryGetValue<string>(out var s) && s.Contains("${", StringComparison.Ordinal)) continue;
             if (!spec.Type.Accepts(value))
             {
@@ -74,10 +79,27 @@ public sealed record MethodDescriptor(string Name, IReadOnlyList<ParameterSpec> 
         }
         return errors ?? (IReadOnlyList<string>)[];
     }
+
+    private static Substitution.Reference? FirstReference(string text)
+    {
+        if (!Substitution.Template.MayContainReferences(text)) return null;
+        try
+        {
+            return Substitution.Template.Parse(text).References.FirstOrDefault();
+        }
+        catch (FormatException)
+        {
+            return null; // reported where the template is resolved
+        }
+    }
 }
 
 /// <summary>One parameter of a method.</summary>
-public sealed record ParameterSpec(string Name, ParameterType Type, bool Required = false, string? Description = null);
+public sealed record ParameterSpec(string Name, ParameterType Type, bool Required = false, string? Description = null)
+{
+    /// <summary>Whether the value may hold <c>${...}</c> references (default true). False: refused at validation.</summary>
+    public bool AcceptsReferences { get; init; } = true;
+}
 
 /// <summary>JSON types a parameter accepts (flags: <c>String | Array</c> accepts either).</summary>
 [Flags]
