@@ -707,7 +707,7 @@ def execute_forked(rid, params):
                     line, buffer = buffer[:nl], buffer[nl + 1:]
                     final = _child_message(line)
             if final is None and (pidfd is None or pidfd in ready or not result_open):
-                done, st = os.waitpid(pid, os.WNOHANG if (pidfd is None or pidfd not in ready) and result_open else 0)
+                done, st = os.waitpid(pid, 0 if pidfd is not None and pidfd in ready else os.WNOHANG)
                 if done == pid:
                     status = st
         if final is None:

@@ -1,6 +1,7 @@
 using System.Runtime.InteropServices;
 using System.Text.Json.Nodes;
 using Gleitzeit.Core;
+using Gleitzeit.Core.Definitions;
 
 namespace Gleitzeit.Providers.Python.Tests;
 
@@ -136,6 +137,23 @@ public partial class HostIsolationTests
 
         Assert.That(ex!.Code, Is.EqualTo(GleitzeitErrorCode.TaskValidationFailed));
         Assert.That(ex.Message, Does.Contain("'file'").And.Contain("${a.name}"));
+    }
+
+    [Test]
+    public async Task A_reference_in_the_script_path_fails_workflow_validation()
+    {
+        await using var provider = new PythonProvider();
+        var registry = new Core.Protocol.ProviderRegistry();
+        registry.Register(new Gleitzeit.Testing.DelegateProvider("up/v1", (_, _) => ValueTask.FromResult<JsonNode?>(new JsonObject { ["response"] = "evil" }), "up/get"));
+        registry.Register(provider);
+        var workflow = new WorkflowBuilder("pick").AddTask("a", "up/get")
+            .Python("run", file: "scripts/${a.response}.py", dependsOn: ["a"])
+            .Build();
+
+        var errors = WorkflowValidator.Validate(workflow, registry);
+
+        Assert.That(errors.Select(e => e.Message), Has.One.Contains("parameter 'file' cannot hold a reference (${a.response})"));
+        Assert.That(errors.Single(e => e.Message.Contains("'file'", StringComparison.Ordinal)).TaskId, Is.EqualTo("run"));
     }
 
     [LibraryImport("libc", EntryPoint = "open", StringMarshalling = StringMarshalling.Utf8, SetLastError = true)]
