@@ -450,8 +450,9 @@ def run_code(params, emit):
 
 
 def _drop_capabilities():
-    """Code that runs as root runs without any capability: no CAP_SYS_PTRACE (so the host's and this worker's /proc
-    entries stay closed to it), no CAP_DAC_OVERRIDE, and programs it starts gain none either."""
+    """Done once by the supervisor, so every child inherits it: code that runs as root runs without any capability (no
+    CAP_SYS_PTRACE, so the host's and this worker's /proc entries stay closed to it; no CAP_DAC_OVERRIDE), and programs
+    it starts gain none either. The supervisor needs none: it only signals and reads /proc/PID/stat of its descendants."""
     try:
         with open("/proc/self/status") as f:
             eff = [l for l in f if l.startswith("CapEff:") or l.startswith("CapPrm:")]
@@ -493,8 +494,6 @@ def child_main(params, result_w, relay_w):
             faulthandler.enable()
         except Exception:  # noqa: BLE001
             pass
-        if LINUX:
-            _drop_capabilities()
 
         def emit(message):
             write_all(3, message if isinstance(message, bytes) else encode_line(message))
@@ -510,6 +509,12 @@ def child_main(params, result_w, relay_w):
 
 
 # --- the supervisor -----------------------------------------------------------------------------------------------------
+
+if LINUX:
+    try:
+        _drop_capabilities()
+    except OSError as e:
+        notes.append(str(e))
 
 RELAY_R, RELAY_W = os.pipe()  # the children's stdout and stderr; relayed to this process's stderr line by line
 os.set_blocking(RELAY_R, False)
@@ -711,7 +716,9 @@ def execute_forked(rid, params):
                 if done == pid:
                     status = st
         if final is None:
-            # It exited without an outcome: collect what is left of it, then describe the exit.
+            # It exited without an outcome: collect what is left of it (without waiting for a process it left behind
+            # that holds the pipe open), then describe the exit.
+            os.set_blocking(result_r, False)
             while True:
                 try:
                     chunk = os.read(result_r, 1 << 20)
@@ -723,15 +730,16 @@ def execute_forked(rid, params):
             for line in buffer.split(b"\n"):
                 if final is None and line.strip():
                     final = _child_message(line)
-        if status is None:
-            _, status = os.waitpid(pid, 0)  # it sent its outcome and is exiting
     finally:
         os.close(result_r)
         if pidfd is not None:
             os.close(pidfd)
     if final is not None:
+        # Answer at once; the child is exiting and is reaped later (reap()), like any other process below us.
         send_host(_to_host(rid, final))
         return
+    if status is None:
+        _, status = os.waitpid(pid, 0)
     _relay()
     how = _describe_status(status)
     tail = list(_relay_tail)
