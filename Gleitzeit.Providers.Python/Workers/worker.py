@@ -479,21 +479,36 @@ def _drop_capabilities():
         raise OSError(ctypes.get_errno(), "capset failed: the code would run with the worker's capabilities")
 
 
-def child_main(params, result_w, relay_w):
-    """The forked child: keep stdin, stdout/stderr (the relay) and the result pipe; run the code; exit."""
+def child_main(params_r, result_w, relay_w):
+    """
+    The forked child, started ahead of its request: keep stdin, stdout/stderr (the relay), the result pipe and the pipe
+    its request comes on; wait for the request; run the code; exit.
+    """
     try:
         os.dup2(result_w, 3)
+        os.dup2(params_r, 4)
         os.dup2(relay_w, 1)
         os.dup2(relay_w, 2)
-        close_fds_except((3,))
-        try:
-            os.set_inheritable(3, False)
-        except OSError:
-            pass
+        close_fds_except((3, 4))
+        for fd in (3, 4):
+            try:
+                os.set_inheritable(fd, False)
+            except OSError:
+                pass
         try:
             faulthandler.enable()
         except Exception:  # noqa: BLE001
             pass
+        data = b""
+        while True:
+            chunk = os.read(4, 1 << 20)
+            if not chunk:
+                break
+            data += chunk
+        os.close(4)
+        if not data:
+            os._exit(0)  # the supervisor went away, or retired this spare
+        params = json.loads(data)
 
         def emit(message):
             write_all(3, message if isinstance(message, bytes) else encode_line(message))
@@ -667,17 +682,36 @@ def _to_host(rid, message):
                                                   "data": error.get("data") if isinstance(error.get("data"), dict) else {}}}
 
 
-def execute_forked(rid, params):
+_spare = None
+
+
+def spawn_child():
+    """Forks the child for the next execution ahead of time, so the fork is not on the request's path."""
+    params_r, params_w = os.pipe()
     result_r, result_w = os.pipe()
-    _relay_tail.clear()
     pid = os.fork()
     if pid == 0:
         try:
+            os.close(params_w)
             os.close(result_r)
-            child_main(params, result_w, RELAY_W)
+            child_main(params_r, result_w, RELAY_W)
         finally:
             os._exit(70)
+    os.close(params_r)
     os.close(result_w)
+    return pid, params_w, result_r
+
+
+def execute_forked(rid, params):
+    global _spare
+    pid, params_w, result_r = _spare if _spare is not None else spawn_child()
+    _spare = None
+    _relay_tail.clear()
+    try:
+        write_all(params_w, json.dumps(params, ensure_ascii=False).encode("utf-8", "gleitzeit-fffd"))
+    except OSError:
+        pass  # it died while waiting: reported below from its exit status
+    os.close(params_w)
     pidfd = None
     if hasattr(os, "pidfd_open"):
         try:
@@ -737,6 +771,7 @@ def execute_forked(rid, params):
     if final is not None:
         # Answer at once; the child is exiting and is reaped later (reap()), like any other process below us.
         send_host(_to_host(rid, final))
+        _spare = spawn_child()
         return
     if status is None:
         _, status = os.waitpid(pid, 0)
@@ -747,6 +782,7 @@ def execute_forked(rid, params):
     if tail:
         text += "; its last stderr lines:\n" + "\n".join(tail)
     send_host({"jsonrpc": "2.0", "id": rid, "error": {"code": -29002, "message": text, "data": {"type": "WorkerCrash", "crash": True, "exit": how, "recycle": True}}})
+    _spare = spawn_child()
 
 
 def _child_message(line):
@@ -797,6 +833,9 @@ def main():
     if notes:
         ready["note"] = "; ".join(notes)
     send_host({"method": "ready", "jsonrpc": "2.0", "params": ready})
+    if FORK:
+        global _spare
+        _spare = spawn_child()
     while True:
         line = next_request()
         try:
