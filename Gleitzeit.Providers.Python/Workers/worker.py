@@ -3,15 +3,15 @@
 #
 # Two kinds of process (docs/providers.md, "Safety model"):
 # - this one, the supervisor, owns the protocol channel and never runs task code;
-# - for every execution it forks a child that runs the code. The child keeps only stdin (/dev/null), stdout and stderr
-#   (a pipe the supervisor relays to its own stderr) and one pipe to send its outcome back. The supervisor builds the
-#   JSON-RPC answer itself, so the code can neither reach the protocol channel nor answer for another execution.
+# - for every execution it forks a child (ahead of time) that runs the code. The child keeps only stdin (/dev/null),
+#   stdout and stderr (a pipe the supervisor relays to its own stderr), the pipe its request arrives on (closed once
+#   read) and one pipe to send its outcome back. The supervisor builds the JSON-RPC answer itself, so the code can
+#   neither reach the protocol channel nor answer for another execution.
 # Where fork does not exist (Windows) the code runs in this process instead, without those guarantees.
 import ast
 import builtins
 import codecs
 import collections
-import errno
 import io
 import json
 import linecache
