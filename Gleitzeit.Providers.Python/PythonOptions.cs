@@ -101,11 +101,12 @@ public sealed class PythonOptions
 public enum PythonIsolation
 {
     /// <summary>
-    /// Warm, long-lived workers; each execution gets fresh globals, but imported modules and other interpreter-wide
-    /// state persist in a worker until it is replaced.
+    /// Warm, long-lived workers that fork a child for every execution: each execution starts from the same clean
+    /// interpreter state (fresh globals, no module an earlier task imported, builtins untouched), and cannot reach the
+    /// worker's protocol channel. On Windows, which has no fork, the code runs in the worker itself.
     /// </summary>
     Pool,
 
-    /// <summary>A fresh python3 process for every task: full separation, at the cost of an interpreter start per task.</summary>
+    /// <summary>A fresh python3 worker for every task, at the cost of an interpreter start per task.</summary>
     Process,
 }

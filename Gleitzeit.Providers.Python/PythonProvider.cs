@@ -14,8 +14,9 @@ namespace Gleitzeit.Providers.Python;
 
 /// <summary>
 /// The <c>python/v1</c> provider: <c>python/execute</c> runs <c>code</c> or a <c>file</c> on a warm pool of python3
-/// workers (see <see cref="PythonOptions"/>). References inside <c>code</c> are rendered as Python literals, so
-/// values from other tasks stay data. Dispose it to stop every worker.
+/// workers (see <see cref="PythonOptions"/>). References inside <c>code</c> never become source text: the worker's own
+/// interpreter binds each one to a variable (see <see cref="PythonCodeRenderer"/>), so values from other tasks stay data.
+/// A reference inside <c>file</c> is refused. Dispose it to stop every worker.
 /// </summary>
 public sealed partial class PythonProvider : ITaskProvider, IReferenceRenderer, IAsyncDisposable, IDisposable
 {
@@ -26,7 +27,10 @@ public sealed partial class PythonProvider : ITaskProvider, IReferenceRenderer, 
         new MethodDescriptor(ExecuteMethod,
         [
             new ParameterSpec("code", ParameterType.String, Description: "Python source to run; leave the answer in the variable 'result'."),
-            new ParameterSpec("file", ParameterType.String, Description: "A script to run, relative to the workflow's directory or PythonOptions.ScriptsDirectory."),
+            new ParameterSpec("file", ParameterType.String, Description: "A script to run, relative to the workflow's directory or PythonOptions.ScriptsDirectory.")
+            {
+                AcceptsReferences = false, // a value from another task must not choose which script runs
+            },
             new ParameterSpec("context", ParameterType.Object, Description: "Variables for the code: each entry is a variable, and the whole object is 'context'."),
             new ParameterSpec("timeout", ParameterType.Number, Description: "Seconds before the execution is killed (default PythonOptions.DefaultTimeout)."),
         ], "Runs Python code and returns {result, output, stderr, success, execution_time}.")
@@ -109,8 +113,22 @@ public sealed partial class PythonProvider : ITaskProvider, IReferenceRenderer, 
         if (code is not null && file is not null) throw Invalid("python/execute takes 'code' or 'file', not both: remove one of them.");
 
         var request = new JsonObject();
-        if (code is not null) request["code"] = code;
-        else request["file"] = ResolveScript(invocation, file!);
+        if (code is not null)
+        {
+            if (PythonCodeRenderer.TryOpen(code, out var source, out var bind))
+            {
+                request["code"] = source;
+                request["bind"] = bind;
+            }
+            else
+            {
+                request["code"] = code;
+            }
+        }
+        else
+        {
+            request["file"] = ResolveScript(invocation, file!);
+        }
 
         switch (p["context"])
         {
@@ -165,6 +183,16 @@ public sealed partial class PythonProvider : ITaskProvider, IReferenceRenderer, 
 
     private GleitzeitException ToException(GleitzeitError error, JsonObject? data)
     {
+        if (error.Code == GleitzeitErrorCode.TaskValidationFailed)
+        {
+            return new GleitzeitException(GleitzeitErrorCode.TaskValidationFailed, error.Message, data: error.Data);
+        }
+        if (data?["crash"] is JsonValue crash && crash.TryGetValue<bool>(out var crashed) && crashed)
+        {
+            data.Remove("recycle");
+            return new GleitzeitException(GleitzeitErrorCode.TaskExecutionFailed,
+                $"The Python worker died while running the task: {error.Message}. A new worker replaces it.", data: data);
+        }
         if (error.Code != GleitzeitErrorCode.TaskExecutionFailed || data is null)
         {
             return new GleitzeitException(GleitzeitErrorCode.ProviderError, $"The Python worker refused the request: {error.Message}", data: error.Data);
@@ -205,7 +233,7 @@ public sealed partial class PythonProvider : ITaskProvider, IReferenceRenderer, 
 
     /// <summary>
     /// This provider's capabilities: it is its own <see cref="IReferenceRenderer"/> (references inside <c>code</c>
-    /// become Python literals). The engine asks for the renderer through this method, so a decorator around the
+    /// are bound to variables by the worker). The engine asks for the renderer through this method, so a decorator around the
     /// provider that forwards <c>GetService</c> keeps it in use.
     /// </summary>
     public object? GetService(Type serviceType)
@@ -214,12 +242,22 @@ public sealed partial class PythonProvider : ITaskProvider, IReferenceRenderer, 
         return serviceType.IsInstanceOfType(this) ? this : null;
     }
 
-    /// <summary>Renders references inside <c>code</c> as Python literals; other parameters keep the default rendering.</summary>
+    /// <summary>
+    /// Keeps references inside <c>code</c> out of the source text (the worker binds them to variables), refuses a reference
+    /// inside <c>file</c>; other parameters keep the default rendering.
+    /// </summary>
     public string? RenderTemplate(string method, string parameterPath, Template template, IReadOnlyList<JsonNode?> values)
     {
         ArgumentNullException.ThrowIfNull(template);
         ArgumentNullException.ThrowIfNull(values);
-        return method == ExecuteMethod && parameterPath == "code" ? PythonCodeRenderer.Render(template, values) : null;
+        if (method != ExecuteMethod) return null;
+        if (parameterPath == "file")
+        {
+            throw new GleitzeitException(GleitzeitErrorCode.TaskValidationFailed,
+                $"parameter 'file' holds the reference {template.References[0]}: a value from another task must not choose which script runs. " +
+                "Name the script in the workflow and pass the value through 'context'.");
+        }
+        return parameterPath == "code" ? PythonCodeRenderer.Render(template, values) : null;
     }
 
     /// <summary>Kills every worker and the processes they started.</summary>

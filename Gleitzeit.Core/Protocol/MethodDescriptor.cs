@@ -31,6 +31,11 @@ public sealed record MethodDescriptor(string Name, IReadOnlyList<ParameterSpec> 
                 if (spec.Required) (errors ??= []).Add($"missing required parameter '{spec.Name}' ({spec.Type.Describe()})");
                 continue;
             }
+            if (!spec.AcceptsReferences && value is JsonValue r && r.TryGetValue<string>(out var text) && FirstReference(text) is { } reference)
+            {
+                (errors ??= []).Add($"parameter '{spec.Name}' cannot hold a reference ({reference}): write it out in the workflow, so that no value from another task chooses it");
+                continue;
+            }
             if (referencesUnresolved && value is JsonValue v && v.TryGetValue<string>(out var s) && s.Contains("${", StringComparison.Ordinal)) continue;
             if (!spec.Type.Accepts(value))
             {
@@ -52,5 +57,18 @@ public sealed record MethodDescriptor(string Name, IReadOnlyList<ParameterSpec> 
             }
         }
         return errors ?? (IReadOnlyList<string>)[];
+    }
+
+    private static Substitution.Reference? FirstReference(string text)
+    {
+        if (!Substitution.Template.MayContainReferences(text)) return null;
+        try
+        {
+            return Substitution.Template.Parse(text).References.FirstOrDefault();
+        }
+        catch (FormatException)
+        {
+            return null; // reported where the template is resolved
+        }
     }
 }

@@ -105,6 +105,11 @@ internal sealed record PythonInterpreter(string Requested, string Executable, st
             {
                 throw new GleitzeitException(GleitzeitErrorCode.ProviderNotAvailable, $"'{located}' is Python {lines[1]}; python/v1 needs Python 3. {Fix}");
             }
+            var minor = lines[1].Split('.') is { Length: > 1 } parts && int.TryParse(parts[1], System.Globalization.CultureInfo.InvariantCulture, out var m) ? m : 0;
+            if (minor < 8)
+            {
+                throw new GleitzeitException(GleitzeitErrorCode.ProviderNotAvailable, $"'{located}' is Python {lines[1]}; python/v1 needs Python 3.8 or later. {Fix}");
+            }
             var executable = lines[0].Length > 0 && File.Exists(lines[0]) ? lines[0] : located;
             return new PythonInterpreter(requested, executable, lines[1]);
         }

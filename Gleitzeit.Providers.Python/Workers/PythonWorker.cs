@@ -20,14 +20,6 @@ internal sealed partial class PythonWorker : IDisposable
 {
     private const int StderrLinesKept = 40;
 
-    private static readonly Lazy<string> Bootstrap = new(() =>
-    {
-        using var stream = typeof(PythonWorker).Assembly.GetManifestResourceStream("Gleitzeit.Providers.Python.worker.py")
-            ?? throw new InvalidOperationException("The worker bootstrap resource is missing from Gleitzeit.Providers.Python.");
-        using var reader = new StreamReader(stream, Encoding.UTF8);
-        return reader.ReadToEnd();
-    });
-
     private static readonly JsonSerializerOptions WireJson = new() { Encoder = JavaScriptEncoder.UnsafeRelaxedJsonEscaping };
 
     private static readonly string[] KeptVariables = OperatingSystem.IsWindows()
@@ -79,8 +71,7 @@ internal sealed partial class PythonWorker : IDisposable
         start.ArgumentList.Add("-X");
         start.ArgumentList.Add("utf8");
         start.ArgumentList.Add("-u");
-        start.ArgumentList.Add("-c");
-        start.ArgumentList.Add(Bootstrap.Value);
+        start.ArgumentList.Add(WorkerScript.Path);
         start.ArgumentList.Add((options.MemoryLimitBytes ?? 0).ToString(CultureInfo.InvariantCulture));
         start.Environment.Clear();
         foreach (var name in KeptVariables)
@@ -89,6 +80,7 @@ internal sealed partial class PythonWorker : IDisposable
         }
         foreach (var (name, value) in options.Environment) start.Environment[name] = value;
 
+        HostProtection.Apply();
         Process process;
         try
         {

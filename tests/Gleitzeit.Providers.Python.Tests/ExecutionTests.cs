@@ -75,6 +75,16 @@ public class ExecutionTests
     }
 
     [Test]
+    public async Task Interpreter_wide_changes_do_not_reach_the_next_execution()
+    {
+        await _provider.RunAsync("import builtins, json, os\nbuiltins.leak = 1\njson.leak = 2\nos.environ['LEAK'] = '3'\nimport sys\nsys.modules['leaked_module'] = json\nresult = 1");
+
+        var answer = await _provider.RunAsync("import builtins, json, os, sys\nresult = [hasattr(builtins, 'leak'), hasattr(json, 'leak'), 'LEAK' in os.environ, 'leaked_module' in sys.modules]");
+
+        Assert.That(answer["result"]!.ToJsonString(), Is.EqualTo("[false,false,false,false]"));
+    }
+
+    [Test]
     public async Task Stdout_goes_to_output_and_stderr_is_kept()
     {
         var answer = await _provider.RunAsync("import sys\nprint('one')\nprint('two', file=sys.stderr)\nresult = 1");

@@ -29,6 +29,22 @@ public class InterpreterTests
     }
 
     [Test]
+    public async Task A_python_older_than_3_8_is_PROVIDER_NOT_AVAILABLE()
+    {
+        var pyenv = Path.Combine(Environment.GetFolderPath(Environment.SpecialFolder.UserProfile), ".pyenv", "versions");
+        var old = Directory.Exists(pyenv)
+            ? Directory.GetDirectories(pyenv, "3.7.*").Concat(Directory.GetDirectories(pyenv, "3.6.*")).Select(d => Path.Combine(d, "bin", "python3")).FirstOrDefault(File.Exists)
+            : null;
+        if (old is null) Assert.Ignore("No Python 3.6 or 3.7 under ~/.pyenv/versions to try.");
+        using var provider = new PythonProvider(new PythonOptions { Interpreter = old });
+
+        var ex = await Assert.ThrowsAsync<GleitzeitException>(async () => await provider.RunAsync("result = 1"));
+
+        Assert.That(ex!.Code, Is.EqualTo(GleitzeitErrorCode.ProviderNotAvailable));
+        Assert.That(ex.Message, Does.Contain("needs Python 3.8 or later"));
+    }
+
+    [Test]
     public async Task Health_of_a_missing_interpreter_is_unhealthy()
     {
         await using var provider = new PythonProvider(new PythonOptions { Interpreter = "/nonexistent/bin/python3" });

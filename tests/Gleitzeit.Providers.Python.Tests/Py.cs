@@ -19,9 +19,9 @@ internal static class Py
         return (JsonObject)result!;
     }
 
-    /// <summary>The pid of the worker that runs the next task.</summary>
+    /// <summary>The pid of the worker that runs the next task (the code runs in a process the worker forks for it).</summary>
     public static async Task<int> WorkerPidAsync(this PythonProvider provider) =>
-        (int)(await provider.RunAsync("import os\nresult = os.getpid()"))["result"]!;
+        (int)(await provider.RunAsync("import os\nresult = os.getppid()"))["result"]!;
 
     public static bool ProcessExists(int pid)
     {

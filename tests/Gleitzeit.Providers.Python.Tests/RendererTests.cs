@@ -5,80 +5,114 @@ using Gleitzeit.Providers.Python.Substitution;
 
 namespace Gleitzeit.Providers.Python.Tests;
 
-/// <summary>How references inside code are rendered (the end-to-end safety checks are in <see cref="SecurityTests"/>).</summary>
+/// <summary>
+/// How references inside code reach the worker: as placeholders bound by the worker's parser, never as source text
+/// (the hostile-value matrix is in <see cref="InjectionMatrixTests"/>).
+/// </summary>
 public class RendererTests
 {
-    private static string Render(string code, params JsonNode?[] values) => PythonCodeRenderer.Render(Template.Parse(code), values);
+    private PythonProvider _python = null!;
 
-    [Test]
-    public void A_bare_reference_becomes_a_literal_of_the_value() =>
-        Assert.That(Render("x = ${a.v}", new JsonArray(1, "t\"w\no", null, true, new JsonObject { ["k"] = -1.5 })),
-            Is.EqualTo("x = [1, \"t\\\"w\\no\", None, True, {\"k\": (-1.5)}]"));
+    [OneTimeSetUp]
+    public void Start() => _python = new PythonProvider(new PythonOptions { Workers = 1 });
 
-    [TestCase("x = \"${a.v}\"")]
-    [TestCase("x = '${a.v}'")]
-    [TestCase("x = \"\"\"${a.v}\"\"\"")]
-    [TestCase("x = f'${a.v}'")]
-    [TestCase("x = R\"${a.v}\"")]
-    public void A_string_holding_exactly_one_reference_is_replaced_by_the_literal(string code) =>
-        Assert.That(Render(code, JsonValue.Create(42)), Is.EqualTo("x = 42"));
+    [OneTimeTearDown]
+    public async Task Stop() => await _python.DisposeAsync();
 
-    [Test]
-    public void A_reference_inside_a_longer_string_is_escaped_for_that_string()
+    private Task<JsonNode?> RunAsync(string code, params JsonNode?[] values)
     {
-        Assert.That(Render("x = 'a ${a.v} b'", JsonValue.Create("it's \\ \"q\"\n")), Is.EqualTo("x = 'a it\\'s \\\\ \\\"q\\\"\\n b'"));
-        Assert.That(Render("x = f\"{n} ${a.v}\"", JsonValue.Create("{y}")), Is.EqualTo("x = f\"{n} {{y}}\""));
-        Assert.That(Render("x = r'<${a.v}>'", JsonValue.Create("\\")), Is.EqualTo("x = r'<' \"\\\\\" r'>'"));
+        var rendered = _python.RenderTemplate(PythonProvider.ExecuteMethod, "code", Template.Parse(code), values)!;
+        return _python.ExecuteAsync(Py.Invocation(new JsonObject { ["code"] = rendered }), default).AsTask();
     }
 
     [Test]
-    public void A_backslash_right_before_a_reference_cannot_escape_the_value()
+    public void No_value_is_ever_part_of_the_source_sent_to_the_worker()
     {
-        Assert.That(Render("x = '\\${a.v}'", JsonValue.Create("'; boom #")), Is.EqualTo("x = '\\\\\\'; boom #'"));
+        var hostile = "\"; import os; os.system('touch pwned') #";
+
+        var rendered = PythonCodeRenderer.Render(Template.Parse("a = ${x.v}\nb = 'pre ${x.v} post'  # ${x.v}\nc = f\"{n:#x} ${x.v}\""), [JsonValue.Create(hostile), JsonValue.Create(hostile), JsonValue.Create(hostile), JsonValue.Create(hostile)]);
+
+        Assert.That(PythonCodeRenderer.TryOpen(rendered, out var source, out var bind), Is.True);
+        Assert.That(source, Does.Not.Contain("import os"));
+        Assert.That(source, Does.Match(@"^a = __gz_[0-9a-f]{16}_0__\nb = 'pre __gz_[0-9a-f]{16}_1__ post'  # __gz_[0-9a-f]{16}_2__\nc = f""\{n:#x\} __gz_[0-9a-f]{16}_3__""$"));
+        Assert.That(bind!["bindings"]!.AsArray().Select(b => (string?)b!["value"]), Is.All.EqualTo(hostile));
+        Assert.That(bind["bindings"]![0]!["ref"]!.GetValue<string>(), Is.EqualTo("x.v"));
     }
-
-    [Test]
-    public void A_reference_after_a_backslash_in_a_raw_string_is_refused()
-    {
-        var ex = Assert.Throws<GleitzeitException>(() => Render("x = r'\\${a.v}'", JsonValue.Create("x")));
-
-        Assert.That(ex!.Code, Is.EqualTo(GleitzeitErrorCode.TaskValidationFailed));
-        Assert.That(ex.Message, Does.Contain("${a.v}").And.Contain("raw string"));
-    }
-
-    [Test]
-    public void Strings_and_comments_before_a_reference_are_followed()
-    {
-        var code = "s = 'it''s \"quoted\" # not a comment'  # a comment with ' and \"\nx = ${a.v}";
-
-        Assert.That(Render(code, JsonValue.Create("v")), Is.EqualTo(code.Replace("${a.v}", "\"v\"", StringComparison.Ordinal)));
-    }
-
-    [Test]
-    public void A_reference_in_a_comment_cannot_end_the_comment() =>
-        Assert.That(Render("# ${a.v}\nx = 1", JsonValue.Create("\nimport os")), Is.EqualTo("# \\nimport os\nx = 1"));
-
-    [Test]
-    public void A_reference_in_an_fstring_field_needs_no_backslash_or_quote_of_the_string() =>
-        Assert.That(Render("x = f\"{${a.v}}\"", JsonValue.Create("ab")), Is.EqualTo("x = f\"{__import__('json').loads(bytes.fromhex('22616222'))}\""));
 
     [Test]
     public void Rendering_never_adds_lines()
     {
-        var rendered = Render("a = ${a.v}\nb = \"${a.v}\"\nc = '''x ${a.v}'''\nd = 4", JsonValue.Create("1\n2\r\n3\u2028"), JsonValue.Create("\r\n"), JsonValue.Create("\n"));
+        var code = "a = ${a.v}\nb = \"${a.v}\"\nc = '''x ${a.v}'''\nd = 4";
 
-        Assert.That(rendered.Split('\n'), Has.Length.EqualTo(4));
-        Assert.That(rendered, Does.Not.Contain("\r"));
+        var rendered = PythonCodeRenderer.Render(Template.Parse(code), [JsonValue.Create("1\n2\r\n3\u2028"), JsonValue.Create("\r\n"), JsonValue.Create("\n")]);
+
+        Assert.That(PythonCodeRenderer.TryOpen(rendered, out var source, out _), Is.True);
+        Assert.That(source.Split('\n'), Has.Length.EqualTo(4));
     }
 
     [Test]
-    public void Only_code_of_python_execute_is_rendered()
+    public void Code_without_the_envelope_is_sent_as_it_is()
     {
-        using var provider = new PythonProvider();
+        Assert.That(PythonCodeRenderer.TryOpen("result = 1", out var source, out var bind), Is.False);
+        Assert.That(source, Is.EqualTo("result = 1"));
+        Assert.That(bind, Is.Null);
+    }
+
+    [Test]
+    public async Task A_bare_reference_and_a_quoted_one_are_the_value_with_its_json_type()
+    {
+        var value = new JsonArray(1, "t\"w\no", null, true, new JsonObject { ["k"] = -1.5 });
+
+        var answer = await RunAsync("a = ${a.v}\nb = \"${a.v}\"\nc = f'${a.v}'\nresult = [a == b == c, type(a).__name__, a[4]['k'] ** 2]", value, value, value);
+
+        Assert.That(answer!["result"]!.ToJsonString(), Is.EqualTo("[true,\"list\",2.25]"));
+    }
+
+    [Test]
+    public async Task Inside_a_longer_string_the_value_is_its_text()
+    {
+        var answer = await RunAsync("result = ['a ${a.v} b', b'<${a.v}>'.decode('utf-8'), f\"{1:03} ${a.v}\", r'\\${a.v}']",
+            JsonValue.Create(42), JsonValue.Create("é"), new JsonObject { ["k"] = "x" }, JsonValue.Create("v"));
+
+        var expected = new JsonArray("a 42 b", "<é>", "001 {\"k\":\"x\"}", "\\v");
+        Assert.That(JsonNode.DeepEquals(answer!["result"], expected), Is.True, answer!["result"]!.ToJsonString());
+    }
+
+    [TestCase("x.${a.v} = 1", "Attribute.attr")]
+    [TestCase("f(${a.v}=1)", "keyword.arg")]
+    [TestCase("${a.v} = 1", "assignment")]
+    [TestCase("prefix${a.v} = 1", "glued")]
+    [TestCase("def ${a.v}():\n    pass", "FunctionDef.name")]
+    [TestCase("import ${a.v}", "alias.name")]
+    public async Task A_reference_where_python_needs_a_name_is_refused(string code, string where)
+    {
+        var ex = await Assert.ThrowsAsync<GleitzeitException>(async () => await RunAsync(code, JsonValue.Create("os")));
+
+        Assert.That(ex!.Code, Is.EqualTo(GleitzeitErrorCode.TaskValidationFailed));
+        Assert.That(ex.Message, Does.Contain("${a.v}").And.Contain("line 1").And.Contain(where));
+        Assert.That(ex.Message, Does.Not.Contain("__gz_"));
+    }
+
+    [Test]
+    public async Task Errors_show_the_reference_as_written_not_the_placeholder()
+    {
+        var ex = await Assert.ThrowsAsync<GleitzeitException>(async () => await RunAsync("x = 1\ny = ${a.v} +\n", JsonValue.Create(1)));
+        var traceback = await Assert.ThrowsAsync<GleitzeitException>(async () => await RunAsync("x = 1\nraise ValueError(str(${a.v}))", JsonValue.Create("boom")));
+
+        Assert.That(ex!.Code, Is.EqualTo(GleitzeitErrorCode.TaskExecutionFailed));
+        Assert.That(ex.Message, Does.StartWith("SyntaxError").And.Contain("${a.v}").And.Not.Contain("__gz_"));
+        Assert.That((int)ex.ErrorData!["line"]!, Is.EqualTo(2));
+        Assert.That((string?)traceback!.ErrorData!["traceback"], Does.Contain("raise ValueError(str(${a.v}))").And.Contain("ValueError: boom"));
+    }
+
+    [Test]
+    public void Only_code_and_file_of_python_execute_are_handled()
+    {
         var template = Template.Parse("${a.v}");
 
-        Assert.That(provider.RenderTemplate("python/execute", "context.x", template, [JsonValue.Create(1)]), Is.Null);
-        Assert.That(provider.RenderTemplate("other/method", "code", template, [JsonValue.Create(1)]), Is.Null);
-        Assert.That(provider.RenderTemplate("python/execute", "code", template, [JsonValue.Create(1)]), Is.EqualTo("1"));
+        Assert.That(_python.RenderTemplate("python/execute", "context.x", template, [JsonValue.Create(1)]), Is.Null);
+        Assert.That(_python.RenderTemplate("other/method", "code", template, [JsonValue.Create(1)]), Is.Null);
+        Assert.That(_python.RenderTemplate("python/execute", "code", template, [JsonValue.Create(1)]), Does.StartWith(PythonCodeRenderer.Marker));
+        Assert.Throws<GleitzeitException>(() => _python.RenderTemplate("python/execute", "file", template, [JsonValue.Create("x.py")]));
     }
 }

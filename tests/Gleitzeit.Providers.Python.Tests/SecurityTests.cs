@@ -93,6 +93,25 @@ public class SecurityTests
     // A lone surrogate has no UTF-8 form: it crosses the JSON boundary as U+FFFD.
     private static string Utf16ToPython(string s) => System.Text.Encoding.UTF8.GetString(System.Text.Encoding.UTF8.GetBytes(s));
 
+    /// <summary>Python 3.11 (issue 15, item 13): a string inside an f-string's replacement field holding a reference.</summary>
+    [TestCaseSource(nameof(HostileValues))]
+    public async Task A_reference_in_a_string_inside_an_fstring_field_arrives_intact(string hostile)
+    {
+        var registry = new ProviderRegistry();
+        registry.Register(new DelegateProvider("up/v1", (_, _) => ValueTask.FromResult<JsonNode?>(new JsonObject { ["response"] = hostile }), "up/get"));
+        registry.Register(_python);
+        await using var engine = new ExecutionEngine(registry);
+        var workflow = new WorkflowBuilder("fstring").AddTask("up", "up/get")
+            .Python("py", code: "result = f\"{'a' + '${up.response} b'}\"", dependsOn: ["up"])
+            .Build();
+
+        var run = await engine.RunAsync(workflow);
+
+        Assert.That(run.Tasks["py"].Error, Is.Null);
+        Assert.That((string?)run.GetResult("py")?["result"], Is.EqualTo("a" + Utf16ToPython(hostile) + " b"));
+        Assert.That(Directory.GetFileSystemEntries(_sandbox), Is.Empty, "nothing ran: no 'pwned' file");
+    }
+
     [Test]
     public async Task Typed_values_keep_their_type_in_code()
     {

@@ -51,6 +51,32 @@ public class WorkerLifecycleTests
     }
 
     [Test]
+    public async Task Processes_that_left_the_process_group_with_setsid_are_killed_at_the_timeout_too()
+    {
+        await using var provider = new PythonProvider(new PythonOptions { Workers = 1 });
+        var dir = Directory.CreateTempSubdirectory("gleitzeit-py-setsid-").FullName;
+        var code = $"""
+            import subprocess, time, os
+            d = {PyString(dir)}
+            direct = subprocess.Popen(['setsid', 'sleep', '300'])
+            open(os.path.join(d, 'direct'), 'w').write(str(direct.pid))
+            # a daemon: setsid in a shell that exits at once, so the sleeper is an orphan in its own session
+            subprocess.run(['sh', '-c', 'setsid sleep 301 & echo $! > "$0/daemon"', d], check=True)
+            while True:
+                time.sleep(0.01)
+            """;
+
+        var ex = await Assert.ThrowsAsync<GleitzeitException>(async () => await provider.RunAsync(code, timeout: 5));
+
+        Assert.That(ex!.Code, Is.EqualTo(GleitzeitErrorCode.TaskTimeout));
+        var direct = int.Parse(File.ReadAllText(Path.Combine(dir, "direct")), System.Globalization.CultureInfo.InvariantCulture);
+        var daemon = int.Parse(File.ReadAllText(Path.Combine(dir, "daemon")).Trim(), System.Globalization.CultureInfo.InvariantCulture);
+        Directory.Delete(dir, true);
+        Assert.That(() => Py.ProcessExists(direct), Is.False.After(5000, 20), "a child in its own session was killed");
+        Assert.That(() => Py.ProcessExists(daemon), Is.False.After(5000, 20), "a daemonized grandchild in its own session was killed");
+    }
+
+    [Test]
     public async Task Cancellation_kills_the_running_code()
     {
         await using var provider = new PythonProvider(new PythonOptions { Workers = 1 });
@@ -124,7 +150,7 @@ public class WorkerLifecycleTests
         await using var provider = new PythonProvider(new PythonOptions { Workers = 2 });
         // Each task waits until the other has started: only possible when both run at once.
         var dir = Directory.CreateTempSubdirectory("gleitzeit-py-par-").FullName;
-        var code = $"import os, time\nopen(os.path.join({PyString(dir)}, me), 'w').close()\nwhile not os.path.exists(os.path.join({PyString(dir)}, other)):\n    time.sleep(0.01)\nresult = os.getpid()";
+        var code = $"import os, time\nopen(os.path.join({PyString(dir)}, me), 'w').close()\nwhile not os.path.exists(os.path.join({PyString(dir)}, other)):\n    time.sleep(0.01)\nresult = os.getppid()";
 
         var a = provider.RunAsync(code, new JsonObject { ["me"] = "a", ["other"] = "b" }, timeout: 60);
         var b = provider.RunAsync(code, new JsonObject { ["me"] = "b", ["other"] = "a" }, timeout: 60);
@@ -151,5 +177,5 @@ public class WorkerLifecycleTests
         await Assert.ThatAsync(async () => await provider.RunAsync("result = 1"), Throws.InstanceOf<ObjectDisposedException>());
     }
 
-    internal static string PyString(string s) => Substitution.PythonLiteral.Of(JsonValue.Create(s));
+    internal static string PyString(string s) => JsonValue.Create(s)!.ToJsonString(); // a JSON string is a Python string literal
 }
