@@ -39,15 +39,23 @@ internal static class BatchFiles
         var maxDepth = SplitPatterns(pattern).Max(Depth);
         var rootReal = RealPath(root) ?? root;
         var visited = new HashSet<string>(StringComparer.Ordinal) { rootReal };
-        var files = new List<(string Relative, string Full)>();
+        var found = new List<(string Relative, string Full, string? Real, bool IsLink)>();
         var refused = new List<(string Relative, string Full, string Reason)>();
-        var seenFiles = new HashSet<string>(StringComparer.Ordinal);
+        // Real folders first, folders behind links after: a folder reached both ways is read under its own path, and
+        // since every real folder is read once, links that loop back lead nowhere new.
         var pending = new Stack<(string Full, string Real, string Relative, int Depth)>();
+        var linked = new Queue<(string Full, string Real, string Relative, int Depth)>();
         pending.Push((root, rootReal, "", 0));
         var options = new EnumerationOptions { IgnoreInaccessible = true, AttributesToSkip = 0, RecurseSubdirectories = false, ReturnSpecialDirectories = false };
-        while (pending.Count > 0)
+        while (pending.Count > 0 || linked.Count > 0)
         {
             cancellationToken.ThrowIfCancellationRequested();
+            if (pending.Count == 0)
+            {
+                var link = linked.Dequeue();
+                if (visited.Add(link.Real)) pending.Push(link);
+                continue;
+            }
             var (dirFull, dirReal, dirRelative, depth) = pending.Pop();
             List<FileSystemInfo> entries;
             try
@@ -58,8 +66,7 @@ internal static class BatchFiles
             {
                 continue; // a folder that vanished or cannot be listed holds no files for this batch
             }
-            entries.Sort((a, b) => string.CompareOrdinal(a.Name, b.Name));
-            var subfolders = new List<(string Full, string Real, string Relative, int Depth)>();
+            entries.Sort((a, b) => string.CompareOrdinal(b.Name, a.Name)); // reversed: the stack then pops them in order
             foreach (var entry in entries)
             {
                 cancellationToken.ThrowIfCancellationRequested();
@@ -67,10 +74,11 @@ internal static class BatchFiles
                 var isLink = entry.LinkTarget is not null;
                 var real = isLink ? RealPath(entry.FullName) : Path.Join(dirReal, entry.Name);
                 var inside = real is not null && IsInside(real, rootReal);
-                if (real is not null && Directory.Exists(real) && (isLink || entry is DirectoryInfo))
+                if (real is not null && (isLink ? Directory.Exists(real) : entry is DirectoryInfo))
                 {
                     if (depth + 1 > maxDepth || (!inside && !followExternalLinks)) continue;
-                    if (visited.Add(real)) subfolders.Add((entry.FullName, real, relative, depth + 1));
+                    if (isLink) linked.Enqueue((entry.FullName, real, relative, depth + 1));
+                    else if (visited.Add(real)) pending.Push((entry.FullName, real, relative, depth + 1));
                     continue;
                 }
                 if (!patterns.Any(r => r.IsMatch(relative))) continue;
@@ -80,11 +88,14 @@ internal static class BatchFiles
                         $"is a symbolic link to {real}, outside the batch folder {rootReal}: not followed (allow it with BatchRequest.FollowExternalLinks, --follow-links for the CLI)"));
                     continue;
                 }
-                // The same file reached through several links is processed once, under the first path in walk order.
-                if (real is null || seenFiles.Add(real)) files.Add((relative, entry.FullName));
+                found.Add((relative, entry.FullName, real, isLink));
             }
-            for (var i = subfolders.Count - 1; i >= 0; i--) pending.Push(subfolders[i]);
         }
+        // The same file reached through several paths is processed once: under its own path when that matched, else the first.
+        var files = found
+            .GroupBy(f => f.Real ?? "\0" + f.Full, StringComparer.Ordinal)
+            .Select(g => g.OrderBy(f => f.IsLink).ThenBy(f => f.Relative, StringComparer.Ordinal).First())
+            .ToList();
         files.Sort((a, b) => string.CompareOrdinal(a.Relative, b.Relative));
         refused.Sort((a, b) => string.CompareOrdinal(a.Relative, b.Relative));
         return new BatchScan(files.Select(f => f.Full).ToList(), refused.Select(r => (r.Full, r.Reason)).ToList());
