@@ -1,3 +1,4 @@
+using System.IO.Enumeration;
 using System.Text;
 using System.Text.RegularExpressions;
 
@@ -57,10 +58,14 @@ internal static class BatchFiles
                 continue;
             }
             var (dirFull, dirReal, dirRelative, depth) = pending.Pop();
-            List<FileSystemInfo> entries;
+            List<Entry> entries;
             try
             {
-                entries = new DirectoryInfo(dirFull).EnumerateFileSystemInfos("*", options).ToList();
+                // The listing's own entry types: no stat per entry. Whether an entry is a link costs a readlink, so it is
+                // asked only of folders and of files that match.
+                entries = new FileSystemEnumerable<Entry>(dirFull,
+                    (ref FileSystemEntry e) => new Entry(e.FileName.ToString(), e.ToFullPath(), e.IsDirectory),
+                    options).ToList();
             }
             catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
             {
@@ -71,17 +76,19 @@ internal static class BatchFiles
             {
                 cancellationToken.ThrowIfCancellationRequested();
                 var relative = dirRelative.Length == 0 ? entry.Name : dirRelative + "/" + entry.Name;
-                var isLink = entry.LinkTarget is not null;
+                // IsDirectory is true for a folder and for a link to one; a dangling link is not a folder.
+                if (!entry.IsDirectory && !patterns.Any(r => r.IsMatch(relative))) continue;
+                var isLink = IsLink(entry.FullName);
                 var real = isLink ? RealPath(entry.FullName) : Path.Join(dirReal, entry.Name);
                 var inside = real is not null && IsInside(real, rootReal);
-                if (real is not null && (isLink ? Directory.Exists(real) : entry is DirectoryInfo))
+                if (entry.IsDirectory && real is not null)
                 {
                     if (depth + 1 > maxDepth || (!inside && !followExternalLinks)) continue;
                     if (isLink) linked.Enqueue((entry.FullName, real, relative, depth + 1));
                     else if (visited.Add(real)) pending.Push((entry.FullName, real, relative, depth + 1));
                     continue;
                 }
-                if (!patterns.Any(r => r.IsMatch(relative))) continue;
+                if (entry.IsDirectory && !patterns.Any(r => r.IsMatch(relative))) continue;
                 if (real is not null && !inside && !followExternalLinks)
                 {
                     refused.Add((relative, entry.FullName,
@@ -99,6 +106,20 @@ internal static class BatchFiles
         files.Sort((a, b) => string.CompareOrdinal(a.Relative, b.Relative));
         refused.Sort((a, b) => string.CompareOrdinal(a.Relative, b.Relative));
         return new BatchScan(files.Select(f => f.Full).ToList(), refused.Select(r => (r.Full, r.Reason)).ToList());
+    }
+
+    private readonly record struct Entry(string Name, string FullName, bool IsDirectory);
+
+    private static bool IsLink(string path)
+    {
+        try
+        {
+            return new FileInfo(path).LinkTarget is not null;
+        }
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+        {
+            return false;
+        }
     }
 
     private static bool IsInside(string real, string rootReal) =>
