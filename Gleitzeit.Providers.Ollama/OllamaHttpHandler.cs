@@ -11,7 +11,7 @@ namespace Gleitzeit.Providers.Ollama;
 
 /// <summary>
 /// Sits under OllamaSharp on the HttpClient: adds <c>keep_alive</c>, enforces the request timeout, and turns Ollama's
-/// failures (connection refused, 404 model not found, 429/503 with Retry-After, 500) into classified errors that say how to fix them.
+/// failures (connection refused, 404 model not found, 401/403 from a proxy, 429/503 with Retry-After, 500) into classified errors that say how to fix them.
 /// </summary>
 internal sealed partial class OllamaHttpHandler : DelegatingHandler
 {
@@ -96,6 +96,12 @@ internal sealed partial class OllamaHttpHandler : DelegatingHandler
                         $"Ollama at {_endpoint} is overloaded (HTTP 503{After(retryAfter)}){For(model)}: {error}. The task is retried; lower OllamaOptions.MaxConcurrency or raise OLLAMA_MAX_QUEUE / OLLAMA_NUM_PARALLEL on the server.",
                         data: new JsonObject { ["status"] = status })
                     { RetryAfter = retryAfter };
+                case HttpStatusCode.Unauthorized or HttpStatusCode.Forbidden:
+                    // Ollama has no authentication of its own: a proxy or gateway in front of it asked for credentials.
+                    throw new GleitzeitException(GleitzeitErrorCode.ProviderAuthenticationFailed,
+                        $"Ollama at {_endpoint} refused the request (HTTP {status}, {(status == 401 ? "authentication required" : "forbidden")}){For(model)}: {error}. "
+                        + "Ollama itself has no authentication, so a proxy in front of it wants credentials: check that the endpoint is the right server and that the proxy lets this client in.",
+                        data: new JsonObject { ["status"] = status, ["error"] = error });
                 case HttpStatusCode.BadRequest:
                     throw new GleitzeitException(GleitzeitErrorCode.InvalidParams,
                         $"Ollama at {_endpoint} rejected the request (HTTP 400){For(model)}: {error}", data: new JsonObject { ["status"] = status });

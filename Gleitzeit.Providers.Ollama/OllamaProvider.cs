@@ -82,8 +82,9 @@ public sealed class OllamaProvider : ITaskProvider, IAsyncDisposable, IDisposabl
     }
 
     /// <summary>
-    /// Asks Ollama for its version (<c>/api/version</c>) and models (<c>/api/tags</c>). Unhealthy when it cannot be reached;
-    /// degraded when the default model is not installed. Details: <c>endpoint</c>, <c>version</c>, <c>models</c>.
+    /// Asks Ollama for its version (<c>/api/version</c>) and models (<c>/api/tags</c>). Unhealthy when it cannot be reached or answers
+    /// with an error; degraded when the default model is not installed. Details: <c>endpoint</c>, <c>version</c>, <c>models</c>, and
+    /// <c>error_code</c> (e.g. <c>PROVIDER_NOT_AVAILABLE</c>, <c>PROVIDER_AUTHENTICATION_FAILED</c>) when unhealthy.
     /// </summary>
     public async ValueTask<ProviderHealth> CheckHealthAsync(CancellationToken cancellationToken)
     {
@@ -105,6 +106,8 @@ public sealed class OllamaProvider : ITaskProvider, IAsyncDisposable, IDisposabl
         catch (Exception ex) when (ex is not OperationCanceledException || !cancellationToken.IsCancellationRequested)
         {
             var message = ex is GleitzeitException g ? g.Message : $"Ollama at {_options.Endpoint} did not answer properly: {ex.Message}";
+            // The code tells "not running" from "a proxy wants credentials" or "not Ollama", which need different fixes.
+            details["error_code"] = (ex as GleitzeitException)?.Code.Name() ?? GleitzeitErrorCode.ProviderInvalidResponse.Name();
             return ProviderHealth.Unhealthy(message, details);
         }
     }

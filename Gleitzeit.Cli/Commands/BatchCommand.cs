@@ -21,9 +21,10 @@ internal static class BatchCommand
         format.AcceptOnlyFromAmong("json", "markdown");
         var concurrency = new Option<int?>("--concurrency", "-c") { Description = "Files processed at once (default: batch.max_concurrent)." };
         var resume = new Option<string?>("--resume") { Description = "Process only the files that did not succeed in this earlier batch (its batch id).", HelpName = "BATCH_ID" };
+        var followLinks = new Option<bool>("--follow-links") { Description = "Follow symbolic links that lead out of DIR (links inside DIR are always followed; loops are detected)." };
         var command = new Command("batch", "Run one LLM task per file of a directory and report every result.")
         {
-            directory, pattern, prompt, model, vision, output, format, concurrency, resume,
+            directory, pattern, prompt, model, vision, output, format, concurrency, resume, followLinks,
         };
         command.SetHandler(async context =>
         {
@@ -40,8 +41,12 @@ internal static class BatchCommand
                 Vision = isVision,
                 MaxConcurrent = context.Parse.GetValue(concurrency),
                 ResumeFrom = context.Parse.GetValue(resume),
+                FollowExternalLinks = context.Parse.GetValue(followLinks),
             };
             var processor = context.GetServices().Services.GetRequiredService<BatchProcessor>();
+            // Like run and task submit: a provider that cannot answer is one error (exit 4) before any file is read or sent.
+            await RunExecution.CheckProvidersAsync(context,
+                processor.CreateBatchWorkflow([Path.Combine(request.Directory, "pre-flight")], isVision ? "llm/vision" : "llm/chat")).ConfigureAwait(false);
             BatchResult result;
             try
             {
@@ -61,11 +66,34 @@ internal static class BatchCommand
             else Summarize(context, result, context.Parse.GetValue(output));
 
             if (result.Failed == 0) return ExitCodes.Ok;
-            var first = result.Files.Where(f => f.Status == BatchFileStatus.Failed).Take(3).Select(f => $"{Path.GetFileName(f.Path)}: {f.Error}");
-            throw new CliException(ExitCodes.TaskFailed, $"{result.Failed} of {result.TotalFiles} files failed in batch {result.BatchId}: {string.Join("; ", first)}",
-                $"Process only those again with 'gleitzeit batch {dir} --resume {result.BatchId}'.");
+            throw FailureOf(result, dir);
         });
         return command;
+    }
+
+    /// <summary>
+    /// Exit 5 naming the failed files (three, then "and N more") and each distinct error once with the files that had it,
+    /// so a hundred files failing the same way make one line, not a hundred copies of the message.
+    /// </summary>
+    internal static CliException FailureOf(BatchResult result, string dir)
+    {
+        const int Shown = 3;
+        var failed = result.Files.Where(f => f.Status == BatchFileStatus.Failed).ToList();
+        var message = $"{failed.Count} of {result.TotalFiles} files failed in batch {result.BatchId}: {Names(failed.Select(f => f.Path).ToList(), Shown)}.";
+        var groups = failed.GroupBy(f => f.Error ?? "(no error recorded)", StringComparer.Ordinal).ToList();
+        var details = groups.Take(Shown).Select(g => $"{Names(g.Select(f => f.Path).ToList(), Shown)}: {g.Key}").ToList();
+        if (groups.Count > Shown)
+        {
+            var rest = groups.Skip(Shown).Sum(g => g.Count());
+            details.Add($"and {rest} more file{(rest == 1 ? "" : "s")} with {groups.Count - Shown} other error{(groups.Count - Shown == 1 ? "" : "s")} (see the report, or --json)");
+        }
+        return new CliException(ExitCodes.TaskFailed, message, $"Process only those again with 'gleitzeit batch {dir} --resume {result.BatchId}'.") { Details = details };
+    }
+
+    private static string Names(IReadOnlyList<string> paths, int shown)
+    {
+        var names = string.Join(", ", paths.Take(shown).Select(Path.GetFileName));
+        return paths.Count > shown ? $"{names} and {paths.Count - shown} more" : names;
     }
 
     private static async Task<BatchResult> RunWithProgressAsync(CliContext context, BatchProcessor processor, BatchRequest request)

@@ -58,8 +58,12 @@ internal static class RunExecution
             var health = await CheckHealthAsync(registration, context.CancellationToken).ConfigureAwait(false);
             if (health.Status == HealthStatus.Unhealthy)
             {
+                var code = health.Details?["error_code"] is System.Text.Json.Nodes.JsonValue v && v.TryGetValue<string>(out var name)
+                    ? Enum.GetValues<GleitzeitErrorCode>().Cast<GleitzeitErrorCode?>().FirstOrDefault(c => c!.Value.Name() == name)
+                    : null;
                 throw new CliException(ExitCodes.ProviderError,
-                    $"Provider '{registration.Id}' ({registration.Protocol.Id}) is not available: {health.Message}", FixFor(registration.Protocol.Name));
+                    $"Provider '{registration.Id}' ({registration.Protocol.Id}) is not available: {health.Message}",
+                    code is { } c && !IsUnreachable(c) ? HintForProviderError(c, registration.Protocol.Name, null) : FixFor(registration.Protocol.Name));
             }
         }
     }
@@ -88,6 +92,24 @@ internal static class RunExecution
         "python" => "Install python3, or set providers.python.interpreter / GLEITZEIT_PYTHON to a Python 3 interpreter.",
         "mcp" => "Check the server's command, args and env under providers.mcp.servers (or GLEITZEIT_MCP_SERVER_PATH).",
         _ => "Check the provider's configuration with 'gleitzeit provider health'.",
+    };
+
+    /// <summary>Codes that mean the provider was not reached at all (as opposed to answering with an error).</summary>
+    private static bool IsUnreachable(GleitzeitErrorCode code) =>
+        code is GleitzeitErrorCode.ProviderNotAvailable or GleitzeitErrorCode.ProviderUnhealthy or GleitzeitErrorCode.NetworkConnectionFailed;
+
+    private static string HintForProviderError(GleitzeitErrorCode code, string protocolName, string? runId) => code switch
+    {
+        GleitzeitErrorCode.ProviderAuthenticationFailed => protocolName == "llm"
+            ? "Something between gleitzeit and Ollama wants credentials (Ollama has none of its own): check that providers.ollama.url / GLEITZEIT_OLLAMA_URL is the right server and that its proxy lets this client in."
+            : "The provider refused the credentials: check the credentials or headers its configuration passes.",
+        GleitzeitErrorCode.ProviderInvalidResponse => protocolName == "llm"
+            ? "The server did not answer as Ollama does: check that providers.ollama.url / GLEITZEIT_OLLAMA_URL points at Ollama, not another service; --debug shows more."
+            : "The provider's answer could not be read: check its version; --debug shows more.",
+        GleitzeitErrorCode.ModelNotFound => "Install the model the message names, or name an installed one with --model / providers.ollama.default_model.",
+        _ => runId is null
+            ? "The provider reported the error above: its own log says more."
+            : $"The provider reported the error above: its own log says more. See every task with 'gleitzeit workflow status {runId}'.",
     };
 
     /// <summary>Prints the finished run (JSON, or results as text), writes <paramref name="outputFile"/>, and returns the exit code;
@@ -131,11 +153,19 @@ internal static class RunExecution
         var failed = run.Tasks.Values.Where(t => t.Status == WorkflowTaskStatus.Failed).ToList();
         var details = failed.Select(t => $"task '{t.TaskId}': {t.Error?.CodeName}: {t.Error?.Message}").ToList();
         if (failed.Count == 0 && run.Error is { } runError) details.Add($"{runError.CodeName}: {runError.Message}");
-        var unreachable = failed.FirstOrDefault(t => t.Error is { } e && ErrorReporter.ExitCodeOf(e.Code) == ExitCodes.ProviderError);
-        if (unreachable is not null)
+        var providerFailure = failed.FirstOrDefault(t => t.Error is { } e && ErrorReporter.ExitCodeOf(e.Code) == ExitCodes.ProviderError);
+        if (providerFailure?.Error is { } providerError)
         {
-            var protocol = run.Workflow?.FindTask(unreachable.TaskId)?.Protocol.Split('/')[0] ?? "";
-            throw new CliException(ExitCodes.ProviderError, $"Run {run.WorkflowId} failed: a provider could not be reached.", FixFor(protocol)) { Details = details };
+            var protocol = run.Workflow?.FindTask(providerFailure.TaskId)?.Protocol.Split('/')[0] ?? "";
+            if (IsUnreachable(providerError.Code))
+            {
+                throw new CliException(ExitCodes.ProviderError, $"Run {run.WorkflowId} failed: a provider could not be reached.", FixFor(protocol)) { Details = details };
+            }
+            // The provider answered, with an error: say which, and do not send the user off to start a server that runs.
+            throw new CliException(ExitCodes.ProviderError,
+                $"Run {run.WorkflowId} failed: the provider of task '{providerFailure.TaskId}' answered with an error ({providerError.CodeName}).",
+                HintForProviderError(providerError.Code, protocol, run.WorkflowId))
+            { Details = details };
         }
         throw new CliException(ExitCodes.TaskFailed,
             $"Run {run.WorkflowId} failed: {failed.Count} task{(failed.Count == 1 ? "" : "s")} failed.", $"See every task with 'gleitzeit workflow status {run.WorkflowId}'.")

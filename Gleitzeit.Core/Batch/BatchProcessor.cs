@@ -3,6 +3,7 @@ using System.Text;
 using System.Text.Json.Nodes;
 using Gleitzeit.Core.Definitions;
 using Gleitzeit.Core.Execution;
+using Gleitzeit.Core.Files;
 using Microsoft.Extensions.Options;
 
 namespace Gleitzeit.Core.Batch;
@@ -107,7 +108,7 @@ public sealed class BatchProcessor
         var batchId = NewBatchId(createdAt);
 
         BatchResult? previous = request.ResumeFrom is { } resumeId ? await LoadAsync(resumeId, cancellationToken).ConfigureAwait(false) : null;
-        var files = ResolveFiles(request, previous);
+        var (files, refused) = await ResolveFilesAsync(request, previous, cancellationToken).ConfigureAwait(false);
         var method = request.Vision ? "llm/vision" : request.Method ?? "llm/chat";
         var isText = !request.Vision && method is "llm/chat" or "llm/generate";
 
@@ -126,7 +127,7 @@ public sealed class BatchProcessor
         var problems = new string?[files.Count];
         await Parallel.ForEachAsync(Enumerable.Range(0, files.Count).Where(i => outcomes[i] is null),
             new ParallelOptions { MaxDegreeOfParallelism = Math.Max(4, Environment.ProcessorCount * 2), CancellationToken = cancellationToken },
-            async (i, ct) => problems[i] = request.Vision ? CheckImage(files[i]) : isText ? await CheckTextAsync(files[i], ct).ConfigureAwait(false) : CheckExists(files[i]))
+            async (i, ct) => problems[i] = refused.TryGetValue(files[i], out var reason) ? reason : await CheckAsync(files[i], request.Vision, isText, ct).ConfigureAwait(false))
             .ConfigureAwait(false);
         var toRun = new List<int>();
         for (var i = 0; i < files.Count; i++)
@@ -201,11 +202,21 @@ public sealed class BatchProcessor
         return result;
     }
 
-    private IReadOnlyList<string> ResolveFiles(BatchRequest request, BatchResult? previous)
+    /// <summary>The batch's files, and the problem of each that a walk of its folder refused (a link out of the folder).</summary>
+    private static async Task<(IReadOnlyList<string> Files, Dictionary<string, string> Refused)> ResolveFilesAsync(
+        BatchRequest request, BatchResult? previous, CancellationToken cancellationToken)
     {
-        if (request.Files is { Count: > 0 } files) return files;
-        if (request.Directory is { } dir) return ScanDirectory(dir, request.Pattern ?? (request.Vision ? ImagePattern : "*"));
-        if (previous is not null) return previous.Files.Select(f => f.Path).ToList();
+        if (request.Files is { Count: > 0 } files) return (files, []);
+        if (request.Directory is { } dir)
+        {
+            // The walk runs off the caller's thread, so a caller (a CLI's signal handler) is never blocked behind a long scan.
+            var scan = await Task.Run(() => BatchFiles.Walk(dir, request.Pattern ?? (request.Vision ? ImagePattern : "*"), request.FollowExternalLinks, cancellationToken),
+                cancellationToken).ConfigureAwait(false);
+            var all = scan.Files.Concat(scan.Refused.Select(r => r.Path)).ToList();
+            all.Sort(string.CompareOrdinal);
+            return (all, scan.Refused.ToDictionary(r => r.Path, r => r.Reason, StringComparer.Ordinal));
+        }
+        if (previous is not null) return (previous.Files.Select(f => f.Path).ToList(), []);
         throw new ArgumentException("a batch needs files: set BatchRequest.Directory (with Pattern) or BatchRequest.Files", nameof(request));
     }
 
@@ -235,15 +246,36 @@ public sealed class BatchProcessor
         }
     }
 
+    /// <summary>Why <paramref name="file"/> cannot be sent, or null. Never throws for a file: every problem is that file's error.</summary>
+    private async Task<string?> CheckAsync(string file, bool vision, bool isText, CancellationToken cancellationToken)
+    {
+        try
+        {
+            if (vision) return CheckImage(file);
+            if (isText) return await CheckTextAsync(file, cancellationToken).ConfigureAwait(false);
+            BoundedFile.CheckRegular(file);
+            return null;
+        }
+        catch (FileRefusedException ex)
+        {
+            return Refusal(file, ex);
+        }
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException or ArgumentException or NotSupportedException)
+        {
+            return $"{Path.GetFullPath(file)} cannot be read: {ex.Message}";
+        }
+    }
+
+    private static string Refusal(string file, FileRefusedException ex) => ex.Kind switch
+    {
+        FileKind.Missing => $"file not found: {Path.GetFullPath(file)}",
+        _ when ex.OverLimit => $"{Path.GetFullPath(file)} {ex.Message} (BatchOptions.MaxFileSize, batch.max_file_size)",
+        _ => $"{Path.GetFullPath(file)} {ex.Message}",
+    };
+
     private async Task<string?> CheckTextAsync(string file, CancellationToken cancellationToken)
     {
-        if (CheckExists(file) is { } missing) return missing;
-        var size = new FileInfo(file).Length;
-        if (size > _options.MaxFileSize)
-        {
-            return $"file is {size} bytes; the limit for a text file is {_options.MaxFileSize} bytes (BatchOptions.MaxFileSize)";
-        }
-        var bytes = await File.ReadAllBytesAsync(file, cancellationToken).ConfigureAwait(false);
+        var bytes = await BoundedFile.ReadAsync(file, _options.MaxFileSize, cancellationToken).ConfigureAwait(false);
         if (Array.IndexOf(bytes, (byte)0) >= 0) return "binary file (it contains NUL bytes): batch text methods take UTF-8 text; use Vision for images";
         try
         {
@@ -258,12 +290,10 @@ public sealed class BatchProcessor
 
     private static string? CheckImage(string file)
     {
-        if (CheckExists(file) is { } missing) return missing;
+        BoundedFile.CheckRegular(file);
         var ext = Path.GetExtension(file).ToLowerInvariant();
         return Array.IndexOf(ImageExtensions, ext) >= 0 ? null : $"'{ext}' is not an image type a vision batch takes (png, jpg, jpeg, gif, webp, bmp)";
     }
-
-    private static string? CheckExists(string file) => File.Exists(file) ? null : $"file not found: {Path.GetFullPath(file)}";
 
     private static readonly UTF8Encoding Strict = new(false, true);
 

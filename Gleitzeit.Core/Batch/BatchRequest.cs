@@ -12,6 +12,11 @@ public sealed record BatchRequest
     /// Default: the image types when <see cref="Vision"/> is set, else <c>*</c>.</summary>
     public string? Pattern { get; init; }
 
+    /// <summary>Follow symbolic links that lead out of <see cref="Directory"/> (default: no; a matching link to a file outside fails
+    /// that file with the reason, a link to a folder outside is not entered). Links inside the folder are always followed, and
+    /// every real folder is read once, so link loops end.</summary>
+    public bool FollowExternalLinks { get; init; }
+
     /// <summary>Explicit files, processed in this order.</summary>
     public IReadOnlyList<string>? Files { get; init; }
 

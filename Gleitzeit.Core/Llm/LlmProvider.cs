@@ -1,6 +1,7 @@
 using System.Diagnostics;
 using System.Text;
 using System.Text.Json.Nodes;
+using Gleitzeit.Core.Files;
 using Gleitzeit.Core.Protocol;
 using Microsoft.Extensions.AI;
 
@@ -323,23 +324,20 @@ public sealed class LlmProvider : ITaskProvider
 
     private static async Task<byte[]> ReadLimitedAsync(string full, string given, string parameter, long maxBytes, string kind, CancellationToken cancellationToken)
     {
-        var info = new FileInfo(full);
-        if (!info.Exists)
+        try
+        {
+            return await BoundedFile.ReadAsync(full, maxBytes, cancellationToken).ConfigureAwait(false);
+        }
+        catch (FileRefusedException ex) when (ex.Kind == FileKind.Missing)
         {
             var where = given == full ? "" : $" ('{given}' resolved against the workflow's directory)";
             throw Invalid($"'{parameter}': {kind} not found: {full}{where}");
         }
-        if (info.Length > maxBytes)
+        catch (FileRefusedException ex)
         {
-            throw Invalid($"'{parameter}': {full} is {info.Length} bytes; the limit for a {kind} is {maxBytes} bytes ({(kind == "image" ? "LlmOptions.MaxImageBytes" : "LlmOptions.MaxFileBytes")})");
-        }
-        try
-        {
-            return await File.ReadAllBytesAsync(full, cancellationToken).ConfigureAwait(false);
-        }
-        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
-        {
-            throw Invalid($"'{parameter}': cannot read {full}: {ex.Message}");
+            var option = kind == "image" ? "LlmOptions.MaxImageBytes" : "LlmOptions.MaxFileBytes";
+            var limit = ex.OverLimit ? $" for a {kind} ({option})" : "";
+            throw Invalid($"'{parameter}': {full} {ex.Message}{limit}");
         }
     }
 

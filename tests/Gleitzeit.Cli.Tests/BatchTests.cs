@@ -85,4 +85,75 @@ public sealed class BatchTests
         Assert.That(result.StdErr, Does.Contain("--concurrency must be at least 1"));
         Assert.That(_ollama.Requests, Is.Empty);
     }
+
+    [Test]
+    public async Task Without_ollama_batch_exits_4_at_once_like_run_without_a_report()
+    {
+        _cli.Environment["GLEITZEIT_OLLAMA_URL"] = "http://127.0.0.1:9/";
+
+        var result = await _cli.RunAsync("batch", "docs");
+
+        Assert.That(result.ExitCode, Is.EqualTo(4), result.ToString());
+        Assert.That(result.StdErr, Does.Contain("ollama serve").And.Contain("GLEITZEIT_OLLAMA_URL"));
+        Assert.That(result.StdErr, Does.Not.Contain("--resume").And.Not.Contain("   at "));
+        Assert.That(result.StdErr.Split('\n'), Has.All.Length.LessThan(400), "no line repeating one message per file");
+        var reports = Path.Combine(_cli.Home, ".gleitzeit", "batch_results");
+        Assert.That(Directory.Exists(reports) ? Directory.GetFiles(reports) : [], Is.Empty, "no batch report for a batch that never ran");
+    }
+
+    [Test]
+    public async Task The_failure_summary_names_three_files_then_and_n_more_and_each_error_once()
+    {
+        _cli.WriteFile("docs/c.txt", "gamma text");
+        _cli.WriteFile("docs/d.txt", "delta text");
+        _ollama.Fail(OllamaFault.ServerError("model runner crashed"));
+
+        var result = await _cli.RunAsync("batch", "docs");
+
+        Assert.That(result.ExitCode, Is.EqualTo(5), result.ToString());
+        Assert.That(result.StdErr, Does.Contain("4 of 4 files failed").And.Contain("a.txt, b.txt, c.txt and 1 more"));
+        Assert.That(result.StdErr.Split("model runner crashed").Length - 1, Is.EqualTo(1), "the shared error is printed once: " + result.StdErr);
+        Assert.That(result.StdErr, Does.Contain("--resume"));
+    }
+
+    [Test]
+    [Platform("Linux")]
+    public async Task Sigterm_during_a_batch_over_link_loops_stops_it_without_a_crash()
+    {
+        // The scan must end (two loops and **), so the first file reaches the server, which never answers; then SIGTERM, twice.
+        _cli.WriteFile("docs/sub/c.txt", "gamma text");
+        Directory.CreateSymbolicLink(Path.Combine(_cli.WorkDirectory, "docs", "sub", "up"), "..");
+        Directory.CreateSymbolicLink(Path.Combine(_cli.WorkDirectory, "docs", "sub", "again"), "../sub");
+        _ollama.Fail(OllamaFault.Hang());
+        using var process = _cli.Start("batch", "docs", "--pattern", "**/*.txt");
+        process.StandardInput.Close();
+        var stdout = process.StandardOutput.ReadToEndAsync();
+        var stderr = process.StandardError.ReadToEndAsync();
+        // Guards, not timing assertions: before the fix the scan never ended and the process never exited.
+        using var guard = new CancellationTokenSource(TimeSpan.FromMinutes(1));
+        try
+        {
+            while (!_ollama.Requests.Any(r => r.Path == "/api/chat")) await Task.Delay(TimeSpan.FromMilliseconds(50), guard.Token);
+
+            Signal(process.Id);
+            Signal(process.Id);
+            await process.WaitForExitAsync(guard.Token);
+        }
+        catch (OperationCanceledException)
+        {
+            process.Kill(entireProcessTree: true);
+            Assert.Fail($"the batch did not reach the server or did not stop on SIGTERM; stderr: {await stderr}");
+        }
+
+        var err = await stderr;
+        Assert.That(err, Does.Not.Contain("Unhandled exception").And.Not.Contain("InvalidOperationException"), err);
+        Assert.That(process.ExitCode, Is.EqualTo(1).Or.EqualTo(143), $"exit {process.ExitCode}\n{await stdout}\n{err}");
+        Assert.That(_ollama.Requests.Count(r => r.Path == "/api/chat"), Is.LessThanOrEqualTo(3), "each file at most once");
+    }
+
+    private static void Signal(int pid)
+    {
+        using var kill = System.Diagnostics.Process.Start("kill", ["-TERM", pid.ToString(System.Globalization.CultureInfo.InvariantCulture)]);
+        kill.WaitForExit();
+    }
 }

@@ -72,6 +72,37 @@ public sealed class ProviderRunTests
         Assert.That(run.StdErr, Does.Contain("no-such-model"));
     }
 
+    [TestCase("server error", "PROVIDER_ERROR", "model runner crashed")]
+    [TestCase("unauthorized", "PROVIDER_AUTHENTICATION_FAILED", "missing bearer token")]
+    [TestCase("malformed json", "PROVIDER_INVALID_RESPONSE", "not valid")]
+    public async Task A_provider_that_answers_with_an_error_is_not_reported_as_unreachable(string fault, string code, string shown)
+    {
+        _ollama.Fail(fault switch
+        {
+            "server error" => OllamaFault.ServerError("model runner crashed"),
+            "unauthorized" => OllamaFault.Unauthorized("missing bearer token"),
+            _ => OllamaFault.MalformedJson(),
+        }, r => r.Path == "/api/chat");
+
+        var run = await _cli.RunAsync("task", "submit", "llm/chat", "--prompt", "hi");
+
+        Assert.That(run.ExitCode, Is.EqualTo(4), run.ToString());
+        Assert.That(run.StdErr, Does.Contain(code).And.Contain(shown), run.ToString());
+        Assert.That(run.StdErr, Does.Not.Contain("could not be reached").And.Not.Contain("Start Ollama"), run.ToString());
+    }
+
+    [Test]
+    public async Task A_proxy_refusing_the_health_check_is_not_reported_as_ollama_not_running()
+    {
+        _ollama.Fail(OllamaFault.Unauthorized("missing bearer token"), _ => true);
+
+        var run = await _cli.RunAsync("task", "submit", "llm/chat", "--prompt", "hi");
+
+        Assert.That(run.ExitCode, Is.EqualTo(4), run.ToString());
+        Assert.That(run.StdErr, Does.Contain("HTTP 401").And.Contain("credentials"), run.ToString());
+        Assert.That(run.StdErr, Does.Not.Contain("Start Ollama"), run.ToString());
+    }
+
     [Test]
     public async Task Ollama_not_reachable_exits_4_with_the_fix()
     {

@@ -2,6 +2,7 @@ using System.Net;
 using System.Net.Sockets;
 using System.Text.Json.Nodes;
 using Gleitzeit.Core;
+using Gleitzeit.Core.Protocol;
 using Gleitzeit.TestServers.Ollama;
 
 namespace Gleitzeit.Providers.Ollama.Tests;
@@ -77,6 +78,22 @@ public sealed class OllamaFaultTests : OllamaTestContext
         Assert.That(ex!.Code, Is.EqualTo(GleitzeitErrorCode.ProviderError));
         Assert.That(ex.Message, Does.Contain("HTTP 500").And.Contain("more system memory"));
         Assert.That(ex.IsRetryable, Is.False);
+    }
+
+    [Test]
+    public async Task Unauthorized_is_authentication_failed_with_the_servers_message_not_a_hint_to_start_ollama()
+    {
+        // A proxy that wants credentials refuses every request, the health check's too.
+        Server.Fail(OllamaFault.Unauthorized("missing bearer token"), _ => true);
+
+        var ex = await Assert.ThrowsAsync<GleitzeitException>(() => InvokeAsync("llm/chat", Ask()));
+        var health = await Provider.CheckHealthAsync(CancellationToken.None);
+
+        Assert.That(ex!.Code, Is.EqualTo(GleitzeitErrorCode.ProviderAuthenticationFailed));
+        Assert.That(ex.Message, Does.Contain("HTTP 401").And.Contain("missing bearer token").And.Not.Contain("ollama serve"));
+        Assert.That(ex.IsRetryable, Is.False);
+        Assert.That(health.Status, Is.EqualTo(HealthStatus.Unhealthy));
+        Assert.That((string?)health.Details?["error_code"], Is.EqualTo("PROVIDER_AUTHENTICATION_FAILED"));
     }
 
     [Test]

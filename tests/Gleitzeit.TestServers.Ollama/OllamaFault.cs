@@ -12,6 +12,9 @@ public enum OllamaFaultKind
     /// <summary>HTTP 503 (Ollama's answer when its queue is full), with <c>Retry-After</c> when set.</summary>
     ServiceUnavailable,
 
+    /// <summary>HTTP 401 with an error body, as a proxy that wants credentials answers.</summary>
+    Unauthorized,
+
     /// <summary>Accepts the request and never answers (until the client gives up or the server stops).</summary>
     Hang,
 
@@ -33,6 +36,8 @@ public sealed record OllamaFault(OllamaFaultKind Kind, TimeSpan? RetryAfter = nu
     public static OllamaFault TooManyRequests(TimeSpan? retryAfter = null) => new(OllamaFaultKind.TooManyRequests, retryAfter);
 
     public static OllamaFault ServiceUnavailable(TimeSpan? retryAfter = null) => new(OllamaFaultKind.ServiceUnavailable, retryAfter);
+
+    public static OllamaFault Unauthorized(string message = "unauthorized") => new(OllamaFaultKind.Unauthorized, Message: message);
 
     public static OllamaFault Hang() => new(OllamaFaultKind.Hang);
 

@@ -304,6 +304,9 @@ public sealed partial class OllamaTestServer : IAsyncDisposable
             case OllamaFaultKind.ServerError:
                 await WriteErrorAsync(context, 500, fault.Message ?? "internal server error", ct).ConfigureAwait(false);
                 return true;
+            case OllamaFaultKind.Unauthorized:
+                await WriteErrorAsync(context, 401, fault.Message ?? "unauthorized", ct).ConfigureAwait(false);
+                return true;
             case OllamaFaultKind.TooManyRequests:
             case OllamaFaultKind.ServiceUnavailable:
                 if (fault.RetryAfter is { } after)
