@@ -15,7 +15,7 @@ namespace Gleitzeit.Providers.Mcp;
 /// with its <c>provider</c> field or a <c>server</c> parameter; without either the tool name must be unique across servers.
 /// Servers start on first use and are shared by all tasks; dispose the provider to stop them.
 /// </summary>
-public sealed class McpProvider : ITaskProvider, IAsyncDisposable
+public sealed class McpProvider : ITaskProvider, ITaskLanes, IAsyncDisposable
 {
     /// <summary>The parameter that names the server when the task has no <c>provider</c> field; removed before the call.</summary>
     public const string ServerParameter = "server";
@@ -44,6 +44,23 @@ public sealed class McpProvider : ITaskProvider, IAsyncDisposable
     }
 
     public ProtocolDescriptor Protocol { get; }
+
+    /// <summary>
+    /// Each server is a lane of the scheduler, bounded by its <see cref="McpServerOptions.MaxConcurrency"/>: a task for a
+    /// busy server waits in the engine's ready queue without holding an engine slot. The server is known before the call
+    /// from the task's <c>provider</c> field, a literal <c>server</c> parameter naming a configured server, or when only
+    /// one server is configured; otherwise (the tool is looked up on every server) null, and the call waits for the
+    /// server inside the provider.
+    /// </summary>
+    public TaskLane? LaneFor(WorkflowTask task)
+    {
+        ArgumentNullException.ThrowIfNull(task);
+        string? name = null;
+        if (task.Provider is { } provider && _sessions.ContainsKey(provider)) name = provider;
+        else if (task.Parameters[ServerParameter] is JsonValue v && v.TryGetValue<string>(out var named) && _sessions.ContainsKey(named)) name = named;
+        else if (_sessions.Count == 1) name = _sessions.Keys.First();
+        return name is null ? null : new TaskLane(name, _sessions[name].MaxConcurrency);
+    }
 
     /// <summary>Names of the configured servers.</summary>
     public IReadOnlyCollection<string> ServerNames => _sessions.Keys;

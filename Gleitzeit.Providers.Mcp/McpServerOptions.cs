@@ -21,7 +21,11 @@ public sealed class McpServerOptions
     /// <summary>Extra HTTP headers sent to <see cref="Endpoint"/> (an API key, say). Default: none.</summary>
     public IDictionary<string, string> Headers { get; set; } = new Dictionary<string, string>(StringComparer.OrdinalIgnoreCase);
 
-    /// <summary>Most tool calls in flight on this server at once; further calls wait. Default: 8.</summary>
+    /// <summary>
+    /// Most tool calls in flight on this server at once. Default: 8. In the engine the server is a scheduler lane with
+    /// this bound, so further tasks wait in the ready queue holding no engine slot; calls that reach the server another
+    /// way (a Redis worker, a direct call, a tool looked up on every server) wait inside the provider.
+    /// </summary>
     public int MaxConcurrency { get; set; } = 8;
 
     /// <summary>Limit for starting the server and the MCP handshake. Default: 30 seconds.</summary>

@@ -64,15 +64,24 @@ public sealed partial class ExecutionEngine
             return;
         }
         run.InFlight++;
-        LaneFor(task.Registration).Ready.Enqueue(task, key);
+        LaneFor(task).Ready.Enqueue(task, key);
     }
 
-    private ProviderLane LaneFor(ProviderRegistration registration)
+    /// <summary>The lane a task waits in: its provider's, or the lane of the back end the provider names for it.</summary>
+    private ProviderLane LaneFor(TaskState task)
     {
-        if (!_lanes.TryGetValue(registration, out var lane))
+        var registration = task.Registration;
+        if (!_lanes.TryGetValue(registration, out var own))
         {
-            lane = new ProviderLane(registration);
-            _lanes[registration] = lane;
+            own = new ProviderLane(registration, null, registration.MaxConcurrency);
+            _lanes[registration] = own;
+            _laneList.Add(own);
+        }
+        if (task.LaneName is not { } name) return own;
+        if (!_backEndLanes.TryGetValue((registration, name), out var lane))
+        {
+            lane = new ProviderLane(registration, own, task.LaneBound);
+            _backEndLanes[(registration, name)] = lane;
             _laneList.Add(lane);
         }
         return lane;
@@ -102,7 +111,9 @@ public sealed partial class ExecutionEngine
                 continue;
             }
             task.InFlight = true;
+            task.Lane = best;
             best.Running++;
+            if (best.Provider is { } provider) provider.Running++;
             _running++;
             ThreadPool.UnsafeQueueUserWorkItem(task, preferLocal: false);
         }
@@ -111,7 +122,9 @@ public sealed partial class ExecutionEngine
     private void ReleaseLocked(TaskState task)
     {
         task.InFlight = false;
-        _lanes[task.Registration].Running--;
+        var lane = task.Lane!;
+        lane.Running--;
+        if (lane.Provider is { } provider) provider.Running--;
         _running--;
         ReleaseRunSlotLocked(task.Run);
     }
@@ -124,7 +137,7 @@ public sealed partial class ExecutionEngine
         {
             if (held.Finished) continue;
             run.InFlight++;
-            LaneFor(held.Registration).Ready.Enqueue(held, key);
+            LaneFor(held).Ready.Enqueue(held, key);
         }
     }
 

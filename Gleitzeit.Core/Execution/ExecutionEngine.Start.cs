@@ -1,5 +1,6 @@
 using System.Text.Json.Nodes;
 using Gleitzeit.Core.Definitions;
+using Gleitzeit.Core.Protocol;
 
 namespace Gleitzeit.Core.Execution;
 
@@ -98,6 +99,7 @@ public sealed partial class ExecutionEngine
     {
         var defs = run.Workflow.Tasks;
         var tasks = new TaskState[defs.Count];
+        Dictionary<ProviderRegistration, ITaskLanes?>? laneSources = null;
         for (var i = 0; i < defs.Count; i++)
         {
             var def = defs[i];
@@ -109,8 +111,11 @@ public sealed partial class ExecutionEngine
                     ? stored
                     : stored with { Status = WorkflowTaskStatus.Pending, Error = null, CompletedAt = null };
             }
+            var lane = LanesOf(registration, ref laneSources)?.LaneFor(def);
             var state = new TaskState(this, run, def, i, registration, method, current)
             {
+                LaneName = lane?.Name,
+                LaneBound = lane?.MaxConcurrency,
                 Attempt = current.Status == WorkflowTaskStatus.Pending ? current.Attempts : 0,
                 Finished = current.Status is WorkflowTaskStatus.Completed or WorkflowTaskStatus.Failed or WorkflowTaskStatus.Skipped,
             };
@@ -146,6 +151,14 @@ public sealed partial class ExecutionEngine
         run.Unfinished = unfinished;
         run.Outstanding = unfinished;
         if (run.Workflow.MaxConcurrency is not null) run.Held = new PriorityQueue<TaskState, (int, long)>(ReadyOrder.Instance);
+    }
+
+    /// <summary>The provider's <see cref="ITaskLanes"/>, asked once per provider and run.</summary>
+    private static ITaskLanes? LanesOf(ProviderRegistration registration, ref Dictionary<ProviderRegistration, ITaskLanes?>? known)
+    {
+        known ??= [];
+        if (!known.TryGetValue(registration, out var lanes)) known[registration] = lanes = registration.Provider.GetService(typeof(ITaskLanes)) as ITaskLanes;
+        return lanes;
     }
 
     private static string NewRunId() => "wf-" + Guid.CreateVersion7().ToString("N");

@@ -28,6 +28,7 @@ public sealed partial class ExecutionEngine : IAsyncDisposable
     private readonly Lock _gate = new();
     private readonly ConcurrentDictionary<string, RunState> _active = new(StringComparer.Ordinal);
     private readonly Dictionary<ProviderRegistration, ProviderLane> _lanes = [];
+    private readonly Dictionary<(ProviderRegistration, string), ProviderLane> _backEndLanes = [];
     private readonly List<ProviderLane> _laneList = [];
     private int _running;
     private long _sequence;

@@ -49,6 +49,14 @@ internal sealed class TaskState : IThreadPoolWorkItem
 
     public int Attempt { get; set; }
 
+    /// <summary>The back end of its provider this task runs on (<see cref="ITaskLanes"/>), when the provider names one.</summary>
+    public string? LaneName { get; init; }
+
+    public int? LaneBound { get; init; }
+
+    /// <summary>The lane it was dispatched from, while in flight.</summary>
+    public ProviderLane? Lane { get; set; }
+
     public long Sequence { get; set; }
 
     void IThreadPoolWorkItem.Execute() => _ = Engine.ExecuteAttemptAsync(this);

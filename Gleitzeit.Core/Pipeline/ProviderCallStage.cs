@@ -12,6 +12,9 @@ internal static class ProviderCallStage
 {
     public static readonly TaskDelegate Invoke = InvokeAsync;
 
+    /// <summary>How long a cancelled provider call may take to wind down before it is abandoned.</summary>
+    private static readonly TimeSpan CancellationGrace = TimeSpan.FromMilliseconds(250);
+
     private static ValueTask<TaskOutcome> InvokeAsync(TaskContext context)
     {
         var task = context.Task;
@@ -35,10 +38,19 @@ internal static class ProviderCallStage
 
     private static async ValueTask<TaskOutcome> AwaitAsync(TaskContext context, ValueTask<JsonNode?> pending)
     {
+        var call = pending.AsTask();
         try
         {
             // WaitAsync: a provider that ignores its token still ends the attempt at the timeout or on cancellation.
-            return TaskOutcome.Completed(await pending.AsTask().WaitAsync(context.CancellationToken).ConfigureAwait(false));
+            return TaskOutcome.Completed(await call.WaitAsync(context.CancellationToken).ConfigureAwait(false));
+        }
+        catch (OperationCanceledException ex) when (context.CancellationToken.IsCancellationRequested && !call.IsCompleted)
+        {
+            // This continuation runs inside the token's Cancel, before the provider's own callbacks (they run last-in
+            // first-out, and the provider registered first). Yield to them, so a provider that honours its token has
+            // wound down before the task is reported ended; one that ignores it is abandoned after a short grace.
+            await ((Task)call).WaitAsync(CancellationGrace).ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
+            return Classify(context, ex);
         }
         catch (Exception ex)
         {

@@ -15,6 +15,7 @@ public sealed class TaskContext
     private static readonly IReadOnlyDictionary<string, TaskResult> NoResults = new Dictionary<string, TaskResult>();
     private Dictionary<string, object?>? _properties;
     private bool? _hasReferences;
+    private TimeSpan? _timeout;
 
     /// <param name="workflow">The run's definition; its <see cref="Workflow.Id"/> is the run id.</param>
     /// <param name="task">The task this attempt runs.</param>
@@ -79,7 +80,18 @@ public sealed class TaskContext
     public IReadOnlyDictionary<string, TaskResult> Results { get; init; } = NoResults;
 
     /// <summary>Limit for this attempt, applied by the timeout stage; null or infinite for none.</summary>
-    public TimeSpan? Timeout { get; set; }
+    public TimeSpan? Timeout
+    {
+        get => _timeout;
+        set
+        {
+            if (value is { } t && t <= TimeSpan.Zero && t != System.Threading.Timeout.InfiniteTimeSpan)
+            {
+                throw new ArgumentOutOfRangeException(nameof(value), t, "A task timeout must be positive (or null, or Timeout.InfiniteTimeSpan, for none).");
+            }
+            _timeout = value;
+        }
+    }
 
     /// <summary>The retry policy <see cref="TaskPipeline.DecideRetry"/> applies after a failed attempt.</summary>
     public RetryPolicy RetryPolicy { get; set; }

@@ -36,6 +36,9 @@ internal sealed partial class McpServerSession : IAsyncDisposable
 
     public string Name { get; }
 
+    /// <summary>Most calls in flight on this server (the bound of its scheduler lane, and of the calls that reach it another way).</summary>
+    public int MaxConcurrency => _options.MaxConcurrency;
+
     public string Transport => _options.Describe();
 
     /// <summary>The tools of the server, from the cache when it is still valid.</summary>

@@ -154,6 +154,53 @@ public class TaskPipelineTests
         Assert.That(events.Last(), Is.TypeOf<WorkflowCompleted>());
     }
 
+    /// <summary>Waits (as a rate limiter would) until the run is cancelled.</summary>
+    private sealed class Waiting(TaskCompletionSource entered) : ITaskMiddleware
+    {
+        public async ValueTask<TaskOutcome> InvokeAsync(TaskContext context, TaskDelegate next)
+        {
+            entered.TrySetResult();
+            await Task.Delay(Timeout.Infinite, context.CancellationToken);
+            return await next(context);
+        }
+    }
+
+    [Test]
+    public async Task Cancelling_the_run_while_a_middleware_waits_cancels_the_task_not_fails_it()
+    {
+        var entered = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        await using var engine = Engine(new RecordingProvider(), new Waiting(entered));
+
+        var id = await engine.SubmitAsync(TwoTasks());
+        await entered.Task.WaitAsync(TimeSpan.FromSeconds(30));
+        await engine.CancelAsync(id);
+        var run = await engine.WaitAsync(id);
+
+        Assert.That(run.Status, Is.EqualTo(WorkflowStatus.Cancelled));
+        Assert.That(run.Tasks["a"].Status, Is.EqualTo(WorkflowTaskStatus.Cancelled));
+        Assert.That(run.Tasks["a"].Error!.Code, Is.EqualTo(GleitzeitErrorCode.TaskCancelled));
+    }
+
+    private sealed class BadTimeout : ITaskMiddleware
+    {
+        public ValueTask<TaskOutcome> InvokeAsync(TaskContext context, TaskDelegate next)
+        {
+            context.Timeout = TimeSpan.FromSeconds(-5);
+            return next(context);
+        }
+    }
+
+    [Test]
+    public async Task A_middleware_that_sets_a_negative_timeout_fails_the_attempt_naming_it()
+    {
+        await using var engine = Engine(new RecordingProvider(), new BadTimeout());
+
+        var run = await engine.RunAsync(TwoTasks()).WaitAsync(TimeSpan.FromSeconds(30));
+
+        Assert.That(run.Tasks["a"].Error!.Code, Is.EqualTo(GleitzeitErrorCode.InternalError));
+        Assert.That(run.Tasks["a"].Error!.Message, Does.Contain(typeof(BadTimeout).FullName).And.Contain("must be positive"));
+    }
+
     [Test]
     public async Task Registered_with_UseTaskMiddleware_the_middleware_runs_in_the_engine_in_registration_order()
     {
