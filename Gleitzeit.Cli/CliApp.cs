@@ -28,7 +28,13 @@ internal static class CliApp
             await error.WriteLineAsync($"Run '{string.Join(' ', names.Prepend("gleitzeit"))} --help' for usage.").ConfigureAwait(false);
             return ExitCodes.InvalidInput;
         }
-        return await parse.InvokeAsync(invocation).ConfigureAwait(false);
+        // Signals are ours (see TerminationSignals); the command runs off the main thread, so the process can always exit
+        // once the grace period after a signal is over, even if the command is stuck in a call that ignores cancellation.
+        using var signals = new TerminationSignals(invocation.ProcessTerminationTimeout ?? TimeSpan.FromSeconds(2));
+        invocation.ProcessTerminationTimeout = null;
+        var work = Task.Run(() => parse.InvokeAsync(invocation, signals.Token));
+        var first = await Task.WhenAny(work, signals.Forced).ConfigureAwait(false);
+        return first == work ? await work.ConfigureAwait(false) : await signals.Forced.ConfigureAwait(false);
     }
 
     public static RootCommand BuildRoot()
