@@ -44,7 +44,15 @@ internal static class RunExecution
     /// </summary>
     public static async Task<WorkflowRun> FollowAsync(CliContext context, ExecutionEngine engine, Task<WorkflowRun> work, RunProgress? progress = null)
     {
-        using var interrupt = context.CancellationToken.Register(static e => _ = Task.Run(() => ((ExecutionEngine)e!).DisposeAsync().AsTask()), engine);
+        using var interrupt = context.CancellationToken.Register(static state =>
+        {
+            var (ctx, e) = ((CliContext, ExecutionEngine))state!;
+            _ = Task.Run(async () =>
+            {
+                ctx.Output.Err.WriteLine("Stopping: the run is left interrupted (completed tasks are kept); press Ctrl+C again to cancel it for good.");
+                await e.DisposeAsync().ConfigureAwait(false);
+            });
+        }, (context, engine));
         var run = progress is not null && context.Output.Rich ? await LiveRunView.ShowAsync(progress, work).ConfigureAwait(false) : await work.ConfigureAwait(false);
         if (run.Status == WorkflowStatus.Interrupted && context.Insisted.IsCancellationRequested)
         {
