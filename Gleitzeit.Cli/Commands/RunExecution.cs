@@ -162,7 +162,7 @@ internal static class RunExecution
         }
         if (run.Error is { Code: GleitzeitErrorCode.PersistenceWriteFailed } storeError)
         {
-            throw new CliException(ExitCodes.General, $"Run {run.WorkflowId} failed: the store could not be written: {storeError.Message}",
+            throw new CliException(ExitCodes.General, $"Run {run.WorkflowId} failed: the store could not be written ({storeError.CodeName}): {storeError.Message}",
                 $"Free space (or make the store writable), then continue it with 'gleitzeit workflow resume {run.WorkflowId}': what was stored is kept, the rest runs again.");
         }
         var failed = run.Tasks.Values.Where(t => t.Status == WorkflowTaskStatus.Failed).ToList();
