@@ -84,6 +84,26 @@ public sealed partial class ExecutionEngine
         }
     }
 
+    /// <summary><c>CancelAsync</c> (or <c>gleitzeit workflow cancel</c>) in another process marks a run cancelled in the store;
+    /// the owner sees it on its next heartbeat and cancels the run here too, so it ends cancelled instead of running on.</summary>
+    private async Task StopIfCancelledElsewhereAsync(RunState run)
+    {
+        WorkflowRun? stored;
+        try
+        {
+            stored = await _store.GetRunAsync(run.Id, CancellationToken.None).ConfigureAwait(false);
+        }
+        catch (Exception ex)
+        {
+            LogLeaseWriteFailed(run.Id, ex);
+            return;
+        }
+        if (stored?.Status == WorkflowStatus.Cancelled && run.StopReason == StopReason.None)
+        {
+            await StopAsync(run, StopReason.Cancelled, null).ConfigureAwait(false);
+        }
+    }
+
     private async Task RenewLeasesAsync()
     {
         if (Interlocked.Exchange(ref _beating, 1) == 1) return;
@@ -102,7 +122,11 @@ public sealed partial class ExecutionEngine
                     LogLeaseWriteFailed(run.Id, ex);
                     continue;
                 }
-                if (held.Owner == _leaseOwner) continue;
+                if (held.Owner == _leaseOwner)
+                {
+                    await StopIfCancelledElsewhereAsync(run).ConfigureAwait(false);
+                    continue;
+                }
                 // This process missed its renewals (suspended, clock jumped) and another took the run over: stop here, write nothing.
                 LogLeaseLost(run.Id, $"host {held.Host}, pid {held.ProcessId}");
                 await StopAsync(run, StopReason.LeaseLost, null).ConfigureAwait(false);

@@ -77,4 +77,26 @@ public sealed class LeaseHeartbeatTests
         Assert.That((await store.GetEventsAsync("taken")).Count, Is.EqualTo(eventsBefore), "the new owner's run is left alone");
         Assert.That((await store.GetLeaseAsync("taken"))!.Owner, Is.EqualTo("other"));
     }
+
+    [Test]
+    public async Task A_run_cancelled_from_another_process_is_stopped_by_its_owner_at_the_next_heartbeat()
+    {
+        var store = new InMemoryWorkflowStore();
+        var time = new FakeTimeProvider(DateTimeOffset.UtcNow);
+        var (owner, started) = Blocking(store, time);
+        await using var _ = owner;
+        var run = owner.RunAsync(OneTask("cancel-me"));
+        await started.Task;
+
+        await using var elsewhere = new ExecutionEngine(new ProviderRegistry(), store, timeProvider: time);
+        await elsewhere.CancelAsync("cancel-me");
+        Assert.That(run.IsCompleted, Is.False, "the owner has not heard of it yet");
+        time.Advance(LeaseDuration / 3);
+        var ended = await run;
+
+        Assert.That(ended.Status, Is.EqualTo(WorkflowStatus.Cancelled));
+        Assert.That(ended.Tasks["a"].Status, Is.EqualTo(WorkflowTaskStatus.Cancelled));
+        Assert.That((await store.GetRunAsync("cancel-me"))!.Status, Is.EqualTo(WorkflowStatus.Cancelled), "the owner does not overwrite the cancellation");
+        Assert.That(await store.GetLeaseAsync("cancel-me"), Is.Null);
+    }
 }
