@@ -111,7 +111,7 @@ public sealed partial class ExecutionEngine
         {
             foreach (var run in _active.Values)
             {
-                if (run.StopReason is StopReason.LeaseLost) continue;
+                if (run.Ending || run.StopReason is StopReason.LeaseLost) continue;
                 RunLease held;
                 try
                 {

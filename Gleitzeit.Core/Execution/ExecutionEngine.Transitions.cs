@@ -246,6 +246,7 @@ public sealed partial class ExecutionEngine
 
     private async Task FinishRunAsync(RunState run)
     {
+        run.Ending = true;
         var now = _time.GetUtcNow();
         WorkflowStatus status;
         GleitzeitError? error;

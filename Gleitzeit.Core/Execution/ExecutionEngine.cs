@@ -58,7 +58,8 @@ public sealed partial class ExecutionEngine : IAsyncDisposable
     /// <summary>The stages every task attempt of this engine goes through.</summary>
     public TaskPipeline Pipeline => _pipeline;
 
-    /// <summary>Runs a workflow to completion. Cancelling <paramref name="cancellationToken"/> cancels the run.
+    /// <summary>Runs a workflow to completion. Cancelling <paramref name="cancellationToken"/> cancels the run; disposing the
+    /// engine meanwhile interrupts it (the run is returned <c>interrupted</c>, to be resumed).
     /// Throws <see cref="WorkflowValidationException"/> before anything runs when the workflow is invalid.</summary>
     public async Task<WorkflowRun> RunAsync(Workflow workflow, RunOptions? options = null, CancellationToken cancellationToken = default)
     {
