@@ -7,6 +7,9 @@ namespace Gleitzeit.Cli;
 /// <summary>Builds the command tree, parses, and runs the chosen command. Parse errors exit 2 with a suggestion.</summary>
 internal static class CliApp
 {
+    /// <summary>How long a forced exit still waits for the command to record its last state.</summary>
+    private static readonly TimeSpan LastWords = TimeSpan.FromSeconds(2);
+
     public static async Task<int> RunAsync(string[] args, TextWriter? stdout = null, TextWriter? stderr = null)
     {
         var root = BuildRoot();
@@ -30,9 +33,14 @@ internal static class CliApp
         // once the grace period after a signal is over, even if the command is stuck in a call that ignores cancellation.
         using var signals = new TerminationSignals(invocation.ProcessTerminationTimeout ?? TimeSpan.FromSeconds(2));
         invocation.ProcessTerminationTimeout = null;
+        TerminationSignals.Current = signals;
         var work = Task.Run(() => parse.InvokeAsync(invocation, signals.Token));
         var first = await Task.WhenAny(work, signals.Forced).ConfigureAwait(false);
-        return first == work ? await work.ConfigureAwait(false) : await signals.Forced.ConfigureAwait(false);
+        if (first == work) return await work.ConfigureAwait(false);
+        // Forced: a command still recording its last state (a run being interrupted, or cancelled for good after a second
+        // Ctrl+C: a few small store writes) gets a moment more, never longer.
+        await Task.WhenAny(work, Task.Delay(LastWords)).ConfigureAwait(false);
+        return await signals.Forced.ConfigureAwait(false);
     }
 
     public static RootCommand BuildRoot()

@@ -15,6 +15,7 @@ internal sealed class CliContext : IAsyncDisposable
     {
         Parse = parse;
         CancellationToken = cancellationToken;
+        Signals = TerminationSignals.Current;
         Json = parse.GetValue(GlobalOptions.Json);
         Debug = parse.GetValue(GlobalOptions.Debug);
         Output = new Output(parse.InvocationConfiguration.Output, parse.InvocationConfiguration.Error, Output.TerminalSupportsRich(), Json);
@@ -23,6 +24,15 @@ internal sealed class CliContext : IAsyncDisposable
     public ParseResult Parse { get; }
 
     public CancellationToken CancellationToken { get; }
+
+    /// <summary>SIGINT/SIGTERM of this command (null when a test calls a handler without <see cref="CliApp"/>).</summary>
+    public TerminationSignals? Signals { get; }
+
+    /// <summary>Cancelled by a second signal: cancel for good what the first only interrupted.</summary>
+    public CancellationToken Insisted => Signals?.Insisted ?? CancellationToken.None;
+
+    /// <summary>130 (SIGINT) or 143 (SIGTERM) once a signal came, else null.</summary>
+    public int? SignalExitCode => Signals?.ExitCode;
 
     public bool Json { get; }
 

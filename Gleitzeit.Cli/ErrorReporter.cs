@@ -10,6 +10,8 @@ internal static class ErrorReporter
     public static int Report(CliContext context, Exception exception)
     {
         var (code, message, details, hint) = Classify(exception, context.CancellationToken);
+        // Stopped by SIGINT/SIGTERM: exit 130 / 143 whatever the command was doing.
+        if (exception is OperationCanceledException && context.SignalExitCode is { } signal) code = signal;
         context.Output.Error(message, details, hint);
         if (context.Debug) context.Output.Err.WriteLine(Rendering.TerminalText.Sanitize(exception.ToString()));
         return code;
@@ -62,6 +64,7 @@ internal static class ErrorReporter
     {
         GleitzeitErrorCode.WorkflowNotFound => "List runs with 'gleitzeit workflow list' (runs are kept in the configured store; the memory store keeps nothing between commands).",
         GleitzeitErrorCode.TaskNotFound => "List tasks with 'gleitzeit task list'.",
+        GleitzeitErrorCode.WorkflowLeased => "Only the process that runs it continues it: let it finish, or stop it (Ctrl+C leaves the run interrupted) and resume it then; 'gleitzeit workflow status ID' shows its progress.",
         GleitzeitErrorCode.ProviderNotFound => "See what is configured with 'gleitzeit provider list'.",
         _ => null,
     };

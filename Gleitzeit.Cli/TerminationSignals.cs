@@ -3,9 +3,10 @@ using System.Runtime.InteropServices;
 namespace Gleitzeit.Cli;
 
 /// <summary>
-/// SIGINT and SIGTERM for a command: the first cancels <see cref="Token"/> (the command stops and reports), and when the command
+/// SIGINT and SIGTERM for a command: the first cancels <see cref="Token"/> (the command stops and reports; a run is left
+/// interrupted, to be resumed), and when the command
 /// has not finished <see cref="GracePeriod"/> later, <see cref="Forced"/> completes so the process exits anyway; a second signal
-/// completes it at once. Replaces System.CommandLine's handler, which blocks the signal thread while it waits and throws
+/// cancels <see cref="Insisted"/> (a run is then cancelled for good) and completes <see cref="Forced"/> at once. Replaces System.CommandLine's handler, which blocks the signal thread while it waits and throws
 /// <see cref="InvalidOperationException"/> (crashing the process) when a second signal arrives after its grace period.
 /// Nothing here throws on the signal thread.
 /// </summary>
@@ -14,10 +15,14 @@ internal sealed class TerminationSignals : IDisposable
     private const int SigIntExitCode = 130;
     private const int SigTermExitCode = 143;
 
+    private static readonly AsyncLocal<TerminationSignals?> CurrentSignals = new();
+
     private readonly CancellationTokenSource _cancel = new();
+    private readonly CancellationTokenSource _insisted = new();
     private readonly TaskCompletionSource<int> _forced = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private readonly List<PosixSignalRegistration> _registrations = [];
     private int _signals;
+    private int _exitCode;
 
     public TerminationSignals(TimeSpan gracePeriod)
     {
@@ -38,6 +43,19 @@ internal sealed class TerminationSignals : IDisposable
     /// <summary>Cancelled by the first signal.</summary>
     public CancellationToken Token => _cancel.Token;
 
+    /// <summary>Cancelled by a second signal: the user insists (Ctrl+C twice): what the first signal only interrupted is cancelled for good.</summary>
+    public CancellationToken Insisted => _insisted.Token;
+
+    /// <summary>130 after SIGINT, 143 after SIGTERM (the first signal's), null before any signal.</summary>
+    public int? ExitCode => _exitCode == 0 ? null : _exitCode;
+
+    /// <summary>The signals of the command running on this async flow (set by <see cref="CliApp"/>), or null (tests calling handlers directly).</summary>
+    public static TerminationSignals? Current
+    {
+        get => CurrentSignals.Value;
+        set => CurrentSignals.Value = value;
+    }
+
     /// <summary>How long the command may take to stop after the first signal before the process exits without it.</summary>
     public TimeSpan GracePeriod { get; }
 
@@ -56,9 +74,18 @@ internal sealed class TerminationSignals : IDisposable
     {
         if (Interlocked.Increment(ref _signals) > 1)
         {
+            try
+            {
+                _insisted.Cancel();
+            }
+            catch (Exception ex) when (ex is AggregateException or ObjectDisposedException)
+            {
+                // A callback failed, or the command is over: the exit is forced all the same.
+            }
             _forced.TrySetResult(exitCode);
             return;
         }
+        Interlocked.CompareExchange(ref _exitCode, exitCode, 0);
         try
         {
             _cancel.Cancel();
@@ -78,5 +105,6 @@ internal sealed class TerminationSignals : IDisposable
     {
         foreach (var registration in _registrations) registration.Dispose();
         _cancel.Dispose();
+        _insisted.Dispose();
     }
 }

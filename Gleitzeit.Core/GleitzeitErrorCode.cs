@@ -54,6 +54,7 @@ public enum GleitzeitErrorCode
     WorkflowCancelled = -28005,
     WorkflowCircularDependency = -28006,
     WorkflowAlreadyExists = -28007,
+    WorkflowLeased = -28008,
 
     // Queue
     QueueFull = -27001,

@@ -15,6 +15,13 @@ public sealed class GleitzeitOptions
     /// <summary>Resume every unfinished run found in the store when the host starts. Default: false.</summary>
     public bool ResumeUnfinishedRunsOnStart { get; set; }
 
+    /// <summary>
+    /// How long the lease on a run lasts without renewal. The owning engine renews it every third of this while it lives;
+    /// another process may take a run over only after its lease expired (or, on the same machine, once the owning process
+    /// has ended). Default: 30 seconds.
+    /// </summary>
+    public TimeSpan RunLeaseDuration { get; set; } = TimeSpan.FromSeconds(30);
+
     /// <summary>Largest workflow file the loader reads. Default: 4 MiB.</summary>
     public int MaxWorkflowFileBytes { get; set; } = 4 * 1024 * 1024;
 }

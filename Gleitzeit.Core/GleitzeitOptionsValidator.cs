@@ -16,6 +16,7 @@ internal sealed class GleitzeitOptionsValidator : OptionsValidator<GleitzeitOpti
         {
             yield return "GleitzeitOptions.DefaultRetry needs MaxAttempts >= 1 and BackoffFactor >= 1.";
         }
+        if (options.RunLeaseDuration < TimeSpan.FromSeconds(1)) yield return $"GleitzeitOptions.RunLeaseDuration must be at least 1 second (got {options.RunLeaseDuration}).";
         if (options.MaxWorkflowFileBytes < 1) yield return $"GleitzeitOptions.MaxWorkflowFileBytes must be at least 1 (got {options.MaxWorkflowFileBytes}).";
     }
 }

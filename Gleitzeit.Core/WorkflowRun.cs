@@ -31,6 +31,7 @@ public sealed record WorkflowRun
 
     public TimeSpan? Duration => StartedAt is { } s && CompletedAt is { } c ? c - s : null;
 
+    /// <summary>Completed, failed or cancelled: nothing more will run. Pending, running and interrupted runs are not finished.</summary>
     public bool IsFinished => Status is WorkflowStatus.Completed or WorkflowStatus.Failed or WorkflowStatus.Cancelled;
 
     /// <summary>The result of a task, or null when it has none (yet).</summary>

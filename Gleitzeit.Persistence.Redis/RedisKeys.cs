@@ -36,6 +36,9 @@ internal sealed class RedisKeys(string prefix)
     /// <summary>Hash: task id to the number of deliveries (attempt numbers).</summary>
     public RedisKey Attempts(string id) => Prefix + "run:{" + id + "}:attempts";
 
+    /// <summary>Hash: the run's lease (owner, host, pid, expires in Unix ms): which process executes it.</summary>
+    public RedisKey Lease(string id) => Prefix + "run:{" + id + "}:lease";
+
     /// <summary>Stream of ready tasks, read by the worker consumer group.</summary>
     public RedisKey Queue => Prefix + "queue";
 

@@ -118,6 +118,37 @@ public sealed class RedisWorkflowStore : IWorkflowStore, IAsyncDisposable
         return ToRun(ToDictionary(meta), tasks);
     }
 
+    public async ValueTask<RunLease> AcquireLeaseAsync(string workflowId, RunLease lease, DateTimeOffset now, string? takeOverFrom = null, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(workflowId);
+        ArgumentNullException.ThrowIfNull(lease);
+        var result = await Connection.RunAsync(
+            db => db.ScriptEvaluateAsync(StoreScripts.AcquireLease, [Keys.Lease(workflowId)],
+                [lease.Owner, lease.Host, lease.ProcessId, lease.ExpiresAt.ToUnixTimeMilliseconds(), now.ToUnixTimeMilliseconds(), takeOverFrom ?? ""]),
+            "taking the lease of run " + workflowId, cancellationToken).ConfigureAwait(false);
+        var held = (RedisValue[])result!;
+        return ToLease(held[0], held[1], held[2], held[3]);
+    }
+
+    public async ValueTask ReleaseLeaseAsync(string workflowId, string owner, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(workflowId);
+        ArgumentNullException.ThrowIfNull(owner);
+        await Connection.RunAsync(db => db.ScriptEvaluateAsync(StoreScripts.ReleaseLease, [Keys.Lease(workflowId)], [owner]),
+            "releasing the lease of run " + workflowId, cancellationToken).ConfigureAwait(false);
+    }
+
+    public async ValueTask<RunLease?> GetLeaseAsync(string workflowId, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(workflowId);
+        var held = await Connection.RunAsync(db => db.HashGetAsync(Keys.Lease(workflowId), ["owner", "host", "pid", "expires"]),
+            "reading the lease of run " + workflowId, cancellationToken).ConfigureAwait(false);
+        return held[0].IsNull ? null : ToLease(held[0], held[1], held[2], held[3]);
+    }
+
+    private static RunLease ToLease(RedisValue owner, RedisValue host, RedisValue pid, RedisValue expires) =>
+        new((string)owner!, (string)host!, (int)pid, DateTimeOffset.FromUnixTimeMilliseconds((long)expires));
+
     public ValueTask<IReadOnlyList<WorkflowRunSummary>> ListRunsAsync(RunQuery? query = null, CancellationToken cancellationToken = default) =>
         _history.ListRunsAsync(query, cancellationToken);
 

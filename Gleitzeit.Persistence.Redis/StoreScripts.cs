@@ -50,6 +50,23 @@ internal static class StoreScripts
         return 1
         """;
 
+    // KEYS: lease. ARGV: owner, host, pid, expires (Unix ms), now (Unix ms), owner to take over from or ''.
+    // Returns the lease in force afterwards: owner, host, pid, expires.
+    public const string AcquireLease = """
+        local held = redis.call('HMGET', KEYS[1], 'owner', 'host', 'pid', 'expires')
+        if held[1] and held[1] ~= ARGV[1] and tonumber(held[4]) > tonumber(ARGV[5]) and held[1] ~= ARGV[6] then
+            return held
+        end
+        redis.call('HSET', KEYS[1], 'owner', ARGV[1], 'host', ARGV[2], 'pid', ARGV[3], 'expires', ARGV[4])
+        return { ARGV[1], ARGV[2], ARGV[3], ARGV[4] }
+        """;
+
+    // KEYS: lease. ARGV: owner. Deletes the lease only when that owner holds it.
+    public const string ReleaseLease = """
+        if redis.call('HGET', KEYS[1], 'owner') == ARGV[1] then return redis.call('DEL', KEYS[1]) end
+        return 0
+        """;
+
     // KEYS: the runs index, then the keys of each run in the order of RedisKeys.AllOf (7 per run). ARGV: the run ids.
     // A run is removed only while it is still finished (it may have been resumed since it was listed).
     public const string PurgeRuns = """

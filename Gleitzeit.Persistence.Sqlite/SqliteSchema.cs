@@ -67,6 +67,18 @@ internal static class SqliteSchema
             "CREATE INDEX tasks_by_task_id ON tasks (task_id)",
             "CREATE INDEX events_by_run ON events (run_id, id)",
         ],
+        // 3: run leases (one owning process per running run); expires_at in UTC ticks
+        [
+            """
+            CREATE TABLE leases (
+                run_id     TEXT    NOT NULL PRIMARY KEY,
+                owner      TEXT    NOT NULL,
+                host       TEXT    NOT NULL,
+                pid        INTEGER NOT NULL,
+                expires_at INTEGER NOT NULL
+            ) WITHOUT ROWID
+            """,
+        ],
     ];
 
     public static int CurrentVersion => Migrations.Length;

@@ -120,6 +120,26 @@ public sealed partial class SqliteWorkflowStore : IWorkflowStore, IAsyncDisposab
         return new ValueTask(_writer.EnqueueAsync(new SaveTasksOp(workflowId, tasks, _time.GetUtcNow())));
     }
 
+    public async ValueTask<RunLease> AcquireLeaseAsync(string workflowId, RunLease lease, DateTimeOffset now, string? takeOverFrom = null, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(workflowId);
+        ArgumentNullException.ThrowIfNull(lease);
+        cancellationToken.ThrowIfCancellationRequested();
+        var op = new AcquireLeaseOp(workflowId, lease, now, takeOverFrom);
+        await _writer.EnqueueAsync(op).ConfigureAwait(false);
+        return op.InForce!;
+    }
+
+    public ValueTask ReleaseLeaseAsync(string workflowId, string owner, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(workflowId);
+        ArgumentNullException.ThrowIfNull(owner);
+        return new ValueTask(_writer.EnqueueAsync(new ReleaseLeaseOp(workflowId, owner)));
+    }
+
+    public ValueTask<RunLease?> GetLeaseAsync(string workflowId, CancellationToken cancellationToken = default) =>
+        _reader.GetLeaseAsync(workflowId, cancellationToken);
+
     private async ValueTask EnsureRunExistsAsync(string workflowId, CancellationToken cancellationToken)
     {
         if (!await _reader.RunExistsAsync(workflowId, cancellationToken).ConfigureAwait(false)) throw new GleitzeitException(GleitzeitErrorCode.WorkflowNotFound, $"No run with id '{workflowId}'.");

@@ -31,9 +31,35 @@ internal static class RunExecution
         await CheckProvidersAsync(context, workflow).ConfigureAwait(false);
         var progress = new RunProgress(context.Output, watch, workflow.Tasks.Select(t => t.Id), taskLabel);
         var options = new RunOptions { Inputs = inputs, OnEvent = progress.OnEvent };
-        var work = services.Engine.RunAsync(workflow, options, context.CancellationToken);
-        var run = context.Output.Rich ? await LiveRunView.ShowAsync(progress, work).ConfigureAwait(false) : await work.ConfigureAwait(false);
+        // No cancellation token: a signal interrupts the run (FollowAsync), it does not cancel it.
+        var work = services.Engine.RunAsync(workflow, options, CancellationToken.None);
+        var run = await FollowAsync(context, services.Engine, work, progress).ConfigureAwait(false);
         return await ReportAsync(context, run, outputFile, printResults).ConfigureAwait(false);
+    }
+
+    /// <summary>
+    /// Waits for a run of this process. Stopping is not cancelling: the first SIGINT/SIGTERM disposes the engine, which
+    /// leaves the run interrupted (completed tasks kept, the rest pending, its lease released) to be resumed; a second one
+    /// cancels it for good once it is interrupted.
+    /// </summary>
+    public static async Task<WorkflowRun> FollowAsync(CliContext context, ExecutionEngine engine, Task<WorkflowRun> work, RunProgress? progress = null)
+    {
+        using var interrupt = context.CancellationToken.Register(static state =>
+        {
+            var (ctx, e) = ((CliContext, ExecutionEngine))state!;
+            _ = Task.Run(async () =>
+            {
+                ctx.Output.Err.WriteLine("Stopping: the run is left interrupted (completed tasks are kept); press Ctrl+C again to cancel it for good.");
+                await e.DisposeAsync().ConfigureAwait(false);
+            });
+        }, (context, engine));
+        var run = progress is not null && context.Output.Rich ? await LiveRunView.ShowAsync(progress, work).ConfigureAwait(false) : await work.ConfigureAwait(false);
+        if (run.Status == WorkflowStatus.Interrupted && context.Insisted.IsCancellationRequested)
+        {
+            await engine.CancelAsync(run.WorkflowId, CancellationToken.None).ConfigureAwait(false);
+            run = await engine.GetRunAsync(run.WorkflowId, CancellationToken.None).ConfigureAwait(false) ?? run;
+        }
+        return run;
     }
 
     /// <summary>Before anything runs: every provider the workflow needs answers its health check, else exit 4 with the fix.</summary>
@@ -148,7 +174,18 @@ internal static class RunExecution
             case WorkflowStatus.Completed:
                 return ExitCodes.Ok;
             case WorkflowStatus.Cancelled:
-                throw new CliException(ExitCodes.General, $"Run {run.WorkflowId} was cancelled.", $"Continue it with 'gleitzeit workflow resume {run.WorkflowId}'.");
+                throw new CliException(context.SignalExitCode ?? ExitCodes.General, $"Run {run.WorkflowId} was cancelled.",
+                    "A cancelled run is not resumed: start the workflow again with 'gleitzeit run FILE'.");
+            case WorkflowStatus.Interrupted:
+                var done = run.Tasks.Values.Count(t => t.Status == WorkflowTaskStatus.Completed);
+                throw new CliException(context.SignalExitCode ?? ExitCodes.General,
+                    $"Run {run.WorkflowId} was interrupted: {done} of {run.Tasks.Count} tasks completed, the others are pending.",
+                    $"Continue it with 'gleitzeit workflow resume {run.WorkflowId}' (completed tasks are not run again), or cancel it for good with 'gleitzeit workflow cancel {run.WorkflowId}'.");
+        }
+        if (run.Error is { Code: GleitzeitErrorCode.PersistenceWriteFailed } storeError)
+        {
+            throw new CliException(ExitCodes.General, $"Run {run.WorkflowId} failed: the store could not be written ({storeError.CodeName}): {storeError.Message}",
+                $"Free space (or make the store writable), then continue it with 'gleitzeit workflow resume {run.WorkflowId}': what was stored is kept, the rest runs again.");
         }
         var failed = run.Tasks.Values.Where(t => t.Status == WorkflowTaskStatus.Failed).ToList();
         var details = failed.Select(t => $"task '{t.TaskId}': {t.Error?.CodeName}: {t.Error?.Message}").ToList();

@@ -98,8 +98,8 @@ internal static class WorkflowCommands
 
     private static Command CreateList()
     {
-        var status = new Option<string[]>("--status", "-s") { Description = "Only runs in these states (pending, running, completed, failed, cancelled).", Arity = ArgumentArity.ZeroOrMore };
-        status.AcceptOnlyFromAmong("pending", "running", "completed", "failed", "cancelled");
+        var status = new Option<string[]>("--status", "-s") { Description = "Only runs in these states (pending, running, completed, failed, cancelled, interrupted).", Arity = ArgumentArity.ZeroOrMore };
+        status.AcceptOnlyFromAmong("pending", "running", "completed", "failed", "cancelled", "interrupted");
         var name = new Option<string?>("--name", "-n") { Description = "Only runs of the workflow with this name." };
         var limit = new Option<int>("--limit") { Description = "Most runs to list.", DefaultValueFactory = _ => 20 };
         var command = new Command("list", "List runs, newest first.") { status, name, limit };
@@ -137,7 +137,7 @@ internal static class WorkflowCommands
     {
         var id = new Argument<string>("ID") { Description = "Run id of an unfinished run." };
         var output = new Option<string?>("--output", "-o") { Description = "Also write the run's JSON to this file.", HelpName = "FILE" };
-        var command = new Command("resume", "Continue an unfinished run (after a crash or Ctrl+C); completed tasks are not run again.") { id, output };
+        var command = new Command("resume", "Continue an unfinished run (interrupted by Ctrl+C or a stopping host, or left by a crash); completed tasks are not run again.") { id, output };
         command.SetHandler(async context =>
         {
             var workflowId = context.Parse.GetRequiredValue(id);
@@ -151,7 +151,9 @@ internal static class WorkflowCommands
             var stored = await engine.GetRunAsync(workflowId, context.CancellationToken).ConfigureAwait(false)
                 ?? throw new GleitzeitException(GleitzeitErrorCode.WorkflowNotFound, $"No run with id '{workflowId}' in the {context.Settings.Backend} store.");
             if (stored.Workflow is { } workflow && !stored.IsFinished) await RunExecution.CheckProvidersAsync(context, workflow).ConfigureAwait(false);
-            var run = await engine.ResumeAsync(workflowId, context.CancellationToken).ConfigureAwait(false);
+            // No cancellation token: a signal interrupts the resumed run again (FollowAsync); a run another live process
+            // executes is refused with WORKFLOW_LEASED naming that process.
+            var run = await RunExecution.FollowAsync(context, engine, engine.ResumeAsync(workflowId, CancellationToken.None)).ConfigureAwait(false);
             return await RunExecution.ReportAsync(context, run, context.Parse.GetValue(output)).ConfigureAwait(false);
         });
         return command;

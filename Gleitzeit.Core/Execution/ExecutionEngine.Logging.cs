@@ -19,4 +19,13 @@ public sealed partial class ExecutionEngine
 
     [LoggerMessage(7, LogLevel.Warning, "Run {WorkflowId} could not be resumed: {Message}")]
     private partial void LogResumeFailed(string workflowId, string message);
+
+    [LoggerMessage(8, LogLevel.Error, "Run {WorkflowId}: its lease was taken over by {Owner} (this process did not renew it in time); stopping it here without writing")]
+    private partial void LogLeaseLost(string workflowId, string owner);
+
+    [LoggerMessage(9, LogLevel.Warning, "Run {WorkflowId}: the lease could not be renewed or released")]
+    private partial void LogLeaseWriteFailed(string workflowId, Exception exception);
+
+    [LoggerMessage(10, LogLevel.Information, "Run {WorkflowId}: took over the lease of {Owner}, a process on this machine that has ended")]
+    private partial void LogLeaseTakenOver(string workflowId, string owner);
 }

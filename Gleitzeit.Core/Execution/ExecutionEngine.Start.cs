@@ -43,10 +43,12 @@ public sealed partial class ExecutionEngine
             if (existing is null)
             {
                 await _store.CreateRunAsync(run.Snapshot() with { Status = WorkflowStatus.Pending }, cancellationToken).ConfigureAwait(false);
+                // A resumed run's lease is taken before its state is read (ResumeStoredAsync).
+                await TakeLeaseAsync(id, cancellationToken).ConfigureAwait(false);
             }
             else
             {
-                // Unfinished tasks go back to pending; tasks skipped now because a dependency failed before the crash
+                // Unfinished (and interrupted) tasks go back to pending; tasks skipped now because a dependency failed before the crash
                 // are stored as skipped (else the store would show them pending in a finished run).
                 var reset = run.Tasks.Where(t =>
                 {
@@ -63,6 +65,7 @@ public sealed partial class ExecutionEngine
             throw;
         }
 
+        EnsureHeartbeat();
         lock (run.EventGate)
         {
             run.Status = WorkflowStatus.Running;
@@ -91,7 +94,18 @@ public sealed partial class ExecutionEngine
             finishedAlready = run.Unfinished == 0;
         }
         if (finishedAlready) await FinishRunAsync(run).ConfigureAwait(false);
-        else await MakeReadyAsync(run, roots).ConfigureAwait(false);
+        else
+        {
+            try
+            {
+                await MakeReadyAsync(run, roots).ConfigureAwait(false);
+            }
+            catch (Exception ex)
+            {
+                // The store refused the first queued states (a full disk, say): the run ends failed, it does not hang.
+                await FaultAsync(run, null, ex).ConfigureAwait(false);
+            }
+        }
         return run;
     }
 

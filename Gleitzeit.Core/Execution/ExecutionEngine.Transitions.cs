@@ -28,7 +28,15 @@ public sealed partial class ExecutionEngine
             }
         }
         var evt = run.HasListeners ? new TaskCompleted(run.Id, endedAt, task.Definition.Id, result, task.Attempt, endedAt - (done.StartedAt ?? endedAt)) : null;
-        await MakeReadyAsync(run, last, (task, done, evt)).ConfigureAwait(false);
+        try
+        {
+            await MakeReadyAsync(run, last, (task, done, evt)).ConfigureAwait(false);
+        }
+        catch (Exception ex)
+        {
+            // The completion (or a queued state after it) could not be stored: the run ends failed instead of hanging.
+            await FaultAsync(run, task, ex).ConfigureAwait(false);
+        }
         await SettleAsync(run, 1).ConfigureAwait(false);
     }
 
@@ -56,13 +64,22 @@ public sealed partial class ExecutionEngine
         }
         var batch = new List<TaskResult>(skipped.Count + 1) { failed };
         foreach (var s in skipped) batch.Add(Skip(s.Current, task.Definition.Id, now));
-        await _store.SaveTasksAsync(run.Id, batch, CancellationToken.None).ConfigureAwait(false);
+        Exception? fault = null;
+        try
+        {
+            await _store.SaveTasksAsync(run.Id, batch, CancellationToken.None).ConfigureAwait(false);
+        }
+        catch (Exception ex)
+        {
+            fault = ex;
+        }
         var listeners = run.HasListeners;
         run.Transition(task, failed, listeners ? new TaskFailed(run.Id, now, task.Definition.Id, failed.Error!, task.Attempt) : null);
         for (var i = 0; i < skipped.Count; i++)
         {
             run.Transition(skipped[i], batch[i + 1], listeners ? new TaskSkipped(run.Id, now, skipped[i].Definition.Id, batch[i + 1].Error!) : null);
         }
+        if (fault is not null) await FaultAsync(run, null, fault).ConfigureAwait(false);
         await SettleAsync(run, skipped.Count + (newly ? 1 : 0)).ConfigureAwait(false);
     }
 
@@ -104,7 +121,22 @@ public sealed partial class ExecutionEngine
             newly = MarkFinishedLocked(task);
             DispatchLocked();
         }
-        if (run.StopReason != StopReason.Shutdown)
+        Exception? fault = null;
+        if (run.StopReason == StopReason.Shutdown)
+        {
+            // Interrupted, not cancelled: the task goes back to pending, and the attempt cut short does not count.
+            var interrupted = Interrupted(task.Current, task.Attempt > 0 && task.Current.Status == WorkflowTaskStatus.Running ? task.Attempt - 1 : task.Current.Attempts);
+            try
+            {
+                await _store.SaveTaskAsync(run.Id, interrupted, CancellationToken.None).ConfigureAwait(false);
+            }
+            catch (Exception ex)
+            {
+                fault = ex;
+            }
+            run.Transition(task, interrupted, null);
+        }
+        else if (run.StopReason != StopReason.LeaseLost)
         {
             var cancelled = task.Current with
             {
@@ -112,9 +144,17 @@ public sealed partial class ExecutionEngine
                 CompletedAt = _time.GetUtcNow(),
                 Error = run.StopError ?? CancelledError("the run was cancelled"),
             };
-            await _store.SaveTaskAsync(run.Id, cancelled, CancellationToken.None).ConfigureAwait(false);
+            try
+            {
+                await _store.SaveTaskAsync(run.Id, cancelled, CancellationToken.None).ConfigureAwait(false);
+            }
+            catch (Exception ex)
+            {
+                fault = ex;
+            }
             run.Transition(task, cancelled, run.HasListeners ? new TaskSkipped(run.Id, cancelled.CompletedAt!.Value, task.Definition.Id, cancelled.Error!) : null);
         }
+        if (fault is not null) await FaultAsync(run, null, fault).ConfigureAwait(false);
         if (newly) await SettleAsync(run, 1).ConfigureAwait(false);
     }
 
@@ -136,7 +176,28 @@ public sealed partial class ExecutionEngine
         if (count > 0 && Interlocked.Add(ref run.Outstanding, -count) == 0) await FinishRunAsync(run).ConfigureAwait(false);
     }
 
-    /// <summary>Stops a run: fires its cancellation token and ends every task not in flight (in flight ones end themselves).</summary>
+    /// <summary>
+    /// A store write of a transition failed (a full disk, say): the run cannot be trusted to continue, so it stops and ends
+    /// <c>failed</c> with the store's error. The caller still settles the tasks it marked final, so the run never hangs.
+    /// </summary>
+    private async ValueTask FaultAsync(RunState run, TaskState? task, Exception exception)
+    {
+        LogEngineFault(run.Id, task?.Definition.Id, exception);
+        var error = exception is GleitzeitException g ? g.ToError() : new GleitzeitError(GleitzeitErrorCode.InternalError, $"{exception.GetType().Name}: {exception.Message}");
+        lock (_gate)
+        {
+            run.AnyFailed = true;
+        }
+        if (task is not null && task.Current.Status != WorkflowTaskStatus.Completed)
+        {
+            run.Transition(task, task.Current with { Status = WorkflowTaskStatus.Failed, Error = error, CompletedAt = _time.GetUtcNow() }, null);
+        }
+        await StopAsync(run, StopReason.Faulted, error).ConfigureAwait(false);
+    }
+
+    /// <summary>Stops a run: fires its cancellation token and ends every task not in flight (in flight ones end themselves).
+    /// Cancelled, timed out or faulted: those tasks are stored <c>cancelled</c>. Shut down: stored <c>pending</c> (the run is
+    /// interrupted, to be resumed). Lease lost: nothing is written (another process owns the run now).</summary>
     internal async Task StopAsync(RunState run, StopReason reason, GleitzeitError? error)
     {
         List<TaskState> ended = [];
@@ -154,20 +215,22 @@ public sealed partial class ExecutionEngine
         }
         LogRunStopping(run.Id, reason.ToString());
         // Record the tasks that will not run before firing the token: a task in flight may end the run at once.
-        if (reason != StopReason.Shutdown && ended.Count > 0)
+        if (reason != StopReason.LeaseLost && ended.Count > 0)
         {
             var now = _time.GetUtcNow();
             var err = run.StopError ?? CancelledError("the run was cancelled");
-            var batch = ended.Select(t => t.Current with { Status = WorkflowTaskStatus.Cancelled, CompletedAt = now, Error = err }).ToList();
+            var interrupted = reason == StopReason.Shutdown;
+            var batch = ended.Select(t => interrupted ? Interrupted(t.Current, t.Current.Attempts) : t.Current with { Status = WorkflowTaskStatus.Cancelled, CompletedAt = now, Error = err }).ToList();
             try
             {
                 await _store.SaveTasksAsync(run.Id, batch, CancellationToken.None).ConfigureAwait(false);
             }
-            catch (Exception ex) when (reason == StopReason.Faulted)
+            catch (Exception ex)
             {
+                // The final status write reports a store that stays broken; an interrupted run is reset on resume anyway.
                 LogEngineFault(run.Id, null, ex);
             }
-            var listeners = run.HasListeners;
+            var listeners = run.HasListeners && !interrupted;
             for (var i = 0; i < ended.Count; i++) run.Transition(ended[i], batch[i], listeners ? new TaskSkipped(run.Id, now, ended[i].Definition.Id, err) : null);
         }
         try
@@ -183,6 +246,7 @@ public sealed partial class ExecutionEngine
 
     private async Task FinishRunAsync(RunState run)
     {
+        run.Ending = true;
         var now = _time.GetUtcNow();
         WorkflowStatus status;
         GleitzeitError? error;
@@ -198,9 +262,14 @@ public sealed partial class ExecutionEngine
                 error = run.StopError;
                 break;
             case StopReason.Shutdown:
+                status = WorkflowStatus.Interrupted;
+                error = null;
+                break;
+            case StopReason.LeaseLost:
                 _active.TryRemove(run.Id, out _);
                 run.TimeoutCancellation?.Dispose();
-                run.Completion.TrySetException(new OperationCanceledException($"The engine was disposed while run '{run.Id}' was active; resume it with ResumeAsync."));
+                run.Completion.TrySetException(new GleitzeitException(GleitzeitErrorCode.WorkflowLeased,
+                    $"Run '{run.Id}' was taken over by another process after this one failed to renew its lease; it continues there."));
                 return;
             default:
                 status = run.AnyFailed ? WorkflowStatus.Failed : WorkflowStatus.Completed;
@@ -217,6 +286,7 @@ public sealed partial class ExecutionEngine
             status = WorkflowStatus.Failed;
             error ??= new GleitzeitError(GleitzeitErrorCode.PersistenceWriteFailed, $"the final state could not be stored: {ex.Message}");
         }
+        await ReleaseLeaseAsync(run.Id).ConfigureAwait(false);
         Diagnostics.WorkflowsFinished.Add(1, new KeyValuePair<string, object?>("status", StoreJson.StatusName(status)));
         run.Finish(status, error, now, new WorkflowCompleted(run.Id, now, status, error, now - run.StartedAt));
         LogRunFinished(run.Id, StoreJson.StatusName(status), (now - run.StartedAt).TotalMilliseconds);
@@ -230,6 +300,15 @@ public sealed partial class ExecutionEngine
         Status = WorkflowTaskStatus.Skipped,
         CompletedAt = now,
         Error = new GleitzeitError(GleitzeitErrorCode.TaskDependencyFailed, $"dependency '{failedDependency}' failed"),
+    };
+
+    /// <summary>An unfinished task of an interrupted run: pending again, nothing of the attempt cut short kept but its start.</summary>
+    private static TaskResult Interrupted(TaskResult current, int attempts) => current with
+    {
+        Status = WorkflowTaskStatus.Pending,
+        Attempts = attempts,
+        Error = null,
+        CompletedAt = null,
     };
 
     private static GleitzeitError CancelledError(string message) => new(GleitzeitErrorCode.TaskCancelled, message);

@@ -59,7 +59,8 @@ public sealed partial class ExecutionEngine : IAsyncDisposable
     /// <summary>The stages every task attempt of this engine goes through.</summary>
     public TaskPipeline Pipeline => _pipeline;
 
-    /// <summary>Runs a workflow to completion. Cancelling <paramref name="cancellationToken"/> cancels the run.
+    /// <summary>Runs a workflow to completion. Cancelling <paramref name="cancellationToken"/> cancels the run; disposing the
+    /// engine meanwhile interrupts it (the run is returned <c>interrupted</c>, to be resumed).
     /// Throws <see cref="WorkflowValidationException"/> before anything runs when the workflow is invalid.</summary>
     public async Task<WorkflowRun> RunAsync(Workflow workflow, RunOptions? options = null, CancellationToken cancellationToken = default)
     {
@@ -91,19 +92,31 @@ public sealed partial class ExecutionEngine : IAsyncDisposable
         return await _store.GetRunAsync(workflowId, cancellationToken).ConfigureAwait(false);
     }
 
-    /// <summary>Cancels a run: running tasks see their cancellation token fire, tasks not started are cancelled, and the run ends <c>cancelled</c>.</summary>
+    /// <summary>
+    /// Cancels a run for good: running tasks see their cancellation token fire, tasks not started are cancelled, and the run
+    /// ends <c>cancelled</c> (it is not resumed). Works on a run active here, and on one stored unfinished (interrupted, or
+    /// left by a process that ended).
+    /// </summary>
     public async Task CancelAsync(string workflowId, CancellationToken cancellationToken = default)
     {
         if (_active.TryGetValue(workflowId, out var run))
         {
             await StopAsync(run, StopReason.Cancelled, null).ConfigureAwait(false);
-            await run.Completion.Task.WaitAsync(cancellationToken).ConfigureAwait(false);
-            return;
+            try
+            {
+                var ended = await run.Completion.Task.WaitAsync(cancellationToken).ConfigureAwait(false);
+                if (ended.Status != WorkflowStatus.Interrupted) return;
+            }
+            catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
+            {
+                // Its lease was lost to another process: cancel what the store holds.
+            }
+            // It was being interrupted (the engine is stopping) when the cancellation came: cancel what was stored.
         }
         var stored = await _store.GetRunAsync(workflowId, cancellationToken).ConfigureAwait(false) ?? throw NotFound(workflowId);
         if (!stored.IsFinished)
         {
-            // Not running in this process (it crashed, or runs elsewhere): mark it so it is not resumed.
+            // Not running in this process (interrupted, crashed, or running elsewhere): mark it so it is not resumed.
             var now = _time.GetUtcNow();
             var cancelled = stored.Tasks.Values
                 .Where(t => t.Status is not (WorkflowTaskStatus.Completed or WorkflowTaskStatus.Failed or WorkflowTaskStatus.Skipped or WorkflowTaskStatus.Cancelled))
@@ -115,44 +128,73 @@ public sealed partial class ExecutionEngine : IAsyncDisposable
     }
 
     /// <summary>
-    /// Continues a run from its stored state after a crash or restart: completed tasks keep their results and are not
-    /// run again; tasks that were running when the process died run again (at-least-once). Returns the finished run.
+    /// Continues a run from its stored state after an interruption, a crash or a restart: completed tasks keep their
+    /// results and are not run again; tasks that were running when the process stopped run again (at-least-once).
+    /// Returns the finished run. A run another live process executes (it holds the run's lease) is refused with
+    /// WORKFLOW_LEASED naming that process; a run that failed only because its store could not be written
+    /// (PERSISTENCE_WRITE_FAILED, a full disk say) is resumable once the store works again.
     /// </summary>
     public async Task<WorkflowRun> ResumeAsync(string workflowId, CancellationToken cancellationToken = default)
     {
         if (_active.TryGetValue(workflowId, out var active)) return await active.Completion.Task.WaitAsync(cancellationToken).ConfigureAwait(false);
         var stored = await _store.GetRunAsync(workflowId, cancellationToken).ConfigureAwait(false) ?? throw NotFound(workflowId);
-        if (stored.IsFinished) return stored;
-        if (stored.Workflow is null)
-        {
-            throw new GleitzeitException(GleitzeitErrorCode.WorkflowExecutionFailed, $"Run '{workflowId}' cannot be resumed: the store holds no definition for it.");
-        }
-        var run = await StartAsync(stored.Workflow, new RunOptions { WorkflowId = workflowId, Inputs = stored.Inputs }, stored, cancellationToken).ConfigureAwait(false);
+        if (!IsResumable(stored)) return stored;
+        var run = await ResumeStoredAsync(workflowId, cancellationToken).ConfigureAwait(false);
+        if (run is null) return await _store.GetRunAsync(workflowId, cancellationToken).ConfigureAwait(false) ?? throw NotFound(workflowId);
         return await run.Completion.Task.WaitAsync(cancellationToken).ConfigureAwait(false);
     }
 
-    /// <summary>Resumes, in the background, every run the store lists as pending or running and that is not active here. Returns their ids.</summary>
+    /// <summary>Resumes, in the background, every run the store lists as pending, running or interrupted, not active here and
+    /// not owned by another live process. Returns their ids.</summary>
     public async Task<IReadOnlyList<string>> ResumeUnfinishedAsync(CancellationToken cancellationToken = default)
     {
-        var unfinished = await _store.ListRunsAsync(new RunQuery { Statuses = [WorkflowStatus.Pending, WorkflowStatus.Running], Limit = int.MaxValue }, cancellationToken).ConfigureAwait(false);
+        var unfinished = await _store.ListRunsAsync(new RunQuery { Statuses = [WorkflowStatus.Pending, WorkflowStatus.Running, WorkflowStatus.Interrupted], Limit = int.MaxValue }, cancellationToken).ConfigureAwait(false);
         var ids = new List<string>();
         foreach (var summary in unfinished)
         {
             if (_active.ContainsKey(summary.WorkflowId)) continue;
-            var stored = await _store.GetRunAsync(summary.WorkflowId, cancellationToken).ConfigureAwait(false);
-            if (stored?.Workflow is null || stored.IsFinished) continue;
             try
             {
-                await StartAsync(stored.Workflow, new RunOptions { WorkflowId = stored.WorkflowId, Inputs = stored.Inputs }, stored, cancellationToken).ConfigureAwait(false);
-                ids.Add(stored.WorkflowId);
+                if (await ResumeStoredAsync(summary.WorkflowId, cancellationToken).ConfigureAwait(false) is not null) ids.Add(summary.WorkflowId);
             }
             catch (GleitzeitException ex)
             {
-                LogResumeFailed(stored.WorkflowId, ex.Message);
+                LogResumeFailed(summary.WorkflowId, ex.Message);
             }
         }
         return ids;
     }
+
+    /// <summary>Takes the run's lease, reads its state under the lease (another process may have advanced it meanwhile) and
+    /// starts it; null when it finished meanwhile.</summary>
+    private async Task<RunState?> ResumeStoredAsync(string workflowId, CancellationToken cancellationToken)
+    {
+        ObjectDisposedException.ThrowIf(_disposed, this);
+        await TakeLeaseAsync(workflowId, cancellationToken).ConfigureAwait(false);
+        try
+        {
+            var stored = await _store.GetRunAsync(workflowId, cancellationToken).ConfigureAwait(false) ?? throw NotFound(workflowId);
+            if (!IsResumable(stored))
+            {
+                await ReleaseLeaseAsync(workflowId).ConfigureAwait(false);
+                return null;
+            }
+            if (stored.Workflow is null)
+            {
+                throw new GleitzeitException(GleitzeitErrorCode.WorkflowExecutionFailed, $"Run '{workflowId}' cannot be resumed: the store holds no definition for it.");
+            }
+            return await StartAsync(stored.Workflow, new RunOptions { WorkflowId = workflowId, Inputs = stored.Inputs }, stored, cancellationToken).ConfigureAwait(false);
+        }
+        catch
+        {
+            if (!_active.ContainsKey(workflowId)) await ReleaseLeaseAsync(workflowId).ConfigureAwait(false);
+            throw;
+        }
+    }
+
+    /// <summary>Unfinished, or failed only because the store could not be written.</summary>
+    private static bool IsResumable(WorkflowRun run) =>
+        !run.IsFinished || (run.Status == WorkflowStatus.Failed && run.Error?.Code == GleitzeitErrorCode.PersistenceWriteFailed);
 
     /// <summary>
     /// Streams the run's events: first events describing its state so far, then live ones until it finishes.
@@ -179,7 +221,12 @@ public sealed partial class ExecutionEngine : IAsyncDisposable
         foreach (var evt in DescribeState(stored, _time.GetUtcNow())) yield return evt;
     }
 
-    /// <summary>Stops every active run. Their stored state stays as it is (running), so they can be resumed later.</summary>
+    /// <summary>
+    /// Stopping is not cancelling: every active run is interrupted. Running tasks see their cancellation token fire,
+    /// unfinished tasks are stored <c>pending</c>, the run is stored <c>interrupted</c> and its lease released, so
+    /// <see cref="ResumeAsync"/> (or <see cref="GleitzeitOptions.ResumeUnfinishedRunsOnStart"/>) continues it later.
+    /// <see cref="RunAsync"/> and <see cref="WaitAsync"/> then return the run as <c>interrupted</c>.
+    /// </summary>
     public async ValueTask DisposeAsync()
     {
         if (_disposed) return;
@@ -197,6 +244,12 @@ public sealed partial class ExecutionEngine : IAsyncDisposable
                 // Shut down regardless: the run stays resumable in the store.
             }
         }
+        ITimer? heartbeat;
+        lock (_gate)
+        {
+            heartbeat = _heartbeat;
+        }
+        if (heartbeat is not null) await heartbeat.DisposeAsync().ConfigureAwait(false);
     }
 
     private static GleitzeitException NotFound(string workflowId) =>

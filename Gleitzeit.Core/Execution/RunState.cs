@@ -62,6 +62,9 @@ internal sealed class RunState
 
     public StopReason StopReason { get; set; }
 
+    /// <summary>Set when the run starts finishing: the lease heartbeat leaves it alone from then on (its lease is being released).</summary>
+    public volatile bool Ending;
+
     public GleitzeitError? StopError { get; set; }
 
     public int InFlight { get; set; }

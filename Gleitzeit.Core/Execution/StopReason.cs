@@ -7,4 +7,5 @@ internal enum StopReason
     TimedOut,
     Faulted,
     Shutdown,
+    LeaseLost,
 }

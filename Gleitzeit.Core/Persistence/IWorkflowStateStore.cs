@@ -22,4 +22,19 @@ public interface IWorkflowStateStore
 
     /// <summary>The run with its definition and every task's latest state, or null.</summary>
     ValueTask<WorkflowRun?> GetRunAsync(string workflowId, CancellationToken cancellationToken = default);
+
+    /// <summary>
+    /// Takes or renews the lease on a run, atomically: <paramref name="lease"/> is stored when no lease is held, when the
+    /// held one is the same owner's (a renewal), when it expired (its <see cref="RunLease.ExpiresAt"/> is at or before
+    /// <paramref name="now"/>), or when its owner is <paramref name="takeOverFrom"/> (known dead). Returns the lease in
+    /// force afterwards: <paramref name="lease"/> when it was stored, else the other owner's, unchanged. Two owners
+    /// racing for a free lease: exactly one gets it. The run need not exist.
+    /// </summary>
+    ValueTask<RunLease> AcquireLeaseAsync(string workflowId, RunLease lease, DateTimeOffset now, string? takeOverFrom = null, CancellationToken cancellationToken = default);
+
+    /// <summary>Releases the lease on a run when <paramref name="owner"/> holds it (another owner's lease is left alone).</summary>
+    ValueTask ReleaseLeaseAsync(string workflowId, string owner, CancellationToken cancellationToken = default);
+
+    /// <summary>The lease held on a run (expired or not), or null.</summary>
+    ValueTask<RunLease?> GetLeaseAsync(string workflowId, CancellationToken cancellationToken = default);
 }

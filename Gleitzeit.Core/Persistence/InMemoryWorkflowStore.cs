@@ -9,6 +9,8 @@ namespace Gleitzeit.Core.Persistence;
 public sealed class InMemoryWorkflowStore : IWorkflowStore
 {
     private readonly ConcurrentDictionary<string, Entry> _runs = new(StringComparer.Ordinal);
+    private readonly Dictionary<string, RunLease> _leases = new(StringComparer.Ordinal);
+    private readonly Lock _leaseGate = new();
     private long _sequence;
 
     public ValueTask CreateRunAsync(WorkflowRun run, CancellationToken cancellationToken = default)
@@ -76,6 +78,38 @@ public sealed class InMemoryWorkflowStore : IWorkflowStore
         lock (entry)
         {
             return ValueTask.FromResult<WorkflowRun?>(entry.Snapshot());
+        }
+    }
+
+    public ValueTask<RunLease> AcquireLeaseAsync(string workflowId, RunLease lease, DateTimeOffset now, string? takeOverFrom = null, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(workflowId);
+        ArgumentNullException.ThrowIfNull(lease);
+        lock (_leaseGate)
+        {
+            if (_leases.TryGetValue(workflowId, out var held) && held.Owner != lease.Owner && held.ExpiresAt > now && held.Owner != takeOverFrom)
+            {
+                return ValueTask.FromResult(held);
+            }
+            _leases[workflowId] = lease;
+            return ValueTask.FromResult(lease);
+        }
+    }
+
+    public ValueTask ReleaseLeaseAsync(string workflowId, string owner, CancellationToken cancellationToken = default)
+    {
+        lock (_leaseGate)
+        {
+            if (_leases.TryGetValue(workflowId, out var held) && held.Owner == owner) _leases.Remove(workflowId);
+        }
+        return ValueTask.CompletedTask;
+    }
+
+    public ValueTask<RunLease?> GetLeaseAsync(string workflowId, CancellationToken cancellationToken = default)
+    {
+        lock (_leaseGate)
+        {
+            return ValueTask.FromResult(_leases.GetValueOrDefault(workflowId));
         }
     }
 

@@ -20,6 +20,14 @@ internal sealed class SqliteReader(string readConnectionString, string databaseP
             return command.ExecuteScalar() is not null;
         }, cancellationToken);
 
+    public ValueTask<RunLease?> GetLeaseAsync(string workflowId, CancellationToken cancellationToken) =>
+        Read(connection =>
+        {
+            using var command = Command(connection, "SELECT owner, host, pid, expires_at FROM leases WHERE run_id = $run", ("$run", workflowId));
+            using var reader = command.ExecuteReader();
+            return reader.Read() ? new RunLease(reader.GetString(0), reader.GetString(1), reader.GetInt32(2), Time(reader.GetInt64(3))) : null;
+        }, cancellationToken);
+
     public ValueTask<WorkflowRun?> GetRunAsync(string workflowId, CancellationToken cancellationToken) =>
         Read(connection =>
         {

@@ -89,6 +89,17 @@ internal sealed class SqliteStatements : IDisposable
         _insertEvent.ExecuteNonQuery();
     }
 
+    /// <summary>The lease held on a run, or null.</summary>
+    public Core.Persistence.RunLease? ReadLease(string runId)
+    {
+        using var command = _connection.CreateCommand();
+        command.CommandText = "SELECT owner, host, pid, expires_at FROM leases WHERE run_id = $run";
+        command.Parameters.AddWithValue("$run", runId);
+        using var reader = command.ExecuteReader();
+        if (!reader.Read()) return null;
+        return new Core.Persistence.RunLease(reader.GetString(0), reader.GetString(1), reader.GetInt32(2), new DateTimeOffset(reader.GetInt64(3), TimeSpan.Zero));
+    }
+
     public int Execute(string sql, params (string Name, object Value)[] parameters)
     {
         using var command = _connection.CreateCommand();

@@ -57,6 +57,9 @@ public class RegistrationTests
         public ValueTask SaveTaskAsync(string workflowId, TaskResult task, CancellationToken cancellationToken = default) => _inner.SaveTaskAsync(workflowId, task, cancellationToken);
         public ValueTask SaveTasksAsync(string workflowId, IReadOnlyList<TaskResult> tasks, CancellationToken cancellationToken = default) => _inner.SaveTasksAsync(workflowId, tasks, cancellationToken);
         public ValueTask<WorkflowRun?> GetRunAsync(string workflowId, CancellationToken cancellationToken = default) => _inner.GetRunAsync(workflowId, cancellationToken);
+        public ValueTask<RunLease> AcquireLeaseAsync(string workflowId, RunLease lease, DateTimeOffset now, string? takeOverFrom = null, CancellationToken cancellationToken = default) => _inner.AcquireLeaseAsync(workflowId, lease, now, takeOverFrom, cancellationToken);
+        public ValueTask ReleaseLeaseAsync(string workflowId, string owner, CancellationToken cancellationToken = default) => _inner.ReleaseLeaseAsync(workflowId, owner, cancellationToken);
+        public ValueTask<RunLease?> GetLeaseAsync(string workflowId, CancellationToken cancellationToken = default) => _inner.GetLeaseAsync(workflowId, cancellationToken);
         public ValueTask<IReadOnlyList<WorkflowRunSummary>> ListRunsAsync(RunQuery? query = null, CancellationToken cancellationToken = default) => _inner.ListRunsAsync(query, cancellationToken);
         public ValueTask<StoredTaskResult?> GetTaskResultAsync(string taskId, string? workflowId = null, CancellationToken cancellationToken = default) => _inner.GetTaskResultAsync(taskId, workflowId, cancellationToken);
         public ValueTask<IReadOnlyList<StoredTaskResult>> GetResultsByWorkflowNameAsync(string workflowName, CancellationToken cancellationToken = default) => _inner.GetResultsByWorkflowNameAsync(workflowName, cancellationToken);

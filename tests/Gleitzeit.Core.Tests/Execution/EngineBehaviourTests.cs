@@ -202,8 +202,12 @@ public class EngineBehaviourTests
         await started.Task.WaitAsync(TimeSpan.FromSeconds(30));
         await engine.DisposeAsync();
 
+        // Stopping is not cancelling (ARCHITECTURE §17): interrupted, the task pending again, nothing cancelled.
         var stored = await store.GetRunAsync(id);
-        Assert.That(stored!.Status, Is.EqualTo(WorkflowStatus.Running));
-        Assert.That(stored.Tasks["a"].Status, Is.EqualTo(WorkflowTaskStatus.Running));
+        Assert.That(stored!.Status, Is.EqualTo(WorkflowStatus.Interrupted));
+        Assert.That(stored.IsFinished, Is.False);
+        Assert.That(stored.Tasks["a"].Status, Is.EqualTo(WorkflowTaskStatus.Pending));
+        Assert.That(stored.Error, Is.Null);
+        Assert.That((await engine.WaitAsync(id)).Status, Is.EqualTo(WorkflowStatus.Interrupted));
     }
 }

@@ -746,6 +746,195 @@ public abstract class WorkflowStoreConformanceTests
         Assert.That((await History.GetEventsAsync("done")).Count, Is.EqualTo(eventsBefore));
     }
 
+    // ------------------------------------------------------------------ interrupted runs
+
+    [Test]
+    public async Task An_interrupted_run_round_trips_unfinished_and_is_listed_by_its_status()
+    {
+        await State.CreateRunAsync(NewRun("stopped", "report", T0));
+        await State.UpdateRunStatusAsync("stopped", WorkflowStatus.Running, T0.AddSeconds(1));
+        await State.UpdateRunStatusAsync("stopped", WorkflowStatus.Interrupted, T0.AddSeconds(2));
+
+        var stored = await State.GetRunAsync("stopped");
+        var listed = await History.ListRunsAsync(new RunQuery { Statuses = [WorkflowStatus.Interrupted] });
+        var statistics = await History.GetStatisticsAsync();
+
+        Assert.That(stored!.Status, Is.EqualTo(WorkflowStatus.Interrupted));
+        Assert.That(stored.IsFinished, Is.False);
+        Assert.That(stored.StartedAt, Is.EqualTo(T0.AddSeconds(1)));
+        Assert.That(stored.CompletedAt, Is.Null, "an interrupted run has not ended");
+        Assert.That(listed.Select(r => r.WorkflowId), Is.EqualTo(new[] { "stopped" }));
+        Assert.That(statistics.RunsByStatus.GetValueOrDefault(WorkflowStatus.Interrupted), Is.EqualTo(1));
+        Assert.That((await History.GetEventsAsync("stopped")).Last().Status, Is.EqualTo("interrupted"));
+    }
+
+    [Test]
+    public async Task Disposing_the_engine_leaves_the_run_interrupted_and_ResumeAsync_completes_it()
+    {
+        var blocked = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        var calls = new System.Collections.Concurrent.ConcurrentQueue<string>();
+        var block = true;
+        var registry = new ProviderRegistry();
+        registry.Register(new DelegateProvider("echo/v1", async (inv, ct) =>
+        {
+            calls.Enqueue(inv.TaskId);
+            if (inv.TaskId == "b" && Volatile.Read(ref block))
+            {
+                blocked.TrySetResult();
+                await Task.Delay(Timeout.Infinite, ct);
+            }
+            return new JsonObject { ["response"] = inv.Parameters["message"]?.DeepClone() };
+        }, "echo"));
+        var workflow = new Core.Definitions.WorkflowBuilder("stoppable")
+            .AddTask("a", "echo", new JsonObject { ["message"] = "a" }, t => t.WithProtocol("echo/v1"))
+            .AddTask("b", "echo", new JsonObject { ["message"] = "${a.response} b" }, t => t.WithProtocol("echo/v1").DependsOn("a"))
+            .AddTask("c", "echo", new JsonObject { ["message"] = "${b.response} c" }, t => t.WithProtocol("echo/v1").DependsOn("b"))
+            .Build();
+
+        var first = new ExecutionEngine(registry, Store);
+        var running = first.RunAsync(workflow);
+        await blocked.Task;
+        await first.DisposeAsync();
+        var interrupted = await running;
+
+        Assert.That(interrupted.Status, Is.EqualTo(WorkflowStatus.Interrupted), "stopping is not cancelling");
+        var stored = await State.GetRunAsync(interrupted.WorkflowId);
+        Assert.That(stored!.Status, Is.EqualTo(WorkflowStatus.Interrupted));
+        Assert.That(stored.Tasks["a"].Status, Is.EqualTo(WorkflowTaskStatus.Completed));
+        Assert.That(stored.Tasks["b"].Status, Is.EqualTo(WorkflowTaskStatus.Pending), "the task cut short is pending again");
+        Assert.That(stored.Tasks["b"].Attempts, Is.Zero, "the attempt cut short does not count");
+        Assert.That(stored.Tasks["c"].Status, Is.EqualTo(WorkflowTaskStatus.Pending));
+        Assert.That(await State.GetLeaseAsync(interrupted.WorkflowId), Is.Null, "the lease is released when the run is interrupted");
+
+        Volatile.Write(ref block, false);
+        await using var second = new ExecutionEngine(registry, Store);
+        var resumed = await second.ResumeAsync(interrupted.WorkflowId);
+
+        Assert.That(resumed.Status, Is.EqualTo(WorkflowStatus.Completed));
+        Assert.That((string?)resumed.GetResult("c")!["response"], Is.EqualTo("a b c"));
+        Assert.That(calls, Is.EqualTo(new[] { "a", "b", "b", "c" }), "a is not run again");
+        Assert.That((await State.GetRunAsync(interrupted.WorkflowId))!.Tasks["b"].Attempts, Is.EqualTo(1));
+    }
+
+    [Test]
+    public async Task ResumeUnfinishedAsync_resumes_interrupted_runs()
+    {
+        var registry = new ProviderRegistry();
+        registry.Register(DelegateProvider.Echo());
+        var workflow = new Core.Definitions.WorkflowBuilder("later")
+            .AddTask("a", "echo", new JsonObject { ["message"] = "hi" }, t => t.WithProtocol("echo/v1"))
+            .Build() with { Id = "later-1" };
+        await State.CreateRunAsync(new WorkflowRun
+        {
+            WorkflowId = "later-1", Name = workflow.Name, Workflow = workflow, CreatedAt = T0,
+            Tasks = workflow.Tasks.ToDictionary(t => t.Id, t => TaskResult.Pending(t.Id)),
+        });
+        await State.UpdateRunStatusAsync("later-1", WorkflowStatus.Running, T0);
+        await State.UpdateRunStatusAsync("later-1", WorkflowStatus.Interrupted, T0.AddSeconds(1));
+        await using var engine = new ExecutionEngine(registry, Store);
+
+        var ids = await engine.ResumeUnfinishedAsync();
+        var run = await engine.WaitAsync("later-1");
+
+        Assert.That(ids, Is.EqualTo(new[] { "later-1" }));
+        Assert.That(run.Status, Is.EqualTo(WorkflowStatus.Completed));
+    }
+
+    // ------------------------------------------------------------------ leases
+
+    private static RunLease Lease(string owner, DateTimeOffset expiresAt, string host = "host-a", int pid = 4242) => new(owner, host, pid, expiresAt);
+
+    [Test]
+    public async Task Two_owners_racing_for_a_free_lease_exactly_one_wins()
+    {
+        const int Owners = 16;
+        using var start = new ManualResetEventSlim();
+        var attempts = Enumerable.Range(0, Owners).Select(i => Task.Run(async () =>
+        {
+            start.Wait();
+            var mine = Lease($"owner-{i}", T0.AddSeconds(30), pid: 1000 + i);
+            return (Mine: mine, InForce: await State.AcquireLeaseAsync("raced", mine, T0));
+        })).ToList();
+        start.Set();
+        var results = await Task.WhenAll(attempts);
+
+        var winners = results.Where(r => r.InForce.Owner == r.Mine.Owner).ToList();
+        Assert.That(winners, Has.Count.EqualTo(1), "exactly one owner gets a free lease");
+        Assert.That(results.Select(r => r.InForce.Owner).Distinct(), Is.EqualTo(new[] { winners[0].Mine.Owner }), "every loser is told who holds it");
+        Assert.That(await State.GetLeaseAsync("raced"), Is.EqualTo(winners[0].Mine));
+    }
+
+    [Test]
+    public async Task A_live_lease_is_kept_renewals_extend_it_and_an_expired_one_is_taken_over()
+    {
+        var a = Lease("a", T0.AddSeconds(30));
+        Assert.That(await State.AcquireLeaseAsync("run", a, T0), Is.EqualTo(a));
+
+        var refused = await State.AcquireLeaseAsync("run", Lease("b", T0.AddSeconds(40), "host-b", 7), T0.AddSeconds(10));
+        Assert.That(refused, Is.EqualTo(a), "a live lease is not taken over; the holder is named");
+
+        var renewed = Lease("a", T0.AddSeconds(50));
+        Assert.That(await State.AcquireLeaseAsync("run", renewed, T0.AddSeconds(20)), Is.EqualTo(renewed), "the owner renews its own lease");
+        Assert.That(await State.AcquireLeaseAsync("run", Lease("b", T0.AddSeconds(70)), T0.AddSeconds(40)), Is.EqualTo(renewed), "the renewal counts");
+
+        var b = Lease("b", T0.AddSeconds(80), "host-b", 7);
+        Assert.That(await State.AcquireLeaseAsync("run", b, T0.AddSeconds(50)), Is.EqualTo(b), "an expired lease may be taken over");
+        Assert.That(await State.AcquireLeaseAsync("run", Lease("a", T0.AddSeconds(90)), T0.AddSeconds(60)), Is.EqualTo(b),
+            "the old owner's late renewal is refused: it learns it lost the run");
+        Assert.That(await State.GetLeaseAsync("run"), Is.EqualTo(b));
+    }
+
+    [Test]
+    public async Task A_lease_is_taken_over_from_a_named_dead_owner_and_released_only_by_its_owner()
+    {
+        var a = Lease("a", T0.AddSeconds(30));
+        await State.AcquireLeaseAsync("run", a, T0);
+        var b = Lease("b", T0.AddSeconds(40));
+
+        Assert.That(await State.AcquireLeaseAsync("run", b, T0.AddSeconds(1), takeOverFrom: "someone-else"), Is.EqualTo(a));
+        Assert.That(await State.AcquireLeaseAsync("run", b, T0.AddSeconds(1), takeOverFrom: "a"), Is.EqualTo(b));
+
+        await State.ReleaseLeaseAsync("run", "a");
+        Assert.That(await State.GetLeaseAsync("run"), Is.EqualTo(b), "another owner's release does not remove the lease");
+        await State.ReleaseLeaseAsync("run", "b");
+        Assert.That(await State.GetLeaseAsync("run"), Is.Null);
+        Assert.That(await State.GetLeaseAsync("never-leased"), Is.Null);
+    }
+
+    [Test]
+    public async Task The_engine_refuses_to_resume_a_run_another_live_owner_holds_naming_it_and_resumes_once_the_lease_expired()
+    {
+        var registry = new ProviderRegistry();
+        registry.Register(DelegateProvider.Echo());
+        var workflow = new Core.Definitions.WorkflowBuilder("owned")
+            .AddTask("a", "echo", new JsonObject { ["message"] = "hi" }, t => t.WithProtocol("echo/v1"))
+            .Build() with { Id = "owned-1" };
+        await State.CreateRunAsync(new WorkflowRun
+        {
+            WorkflowId = "owned-1", Name = workflow.Name, Workflow = workflow, CreatedAt = T0,
+            Tasks = workflow.Tasks.ToDictionary(t => t.Id, t => TaskResult.Pending(t.Id)),
+        });
+        await State.UpdateRunStatusAsync("owned-1", WorkflowStatus.Running, T0);
+        var now = DateTimeOffset.UtcNow;
+        await State.AcquireLeaseAsync("owned-1", Lease("elsewhere", now.AddHours(1), "build-box-7", 31337), now);
+        await using var engine = new ExecutionEngine(registry, Store);
+
+        var ex = await CatchAsync(() => engine.ResumeAsync("owned-1"));
+        var unfinished = await engine.ResumeUnfinishedAsync();
+
+        Assert.That(ex.Code, Is.EqualTo(GleitzeitErrorCode.WorkflowLeased));
+        Assert.That(ex.Message, Does.Contain("build-box-7").And.Contain("31337"));
+        Assert.That(unfinished, Is.Empty, "ResumeUnfinishedAsync leaves runs of live owners alone");
+        Assert.That((await State.GetRunAsync("owned-1"))!.Tasks["a"].Status, Is.EqualTo(WorkflowTaskStatus.Pending), "nothing ran");
+
+        // The owner stopped renewing: once its lease expired the run may be continued here.
+        await State.AcquireLeaseAsync("owned-1", Lease("elsewhere", now.AddMinutes(-1), "build-box-7", 31337), now.AddMinutes(-2));
+        var run = await engine.ResumeAsync("owned-1");
+
+        Assert.That(run.Status, Is.EqualTo(WorkflowStatus.Completed));
+        Assert.That(await State.GetLeaseAsync("owned-1"), Is.Null, "released when the run ended");
+    }
+
     // ------------------------------------------------------------------ helpers
 
     /// <summary>A pending run of a three-task workflow (fetch, parse, summarize) with inputs, retries and timeouts.</summary>

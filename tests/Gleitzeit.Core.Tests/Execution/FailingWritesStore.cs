@@ -1,0 +1,37 @@
+using Gleitzeit.Core;
+using Gleitzeit.Core.Persistence;
+
+namespace Gleitzeit.Core.Tests.Execution;
+
+/// <summary>An in-memory store whose writes fail like a full disk while <see cref="Full"/> is set; reads keep working.</summary>
+internal sealed class FailingWritesStore : IWorkflowStore
+{
+    private readonly InMemoryWorkflowStore _inner = new();
+    private volatile bool _full;
+
+    public bool Full { get => _full; set => _full = value; }
+
+    public int RefusedWrites;
+
+    private void Check()
+    {
+        if (!_full) return;
+        Interlocked.Increment(ref RefusedWrites);
+        throw new GleitzeitException(GleitzeitErrorCode.PersistenceWriteFailed, "The disk holding the store is full: database or disk is full.");
+    }
+
+    public ValueTask CreateRunAsync(WorkflowRun run, CancellationToken cancellationToken = default) { Check(); return _inner.CreateRunAsync(run, cancellationToken); }
+    public ValueTask UpdateRunStatusAsync(string workflowId, WorkflowStatus status, DateTimeOffset timestamp, GleitzeitError? error = null, CancellationToken cancellationToken = default) { Check(); return _inner.UpdateRunStatusAsync(workflowId, status, timestamp, error, cancellationToken); }
+    public ValueTask SaveTaskAsync(string workflowId, TaskResult task, CancellationToken cancellationToken = default) { Check(); return _inner.SaveTaskAsync(workflowId, task, cancellationToken); }
+    public ValueTask SaveTasksAsync(string workflowId, IReadOnlyList<TaskResult> tasks, CancellationToken cancellationToken = default) { Check(); return _inner.SaveTasksAsync(workflowId, tasks, cancellationToken); }
+    public ValueTask<WorkflowRun?> GetRunAsync(string workflowId, CancellationToken cancellationToken = default) => _inner.GetRunAsync(workflowId, cancellationToken);
+    public ValueTask<RunLease> AcquireLeaseAsync(string workflowId, RunLease lease, DateTimeOffset now, string? takeOverFrom = null, CancellationToken cancellationToken = default) { Check(); return _inner.AcquireLeaseAsync(workflowId, lease, now, takeOverFrom, cancellationToken); }
+    public ValueTask ReleaseLeaseAsync(string workflowId, string owner, CancellationToken cancellationToken = default) { Check(); return _inner.ReleaseLeaseAsync(workflowId, owner, cancellationToken); }
+    public ValueTask<RunLease?> GetLeaseAsync(string workflowId, CancellationToken cancellationToken = default) => _inner.GetLeaseAsync(workflowId, cancellationToken);
+    public ValueTask<IReadOnlyList<WorkflowRunSummary>> ListRunsAsync(RunQuery? query = null, CancellationToken cancellationToken = default) => _inner.ListRunsAsync(query, cancellationToken);
+    public ValueTask<StoredTaskResult?> GetTaskResultAsync(string taskId, string? workflowId = null, CancellationToken cancellationToken = default) => _inner.GetTaskResultAsync(taskId, workflowId, cancellationToken);
+    public ValueTask<IReadOnlyList<StoredTaskResult>> GetResultsByWorkflowNameAsync(string workflowName, CancellationToken cancellationToken = default) => _inner.GetResultsByWorkflowNameAsync(workflowName, cancellationToken);
+    public ValueTask<StoreStatistics> GetStatisticsAsync(CancellationToken cancellationToken = default) => _inner.GetStatisticsAsync(cancellationToken);
+    public ValueTask<IReadOnlyList<StoredEvent>> GetEventsAsync(string workflowId, CancellationToken cancellationToken = default) => _inner.GetEventsAsync(workflowId, cancellationToken);
+    public ValueTask<int> PurgeAsync(DateTimeOffset olderThan, CancellationToken cancellationToken = default) => _inner.PurgeAsync(olderThan, cancellationToken);
+}
