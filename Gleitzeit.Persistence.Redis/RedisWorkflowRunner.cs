@@ -62,8 +62,8 @@ public sealed class RedisWorkflowRunner : IWorkflowRunner
     /// or attempt count yields <see cref="TaskQueued"/>, <see cref="TaskStarted"/>, <see cref="TaskRetrying"/>,
     /// <see cref="TaskCompleted"/>, <see cref="TaskFailed"/> or <see cref="TaskSkipped"/> (skipped and cancelled tasks), and
     /// the stream ends with <see cref="WorkflowCompleted"/>. The store is read again whenever the queue's pub/sub channels
-    /// announce this run (tasks queued or settled, the run finished or cancelled) and at least every second (a task's start
-    /// is not announced). A state that lasted shorter than one read is not seen: a task queued, started and completed between
+    /// announce this run (tasks queued, the run finished or cancelled) and at least every second (a task's start, a failure
+    /// or a retry mid-run is not announced). A state that lasted shorter than one read is not seen: a task queued, started and completed between
     /// two reads yields only <see cref="TaskCompleted"/>. <see cref="TaskProgress"/> (streamed tokens) stays in the worker.
     /// WORKFLOW_NOT_FOUND for an unknown run.
     /// </summary>
