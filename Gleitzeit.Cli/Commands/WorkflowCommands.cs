@@ -3,6 +3,7 @@ using System.Globalization;
 using System.Text.Json.Nodes;
 using Gleitzeit.Cli.Rendering;
 using Gleitzeit.Core;
+using Gleitzeit.Core.Execution;
 using Gleitzeit.Core.Persistence;
 
 namespace Gleitzeit.Cli.Commands;
@@ -41,9 +42,9 @@ internal static class WorkflowCommands
                         "Pass --backend redis (or set persistence.backend: redis), or run without --detach to run it here.");
                 }
                 var queued = RunExecution.LoadWorkflow(context, path);
-                var queue = context.GetServices().Queue;
-                var workflowId = await queue.SubmitAsync(queued, values, cancellationToken: context.CancellationToken).ConfigureAwait(false);
-                var state = await queue.GetRunAsync(workflowId, context.CancellationToken).ConfigureAwait(false);
+                var runner = context.GetServices().Runners.Distributed;
+                var workflowId = await runner.SubmitAsync(queued, new RunOptions { Inputs = values }, context.CancellationToken).ConfigureAwait(false);
+                var state = await runner.GetRunAsync(workflowId, context.CancellationToken).ConfigureAwait(false);
                 var status = state is null ? "pending" : JsonShapes.Lower(state.Status);
                 if (context.Output.Json) context.Output.WriteJson(new JsonObject { ["workflow_id"] = workflowId, ["status"] = status });
                 else
@@ -67,17 +68,18 @@ internal static class WorkflowCommands
         command.SetHandler(async context =>
         {
             var workflowId = context.Parse.GetRequiredValue(id);
-            var services = context.GetServices();
-            var run = await services.Engine.GetRunAsync(workflowId, context.CancellationToken).ConfigureAwait(false)
+            var runner = await context.GetServices().Runners.ForRunAsync(workflowId, context.CancellationToken).ConfigureAwait(false);
+            var run = await runner.GetRunAsync(workflowId, context.CancellationToken).ConfigureAwait(false)
                 ?? throw new GleitzeitException(GleitzeitErrorCode.WorkflowNotFound, $"No run with id '{workflowId}' in the {context.Settings.Backend} store.");
             if (context.Parse.GetValue(wait) && !run.IsFinished)
             {
-                if (!await services.IsQueuedAsync(workflowId, context.CancellationToken).ConfigureAwait(false))
+                // The engine of this process runs nothing yet: a run it owns is another gleitzeit process's.
+                if (runner is ExecutionEngine)
                 {
                     throw CliException.Invalid($"Run {workflowId} is not queued for workers, so nothing here can wait for it: it runs (or ran) inside another gleitzeit process.",
                         $"If that process ended, continue the run with 'gleitzeit workflow resume {workflowId}'.");
                 }
-                run = await services.Queue.WaitAsync(workflowId, context.CancellationToken).ConfigureAwait(false);
+                run = await runner.WaitAsync(workflowId, context.CancellationToken).ConfigureAwait(false);
             }
             var output = context.Output;
             if (output.Json)
@@ -141,9 +143,7 @@ internal static class WorkflowCommands
         command.SetHandler(async context =>
         {
             var workflowId = context.Parse.GetRequiredValue(id);
-            var services = context.GetServices();
-            var engine = services.Engine;
-            if (await services.IsQueuedAsync(workflowId, context.CancellationToken).ConfigureAwait(false))
+            if (await context.GetServices().Runners.ForRunAsync(workflowId, context.CancellationToken).ConfigureAwait(false) is not ExecutionEngine engine)
             {
                 throw CliException.Invalid($"Run {workflowId} was queued for workers: they continue it, not this process.",
                     "Start workers with 'gleitzeit worker'; follow it with 'gleitzeit workflow status ID --wait'.");
@@ -166,17 +166,9 @@ internal static class WorkflowCommands
         command.SetHandler(async context =>
         {
             var workflowId = context.Parse.GetRequiredValue(id);
-            var services = context.GetServices();
-            var engine = services.Engine;
-            if (await services.IsQueuedAsync(workflowId, context.CancellationToken).ConfigureAwait(false))
-            {
-                await services.Queue.CancelAsync(workflowId, context.CancellationToken).ConfigureAwait(false);
-            }
-            else
-            {
-                await engine.CancelAsync(workflowId, context.CancellationToken).ConfigureAwait(false);
-            }
-            var run = await engine.GetRunAsync(workflowId, context.CancellationToken).ConfigureAwait(false);
+            var runner = await context.GetServices().Runners.ForRunAsync(workflowId, context.CancellationToken).ConfigureAwait(false);
+            await runner.CancelAsync(workflowId, context.CancellationToken).ConfigureAwait(false);
+            var run = await runner.GetRunAsync(workflowId, context.CancellationToken).ConfigureAwait(false);
             var status = run is null ? "cancelled" : JsonShapes.Lower(run.Status);
             if (context.Output.Json) context.Output.WriteJson(new JsonObject { ["workflow_id"] = workflowId, ["status"] = status });
             else

@@ -39,14 +39,8 @@ internal sealed class GleitzeitServices : IAsyncDisposable
 
     public IServiceProvider Services => _provider;
 
-    /// <summary>The distributed work queue (redis backend only).</summary>
-    public RedisWorkflowQueue Queue => _provider.GetService<RedisWorkflowQueue>()
-        ?? throw CliException.Invalid($"This needs the redis backend; the configured backend is {Settings.Backend}.",
-            "Set persistence.backend: redis in config.yaml, GLEITZEIT_PERSISTENCE_BACKEND=redis, or pass --backend redis.");
-
-    /// <summary>Whether the run was queued for workers (so it is cancelled through the queue and never resumed here).</summary>
-    public async Task<bool> IsQueuedAsync(string workflowId, CancellationToken cancellationToken) =>
-        _provider.GetService<RedisWorkflowQueue>() is { } queue && await queue.IsQueuedAsync(workflowId, cancellationToken).ConfigureAwait(false);
+    /// <summary>Which runner runs, follows and cancels a run: the engine here or the Redis workers.</summary>
+    public RunnerResolver Runners => new(_provider, Settings.Backend);
 
     public static GleitzeitServices Create(CliSettings settings, bool debug, int? workerConcurrency = null)
     {

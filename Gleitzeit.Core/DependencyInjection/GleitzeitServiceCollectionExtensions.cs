@@ -43,6 +43,8 @@ public static class GleitzeitServiceCollectionExtensions
             sp.GetService<ILogger<ExecutionEngine>>(),
             sp.GetRequiredService<TimeProvider>(),
             sp.GetRequiredService<TaskPipeline>()));
+        // The default runner runs in this process; AddRedis adds the distributed one keyed "redis" (never replacing this).
+        services.TryAddSingleton<IWorkflowRunner>(sp => sp.GetRequiredService<ExecutionEngine>());
         services.AddOptions<BatchOptions>().ValidateOnStart();
         services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<BatchOptions>>(BatchOptionsValidator.Instance));
         services.TryAddSingleton<BatchProcessor>();

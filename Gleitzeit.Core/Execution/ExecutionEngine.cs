@@ -17,7 +17,7 @@ namespace Gleitzeit.Core.Execution;
 /// the highest-priority ready task. Every transition is written through the <see cref="IWorkflowStore"/>, and a task's
 /// completion is stored before any dependent starts.
 /// </summary>
-public sealed partial class ExecutionEngine : IAsyncDisposable
+public sealed partial class ExecutionEngine : IWorkflowRunner, IAsyncDisposable
 {
     private readonly ProviderRegistry _registry;
     private readonly IWorkflowStore _store;

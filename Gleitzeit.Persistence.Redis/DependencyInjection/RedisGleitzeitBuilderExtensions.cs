@@ -1,4 +1,5 @@
 using Gleitzeit.Core;
+using Gleitzeit.Core.Execution;
 using Gleitzeit.Core.Persistence;
 using Gleitzeit.Core.Pipeline;
 using Gleitzeit.Core.Protocol;
@@ -17,7 +18,7 @@ public static class RedisGleitzeitBuilderExtensions
     /// <summary>Keeps runs in Redis at <c>localhost:6379</c> (replacing the in-memory store) and registers <see cref="RedisWorkflowQueue"/>.</summary>
     public static IGleitzeitBuilder AddRedis(this IGleitzeitBuilder builder) => builder.AddRedis(_ => { });
 
-    /// <summary>Keeps runs in Redis (replacing the in-memory store) and registers <see cref="RedisWorkflowQueue"/>; <paramref name="configure"/> sets <see cref="RedisStoreOptions"/>, validated on start.</summary>
+    /// <summary>Keeps runs in Redis (replacing the in-memory store) and registers <see cref="RedisWorkflowQueue"/> and <see cref="RedisWorkflowRunner"/> (also the keyed <see cref="IWorkflowRunner"/> under "redis"); <paramref name="configure"/> sets <see cref="RedisStoreOptions"/>, validated on start.</summary>
     public static IGleitzeitBuilder AddRedis(this IGleitzeitBuilder builder, Action<RedisStoreOptions> configure)
     {
         ArgumentNullException.ThrowIfNull(builder);
@@ -30,6 +31,10 @@ public static class RedisGleitzeitBuilderExtensions
         services.TryAddSingleton(sp => new RedisWorkflowStore(sp.GetRequiredService<RedisConnection>(), ownsConnection: false));
         services.AddSingleton<IWorkflowStore>(sp => sp.GetRequiredService<RedisWorkflowStore>());
         services.TryAddSingleton(sp => new RedisWorkflowQueue(sp.GetRequiredService<RedisWorkflowStore>(), sp.GetService<TimeProvider>()));
+        // The distributed runner is keyed: the unkeyed IWorkflowRunner stays the in-process engine, so adding Redis as a
+        // store never sends runs to workers that may not exist.
+        services.TryAddSingleton(sp => new RedisWorkflowRunner(sp.GetRequiredService<RedisWorkflowQueue>(), sp.GetService<TimeProvider>()));
+        services.TryAddKeyedSingleton<IWorkflowRunner>(RedisWorkflowRunner.ServiceKey, (sp, _) => sp.GetRequiredService<RedisWorkflowRunner>());
         return builder;
     }
 

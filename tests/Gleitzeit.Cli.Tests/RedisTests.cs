@@ -9,6 +9,7 @@ public sealed class RedisTests
 {
     private RedisServerFixture _redis = null!;
     private CliProcess _cli = null!;
+    private string _url = null!;
 
     [OneTimeSetUp]
     public async Task StartRedisAsync() => _redis = await RedisServerFixture.StartAsync();
@@ -23,7 +24,8 @@ public sealed class RedisTests
         // A database of its own (1..15) so this run's keys stay apart from other tests on a shared server.
         var database = Random.Shared.Next(1, 16).ToString(CultureInfo.InvariantCulture);
         _cli.Environment["GLEITZEIT_PERSISTENCE_BACKEND"] = "redis";
-        _cli.Environment["GLEITZEIT_REDIS_URL"] = $"redis://{_redis.Endpoint}/{database}";
+        _url = $"redis://{_redis.Endpoint}/{database}";
+        _cli.Environment["GLEITZEIT_REDIS_URL"] = _url;
         Assert.That((await _cli.RunAsync("init", "demo")).ExitCode, Is.EqualTo(0));
     }
 
@@ -86,6 +88,32 @@ public sealed class RedisTests
         Assert.That(cancel.ExitCode, Is.EqualTo(0), cancel.ToString());
         Assert.That((string)status.Json()["status"]!, Is.EqualTo("cancelled"));
         Assert.That(status.Json()["tasks"]!.AsObject().Select(t => (string)t.Value!["status"]!), Is.All.EqualTo("cancelled"));
+    }
+
+    [Test]
+    public async Task A_run_not_queued_for_workers_is_not_waited_for_and_is_cancelled_through_the_engine()
+    {
+        // An unfinished run an engine in another gleitzeit process started (it is not on the queue).
+        var id = "engine-" + Guid.NewGuid().ToString("N");
+        await using (var store = new Gleitzeit.Persistence.Redis.RedisWorkflowStore(new Gleitzeit.Persistence.Redis.RedisStoreOptions { Configuration = _url }))
+        {
+            await store.CreateRunAsync(new Gleitzeit.Core.WorkflowRun
+            {
+                WorkflowId = id,
+                Name = "elsewhere",
+                Status = Gleitzeit.Core.WorkflowStatus.Running,
+                CreatedAt = DateTimeOffset.UtcNow,
+                Tasks = new Dictionary<string, Gleitzeit.Core.TaskResult> { ["a"] = Gleitzeit.Core.TaskResult.Pending("a") },
+            });
+        }
+
+        var wait = await _cli.RunAsync("workflow", "status", id, "--wait");
+        var cancel = await _cli.RunAsync("workflow", "cancel", id, "--json");
+
+        Assert.That(wait.ExitCode, Is.EqualTo(2), wait.ToString());
+        Assert.That(wait.StdErr, Does.Contain("is not queued for workers").And.Contain($"gleitzeit workflow resume {id}"));
+        Assert.That(cancel.ExitCode, Is.EqualTo(0), cancel.ToString());
+        Assert.That((string)cancel.Json()["status"]!, Is.EqualTo("cancelled"));
     }
 
     [Test]
