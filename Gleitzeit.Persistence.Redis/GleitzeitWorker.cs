@@ -237,7 +237,7 @@ public sealed partial class GleitzeitWorker
         {
             return lanes;
         }
-        if (registration.MaxConcurrency is { } bound) lanes.Add((_connection.Keys.Lane(registration.Id), bound));
+        if (registration.MaxConcurrency is { } bound && !_options.PerWorkerBoundProviders.Contains(registration.Id)) lanes.Add((_connection.Keys.Lane(registration.Id), bound));
         var source = _laneSources.GetOrAdd(registration, r => r.Provider.GetService(typeof(ITaskLanes)) as ITaskLanes);
         if (source?.LaneFor(def) is { MaxConcurrency: { } laneBound } lane) lanes.Add((_connection.Keys.Lane(registration.Id + "/" + lane.Name), laneBound));
         return lanes;

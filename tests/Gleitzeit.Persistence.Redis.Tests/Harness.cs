@@ -32,7 +32,7 @@ internal sealed class Harness : IAsyncDisposable
 
     public static Harness Create(string name) => new(RedisTestServer.NewOptions(name));
 
-    public GleitzeitWorker StartWorker(int concurrency = 4, TimeSpan? lease = null, string? name = null, GleitzeitOptions? engineOptions = null, TimeProvider? time = null, TaskPipeline? pipeline = null, int? providerBound = null, ITaskProvider? provider = null)
+    public GleitzeitWorker StartWorker(int concurrency = 4, TimeSpan? lease = null, string? name = null, GleitzeitOptions? engineOptions = null, TimeProvider? time = null, TaskPipeline? pipeline = null, int? providerBound = null, ITaskProvider? provider = null, bool boundPerWorker = false)
     {
         var store = new RedisWorkflowStore(new RedisStoreOptions { Configuration = Options.Configuration, KeyPrefix = Options.KeyPrefix });
         var registry = new ProviderRegistry();
@@ -43,6 +43,7 @@ internal sealed class Harness : IAsyncDisposable
             ConsumerName = consumer,
             LeaseTime = lease ?? TimeSpan.FromSeconds(30),
             PollInterval = TimeSpan.FromMilliseconds(200),
+            PerWorkerBoundProviders = boundPerWorker ? ["test"] : [],
         }, engineOptions ?? new GleitzeitOptions { DefaultRetry = RetryPolicy.None }, timeProvider: time, pipeline: pipeline);
         var stop = new CancellationTokenSource();
         _workers.Add((worker, store, stop, Task.Run(() => worker.RunAsync(concurrency, stop.Token))));

@@ -117,6 +117,26 @@ public sealed class LaneAndPriorityTests
     }
 
     [Test]
+    public async Task A_provider_bound_named_per_worker_takes_no_shared_permit()
+    {
+        await using var h = Harness.Create("perworker");
+        var gauge = NewGauge();
+        var builder = new WorkflowBuilder("perworker");
+        for (var i = 0; i < 6; i++) builder.AddTask("t" + i, "test/busy", Busy(gauge, sleepMs: 200));
+        var id = await h.Queue.SubmitAsync(builder.Build());
+        h.StartWorker(concurrency: 1, providerBound: 1, boundPerWorker: true);
+        h.StartWorker(concurrency: 1, providerBound: 1, boundPerWorker: true);
+
+        var run = await h.WaitAsync(id);
+
+        Assert.That(run.Status, Is.EqualTo(WorkflowStatus.Completed));
+        Assert.That(Gauge.Read(gauge).Max, Is.EqualTo(2), "each worker runs one at a time, both at once");
+        var db = await h.Store.Connection.GetDatabaseAsync();
+        Assert.That(await db.KeyExistsAsync(h.Store.Connection.Keys.Lane("test") + ":permits"), Is.False);
+        Assert.That(await db.KeyExistsAsync(h.Store.Connection.Keys.Lane("test") + ":waiting"), Is.False);
+    }
+
+    [Test]
     public async Task A_back_end_lane_bound_holds_across_workers_while_other_back_ends_keep_running()
     {
         await using var h = Harness.Create("backend");
