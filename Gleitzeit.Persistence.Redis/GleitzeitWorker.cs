@@ -1,5 +1,6 @@
 using System.Collections.Concurrent;
 using System.Globalization;
+using System.Text;
 using System.Text.Json.Nodes;
 using Gleitzeit.Core;
 using Gleitzeit.Core.Execution;
@@ -34,6 +35,7 @@ public sealed partial class GleitzeitWorker
     private readonly TaskPipeline _pipeline;
     private readonly ConcurrentDictionary<string, RunContext> _runs = new(StringComparer.Ordinal);
     private readonly ConcurrentDictionary<string, Claim> _claims = new(StringComparer.Ordinal);
+    private readonly ConcurrentDictionary<ProviderRegistration, ITaskLanes?> _laneSources = new();
     private readonly Pulse _pulse = new();
     private long _promoteAt;
     private long _autoClaimAt;
@@ -110,7 +112,7 @@ public sealed partial class GleitzeitWorker
                 var free = 1;
                 while (free < concurrency && slots.Wait(0)) free++;
                 var next = _pulse.Next;
-                List<StreamEntry> entries;
+                List<Taken> entries;
                 try
                 {
                     entries = await FetchAsync(free).ConfigureAwait(false);
@@ -177,7 +179,7 @@ public sealed partial class GleitzeitWorker
 
     private Task EnsureGroupAsync() => RedisWorkflowQueue.EnsureGroupAsync(_connection);
 
-    private async Task<List<StreamEntry>> FetchAsync(int count)
+    private async Task<List<Taken>> FetchAsync(int count)
     {
         var keys = _connection.Keys;
         var db = await _connection.GetDatabaseAsync().ConfigureAwait(false);
@@ -185,29 +187,60 @@ public sealed partial class GleitzeitWorker
         if (now >= Interlocked.Read(ref _promoteAt))
         {
             Interlocked.Exchange(ref _promoteAt, now + (long)_options.PollInterval.TotalMilliseconds);
-            await db.ScriptEvaluateAsync(QueueScripts.PromoteDue, [keys.Delayed, keys.Queue], [now, 100, keys.WakeChannel.ToString()]).ConfigureAwait(false);
+            await db.ScriptEvaluateAsync(QueueScripts.PromoteDue, [keys.Delayed, keys.Ready, keys.ReadySequence], [now, 100, keys.WakeChannel.ToString()]).ConfigureAwait(false);
         }
-        var result = new List<StreamEntry>(count);
+        var result = new List<Taken>(count);
         if (now >= _autoClaimAt)
         {
             // Tasks whose worker stopped renewing their lease (it died, or lost Redis for longer than the lease).
             var claimed = await db.StreamAutoClaimAsync(keys.Queue, keys.Group, ConsumerName, (long)_options.LeaseTime.TotalMilliseconds, _autoClaimCursor, count).ConfigureAwait(false);
             _autoClaimCursor = claimed.NextStartId;
-            if (claimed.NextStartId == "0-0") _autoClaimAt = now + (long)(_options.LeaseTime.TotalMilliseconds / 4);
+            if (claimed.NextStartId == "0-0")
+            {
+                _autoClaimAt = now + (long)(_options.LeaseTime.TotalMilliseconds / 4);
+                // The permits of those workers: freed, and the tasks parked behind them made ready again.
+                await db.ScriptEvaluateAsync(QueueScripts.SweepLanes, [keys.Ready, keys.Lanes], [keys.WakeChannel.ToString()]).ConfigureAwait(false);
+            }
             foreach (var e in claimed.ClaimedEntries)
             {
                 if (e.IsNull) continue;
                 LogRedelivered(ConsumerName, (string?)e["run"] ?? "?", (string?)e["task"] ?? "?");
-                result.Add(e);
+                result.Add(new Taken((string)e.Id!, (string?)e["run"], (string?)e["task"], (string?)e["rank"]));
             }
             if (result.Count >= count) return result;
         }
-        var read = await db.StreamReadGroupAsync(keys.Queue, keys.Group, ConsumerName, StreamPosition.NewMessages, count - result.Count).ConfigureAwait(false);
-        foreach (var e in read)
+        // The best-ranked ready tasks, claimed on the stream in the same script.
+        var taken = (RedisValue[])(await db.ScriptEvaluateAsync(QueueScripts.Take, [keys.Ready, keys.Queue], [keys.Group, ConsumerName, count - result.Count]).ConfigureAwait(false))!;
+        for (var i = 0; i + 3 < taken.Length; i += 4)
         {
-            if (!e.IsNull) result.Add(e);
+            result.Add(new Taken((string)taken[i]!, NullIfEmpty(taken[i + 1]), NullIfEmpty(taken[i + 2]), NullIfEmpty(taken[i + 3])));
         }
         return result;
+    }
+
+    private static string? NullIfEmpty(RedisValue value) => value.IsNullOrEmpty ? null : (string?)value;
+
+    /// <summary>
+    /// The bounded lanes <paramref name="def"/> runs in, outermost first: its provider's (<see cref="ProviderRegistration.MaxConcurrency"/>)
+    /// and the back end's the provider names for it (<see cref="ITaskLanes"/>), each shared by every worker through Redis.
+    /// Empty when neither is bounded, or when the task cannot be resolved here (it then fails as it would anyway).
+    /// </summary>
+    private List<(string Base, int Bound)> BoundedLanes(WorkflowTask def)
+    {
+        var lanes = new List<(string, int)>(2);
+        ProviderRegistration registration;
+        try
+        {
+            (registration, _) = _registry.Resolve(def);
+        }
+        catch (GleitzeitException)
+        {
+            return lanes;
+        }
+        if (registration.MaxConcurrency is { } bound && !_options.PerWorkerBoundProviders.Contains(registration.Id)) lanes.Add((_connection.Keys.Lane(registration.Id), bound));
+        var source = _laneSources.GetOrAdd(registration, r => r.Provider.GetService(typeof(ITaskLanes)) as ITaskLanes);
+        if (source?.LaneFor(def) is { MaxConcurrency: { } laneBound } lane) lanes.Add((_connection.Keys.Lane(registration.Id + "/" + lane.Name), laneBound));
+        return lanes;
     }
 
     private async Task DelayAsync(Task next, TimeSpan timeout, CancellationToken cancellationToken)
@@ -226,11 +259,11 @@ public sealed partial class GleitzeitWorker
 
     // ---------------------------------------------------------------- one task
 
-    private async Task ProcessAsync(StreamEntry entry, CancellationToken stopping)
+    private async Task ProcessAsync(Taken entry, CancellationToken stopping)
     {
-        var runId = (string?)entry["run"];
-        var taskId = (string?)entry["task"];
-        var entryId = (string)entry.Id!;
+        var runId = entry.RunId;
+        var taskId = entry.TaskId;
+        var entryId = entry.EntryId;
         if (runId is null || taskId is null)
         {
             LogBadEntry(ConsumerName, entryId);
@@ -245,12 +278,42 @@ public sealed partial class GleitzeitWorker
         var startedAt = DateTimeOffset.MinValue;
         try
         {
-            var started = await QueueRedis(QueueScripts.Start, runId, [taskId, entryId], "starting task " + taskId).ConfigureAwait(false);
+            List<RedisValue> startArgs = [taskId, entryId];
+            try
+            {
+                context = await GetRunAsync(runId).ConfigureAwait(false);
+            }
+            catch (GleitzeitException ex) when (ex.Code == GleitzeitErrorCode.WorkflowNotFound)
+            {
+                // Purged or never stored: the start script drops the entry.
+            }
+            if (context?.Workflow.FindTask(taskId) is { } def)
+            {
+                var lanes = BoundedLanes(def);
+                if (lanes.Count > 0)
+                {
+                    startArgs.Add((long)_options.LeaseTime.TotalMilliseconds);
+                    startArgs.Add(entry.Rank ?? "");
+                    startArgs.Add(def.Priority);
+                    foreach (var (laneBase, bound) in lanes)
+                    {
+                        startArgs.Add(laneBase);
+                        startArgs.Add(bound);
+                    }
+                    claim.Lanes = lanes.ConvertAll(l => l.Base);
+                }
+            }
+            var started = await QueueRedis(QueueScripts.Start, runId, startArgs, "starting task " + taskId).ConfigureAwait(false);
             var parts = (RedisResult[])started!;
-            if ((int)parts[0] != 1) return;
+            if ((int)parts[0] != 1)
+            {
+                // Not run here; when a lane was full the task waits parked in it and holds no permit.
+                claim.Lanes = null;
+                return;
+            }
             attempt = (int)parts[1];
             startedAt = RedisWorkflowStore.ParseTime((RedisValue)parts[2]) ?? _time.GetUtcNow();
-            context = await GetRunAsync(runId).ConfigureAwait(false);
+            context ??= await GetRunAsync(runId).ConfigureAwait(false);
             Outcome outcome;
             if (context.Deadline is not { } deadline)
             {
@@ -305,7 +368,26 @@ public sealed partial class GleitzeitWorker
         finally
         {
             _claims.TryRemove(entryId, out _);
+            if (claim.Lanes is { } held) await ReleasePermitsAsync(entryId, held).ConfigureAwait(false);
             Interlocked.Decrement(ref _running);
+        }
+    }
+
+    /// <summary>Returns the lane permits of a task that ended here; if Redis cannot be reached they expire with the lease instead.</summary>
+    private async Task ReleasePermitsAsync(string entryId, List<string> lanes)
+    {
+        var keys = _connection.Keys;
+        var args = new RedisValue[2 + lanes.Count];
+        args[0] = keys.WakeChannel.ToString();
+        args[1] = entryId;
+        for (var i = 0; i < lanes.Count; i++) args[2 + i] = lanes[i];
+        try
+        {
+            await _connection.RunAsync(db => db.ScriptEvaluateAsync(QueueScripts.ReleasePermits, [keys.Ready], args), "releasing lane permits").ConfigureAwait(false);
+        }
+        catch (Exception ex) when (RedisConnection.IsConnectionFailure(ex) || ex is RedisServerException || ex is GleitzeitException)
+        {
+            LogRedisTrouble(ConsumerName, ex.Message);
         }
     }
 
@@ -396,7 +478,11 @@ public sealed partial class GleitzeitWorker
                 script = QueueScripts.Complete;
                 args.Add(StoreJson.ToJson(done).ToJsonString());
                 args.Add(RedisWorkflowStore.EventJson(taskId, "completed", outcome.At, attempt, null));
-                foreach (var d in run.Dependents(taskId)) args.Add(d);
+                foreach (var d in run.Dependents(taskId))
+                {
+                    args.Add(d);
+                    args.Add(run.Workflow.FindTask(d)?.Priority ?? TaskPriority.Normal);
+                }
                 break;
             }
             case OutcomeKind.Failed:
@@ -417,7 +503,8 @@ public sealed partial class GleitzeitWorker
                 args.Add(StoreJson.ToJson(retrying).ToJsonString());
                 args.Add(RedisWorkflowStore.EventJson(taskId, "retrying", outcome.At, attempt, outcome.Error));
                 args.Add(due.ToUnixTimeMilliseconds());
-                args.Add(string.Create(CultureInfo.InvariantCulture, $"{run.Id.Length}:{run.Id}{taskId}"));
+                var priority = run.Workflow.FindTask(taskId)?.Priority ?? TaskPriority.Normal;
+                args.Add(string.Create(CultureInfo.InvariantCulture, $"{priority}|{Encoding.UTF8.GetByteCount(run.Id)}:{run.Id}{taskId}"));
                 args.Add(_connection.Keys.Delayed.ToString());
                 ScheduleWake(due);
                 break;
@@ -515,10 +602,21 @@ public sealed partial class GleitzeitWorker
         var args = new List<RedisValue> { keys.Group, ConsumerName };
         args.AddRange(claims.Select(c => (RedisValue)c.EntryId));
         var runIds = claims.Select(c => c.RunId).Distinct(StringComparer.Ordinal).ToList();
+        var permits = new List<RedisValue> { (long)_options.LeaseTime.TotalMilliseconds };
+        foreach (var c in claims)
+        {
+            if (c.Lanes is not { } held) continue;
+            foreach (var lane in held)
+            {
+                permits.Add(lane);
+                permits.Add(c.EntryId);
+            }
+        }
         var (renewed, flags) = await _connection.RunAsync(async db =>
         {
             var batch = db.CreateBatch();
             var r = batch.ScriptEvaluateAsync(LeaseScript, [keys.Queue], [.. args]);
+            if (permits.Count > 1) _ = batch.ScriptEvaluateAsync(QueueScripts.RenewPermits, [], [.. permits]);
             var f = runIds.Select(id => batch.HashGetAsync(keys.Run(id), "cancelled")).ToList();
             batch.Execute();
             var renewedIds = (RedisValue[])(await r.ConfigureAwait(false))!;

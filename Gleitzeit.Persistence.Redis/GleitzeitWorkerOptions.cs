@@ -21,6 +21,14 @@ public sealed class GleitzeitWorkerOptions
     /// </summary>
     public TimeSpan PollInterval { get; set; } = TimeSpan.FromSeconds(1);
 
+    /// <summary>
+    /// Providers (by registration id) whose <c>maxConcurrency</c> bounds a resource of each worker process, not one shared by
+    /// all workers: their tasks take no Redis permit, and each worker applies nothing beyond its own <see cref="Concurrency"/>
+    /// and the provider's own limits. Every other bounded provider is bounded across all workers together. Default:
+    /// <c>python</c> (each worker has its own pool of Python processes).
+    /// </summary>
+    public IList<string> PerWorkerBoundProviders { get; set; } = ["python"];
+
     /// <summary>How long a worker keeps trying to record a finished task while Redis is unreachable before it gives the task up for re-delivery. Default: 60 s.</summary>
     public TimeSpan ReportRetryWindow { get; set; } = TimeSpan.FromSeconds(60);
 }

@@ -15,6 +15,7 @@ internal sealed class GleitzeitWorkerOptionsValidator : IValidateOptions<Gleitze
         if (options.Concurrency < 1) yield return $"GleitzeitWorkerOptions.Concurrency must be at least 1 (got {options.Concurrency}).";
         if (options.LeaseTime < TimeSpan.FromMilliseconds(100)) yield return $"GleitzeitWorkerOptions.LeaseTime must be at least 100 ms (got {options.LeaseTime}).";
         if (options.PollInterval <= TimeSpan.Zero) yield return $"GleitzeitWorkerOptions.PollInterval must be positive (got {options.PollInterval}).";
+        if (options.PerWorkerBoundProviders is null) yield return "GleitzeitWorkerOptions.PerWorkerBoundProviders must not be null (use an empty list to share every provider's bound among workers).";
         if (options.ReportRetryWindow < TimeSpan.Zero) yield return $"GleitzeitWorkerOptions.ReportRetryWindow must not be negative (got {options.ReportRetryWindow}).";
     }
 

@@ -7,10 +7,62 @@ namespace Gleitzeit.Persistence.Redis;
 /// </summary>
 internal static class QueueScripts
 {
-    // KEYS: 1 run, 2 tasks, 3 statuses, 4 events, 5 pending, 6 done, 7 attempts, 8 queue stream, 9 delayed set
+    // The ready set and the lanes, shared by every script that makes a task ready or moves one between them.
+    // A ready member is "len:run-id task-id" (len in bytes); its score is its rank: -priority * 2^32 + sequence, so the
+    // lowest score is the highest priority, and among equal priorities the first made ready. Priorities are clamped to
+    // +-2^20 so ranks stay exact in a double. A bounded lane has ":permits" (stream entry ids of the tasks running in it,
+    // scored by when the permit expires, server time in ms) and ":waiting" (members parked while it was full, by rank).
+    private const string Lanes = """
+        local function ready_rank(seq_key, prio)
+            local p = math.floor(tonumber(prio) or 10)
+            if p > 1048576 then p = 1048576 elseif p < -1048576 then p = -1048576 end
+            return -p * 4294967296 + (redis.call('INCR', seq_key) % 4294967296)
+        end
+
+        local function ready_member(r, t) return string.len(r) .. ':' .. r .. t end
+
+        local function split_member(m)
+            local colon = string.find(m, ':', 1, true)
+            local len = tonumber(string.sub(m, 1, colon - 1))
+            return string.sub(m, colon + 1, colon + len), string.sub(m, colon + len + 1)
+        end
+
+        local function server_ms()
+            local t = redis.call('TIME')
+            return tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+        end
+
+        -- Moves up to n parked tasks of a lane back to the ready set, best rank first; returns how many.
+        local function unpark(ready_key, base, n)
+            local moved = 0
+            while moved < n do
+                local m = redis.call('ZPOPMIN', base .. ':waiting')
+                if #m == 0 then break end
+                redis.call('ZADD', ready_key, m[2], m[1])
+                moved = moved + 1
+            end
+            return moved
+        end
+
+        -- Drops the permits whose lease ran out (their worker died or lost Redis) and gives each freed place to a parked task.
+        local function prune(ready_key, base, now_ms, rescue)
+            local permits = base .. ':permits'
+            local expired = redis.call('ZREMRANGEBYSCORE', permits, '-inf', now_ms)
+            local moved = 0
+            if expired > 0 then moved = unpark(ready_key, base, expired) end
+            -- Nothing runs in the lane but tasks wait in it (a release lost with its worker): let one go.
+            if rescue and moved == 0 and redis.call('ZCARD', permits) == 0 then moved = unpark(ready_key, base, 1) end
+            return moved
+        end
+
+        """;
+
+    // KEYS: 1 run, 2 tasks, 3 statuses, 4 events, 5 pending, 6 done, 7 attempts, 8 queue stream, 9 delayed set,
+    //       10 ready set, 11 ready sequence, 12 set of lanes
     // ARGV: 1 run id, 2 now (ISO 8601), 3 wake channel, 4 finished channel, 5 consumer group, then the script's own
-    private const string Prelude = """
+    private const string Prelude = Lanes + """
         local run, tasks, statuses, events, pending, done, attempts, queue = KEYS[1], KEYS[2], KEYS[3], KEYS[4], KEYS[5], KEYS[6], KEYS[7], KEYS[8]
+        local ready, ready_seq, lanes = KEYS[10], KEYS[11], KEYS[12]
         local run_id, now, wake, finished, group = ARGV[1], ARGV[2], ARGV[3], ARGV[4], ARGV[5]
 
         local function event(task_id, status, attempt, err)
@@ -76,11 +128,11 @@ internal static class QueueScripts
             if n > 0 and redis.call('HINCRBY', run, 'remaining', -n) == 0 then finish_run() end
         end
 
-        local function enqueue(task_id)
+        local function enqueue(task_id, prio)
             local t = current(task_id)
             t.status = 'queued'
             save_json(task_id, cjson.encode(t), 'queued', event(task_id, 'queued', attempts_of(t), nil))
-            redis.call('XADD', queue, '*', 'run', run_id, 'task', task_id)
+            redis.call('ZADD', ready, ready_rank(ready_seq, prio), ready_member(run_id, task_id))
         end
 
         local function ack(entry)
@@ -99,24 +151,27 @@ internal static class QueueScripts
 
         """;
 
-    // ARGV 6..: (task id, number of dependencies) pairs
+    // ARGV 6..: (task id, number of dependencies, priority) triples, in the workflow's order
     public const string Submit = Prelude + """
         if redis.call('EXISTS', run) == 0 then return -1 end
         if redis.call('HEXISTS', run, 'remaining') == 1 then return 0 end
-        local count = (#ARGV - 5) / 2
+        local count = (#ARGV - 5) / 3
         redis.call('HSET', run, 'remaining', count, 'failed', 0, 'status', 'running')
         redis.call('HSETNX', run, 'started_at', now)
         redis.call('RPUSH', events, event(nil, 'running', 0, nil))
-        for i = 6, #ARGV, 2 do redis.call('HSET', pending, ARGV[i], ARGV[i + 1]) end
-        for i = 6, #ARGV, 2 do
-            if ARGV[i + 1] == '0' then enqueue(ARGV[i]) end
+        for i = 6, #ARGV, 3 do redis.call('HSET', pending, ARGV[i], ARGV[i + 1]) end
+        for i = 6, #ARGV, 3 do
+            if ARGV[i + 1] == '0' then enqueue(ARGV[i], ARGV[i + 2]) end
         end
         if count == 0 then finish_run() end
         redis.call('PUBLISH', wake, run_id)
         return 1
         """;
 
-    // ARGV 6 task id, 7 stream entry id. Returns {1, attempt, started_at} to run it, {0, 0} when it must not run.
+    // ARGV 6 task id, 7 stream entry id, 8 permit lease (ms), 9 rank from the stream entry ('' if none), 10 priority,
+    // 11.. (lane base key, bound) pairs: the bounded lanes the task runs in, outermost first.
+    // Returns {1, attempt, started_at} to run it, {0, 0} when it must not run, {2, 0} when a lane is full: the task was
+    // parked in that lane (its entry acknowledged) and goes back to the ready set when a task of the lane ends.
     public const string Start = Prelude + """
         local task_id, entry = ARGV[6], ARGV[7]
         if redis.call('EXISTS', run) == 0 then ack(entry); return { 0, 0 } end
@@ -125,6 +180,25 @@ internal static class QueueScripts
             ack(entry)
             if claim(task_id, 'cancelled') then end_task(task_id, 'cancelled', cancelled_error()); count_final(1) end
             return { 0, 0 }
+        end
+        if #ARGV > 10 then
+            local now_ms = server_ms()
+            local woke = 0
+            for i = 11, #ARGV, 2 do woke = woke + prune(ready, ARGV[i], now_ms, false) end
+            if woke > 0 then redis.call('PUBLISH', wake, 'lane') end
+            for i = 11, #ARGV, 2 do
+                local base = ARGV[i]
+                local permits = base .. ':permits'
+                if not redis.call('ZSCORE', permits, entry) and redis.call('ZCARD', permits) >= tonumber(ARGV[i + 1]) then
+                    local rank = tonumber(ARGV[9])
+                    if not rank then rank = ready_rank(ready_seq, ARGV[10]) end
+                    redis.call('ZADD', base .. ':waiting', rank, ready_member(run_id, task_id))
+                    redis.call('SADD', lanes, base)
+                    ack(entry)
+                    return { 2, 0 }
+                end
+            end
+            for i = 11, #ARGV, 2 do redis.call('ZADD', ARGV[i] .. ':permits', now_ms + tonumber(ARGV[8]), entry) end
         end
         local attempt = redis.call('HINCRBY', attempts, task_id, 1)
         local t = current(task_id)
@@ -137,17 +211,18 @@ internal static class QueueScripts
         return { 1, attempt, t.started_at }
         """;
 
-    // ARGV 6 task id, 7 entry id, 8 completed task json, 9 event json, 10.. direct dependents. Returns 1 recorded, 0 duplicate.
+    // ARGV 6 task id, 7 entry id, 8 completed task json, 9 event json, 10.. (direct dependent, its priority) pairs.
+    // Returns 1 recorded, 0 duplicate.
     public const string Complete = Prelude + """
         local task_id, entry = ARGV[6], ARGV[7]
         ack(entry)
         if not claim(task_id, 'completed') then return 0 end
         save_json(task_id, ARGV[8], 'completed', ARGV[9])
         local queued = false
-        for i = 10, #ARGV do
+        for i = 10, #ARGV, 2 do
             local d = ARGV[i]
             if redis.call('HEXISTS', done, d) == 0 and redis.call('HINCRBY', pending, d, -1) == 0 then
-                enqueue(d)
+                enqueue(d, ARGV[i + 1])
                 queued = true
             end
         end
@@ -175,7 +250,8 @@ internal static class QueueScripts
         return 1
         """;
 
-    // ARGV 6 task id, 7 entry id, 8 retrying task json, 9 event json, 10 due (Unix ms), 11 delayed-set member, 12 delayed key
+    // ARGV 6 task id, 7 entry id, 8 retrying task json, 9 event json, 10 due (Unix ms), 11 delayed-set member
+    // ("priority|len:run-id task-id"), 12 delayed key
     public const string Retry = Prelude + """
         local task_id, entry = ARGV[6], ARGV[7]
         ack(entry)
@@ -220,18 +296,76 @@ internal static class QueueScripts
         return 1
         """;
 
-    // KEYS: 1 delayed set, 2 queue stream. ARGV: 1 now (Unix ms), 2 limit, 3 wake channel. Moves due retries to the stream.
-    public const string PromoteDue = """
+    // KEYS: 1 delayed set, 2 ready set, 3 ready sequence. ARGV: 1 now (Unix ms), 2 limit, 3 wake channel.
+    // Moves due retries to the ready set, ranked by their priority behind the tasks of that priority already ready.
+    public const string PromoteDue = Lanes + """
         local due = redis.call('ZRANGEBYSCORE', KEYS[1], '-inf', ARGV[1], 'LIMIT', 0, tonumber(ARGV[2]))
         for _, m in ipairs(due) do
             redis.call('ZREM', KEYS[1], m)
-            local colon = string.find(m, ':', 1, true)
-            local len = tonumber(string.sub(m, 1, colon - 1))
-            local run_id = string.sub(m, colon + 1, colon + len)
-            local task_id = string.sub(m, colon + len + 1)
-            redis.call('XADD', KEYS[2], '*', 'run', run_id, 'task', task_id)
+            local bar = string.find(m, '|', 1, true)
+            local prio, member = 10, m
+            if bar then prio, member = string.sub(m, 1, bar - 1), string.sub(m, bar + 1) end
+            redis.call('ZADD', KEYS[2], ready_rank(KEYS[3], prio), member)
         end
         if #due > 0 then redis.call('PUBLISH', ARGV[3], 'retry') end
         return #due
+        """;
+
+    // KEYS: 1 ready set, 2 queue stream. ARGV: 1 consumer group, 2 consumer, 3 most to take.
+    // Takes the best-ranked ready tasks: each becomes a stream entry claimed by this consumer in the same step (so it has
+    // a lease from the moment it leaves the ready set). Returns (entry id, run id, task id, rank) quadruples, best first.
+    public const string Take = """
+        local n = 0
+        for i = 1, tonumber(ARGV[3]) do
+            local m = redis.call('ZPOPMIN', KEYS[1])
+            if #m == 0 then break end
+            local colon = string.find(m[1], ':', 1, true)
+            local len = tonumber(string.sub(m[1], 1, colon - 1))
+            redis.call('XADD', KEYS[2], '*', 'run', string.sub(m[1], colon + 1, colon + len), 'task', string.sub(m[1], colon + len + 1), 'rank', m[2])
+            n = n + 1
+        end
+        if n == 0 then return {} end
+        local read = redis.call('XREADGROUP', 'GROUP', ARGV[1], ARGV[2], 'COUNT', n, 'STREAMS', KEYS[2], '>')
+        local out = {}
+        if not read or not read[1] then return out end
+        for _, e in ipairs(read[1][2]) do
+            local f, r, t, k = e[2], '', '', ''
+            for j = 1, #f, 2 do
+                if f[j] == 'run' then r = f[j + 1] elseif f[j] == 'task' then t = f[j + 1] elseif f[j] == 'rank' then k = f[j + 1] end
+            end
+            out[#out + 1] = e[1]; out[#out + 1] = r; out[#out + 1] = t; out[#out + 1] = k
+        end
+        return out
+        """;
+
+    // KEYS: 1 ready set. ARGV: 1 wake channel, 2 stream entry id, 3.. lane base keys. A task that held permits ended
+    // (or its worker is stopping): each permit it still holds is returned and passed to the best task parked in that lane.
+    public const string ReleasePermits = Lanes + """
+        local moved = 0
+        for i = 3, #ARGV do
+            if redis.call('ZREM', ARGV[i] .. ':permits', ARGV[2]) == 1 then moved = moved + unpark(KEYS[1], ARGV[i], 1) end
+        end
+        if moved > 0 then redis.call('PUBLISH', ARGV[1], 'lane') end
+        return moved
+        """;
+
+    // ARGV: 1 lease (ms), then (lane base key, stream entry id) pairs: renews the permits this worker's running tasks hold.
+    public const string RenewPermits = Lanes + """
+        local until_ms = server_ms() + tonumber(ARGV[1])
+        for i = 2, #ARGV, 2 do redis.call('ZADD', ARGV[i] .. ':permits', 'XX', until_ms, ARGV[i + 1]) end
+        return 1
+        """;
+
+    // KEYS: 1 ready set, 2 set of lanes. ARGV: 1 wake channel. Frees the permits of dead workers in every lane and lets
+    // parked tasks go in their place; forgets lanes with nothing running and nothing parked.
+    public const string SweepLanes = Lanes + """
+        local now_ms = server_ms()
+        local moved = 0
+        for _, base in ipairs(redis.call('SMEMBERS', KEYS[2])) do
+            moved = moved + prune(KEYS[1], base, now_ms, true)
+            if redis.call('EXISTS', base .. ':permits') == 0 and redis.call('EXISTS', base .. ':waiting') == 0 then redis.call('SREM', KEYS[2], base) end
+        end
+        if moved > 0 then redis.call('PUBLISH', ARGV[1], 'lane') end
+        return moved
         """;
 }

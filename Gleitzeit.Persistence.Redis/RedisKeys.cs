@@ -42,6 +42,24 @@ internal sealed class RedisKeys(string prefix)
     /// <summary>Stream of ready tasks, read by the worker consumer group.</summary>
     public RedisKey Queue => Prefix + "queue";
 
+    /// <summary>
+    /// Sorted set of ready tasks (<c>len:run-id task-id</c>), scored by rank: higher priority first, first in first out
+    /// among equals. Workers move the best-ranked onto <see cref="Queue"/> and claim them there in one script.
+    /// </summary>
+    public RedisKey Ready => Prefix + "ready";
+
+    /// <summary>Counter giving ready tasks of one priority their order.</summary>
+    public RedisKey ReadySequence => Prefix + "readyseq";
+
+    /// <summary>Set of the lane base keys (<see cref="Lane"/>) that have ever parked a task, swept for expired permits.</summary>
+    public RedisKey Lanes => Prefix + "lanes";
+
+    /// <summary>
+    /// Base of a bounded lane's keys: <c>:permits</c> (sorted set of the stream entries running in it, scored by when
+    /// their permit expires, Unix ms) and <c>:waiting</c> (ready tasks parked while the lane was full, scored by rank).
+    /// </summary>
+    public string Lane(string name) => Prefix + "lane:" + name;
+
     /// <summary>Sorted set of tasks waiting to be retried, scored by when they are due (Unix ms).</summary>
     public RedisKey Delayed => Prefix + "delayed";
 

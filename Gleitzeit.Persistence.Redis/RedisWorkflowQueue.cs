@@ -7,8 +7,8 @@ namespace Gleitzeit.Persistence.Redis;
 
 /// <summary>
 /// Submits workflows for distributed execution: the run is stored, each task's count of unfinished dependencies is
-/// recorded, and the tasks without dependencies go onto the Redis stream that <see cref="GleitzeitWorker"/>s on any
-/// machine read. Nothing runs in the submitting process. Status is read from the store, from any machine.
+/// recorded, and the tasks without dependencies go into the ready set (ranked by priority, then first in first out)
+/// that <see cref="GleitzeitWorker"/>s on any machine take from. Nothing runs in the submitting process. Status is read from the store, from any machine.
 /// </summary>
 public sealed class RedisWorkflowQueue
 {
@@ -73,11 +73,12 @@ public sealed class RedisWorkflowQueue
 
         // The run is stored: queue its first tasks whatever the token says now, or it would stay pending with nothing queued.
 
-        var args = new List<RedisValue>(definition.Tasks.Count * 2);
+        var args = new List<RedisValue>(definition.Tasks.Count * 3);
         foreach (var t in definition.Tasks)
         {
             args.Add(t.Id);
             args.Add(t.Dependencies.Distinct(StringComparer.Ordinal).Count());
+            args.Add(t.Priority);
         }
         await EvaluateAsync(QueueScripts.Submit, id, now, args, "submitting run " + id).ConfigureAwait(false);
         return id;
@@ -188,7 +189,7 @@ public sealed class RedisWorkflowQueue
         CancellationToken cancellationToken = default)
     {
         var k = connection.Keys;
-        RedisKey[] keys = [k.Run(runId), k.Tasks(runId), k.Statuses(runId), k.Events(runId), k.Pending(runId), k.Done(runId), k.Attempts(runId), k.Queue, k.Delayed];
+        RedisKey[] keys = [k.Run(runId), k.Tasks(runId), k.Statuses(runId), k.Events(runId), k.Pending(runId), k.Done(runId), k.Attempts(runId), k.Queue, k.Delayed, k.Ready, k.ReadySequence, k.Lanes];
         var args = new RedisValue[5 + extra.Count];
         args[0] = runId;
         args[1] = RedisWorkflowStore.Time(now);

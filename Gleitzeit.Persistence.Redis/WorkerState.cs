@@ -68,6 +68,9 @@ internal sealed class Claim(string entryId, string runId, string taskId) : IDisp
 
     public CancellationToken Token => _cts.Token;
 
+    /// <summary>The base keys of the bounded lanes whose permits this task holds while it runs (null: none).</summary>
+    public List<string>? Lanes { get; set; }
+
     /// <summary>The worker is stopping: the attempt ends unreported and the task goes back to the queue.</summary>
     public bool Abandoned => _abandoned;
 
@@ -98,6 +101,9 @@ internal sealed class Claim(string entryId, string runId, string taskId) : IDisp
 
     public void Dispose() => _cts.Dispose();
 }
+
+/// <summary>A stream entry this worker claimed: the task it names and its rank in the ready set (null for entries without one).</summary>
+internal sealed record Taken(string EntryId, string? RunId, string? TaskId, string? Rank);
 
 internal enum OutcomeKind
 {

@@ -252,14 +252,17 @@ public sealed class DistributedExecutionTests
             var now = DateTimeOffset.UtcNow;
             Task<RedisResult> Report(RedisWorkflowStore store, string task) =>
                 RedisWorkflowQueue.Evaluate(store.Connection, QueueScripts.Complete, id, now,
-                    [task, "", $$"""{"task_id":"{{task}}","status":"completed","result":1}""", RedisWorkflowStore.EventJson(task, "completed", now, 1, null), "c"], "test");
+                    [task, "", $$"""{"task_id":"{{task}}","status":"completed","result":1}""", RedisWorkflowStore.EventJson(task, "completed", now, 1, null), "c", TaskPriority.Normal], "test");
             await Task.WhenAll(Report(h.Store, "a"), Report(other, "b"), Report(other, "a"), Report(h.Store, "b"));
 
             var run = await h.Store.GetRunAsync(id);
             var db = await h.Store.Connection.GetDatabaseAsync();
-            var queued = (await db.StreamRangeAsync(h.Store.Connection.Keys.Queue)).Count(e => (string?)e["run"] == id && (string?)e["task"] == "c");
+            // Each queuing writes a "queued" event and a ready-set entry: one of each.
+            var queued = (await h.Store.GetEventsAsync(id)).Count(e => e.TaskId == "c" && e.Status == "queued");
+            var ready = await db.SortedSetScoreAsync(h.Store.Connection.Keys.Ready, $"{id.Length}:{id}c");
             Assert.That(run!.Tasks["c"].Status, Is.EqualTo(WorkflowTaskStatus.Queued), $"round {round}");
             Assert.That(queued, Is.EqualTo(1), $"round {round}");
+            Assert.That(ready, Is.Not.Null, $"round {round}");
             Assert.That((await h.CompletionsAsync(id)).Values, Is.All.EqualTo(1));
         }
     }
@@ -281,14 +284,14 @@ public sealed class DistributedExecutionTests
             // exists
         }
         // A worker that takes the task and then dies: it never reports and never renews its lease.
-        var ghost = await db.StreamReadGroupAsync(keys.Queue, keys.Group, "ghost", ">", 1);
-        Assert.That((string?)ghost.Single()["task"], Is.EqualTo("a"));
+        var ghost = (RedisValue[])(await db.ScriptEvaluateAsync(QueueScripts.Take, [keys.Ready, keys.Queue], [keys.Group, "ghost", 1]))!;
+        Assert.That((string?)ghost[2], Is.EqualTo("a"));
 
         h.StartWorker(lease: TimeSpan.FromMilliseconds(300), name: "survivor");
         var run = await h.WaitAsync(id);
         var now = DateTimeOffset.UtcNow;
         var late = (int)await RedisWorkflowQueue.Evaluate(h.Store.Connection, QueueScripts.Complete, id, now,
-            ["a", (string)ghost[0].Id!, """{"task_id":"a","status":"completed","result":{"n":-1}}""", RedisWorkflowStore.EventJson("a", "completed", now, 1, null), "b"], "test");
+            ["a", (string)ghost[0]!, """{"task_id":"a","status":"completed","result":{"n":-1}}""", RedisWorkflowStore.EventJson("a", "completed", now, 1, null), "b", TaskPriority.Normal], "test");
         var after = await h.Store.GetRunAsync(id);
 
         Assert.That(run.Status, Is.EqualTo(WorkflowStatus.Completed));

@@ -32,17 +32,18 @@ internal sealed class Harness : IAsyncDisposable
 
     public static Harness Create(string name) => new(RedisTestServer.NewOptions(name));
 
-    public GleitzeitWorker StartWorker(int concurrency = 4, TimeSpan? lease = null, string? name = null, GleitzeitOptions? engineOptions = null, TimeProvider? time = null, TaskPipeline? pipeline = null)
+    public GleitzeitWorker StartWorker(int concurrency = 4, TimeSpan? lease = null, string? name = null, GleitzeitOptions? engineOptions = null, TimeProvider? time = null, TaskPipeline? pipeline = null, int? providerBound = null, ITaskProvider? provider = null, bool boundPerWorker = false)
     {
         var store = new RedisWorkflowStore(new RedisStoreOptions { Configuration = Options.Configuration, KeyPrefix = Options.KeyPrefix });
         var registry = new ProviderRegistry();
         var consumer = name ?? "w" + (_workers.Count + 1);
-        registry.Register(new TestProvider(line => Executions.Enqueue((consumer, line))));
+        registry.Register(provider ?? new TestProvider(line => Executions.Enqueue((consumer, line))), maxConcurrency: providerBound);
         var worker = new GleitzeitWorker(store, registry, new GleitzeitWorkerOptions
         {
             ConsumerName = consumer,
             LeaseTime = lease ?? TimeSpan.FromSeconds(30),
             PollInterval = TimeSpan.FromMilliseconds(200),
+            PerWorkerBoundProviders = boundPerWorker ? ["test"] : [],
         }, engineOptions ?? new GleitzeitOptions { DefaultRetry = RetryPolicy.None }, timeProvider: time, pipeline: pipeline);
         var stop = new CancellationTokenSource();
         _workers.Add((worker, store, stop, Task.Run(() => worker.RunAsync(concurrency, stop.Token))));

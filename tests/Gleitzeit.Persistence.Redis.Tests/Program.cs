@@ -7,7 +7,7 @@ namespace Gleitzeit.Persistence.Redis.Tests;
 
 /// <summary>
 /// Entry point of the test assembly when run as a program: <c>--worker --redis HOST:PORT --prefix P [--consumer NAME]
-/// [--concurrency N] [--lease-ms MS] [--log FILE] [--middleware trace]</c> runs a <see cref="GleitzeitWorker"/> with the <see cref="TestProvider"/>
+/// [--concurrency N] [--lease-ms MS] [--log FILE] [--middleware trace] [--provider-bound N]</c> runs a <see cref="GleitzeitWorker"/> with the <see cref="TestProvider"/>
 /// until its standard input closes (or it is killed). Each execution is appended to the log file as it starts.
 /// <c>--middleware trace</c> puts the <see cref="StageTrace"/> pair into its task pipeline, whose stages it prints.
 /// </summary>
@@ -28,11 +28,12 @@ public static class Program
         using var log = options.TryGetValue("--log", out var path) ? new StreamWriter(path, append: true) { AutoFlush = true } : null;
         var gate = new Lock();
         var registry = new ProviderRegistry();
+        int? bound = options.TryGetValue("--provider-bound", out var b) ? int.Parse(b, CultureInfo.InvariantCulture) : null;
         registry.Register(new TestProvider(line =>
         {
             if (log is null) return;
             lock (gate) log.WriteLine(line);
-        }));
+        }), maxConcurrency: bound);
 
         var pipeline = options.GetValueOrDefault("--middleware") == "trace" ? new TaskPipeline(StageTrace.Pair()) : new TaskPipeline();
 

@@ -24,14 +24,15 @@ public sealed class RedisOptionsValidationTests
                 o.LeaseTime = TimeSpan.FromMilliseconds(10);
                 o.PollInterval = TimeSpan.Zero;
                 o.ReportRetryWindow = TimeSpan.FromSeconds(-1);
+                o.PerWorkerBoundProviders = null!;
             });
         await using var sp = services.BuildServiceProvider();
 
         var ex = Assert.Throws<AggregateException>(() => sp.GetRequiredService<IStartupValidator>().Validate())!;
 
         var failures = ex.InnerExceptions.Cast<OptionsValidationException>().SelectMany(e => e.Failures).ToList();
-        Assert.That(failures, Has.Count.EqualTo(7), string.Join(Environment.NewLine, failures));
-        foreach (var name in new[] { "Configuration", "KeyPrefix", "ConnectTimeout", "Concurrency", "LeaseTime", "PollInterval", "ReportRetryWindow" })
+        Assert.That(failures, Has.Count.EqualTo(8), string.Join(Environment.NewLine, failures));
+        foreach (var name in new[] { "Configuration", "KeyPrefix", "ConnectTimeout", "Concurrency", "LeaseTime", "PollInterval", "ReportRetryWindow", "PerWorkerBoundProviders" })
         {
             Assert.That(failures, Has.Some.Contains("." + name), name);
         }

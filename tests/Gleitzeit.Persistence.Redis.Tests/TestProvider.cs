@@ -21,6 +21,7 @@ internal sealed class TestProvider(Action<string> record) : ITaskProvider
         new MethodDescriptor("test/flaky"),
         new MethodDescriptor("test/fail"),
         new MethodDescriptor("test/pair"),
+        new MethodDescriptor("test/busy"),
     ]);
 
     public static string Line(TaskInvocation inv) => $"{inv.WorkflowId}\t{inv.TaskId}\t{inv.Attempt}\t{inv.Method}";
@@ -51,6 +52,22 @@ internal sealed class TestProvider(Action<string> record) : ITaskProvider
                 return new JsonObject { ["attempt"] = invocation.Attempt };
             case "test/fail":
                 throw new GleitzeitException(GleitzeitErrorCode.InvalidParams, "this task always fails");
+            case "test/busy":
+            {
+                // Counts itself in and out of a gauge file shared by every worker, in process or not, which keeps the most seen at once.
+                var gauge = (string)p["gauge"]!;
+                Gauge.Adjust(gauge, +1);
+                try
+                {
+                    var sleep = invocation.Attempt == 1 && (int?)p["first_sleep_ms"] is int first ? first : (int?)p["sleep_ms"] ?? 50;
+                    await Task.Delay(sleep, cancellationToken);
+                }
+                finally
+                {
+                    Gauge.Adjust(gauge, -1);
+                }
+                return new JsonObject { ["ok"] = true };
+            }
             case "test/pair":
             {
                 // The two tasks of a group wait for each other, so they finish (and report) together.

@@ -130,6 +130,62 @@ public sealed class WorkerProcessTests
     }
 
     [Test]
+    public async Task Two_worker_processes_never_exceed_a_provider_bound_of_1()
+    {
+        var options = RedisTestServer.NewOptions("bound-processes");
+        await using var store = new RedisWorkflowStore(options);
+        var queue = new RedisWorkflowQueue(store);
+        await using var w1 = await WorkerProcess.StartAsync(options, "w1", concurrency: 3, providerBound: 1);
+        await using var w2 = await WorkerProcess.StartAsync(options, "w2", concurrency: 3, providerBound: 1);
+        var gauge = Path.Combine(Path.GetTempPath(), $"gleitzeit-gauge-{Guid.NewGuid():N}");
+        var builder = new WorkflowBuilder("bound-processes");
+        for (var i = 0; i < 10; i++) builder.AddTask("t" + i, "test/busy", new JsonObject { ["gauge"] = gauge, ["sleep_ms"] = 40 });
+
+        var id = await queue.SubmitAsync(builder.Build());
+        var run = await WaitAsync(queue, id);
+
+        Assert.That(run.Status, Is.EqualTo(WorkflowStatus.Completed), run.Error?.ToString());
+        Assert.That(Gauge.Read(gauge), Is.EqualTo((0, 1)), "one task of the provider at a time across both processes");
+        Assert.That(ExecutionsOf(id, w1, w2).Select(e => e.Task), Is.EquivalentTo(run.Tasks.Keys), "each task ran once");
+    }
+
+    [Test]
+    public async Task A_killed_worker_s_lane_permit_is_recovered_and_the_tasks_parked_behind_it_run()
+    {
+        var options = RedisTestServer.NewOptions("permit-kill");
+        await using var store = new RedisWorkflowStore(options);
+        var queue = new RedisWorkflowQueue(store);
+        var lease = TimeSpan.FromMilliseconds(1000);
+        await using var w1 = await WorkerProcess.StartAsync(options, "w1", concurrency: 2, lease: lease, providerBound: 1);
+        var hogGauge = Path.Combine(Path.GetTempPath(), $"gleitzeit-gauge-{Guid.NewGuid():N}");
+        var gauge = Path.Combine(Path.GetTempPath(), $"gleitzeit-gauge-{Guid.NewGuid():N}");
+        var hog = new WorkflowBuilder("permit-kill-hog")
+            .AddTask("hog", "test/busy", new JsonObject { ["gauge"] = hogGauge, ["first_sleep_ms"] = 600_000, ["sleep_ms"] = 10 })
+            .Build();
+        var builder = new WorkflowBuilder("permit-kill");
+        for (var i = 0; i < 3; i++) builder.AddTask("x" + i, "test/busy", new JsonObject { ["gauge"] = gauge, ["sleep_ms"] = 10 });
+        var db = await store.Connection.GetDatabaseAsync();
+        var lane = store.Connection.Keys.Lane("test");
+
+        // w1 runs the hog, which holds the provider's only permit; the tasks of a second run wait parked in the lane. Then w1 dies.
+        var hogId = await queue.SubmitAsync(hog);
+        while (w1.Executions().Count == 0) await Task.Delay(10);
+        var id = await queue.SubmitAsync(builder.Build());
+        while (await db.SortedSetLengthAsync(lane + ":waiting") < 3) await Task.Delay(10);
+        await w1.KillAsync();
+        await using var w2 = await WorkerProcess.StartAsync(options, "w2", concurrency: 2, lease: lease, providerBound: 1);
+        var hogRun = await WaitAsync(queue, hogId);
+        var run = await WaitAsync(queue, id);
+
+        Assert.That(hogRun.Status, Is.EqualTo(WorkflowStatus.Completed), hogRun.Error?.ToString());
+        Assert.That(run.Status, Is.EqualTo(WorkflowStatus.Completed), run.Error?.ToString());
+        Assert.That(ExecutionsOf(hogId, w1, w2).Select(e => e.Worker), Is.EqualTo(new[] { "w1", "w2" }), "the hog is taken over after its lease");
+        Assert.That(ExecutionsOf(id, w1, w2).Select(e => e.Worker), Is.EqualTo(new[] { "w2", "w2", "w2" }), "nothing ran beside the hog on w1");
+        Assert.That(Gauge.Read(gauge), Is.EqualTo((0, 1)));
+        Assert.That(await db.SortedSetLengthAsync(lane + ":permits"), Is.Zero, "the dead worker's permit is gone");
+    }
+
+    [Test]
     public async Task A_worker_restarted_mid_run_picks_up_the_work()
     {
         var options = RedisTestServer.NewOptions("restart");
