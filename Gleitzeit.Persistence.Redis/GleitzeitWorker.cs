@@ -55,8 +55,7 @@ public sealed partial class GleitzeitWorker
         _connection = store.Connection;
         _registry = registry ?? throw new ArgumentNullException(nameof(registry));
         _options = options ?? new GleitzeitWorkerOptions();
-        if (_options.LeaseTime < TimeSpan.FromMilliseconds(100)) throw new ArgumentOutOfRangeException(nameof(options), _options.LeaseTime, "LeaseTime must be at least 100 ms.");
-        if (_options.PollInterval <= TimeSpan.Zero) throw new ArgumentOutOfRangeException(nameof(options), _options.PollInterval, "PollInterval must be positive.");
+        GleitzeitWorkerOptionsValidator.ThrowIfInvalid(_options, nameof(options));
         _engineOptions = engineOptions ?? new GleitzeitOptions();
         _logger = logger ?? (ILogger)NullLogger.Instance;
         _time = timeProvider ?? TimeProvider.System;

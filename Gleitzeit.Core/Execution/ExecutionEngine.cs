@@ -45,6 +45,7 @@ public sealed partial class ExecutionEngine : IWorkflowRunner, IAsyncDisposable
         _registry = registry ?? throw new ArgumentNullException(nameof(registry));
         _store = store ?? new InMemoryWorkflowStore();
         _options = options?.Value ?? new GleitzeitOptions();
+        GleitzeitOptionsValidator.Instance.ThrowIfInvalid(_options, nameof(options));
         _logger = logger ?? (ILogger)NullLogger.Instance;
         _time = timeProvider ?? TimeProvider.System;
         _pipeline = pipeline ?? new TaskPipeline(logger: _logger, timeProvider: _time);

@@ -31,18 +31,3 @@ public interface ITaskProvider
         return serviceType.IsInstanceOfType(this) ? this : null;
     }
 }
-
-public enum HealthStatus
-{
-    Healthy,
-    Degraded,
-    Unhealthy,
-}
-
-/// <summary>Outcome of a health check, with details to show (models, tools, version, ...).</summary>
-public sealed record ProviderHealth(HealthStatus Status, string? Message = null, JsonObject? Details = null)
-{
-    public static ProviderHealth Healthy(string? message = null, JsonObject? details = null) => new(HealthStatus.Healthy, message, details);
-
-    public static ProviderHealth Unhealthy(string message, JsonObject? details = null) => new(HealthStatus.Unhealthy, message, details);
-}

@@ -47,17 +47,3 @@ public sealed class TaskInvocation
     public string ResolvePath(string path) =>
         Path.IsPathRooted(path) || BaseDirectory is null ? Path.GetFullPath(path) : Path.GetFullPath(Path.Combine(BaseDirectory, path));
 }
-
-public enum TaskProgressKind
-{
-    /// <summary>A streamed piece of model output.</summary>
-    Token,
-
-    /// <summary>A line the task printed (stdout).</summary>
-    Output,
-
-    /// <summary>A diagnostic line (stderr, provider notes).</summary>
-    Log,
-}
-
-public readonly record struct TaskProgressUpdate(TaskProgressKind Kind, string Text);

@@ -1,3 +1,4 @@
+using Gleitzeit.Core.Protocol;
 using Gleitzeit.Core.Persistence;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Options;
@@ -36,6 +37,18 @@ public sealed class RedisOptionsValidationTests
         {
             Assert.That(failures, Has.Some.Contains("." + name), name);
         }
+    }
+
+    [Test]
+    public async Task The_worker_constructor_reports_every_invalid_option_at_once()
+    {
+        await using var store = new RedisWorkflowStore(new RedisStoreOptions()); // lazy: nothing connects
+        var options = new GleitzeitWorkerOptions { Concurrency = 0, LeaseTime = TimeSpan.Zero, PollInterval = TimeSpan.Zero };
+
+        var ex = Assert.Throws<ArgumentException>(() => _ = new GleitzeitWorker(store, new ProviderRegistry(), options))!;
+
+        Assert.That(ex.ParamName, Is.EqualTo("options"));
+        Assert.That(ex.Message, Does.Contain("Concurrency").And.Contain("LeaseTime").And.Contain("PollInterval"));
     }
 
     [Test]

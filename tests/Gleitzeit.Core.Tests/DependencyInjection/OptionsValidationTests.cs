@@ -35,6 +35,17 @@ public class OptionsValidationTests
     }
 
     [Test]
+    public void The_engine_constructor_reports_every_invalid_option_at_once()
+    {
+        var options = Options.Create(new GleitzeitOptions { MaxConcurrency = 0, DefaultTaskTimeout = TimeSpan.FromSeconds(-1) });
+
+        var ex = Assert.Throws<ArgumentException>(() => _ = new ExecutionEngine(new ProviderRegistry(), options: options))!;
+
+        Assert.That(ex.ParamName, Is.EqualTo("options"));
+        Assert.That(ex.Message, Does.Contain("MaxConcurrency").And.Contain("DefaultTaskTimeout"));
+    }
+
+    [Test]
     public async Task Invalid_options_of_several_classes_are_reported_together_at_start()
     {
         var services = new ServiceCollection();

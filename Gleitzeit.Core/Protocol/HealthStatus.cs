@@ -1,0 +1,10 @@
+using System.Text.Json.Nodes;
+
+namespace Gleitzeit.Core.Protocol;
+
+public enum HealthStatus
+{
+    Healthy,
+    Degraded,
+    Unhealthy,
+}

@@ -1,0 +1,15 @@
+using System.Text.Json.Nodes;
+
+namespace Gleitzeit.Core.Protocol;
+
+public enum TaskProgressKind
+{
+    /// <summary>A streamed piece of model output.</summary>
+    Token,
+
+    /// <summary>A line the task printed (stdout).</summary>
+    Output,
+
+    /// <summary>A diagnostic line (stderr, provider notes).</summary>
+    Log,
+}

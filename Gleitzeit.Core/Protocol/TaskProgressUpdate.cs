@@ -1,0 +1,5 @@
+using System.Text.Json.Nodes;
+
+namespace Gleitzeit.Core.Protocol;
+
+public readonly record struct TaskProgressUpdate(TaskProgressKind Kind, string Text);
