@@ -31,9 +31,6 @@ public sealed class PythonOptions
     /// <summary>Second place a relative <c>file</c> is looked for, after the workflow's base directory. Default: none.</summary>
     public string? ScriptsDirectory { get; set; }
 
-    /// <summary>How errors name <see cref="ScriptsDirectory"/> to the user: the option here, a config key in the CLI.</summary>
-    internal string ScriptsDirectorySetting { get; set; } = "PythonOptions.ScriptsDirectory";
-
     /// <summary>
     /// Working directory of the code. Default (null): the workflow's base directory (the YAML file's folder, or
     /// <c>WithBaseDirectory</c>), so relative paths mean what they mean in the workflow; else this process's current directory.
@@ -86,7 +83,6 @@ public sealed class PythonOptions
             MemoryLimitBytes = MemoryLimitBytes,
             MaxOutputBytes = MaxOutputBytes,
             ScriptsDirectory = ScriptsDirectory is null ? null : Path.GetFullPath(ScriptsDirectory),
-            ScriptsDirectorySetting = ScriptsDirectorySetting,
             WorkingDirectory = WorkingDirectory is null ? null : Path.GetFullPath(WorkingDirectory),
             Isolation = Isolation,
             MaxExecutionsPerWorker = MaxExecutionsPerWorker,

@@ -174,10 +174,9 @@ public sealed partial class PythonProvider : ITaskProvider, IReferenceRenderer, 
             if (File.Exists(candidate)) return candidate;
         }
         var where = invocation.BaseDirectory is null ? "the current directory" : "the workflow's directory";
-        var setting = _options.ScriptsDirectorySetting;
         throw new GleitzeitException(GleitzeitErrorCode.TaskValidationFailed,
             $"Python script '{file}' not found at {string.Join(" nor at ", looked.Select(l => $"'{l}'"))}. " +
-            $"Relative paths resolve against {where}" + (_options.ScriptsDirectory is null ? $"; set {setting} to look in a scripts folder too." : $", then the scripts directory ({setting})."),
+            $"Relative paths resolve against {where}" + (_options.ScriptsDirectory is null ? "; set PythonOptions.ScriptsDirectory to look in a scripts folder too." : ", then the scripts directory (PythonOptions.ScriptsDirectory)."),
             data: new JsonObject { ["file"] = file, ["looked_at"] = new JsonArray(looked.Select(l => (JsonNode)JsonValue.Create(l)).ToArray()) });
     }
 

@@ -47,7 +47,7 @@ internal static partial class CliVocabulary
         (new(@"\b(?:Ollama|Llm)Options\.MaxImageBytes\b", RegexOptions.CultureInvariant), "the limit for an image"),
         (new(@"\bOllamaOptions\.KeepAlive\b", RegexOptions.CultureInvariant), "the model keep-alive"),
         (new(@"\bPythonOptions\.Interpreter\b", RegexOptions.CultureInvariant), "providers.python.interpreter (GLEITZEIT_PYTHON)"),
-        (new(@"\bPythonOptions\.ScriptsDirectory\b", RegexOptions.CultureInvariant), "providers.python.scripts_dir"),
+        (new(@"\bPythonOptions\.ScriptsDirectory\b", RegexOptions.CultureInvariant), "config key providers.python.scripts_dir"),
         (new(@"\bPythonOptions\.DefaultTimeout\b", RegexOptions.CultureInvariant), "providers.python.timeout (or the task's timeout)"),
         (new(@"\bPythonOptions\.Workers\b", RegexOptions.CultureInvariant), "providers.python.workers"),
         (new(@"\bPythonOptions\.MemoryLimitBytes\b", RegexOptions.CultureInvariant), "the worker memory limit"),

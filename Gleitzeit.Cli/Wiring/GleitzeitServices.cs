@@ -97,7 +97,6 @@ internal sealed class GleitzeitServices : IAsyncDisposable
             o.Workers = settings.GetInt(SettingKeys.PythonWorkers);
             o.DefaultTimeout = TimeSpan.FromSeconds(settings.GetInt(SettingKeys.PythonTimeout));
             o.ScriptsDirectory = settings.GetPath(SettingKeys.PythonScriptsDir);
-            o.ScriptsDirectorySetting = $"config key {SettingKeys.PythonScriptsDir}";
         });
         if (settings.McpServers.Count > 0)
         {
