@@ -24,7 +24,6 @@ internal static class WorkerScript
             content = memory.ToArray();
         }
         var name = $"python-worker-{Convert.ToHexStringLower(SHA256.HashData(content))[..16]}.py";
-        var problems = new List<string>();
         foreach (var directory in CacheDirectories())
         {
             try
@@ -33,7 +32,7 @@ internal static class WorkerScript
             }
             catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
             {
-                problems.Add($"{directory}: {ex.Message}");
+                // not writable or not private: try the next place, at last a private temporary directory
             }
         }
         var temporary = Directory.CreateTempSubdirectory("gleitzeit-python-").FullName; // 0700 on Unix
