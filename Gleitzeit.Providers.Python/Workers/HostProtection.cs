@@ -14,19 +14,16 @@ internal static partial class HostProtection
 
     private static int _applied;
 
-    /// <summary>Whether the host is non-dumpable now (false off Linux, or when prctl failed).</summary>
-    public static bool Applied { get; private set; }
-
     public static void Apply()
     {
         if (!OperatingSystem.IsLinux() || Interlocked.Exchange(ref _applied, 1) == 1) return;
         try
         {
-            Applied = Prctl(PrSetDumpable, 0, 0, 0, 0) == 0;
+            _ = Prctl(PrSetDumpable, 0, 0, 0, 0); // a failure leaves the host dumpable, as it was
         }
         catch (Exception ex) when (ex is DllNotFoundException or EntryPointNotFoundException)
         {
-            Applied = false;
+            // no libc under that name: nothing to apply
         }
     }
 
