@@ -55,7 +55,7 @@ public sealed partial class GleitzeitWorker
         _connection = store.Connection;
         _registry = registry ?? throw new ArgumentNullException(nameof(registry));
         _options = options ?? new GleitzeitWorkerOptions();
-        GleitzeitWorkerOptionsValidator.ThrowIfInvalid(_options, nameof(options));
+        GleitzeitWorkerOptionsValidator.Instance.ThrowIfInvalid(_options, nameof(options));
         _engineOptions = engineOptions ?? new GleitzeitOptions();
         _logger = logger ?? (ILogger)NullLogger.Instance;
         _time = timeProvider ?? TimeProvider.System;

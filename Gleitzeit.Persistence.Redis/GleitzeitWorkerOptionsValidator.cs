@@ -1,36 +1,21 @@
-using Microsoft.Extensions.Options;
+using Gleitzeit.Core;
 
 namespace Gleitzeit.Persistence.Redis;
 
 /// <summary>
 /// Checks <see cref="GleitzeitWorkerOptions"/>, listing every problem at once: run by the container on start
-/// (<c>ValidateOnStart</c>) and by <see cref="ThrowIfInvalid"/> for code that takes the options directly.
+/// (<c>ValidateOnStart</c>) and by <see cref="OptionsValidator{TOptions}.ThrowIfInvalid"/> for code that takes the options directly.
 /// </summary>
-internal sealed class GleitzeitWorkerOptionsValidator : IValidateOptions<GleitzeitWorkerOptions>
+internal sealed class GleitzeitWorkerOptionsValidator : OptionsValidator<GleitzeitWorkerOptions>
 {
     public static readonly GleitzeitWorkerOptionsValidator Instance = new();
 
-    public static IEnumerable<string> Problems(GleitzeitWorkerOptions options)
+    public override IEnumerable<string> Problems(GleitzeitWorkerOptions options)
     {
         if (options.Concurrency < 1) yield return $"GleitzeitWorkerOptions.Concurrency must be at least 1 (got {options.Concurrency}).";
         if (options.LeaseTime < TimeSpan.FromMilliseconds(100)) yield return $"GleitzeitWorkerOptions.LeaseTime must be at least 100 ms (got {options.LeaseTime}).";
         if (options.PollInterval <= TimeSpan.Zero) yield return $"GleitzeitWorkerOptions.PollInterval must be positive (got {options.PollInterval}).";
         if (options.PerWorkerBoundProviders is null) yield return "GleitzeitWorkerOptions.PerWorkerBoundProviders must not be null (use an empty list to share every provider's bound among workers).";
         if (options.ReportRetryWindow < TimeSpan.Zero) yield return $"GleitzeitWorkerOptions.ReportRetryWindow must not be negative (got {options.ReportRetryWindow}).";
-    }
-
-    public ValidateOptionsResult Validate(string? name, GleitzeitWorkerOptions options)
-    {
-        ArgumentNullException.ThrowIfNull(options);
-        var problems = Problems(options).ToList();
-        return problems.Count == 0 ? ValidateOptionsResult.Success : ValidateOptionsResult.Fail(problems);
-    }
-
-    /// <summary>Throws one <see cref="ArgumentException"/> listing every problem, if there is any.</summary>
-    public static void ThrowIfInvalid(GleitzeitWorkerOptions options, string paramName)
-    {
-        ArgumentNullException.ThrowIfNull(options, paramName);
-        var problems = Problems(options).ToList();
-        if (problems.Count > 0) throw new ArgumentException(string.Join(" ", problems), paramName);
     }
 }

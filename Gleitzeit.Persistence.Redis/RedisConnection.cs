@@ -18,7 +18,7 @@ internal sealed class RedisConnection : IAsyncDisposable
 
     public RedisConnection(RedisStoreOptions options)
     {
-        RedisStoreOptionsValidator.ThrowIfInvalid(options, nameof(options));
+        RedisStoreOptionsValidator.Instance.ThrowIfInvalid(options, nameof(options));
         Keys = new RedisKeys(options.KeyPrefix ?? "");
         _configuration = ParseConfiguration(options.Configuration);
         _configuration.AbortOnConnectFail = true;

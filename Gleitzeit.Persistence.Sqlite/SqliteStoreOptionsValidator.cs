@@ -1,4 +1,4 @@
-using Microsoft.Extensions.Options;
+using Gleitzeit.Core;
 
 namespace Gleitzeit.Persistence.Sqlite;
 
@@ -6,30 +6,15 @@ namespace Gleitzeit.Persistence.Sqlite;
 /// Checks <see cref="SqliteStoreOptions"/>, listing every problem at once: run by the container on start
 /// (<c>ValidateOnStart</c>) and by the <see cref="SqliteWorkflowStore"/> constructor.
 /// </summary>
-internal sealed class SqliteStoreOptionsValidator : IValidateOptions<SqliteStoreOptions>
+internal sealed class SqliteStoreOptionsValidator : OptionsValidator<SqliteStoreOptions>
 {
     public static readonly SqliteStoreOptionsValidator Instance = new();
 
-    public static IEnumerable<string> Problems(SqliteStoreOptions options)
+    public override IEnumerable<string> Problems(SqliteStoreOptions options)
     {
         if (string.IsNullOrWhiteSpace(options.DatabasePath)) yield return "SqliteStoreOptions.DatabasePath must name a file.";
         if (options.BusyTimeout < TimeSpan.Zero) yield return $"SqliteStoreOptions.BusyTimeout must not be negative (got {options.BusyTimeout}).";
         if (options.MaxBatchSize < 1) yield return $"SqliteStoreOptions.MaxBatchSize must be at least 1 (got {options.MaxBatchSize}).";
         if (!Enum.IsDefined(options.Synchronous)) yield return $"SqliteStoreOptions.Synchronous must be Normal or Full (got {options.Synchronous}).";
-    }
-
-    public ValidateOptionsResult Validate(string? name, SqliteStoreOptions options)
-    {
-        ArgumentNullException.ThrowIfNull(options);
-        var problems = Problems(options).ToList();
-        return problems.Count == 0 ? ValidateOptionsResult.Success : ValidateOptionsResult.Fail(problems);
-    }
-
-    /// <summary>Throws one <see cref="ArgumentException"/> listing every problem, if there is any.</summary>
-    public static void ThrowIfInvalid(SqliteStoreOptions options, string paramName)
-    {
-        ArgumentNullException.ThrowIfNull(options, paramName);
-        var problems = Problems(options).ToList();
-        if (problems.Count > 0) throw new ArgumentException(string.Join(" ", problems), paramName);
     }
 }

@@ -38,7 +38,7 @@ public sealed partial class SqliteWorkflowStore : IWorkflowStore, IAsyncDisposab
     /// Throws <see cref="GleitzeitException"/> naming the path when the file cannot be used.</summary>
     public SqliteWorkflowStore(SqliteStoreOptions options, ILogger<SqliteWorkflowStore>? logger = null, TimeProvider? timeProvider = null)
     {
-        SqliteStoreOptionsValidator.ThrowIfInvalid(options, nameof(options));
+        SqliteStoreOptionsValidator.Instance.ThrowIfInvalid(options, nameof(options));
         var log = (ILogger?)logger ?? NullLogger.Instance;
         _time = timeProvider ?? TimeProvider.System;
         DatabasePath = SqliteStoreOptions.ResolvePath(options.DatabasePath);

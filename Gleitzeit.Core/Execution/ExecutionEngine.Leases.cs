@@ -13,9 +13,6 @@ public sealed partial class ExecutionEngine
     private ITimer? _heartbeat;
     private int _beating;
 
-    /// <summary>The id this engine writes into the leases it holds (host, process id, instance).</summary>
-    internal string LeaseOwner => _leaseOwner;
-
     private RunLease NewLease() => new(_leaseOwner, Host, Environment.ProcessId, _time.GetUtcNow() + _options.RunLeaseDuration);
 
     /// <summary>Takes the run's lease, or throws WORKFLOW_LEASED naming the live owner. An owner on this machine whose process
