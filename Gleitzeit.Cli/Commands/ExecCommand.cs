@@ -32,11 +32,7 @@ internal static class ExecCommand
                 var state = run.Tasks.TryGetValue("exec", out var t) ? t : null;
                 var produced = state?.Result as JsonObject ?? state?.Error?.Data as JsonObject;
                 if (produced?["output"] is JsonValue stdout && stdout.TryGetValue<string>(out var text) && text.Length > 0) context.Output.Block(text);
-                if (state?.Error is not null && produced?["stderr"] is JsonValue stderr && stderr.TryGetValue<string>(out var errText) && errText.Length > 0)
-                {
-                    var safe = TerminalText.Sanitize(errText);
-                    context.Output.Err.Write(safe.EndsWith('\n') ? safe : safe + "\n");
-                }
+                if (state?.Error is not null && produced?["stderr"] is JsonValue stderr && stderr.TryGetValue<string>(out var errText) && errText.Length > 0) context.Output.ErrBlock(errText);
                 if (state?.Result?["result"] is { } value) context.Output.Line("result: " + Output.ToJsonText(value));
             }).ConfigureAwait(false);
         });

@@ -113,7 +113,7 @@ internal static class TaskCommands
                     catch (Exception ex) when (ex is GleitzeitException or JsonException or FormatException or InvalidOperationException or ArgumentException or KeyNotFoundException)
                     {
                         // One damaged run must not hide the others: it is named on stderr and left out.
-                        context.Output.Err.WriteLine($"warning: run {summary.WorkflowId} could not be read and is left out: {Output.Tidy(ex.Message)}");
+                        context.Output.Err.WriteLine($"warning: run {TerminalText.Sanitize(summary.WorkflowId)} could not be read and is left out: {Output.Tidy(ex.Message)}");
                     }
                 }
             }

@@ -50,7 +50,7 @@ internal static class ValidateCommand
                 foreach (var w in warnings) output.Err.WriteLine("warning: " + Output.Tidy(Describe(w, full)));
                 if (warnings.Count > 0)
                 {
-                    output.Err.WriteLine($"hint: configure the server in the config file ({context.Settings.ConfigFile}) or the environment; 'gleitzeit validate --strict' treats this as an error.");
+                    output.Err.WriteLine($"hint: configure the server in the config file ({TerminalText.Sanitize(context.Settings.ConfigFile)}) or the environment; 'gleitzeit validate --strict' treats this as an error.");
                 }
                 if (workflow is not null && errors.Count == 0)
                 {

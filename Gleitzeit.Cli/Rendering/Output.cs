@@ -50,10 +50,15 @@ internal sealed partial class Output
     public void Line(string text = "") => Out.WriteLine(TerminalText.Sanitize(text));
 
     /// <summary>Text as it is printed (a task's output), sanitized, ending with a line break.</summary>
-    public void Block(string text)
+    public void Block(string text) => WriteBlock(Out, text);
+
+    /// <summary>As <see cref="Block"/>, on stderr (what a task wrote to its stderr).</summary>
+    public void ErrBlock(string text) => WriteBlock(Err, text);
+
+    private static void WriteBlock(TextWriter writer, string text)
     {
         var safe = TerminalText.Sanitize(text);
-        Out.Write(safe.EndsWith('\n') ? safe : safe + "\n");
+        writer.Write(safe.EndsWith('\n') ? safe : safe + "\n");
     }
 
     /// <summary>A line with emphasis in rich mode (markup-free text is passed as is).</summary>
