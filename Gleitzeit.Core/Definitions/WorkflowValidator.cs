@@ -310,5 +310,12 @@ public static class WorkflowValidator
         {
             errors.Add(new ValidationError(GleitzeitErrorCode.TaskValidationFailed, problem, task.Id, "parameters"));
         }
+        if (task.Protocol == Human.HumanProvider.ProtocolId)
+        {
+            foreach (var (field, problem) in Human.HumanRequest.Check(task.Method, task.Parameters))
+            {
+                errors.Add(new ValidationError(GleitzeitErrorCode.TaskValidationFailed, problem, task.Id, "parameters." + field));
+            }
+        }
     }
 }

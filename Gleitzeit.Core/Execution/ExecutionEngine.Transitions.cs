@@ -40,7 +40,7 @@ public sealed partial class ExecutionEngine
         await SettleAsync(run, 1).ConfigureAwait(false);
     }
 
-    private async ValueTask FailAsync(RunState run, TaskState task, TaskResult failed)
+    private async ValueTask FailAsync(RunState run, TaskState task, TaskResult failed, bool failureStored = false)
     {
         var now = failed.CompletedAt ?? _time.GetUtcNow();
         List<TaskState> skipped = [];
@@ -67,7 +67,9 @@ public sealed partial class ExecutionEngine
         Exception? fault = null;
         try
         {
-            await _store.SaveTasksAsync(run.Id, batch, CancellationToken.None).ConfigureAwait(false);
+            // A timed-out wait's failure was stored by the store's compare-and-set already.
+            IReadOnlyList<TaskResult> toSave = failureStored ? batch.GetRange(1, batch.Count - 1) : batch;
+            if (toSave.Count > 0) await _store.SaveTasksAsync(run.Id, toSave, CancellationToken.None).ConfigureAwait(false);
         }
         catch (Exception ex)
         {
@@ -201,6 +203,7 @@ public sealed partial class ExecutionEngine
     internal async Task StopAsync(RunState run, StopReason reason, GleitzeitError? error)
     {
         List<TaskState> ended = [];
+        var kept = 0;
         lock (_gate)
         {
             if (run.StopReason != StopReason.None || run.Unfinished == 0) return;
@@ -208,9 +211,12 @@ public sealed partial class ExecutionEngine
             run.StopError = error ?? (reason == StopReason.Cancelled ? CancelledError("the run was cancelled") : null);
             foreach (var t in run.Tasks)
             {
+                t.WaitTimer?.Dispose();
                 if (t.Finished || t.InFlight) continue;
                 MarkFinishedLocked(t);
-                ended.Add(t);
+                // Interrupted, a waiting task stays stored waiting: any process may answer it, and a resume waits again.
+                if (reason == StopReason.Shutdown && t.Waiting) kept++;
+                else ended.Add(t);
             }
         }
         LogRunStopping(run.Id, reason.ToString());
@@ -241,7 +247,7 @@ public sealed partial class ExecutionEngine
         {
             // Exceptions of cancellation callbacks belong to their owners.
         }
-        await SettleAsync(run, ended.Count).ConfigureAwait(false);
+        await SettleAsync(run, ended.Count + kept).ConfigureAwait(false);
     }
 
     private async Task FinishRunAsync(RunState run)
@@ -262,7 +268,8 @@ public sealed partial class ExecutionEngine
                 error = run.StopError;
                 break;
             case StopReason.Shutdown:
-                status = WorkflowStatus.Interrupted;
+                // A run that was waiting for a person stays waiting: nothing else was left to run.
+                status = run.StoredStatus == WorkflowStatus.Waiting ? WorkflowStatus.Waiting : WorkflowStatus.Interrupted;
                 error = null;
                 break;
             case StopReason.LeaseLost:
@@ -276,6 +283,8 @@ public sealed partial class ExecutionEngine
                 error = run.AnyFailed ? FailureSummary(run) : null;
                 break;
         }
+        // After any running/waiting status write in progress (SyncRunStatusAsync writes nothing once the run is ending).
+        await run.StatusGate.WaitAsync().ConfigureAwait(false);
         try
         {
             await _store.UpdateRunStatusAsync(run.Id, status, now, error, CancellationToken.None).ConfigureAwait(false);
@@ -285,6 +294,10 @@ public sealed partial class ExecutionEngine
             LogEngineFault(run.Id, null, ex);
             status = WorkflowStatus.Failed;
             error ??= new GleitzeitError(GleitzeitErrorCode.PersistenceWriteFailed, $"the final state could not be stored: {ex.Message}");
+        }
+        finally
+        {
+            run.StatusGate.Release();
         }
         await ReleaseLeaseAsync(run.Id).ConfigureAwait(false);
         Diagnostics.WorkflowsFinished.Add(1, new KeyValuePair<string, object?>("status", StoreJson.StatusName(status)));
