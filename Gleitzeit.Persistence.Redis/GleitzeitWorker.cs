@@ -417,6 +417,11 @@ public sealed partial class GleitzeitWorker
             return CannotRun(run, taskId, new GleitzeitError(GleitzeitErrorCode.TaskExecutionFailed, $"{ex.GetType().Name}: {ex.Message}"));
         }
 
+        if (registration.Provider.GetService(typeof(Gleitzeit.Core.Human.HumanProvider)) is not null)
+        {
+            return CannotRun(run, taskId, new GleitzeitError(GleitzeitErrorCode.TaskValidationFailed,
+                $"task '{taskId}' ({def.Method}) waits for a person, which runs queued for workers do not support yet: run this workflow in process ('gleitzeit run FILE' without --detach, or ExecutionEngine) to approve or answer it"));
+        }
         var context = new TaskContext(run.Workflow, def, attempt, registration, method, _engineOptions, cancelled)
         {
             Inputs = run.Inputs,
