@@ -111,6 +111,7 @@ internal enum OutcomeKind
     Failed,
     Retry,
     Cancelled,
+    Waiting,
 }
 
 /// <summary>How one attempt ended.</summary>
@@ -121,6 +122,9 @@ internal sealed record Outcome(OutcomeKind Kind, JsonNode? Result, GleitzeitErro
     public static Outcome Failed(GleitzeitError error, JsonNode? result, DateTimeOffset at) => new(OutcomeKind.Failed, result, error, TimeSpan.Zero, at);
 
     public static Outcome Retry(GleitzeitError error, TimeSpan delay, DateTimeOffset at) => new(OutcomeKind.Retry, null, error, delay, at);
+
+    /// <summary>A human task's attempt returned its request: the task waits for a person.</summary>
+    public static Outcome Waiting(JsonNode? request, DateTimeOffset at) => new(OutcomeKind.Waiting, request, null, TimeSpan.Zero, at);
 
     public static Outcome Cancelled(DateTimeOffset at) => new(OutcomeKind.Cancelled, null, null, TimeSpan.Zero, at);
 }

@@ -109,10 +109,10 @@ public sealed partial class ExecutionEngine
     /// <summary>The attempt of a human task returned its request: the task waits, holding no slot.</summary>
     private async ValueTask EnterWaitingAsync(RunState run, TaskState task, TaskResult running, JsonNode? request, DateTimeOffset now)
     {
-        var parsed = HumanRequest.FromWaitingResult(request)?.Request
-            ?? throw new GleitzeitException(GleitzeitErrorCode.InternalError, $"the human/v1 provider returned no request for task '{task.Definition.Id}'");
-        var timeoutAt = parsed.Timeout is { } t ? now + t : (DateTimeOffset?)null;
-        var waiting = running with { Status = WorkflowTaskStatus.Waiting, Result = parsed.ToWaitingResult(now, timeoutAt), Error = null, CompletedAt = null };
+        var waiting = HumanDecisions.Waiting(running, request, now);
+        var wait = HumanRequest.FromWaitingResult(waiting.Result)!;
+        var parsed = wait.Request;
+        var timeoutAt = wait.TimeoutAt;
         await _store.SaveTaskAsync(run.Id, waiting, CancellationToken.None).ConfigureAwait(false);
         bool stopping;
         lock (_gate)
@@ -122,7 +122,7 @@ public sealed partial class ExecutionEngine
             {
                 ReleaseLocked(task);
                 task.Waiting = true;
-                task.Wait = new WaitingTask(parsed, now, timeoutAt);
+                task.Wait = wait;
                 run.WaitingCount++;
                 DispatchLocked();
             }

@@ -92,6 +92,17 @@ public static class HumanDecisions
         };
     }
 
+    /// <summary>The waiting state of a human task whose attempt (<paramref name="running"/>) returned <paramref name="request"/>
+    /// at <paramref name="now"/>: its stored result is the request, when it started waiting and when its timeout decides.</summary>
+    public static TaskResult Waiting(TaskResult running, System.Text.Json.Nodes.JsonNode? request, DateTimeOffset now)
+    {
+        ArgumentNullException.ThrowIfNull(running);
+        var parsed = HumanRequest.FromWaitingResult(request)?.Request
+            ?? throw new GleitzeitException(GleitzeitErrorCode.InternalError, $"the human/v1 provider returned no request for task '{running.TaskId}'");
+        var timeoutAt = parsed.Timeout is { } t ? now + t : (DateTimeOffset?)null;
+        return running with { Status = WorkflowTaskStatus.Waiting, Result = parsed.ToWaitingResult(now, timeoutAt), Error = null, CompletedAt = null };
+    }
+
     /// <summary>When the waiting task's timeout decides, or null (no timeout, or not a waiting task).</summary>
     public static DateTimeOffset? TimeoutAt(TaskResult waiting)
     {

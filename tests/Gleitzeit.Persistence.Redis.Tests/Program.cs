@@ -34,6 +34,7 @@ public static class Program
             if (log is null) return;
             lock (gate) log.WriteLine(line);
         }), maxConcurrency: bound);
+        registry.Register(Gleitzeit.Core.Human.HumanProvider.Instance);
 
         var pipeline = options.GetValueOrDefault("--middleware") == "trace" ? new TaskPipeline(StageTrace.Pair()) : new TaskPipeline();
 
