@@ -43,11 +43,30 @@ internal static class HumanCommands
             };
             var detached = context.Parse.GetValue(detach);
             var services = context.GetServices();
-            if (await services.Runners.ForRunAsync(workflowId, context.CancellationToken).ConfigureAwait(false) is not ExecutionEngine engine)
+            var runner = await services.Runners.ForRunAsync(workflowId, context.CancellationToken).ConfigureAwait(false);
+            if (runner is Gleitzeit.Persistence.Redis.RedisWorkflowRunner distributed)
             {
-                throw CliException.Invalid($"Run {workflowId} was queued for 'gleitzeit worker' processes; answering such runs is not supported yet.",
-                    "Run the workflow with 'gleitzeit run FILE' (in process) to answer its human tasks.");
+                // Queued for workers: the answer is recorded in Redis and the workers continue the run.
+                var recorded = await distributed.AnswerAsync(workflowId, taskId, answer, context.CancellationToken).ConfigureAwait(false);
+                var now = await distributed.GetRunAsync(workflowId, context.CancellationToken).ConfigureAwait(false);
+                if (context.Output.Json)
+                {
+                    context.Output.WriteJson(new JsonObject
+                    {
+                        ["workflow_id"] = workflowId,
+                        ["task_id"] = taskId,
+                        ["status"] = JsonShapes.Lower(recorded.Status),
+                        ["result"] = recorded.Result?.DeepClone(),
+                        ["run_status"] = now is null ? null : JsonShapes.Lower(now.Status),
+                        ["continued_by"] = "workers",
+                    });
+                    return ExitCodes.Ok;
+                }
+                context.Output.Success(Recorded(workflowId, taskId, kind, who));
+                context.Output.Line($"The run was queued for workers: they continue it. Follow it with 'gleitzeit workflow status {workflowId} --wait'.");
+                return ExitCodes.Ok;
             }
+            var engine = (ExecutionEngine)runner;
             var decided = await engine.AnswerAsync(workflowId, taskId, answer, continueRun: !detached, context.CancellationToken).ConfigureAwait(false);
             var output = context.Output;
             var continuesHere = !detached && engine.IsActive(workflowId);
