@@ -9,6 +9,7 @@ Sample[] samples =
     new("custom-provider", "your own ITaskProvider (protocol text/v1) used by a workflow; no Ollama needed", false, CustomProviderSample.RunAsync),
     new("hosted-worker", "Gleitzeit inside a Generic Host: a BackgroundService runs workflows with ExecutionEngine", true, HostedWorkerSample.RunAsync),
     new("events", "watching a run's events and streaming an LLM's tokens as they arrive", true, EventsSample.RunAsync),
+    new("approvals", "human in the loop: a hosted app whose HTTP endpoint approves a waiting task; the run continues", false, ApprovalEndpointSample.RunAsync),
 ];
 
 var testServer = args.Contains("--test-server");
