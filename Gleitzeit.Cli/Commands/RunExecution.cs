@@ -28,6 +28,14 @@ internal static class RunExecution
         Action<WorkflowRun>? printResults = null, Func<string, string>? taskLabel = null, bool leaveWhenWaiting = false)
     {
         var services = context.GetServices();
+        var human = workflow.Tasks.Where(t => t.Protocol == Gleitzeit.Core.Human.HumanProvider.ProtocolId).Select(t => t.Id).ToList();
+        if (human.Count > 0 && context.Settings.Backend == "memory")
+        {
+            // Nobody could ever answer: the run would wait for ever in a process no other command can reach.
+            throw CliException.Invalid(
+                $"Workflow {workflow.Name} has tasks that wait for a person ({string.Join(", ", human)}), and the memory backend keeps the run inside this process, where no answer can reach it.",
+                "Use the sqlite backend (the default: drop --config examples/gleitzeit.yaml, or pass --backend sqlite) or redis, then answer with 'gleitzeit workflow approve|reject|respond' from any shell.");
+        }
         await CheckProvidersAsync(context, workflow).ConfigureAwait(false);
         var progress = new RunProgress(context.Output, watch, workflow.Tasks.Select(t => t.Id), taskLabel, HumanCommands.AnswerHint(context));
         Action<WorkflowEvent> onEvent = progress.OnEvent;

@@ -29,7 +29,7 @@ internal static class WorkflowCommands
         var inputs = new Option<string[]>("--input", "-i") { Description = "Workflow input NAME=VALUE (repeatable); JSON values keep their type.", HelpName = "NAME=VALUE", Arity = ArgumentArity.ZeroOrMore };
         var output = new Option<string?>("--output", "-o") { Description = "Also write the run's JSON to this file.", HelpName = "FILE" };
         var watch = new Option<bool>("--watch", "-w") { Description = "Print streamed tokens and output lines as tasks produce them (plain output)." };
-        var detach = new Option<bool>("--detach", "-d") { Description = "Do not stay: with the redis backend, queue the run for 'gleitzeit worker' processes and return its id at once; otherwise run it here until it finishes or waits for a person, then leave it stored waiting." };
+        var detach = new Option<bool>("--detach", "-d") { Description = "Do not stay: with the redis backend, queue the run for 'gleitzeit worker' processes and return its id at once; with sqlite, a workflow that waits for a person runs here until it waits, then is left stored waiting." };
         var command = new Command(name, description) { file, inputs, output, watch, detach };
         command.SetHandler(async context =>
         {
@@ -37,12 +37,14 @@ internal static class WorkflowCommands
             var values = Arguments.ParsePairs(context.Parse.GetValue(inputs), "--input");
             if (context.Parse.GetValue(detach) && context.Settings.Backend != "redis")
             {
-                if (context.Settings.Backend == "memory")
-                {
-                    throw CliException.Invalid("--detach leaves the run stored for later, and the memory backend keeps nothing once this process ends.",
-                        "Use the sqlite (default) or redis backend, or run without --detach.");
-                }
+                // Without workers, only a run that waits for a person can be left: it runs here until it waits, then stays
+                // stored waiting for whoever answers (the memory backend is refused by RunAsync: nobody could answer).
                 var local = RunExecution.LoadWorkflow(context, path);
+                if (!local.Tasks.Any(t => t.Protocol == Gleitzeit.Core.Human.HumanProvider.ProtocolId))
+                {
+                    throw CliException.Invalid($"--detach queues the run for 'gleitzeit worker' processes, which needs the redis backend; the configured backend is {context.Settings.Backend}.",
+                        "Pass --backend redis (or set persistence.backend: redis), or run without --detach to run it here. (A workflow with human/approval or human/input tasks may use --detach with sqlite: it runs until it waits for a person.)");
+                }
                 return await RunExecution.RunAsync(context, local, values, context.Parse.GetValue(output), context.Parse.GetValue(watch), leaveWhenWaiting: true).ConfigureAwait(false);
             }
             if (context.Parse.GetValue(detach))

@@ -118,9 +118,14 @@ internal static class LiveRunView
     }
 
     /// <summary>The table for a terminal <paramref name="width"/> columns wide.</summary>
-    public static Table Build(RunProgress progress, int width, DateTimeOffset now)
+    public static IRenderable Build(RunProgress progress, int width, DateTimeOffset now)
     {
         var rows = progress.Snapshot(now).Select(l => (IReadOnlyList<string>)[l.Id, l.State switch { "running" => "● running", "waiting" => "⏸ waiting", _ => l.State }, l.Attempt, l.Duration, l.Detail]).ToList();
-        return RichConsole.BuildTable(Columns, rows, width, (column, text) => column == 1 && text == "● running" ? "[yellow]● running[/]" : RichConsole.StatusMarkup(text));
+        var table = RichConsole.BuildTable(Columns, rows, width, (column, text) => column == 1 && text == "● running" ? "[yellow]● running[/]" : RichConsole.StatusMarkup(text));
+        var awaiting = progress.Awaiting();
+        if (awaiting.Count == 0) return table;
+        // Waiting for a person: what is asked and the exact commands that answer it, in full under the table.
+        var text = string.Join("\n", awaiting.Select(a => TerminalText.Sanitize(a)));
+        return new Rows(table, new Markup($"[magenta]{Markup.Escape(text)}[/]"));
     }
 }

@@ -37,6 +37,7 @@ internal sealed class RunProgress
     private readonly Lock _gate = new();
     private readonly Dictionary<string, TaskLine> _tasks = new(StringComparer.Ordinal);
     private readonly Dictionary<string, StringBuilder> _pendingText = new(StringComparer.Ordinal);
+    private readonly Dictionary<string, string> _awaiting = new(StringComparer.Ordinal);
 
     private readonly Func<string, string> _label;
     private readonly Func<string, string, string, IReadOnlyList<string>> _answerHint;
@@ -63,6 +64,15 @@ internal sealed class RunProgress
         lock (_gate)
         {
             WorkflowId ??= evt.WorkflowId;
+            switch (evt)
+            {
+                case TaskWaiting w:
+                    _awaiting[w.TaskId] = Awaited(w);
+                    break;
+                case TaskAnswered or TaskCompleted or TaskFailed or TaskSkipped:
+                    _awaiting.Remove(TaskIdOf(evt));
+                    break;
+            }
             var line = evt switch
             {
                 WorkflowStarted s => $"workflow {s.Name} ({s.WorkflowId}) started with {s.TaskCount} task{(s.TaskCount == 1 ? "" : "s")}",
@@ -84,6 +94,24 @@ internal sealed class RunProgress
                 FlushText(evt);
                 _output.Line(line);
             }
+        }
+    }
+
+    private static string TaskIdOf(WorkflowEvent evt) => evt switch
+    {
+        TaskAnswered a => a.TaskId,
+        TaskCompleted c => c.TaskId,
+        TaskFailed f => f.TaskId,
+        TaskSkipped k => k.TaskId,
+        _ => "",
+    };
+
+    /// <summary>What the waiting tasks ask and how to answer them (rich mode shows it under the table).</summary>
+    public List<string> Awaiting()
+    {
+        lock (_gate)
+        {
+            return [.. _awaiting.Values];
         }
     }
 

@@ -87,6 +87,15 @@ public sealed partial class HumanLoopCliTests
     }
 
     [Test]
+    public async Task A_workflow_that_waits_for_a_person_is_refused_with_the_memory_backend_where_nobody_could_answer()
+    {
+        var result = await _cli.RunAsync("--backend", "memory", "run", ApprovalWorkflow());
+
+        Assert.That(result.ExitCode, Is.EqualTo(2), result.ToString());
+        Assert.That(result.StdErr, Does.Contain("wait for a person (approve)").And.Contain("sqlite"), result.ToString());
+    }
+
+    [Test]
     public async Task Approve_from_another_process_continues_the_run_in_the_foreground()
     {
         var id = await RunUntilWaitingAsync(ApprovalWorkflow());

@@ -58,6 +58,26 @@ public sealed class RenderingTests
         }
     }
 
+    [TestCase(80)]
+    [TestCase(200)]
+    public void Live_view_shows_a_waiting_task_distinctly_with_the_commands_that_answer_it(int width)
+    {
+        var progress = RunningWorkflow();
+        var at = new DateTimeOffset(2026, 11, 26, 10, 0, 0, TimeSpan.Zero);
+        progress.OnEvent(new TaskWaiting("wf-1", at, "report", "human/approval", "Publish the report?", null, null));
+
+        var lines = Render(LiveRunView.Build(progress, width, at), width);
+
+        Assert.That(lines.Single(l => l.Contains("report", StringComparison.Ordinal) && l.Contains('│')), Does.Contain("⏸ waiting"), string.Join('\n', lines));
+        var text = string.Join(' ', lines.Select(l => l.Trim()));
+        Assert.That(text, Does.Contain("task report waits for approval: Publish the report?"));
+        Assert.That(text, Does.Contain("gleitzeit workflow approve wf-1 report [--comment TEXT]"));
+
+        progress.OnEvent(new TaskAnswered("wf-1", at, "report", new JsonObject { ["approved"] = true }, "ann", false));
+        var after = Render(LiveRunView.Build(progress, width, at), width);
+        Assert.That(string.Join(' ', after), Does.Not.Contain("gleitzeit workflow approve"), "an answered task is no longer shown as awaited");
+    }
+
     [TestCase(60)]
     [TestCase(80)]
     [TestCase(120)]
