@@ -28,6 +28,7 @@ public sealed partial class ExecutionEngine
             run.Transition(ready[i], batch[i + (prefix is null ? 0 : 1)], listeners ? new TaskQueued(run.Id, now, ready[i].Definition.Id) : null);
         }
         List<TaskState>? late = null;
+        var started = StartBuffer();
         lock (_gate)
         {
             if (completed is { } done)
@@ -49,8 +50,9 @@ public sealed partial class ExecutionEngine
             {
                 if (!t.Finished) EnqueueLocked(t);
             }
-            DispatchLocked();
+            DispatchLocked(started);
         }
+        Start(started);
         if (late is not null) await MakeReadyAsync(run, late).ConfigureAwait(false);
     }
 
@@ -87,8 +89,13 @@ public sealed partial class ExecutionEngine
         return lane;
     }
 
-    /// <summary>Starts ready tasks while the global bound allows, highest priority first among providers with room.</summary>
-    private void DispatchLocked()
+    /// <summary>
+    /// Starts ready tasks while the global bound allows, highest priority first among providers with room. With
+    /// <paramref name="started"/>, the chosen tasks are only marked in flight and collected there: the caller hands them to
+    /// the thread pool with <see cref="Start"/> after leaving the gate, so a worker thread's wake-up (a system call) is not
+    /// paid while every other completion waits for the gate.
+    /// </summary>
+    private void DispatchLocked(List<TaskState>? started = null)
     {
         while (_running < _options.MaxConcurrency)
         {
@@ -115,8 +122,22 @@ public sealed partial class ExecutionEngine
             best.Running++;
             if (best.Provider is { } provider) provider.Running++;
             _running++;
-            ThreadPool.UnsafeQueueUserWorkItem(task, preferLocal: false);
+            if (started is not null) started.Add(task);
+            else ThreadPool.UnsafeQueueUserWorkItem(task, preferLocal: false);
         }
+    }
+
+    [ThreadStatic]
+    private static List<TaskState>? t_started;
+
+    /// <summary>This thread's list for <see cref="DispatchLocked"/>; empty, used between one gate and the <see cref="Start"/> after it.</summary>
+    private static List<TaskState> StartBuffer() => t_started ??= new List<TaskState>(8);
+
+    /// <summary>Hands the tasks <see cref="DispatchLocked"/> chose to the thread pool (outside the gate) and empties the list.</summary>
+    private static void Start(List<TaskState> started)
+    {
+        for (var i = 0; i < started.Count; i++) ThreadPool.UnsafeQueueUserWorkItem(started[i], preferLocal: false);
+        started.Clear();
     }
 
     private void ReleaseLocked(TaskState task)

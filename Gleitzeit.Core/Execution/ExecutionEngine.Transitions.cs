@@ -45,6 +45,7 @@ public sealed partial class ExecutionEngine
         var now = failed.CompletedAt ?? _time.GetUtcNow();
         List<TaskState> skipped = [];
         bool newly;
+        var started = StartBuffer();
         lock (_gate)
         {
             if (task.InFlight) ReleaseLocked(task);
@@ -60,8 +61,9 @@ public sealed partial class ExecutionEngine
                 skipped.Add(dependent);
                 foreach (var next in dependent.Dependents) stack.Push(next);
             }
-            DispatchLocked();
+            DispatchLocked(started);
         }
+        Start(started);
         var batch = new List<TaskResult>(skipped.Count + 1) { failed };
         foreach (var s in skipped) batch.Add(Skip(s.Current, task.Definition.Id, now));
         Exception? fault = null;

@@ -87,6 +87,14 @@ internal sealed class RunState
     /// <summary>Sets a task's state and tells listeners, atomically with respect to <see cref="Subscribe"/>.</summary>
     public void Transition(TaskState task, TaskResult state, WorkflowEvent? evt)
     {
+        if (evt is null)
+        {
+            // Nothing to publish (the caller saw no listener): the gate would order this write against a snapshot and
+            // nothing else, and a snapshot taken either side of it is as consistent as one taken under the gate. Taking
+            // the gate here made every completion of a wide run queue up behind the others.
+            task.Current = state;
+            return;
+        }
         lock (EventGate)
         {
             task.Current = state;

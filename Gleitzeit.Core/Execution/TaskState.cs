@@ -13,7 +13,7 @@ internal sealed class TaskState : IThreadPoolWorkItem
         Index = index;
         Registration = registration;
         Method = method;
-        Current = current;
+        _current = current;
         HasReferences = Substitution.ReferenceResolver.ContainsReferences(definition.Parameters);
     }
 
@@ -31,8 +31,14 @@ internal sealed class TaskState : IThreadPoolWorkItem
 
     public bool HasReferences { get; }
 
-    /// <summary>Latest state; written under <see cref="RunState.EventGate"/>.</summary>
-    public TaskResult Current { get; set; }
+    /// <summary>Latest state; written under <see cref="RunState.EventGate"/> when an event goes with it (volatile: read without it).</summary>
+    public TaskResult Current
+    {
+        get => Volatile.Read(ref _current);
+        set => Volatile.Write(ref _current, value);
+    }
+
+    private TaskResult _current;
 
     public int[] Dependents { get; set; } = [];
 
