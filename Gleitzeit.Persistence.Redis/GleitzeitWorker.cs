@@ -1,4 +1,5 @@
 using System.Collections.Concurrent;
+using System.Diagnostics;
 using System.Globalization;
 using System.Text;
 using System.Text.Json.Nodes;
@@ -204,15 +205,15 @@ public sealed partial class GleitzeitWorker
             {
                 if (e.IsNull) continue;
                 LogRedelivered(ConsumerName, (string?)e["run"] ?? "?", (string?)e["task"] ?? "?");
-                result.Add(new Taken((string)e.Id!, (string?)e["run"], (string?)e["task"], (string?)e["rank"]));
+                result.Add(new Taken((string)e.Id!, (string?)e["run"], (string?)e["task"], (string?)e["rank"], (string?)e["traceparent"]));
             }
             if (result.Count >= count) return result;
         }
         // The best-ranked ready tasks, claimed on the stream in the same script.
-        var taken = (RedisValue[])(await db.ScriptEvaluateAsync(QueueScripts.Take, [keys.Ready, keys.Queue], [keys.Group, ConsumerName, count - result.Count]).ConfigureAwait(false))!;
-        for (var i = 0; i + 3 < taken.Length; i += 4)
+        var taken = (RedisValue[])(await db.ScriptEvaluateAsync(QueueScripts.Take, [keys.Ready, keys.Queue], [keys.Group, ConsumerName, count - result.Count, keys.Prefix]).ConfigureAwait(false))!;
+        for (var i = 0; i + 4 < taken.Length; i += 5)
         {
-            result.Add(new Taken((string)taken[i]!, NullIfEmpty(taken[i + 1]), NullIfEmpty(taken[i + 2]), NullIfEmpty(taken[i + 3])));
+            result.Add(new Taken((string)taken[i]!, NullIfEmpty(taken[i + 1]), NullIfEmpty(taken[i + 2]), NullIfEmpty(taken[i + 3]), NullIfEmpty(taken[i + 4])));
         }
         return result;
     }
@@ -316,7 +317,7 @@ public sealed partial class GleitzeitWorker
             Outcome outcome;
             if (context.Deadline is not { } deadline)
             {
-                outcome = await ExecuteAsync(context, taskId, attempt, claim.Token).ConfigureAwait(false);
+                outcome = await ExecuteAsync(context, taskId, attempt, entry.TraceParent, claim.Token).ConfigureAwait(false);
             }
             else
             {
@@ -325,7 +326,7 @@ public sealed partial class GleitzeitWorker
                 using var linked = CancellationTokenSource.CreateLinkedTokenSource(claim.Token, runTimeout.Token);
                 outcome = runTimeout.IsCancellationRequested
                     ? Outcome.Cancelled(_time.GetUtcNow())
-                    : await ExecuteAsync(context, taskId, attempt, linked.Token).ConfigureAwait(false);
+                    : await ExecuteAsync(context, taskId, attempt, entry.TraceParent, linked.Token).ConfigureAwait(false);
                 if (outcome.Kind == OutcomeKind.Cancelled && runTimeout.IsCancellationRequested && !claim.Abandoned)
                 {
                     var limit = context.Workflow.Timeout!.Value;
@@ -390,7 +391,7 @@ public sealed partial class GleitzeitWorker
         }
     }
 
-    private async Task<Outcome> ExecuteAsync(RunContext run, string taskId, int attempt, CancellationToken cancelled)
+    private async Task<Outcome> ExecuteAsync(RunContext run, string taskId, int attempt, string? traceParent, CancellationToken cancelled)
     {
         if (run.Workflow.FindTask(taskId) is not { } def)
         {
@@ -422,6 +423,8 @@ public sealed partial class GleitzeitWorker
             Inputs = run.Inputs,
             Results = results ?? (IReadOnlyDictionary<string, TaskResult>)EmptyResults,
             RunDeadline = run.Deadline,
+            // The run's trace context from the stream entry: this attempt's span joins the submitter's trace.
+            TraceParent = traceParent is not null && ActivityContext.TryParse(traceParent, null, isRemote: true, out var parent) ? parent : default,
         };
         var outcome = await _pipeline.ExecuteAsync(context).ConfigureAwait(false);
 

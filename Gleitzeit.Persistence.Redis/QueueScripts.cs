@@ -311,9 +311,10 @@ internal static class QueueScripts
         return #due
         """;
 
-    // KEYS: 1 ready set, 2 queue stream. ARGV: 1 consumer group, 2 consumer, 3 most to take.
+    // KEYS: 1 ready set, 2 queue stream. ARGV: 1 consumer group, 2 consumer, 3 most to take, 4 key prefix.
     // Takes the best-ranked ready tasks: each becomes a stream entry claimed by this consumer in the same step (so it has
-    // a lease from the moment it leaves the ready set). Returns (entry id, run id, task id, rank) quadruples, best first.
+    // a lease from the moment it leaves the ready set), carrying the run's W3C trace context when it has one.
+    // Returns (entry id, run id, task id, rank, traceparent) quintuples, best first.
     public const string Take = """
         local n = 0
         for i = 1, tonumber(ARGV[3]) do
@@ -321,7 +322,13 @@ internal static class QueueScripts
             if #m == 0 then break end
             local colon = string.find(m[1], ':', 1, true)
             local len = tonumber(string.sub(m[1], 1, colon - 1))
-            redis.call('XADD', KEYS[2], '*', 'run', string.sub(m[1], colon + 1, colon + len), 'task', string.sub(m[1], colon + len + 1), 'rank', m[2])
+            local run_id = string.sub(m[1], colon + 1, colon + len)
+            local tp = redis.call('HGET', ARGV[4] .. 'run:{' .. run_id .. '}', 'traceparent')
+            if tp then
+                redis.call('XADD', KEYS[2], '*', 'run', run_id, 'task', string.sub(m[1], colon + len + 1), 'rank', m[2], 'traceparent', tp)
+            else
+                redis.call('XADD', KEYS[2], '*', 'run', run_id, 'task', string.sub(m[1], colon + len + 1), 'rank', m[2])
+            end
             n = n + 1
         end
         if n == 0 then return {} end
@@ -329,11 +336,11 @@ internal static class QueueScripts
         local out = {}
         if not read or not read[1] then return out end
         for _, e in ipairs(read[1][2]) do
-            local f, r, t, k = e[2], '', '', ''
+            local f, r, t, k, p = e[2], '', '', '', ''
             for j = 1, #f, 2 do
-                if f[j] == 'run' then r = f[j + 1] elseif f[j] == 'task' then t = f[j + 1] elseif f[j] == 'rank' then k = f[j + 1] end
+                if f[j] == 'run' then r = f[j + 1] elseif f[j] == 'task' then t = f[j + 1] elseif f[j] == 'rank' then k = f[j + 1] elseif f[j] == 'traceparent' then p = f[j + 1] end
             end
-            out[#out + 1] = e[1]; out[#out + 1] = r; out[#out + 1] = t; out[#out + 1] = k
+            out[#out + 1] = e[1]; out[#out + 1] = r; out[#out + 1] = t; out[#out + 1] = k; out[#out + 1] = p
         end
         return out
         """;

@@ -103,7 +103,7 @@ internal sealed class Claim(string entryId, string runId, string taskId) : IDisp
 }
 
 /// <summary>A stream entry this worker claimed: the task it names and its rank in the ready set (null for entries without one).</summary>
-internal sealed record Taken(string EntryId, string? RunId, string? TaskId, string? Rank);
+internal sealed record Taken(string EntryId, string? RunId, string? TaskId, string? Rank, string? TraceParent = null);
 
 internal enum OutcomeKind
 {

@@ -60,6 +60,7 @@ public sealed partial class ExecutionEngine
     {
         var run = task.Run;
         var key = (task.Definition.Priority, ++_sequence);
+        _queued++;
         if (run.Held is not null && run.InFlight >= run.Workflow.MaxConcurrency)
         {
             run.Held.Enqueue(task, key);
@@ -112,6 +113,7 @@ public sealed partial class ExecutionEngine
             }
             if (best is null) return;
             var task = best.Ready.Dequeue();
+            _queued--;
             if (task.Finished)
             {
                 ReleaseRunSlotLocked(task.Run);
@@ -156,7 +158,11 @@ public sealed partial class ExecutionEngine
         if (run.Held is null) return;
         while (run.InFlight < run.Workflow.MaxConcurrency && run.Held.TryDequeue(out var held, out var key))
         {
-            if (held.Finished) continue;
+            if (held.Finished)
+            {
+                _queued--;
+                continue;
+            }
             run.InFlight++;
             LaneFor(held).Ready.Enqueue(held, key);
         }

@@ -38,6 +38,7 @@ public sealed partial class ExecutionEngine
         {
             throw new GleitzeitException(GleitzeitErrorCode.WorkflowAlreadyExists, $"A run with id '{id}' is already active.");
         }
+        BeginRunTelemetry(run, existing is not null);
         try
         {
             if (existing is null)
@@ -59,9 +60,10 @@ public sealed partial class ExecutionEngine
             }
             await _store.UpdateRunStatusAsync(id, WorkflowStatus.Running, now, null, cancellationToken).ConfigureAwait(false);
         }
-        catch
+        catch (Exception ex)
         {
             _active.TryRemove(id, out _);
+            AbandonRunTelemetry(run, ex);
             throw;
         }
 

@@ -249,6 +249,15 @@ public sealed partial class ExecutionEngine
     private async Task FinishRunAsync(RunState run)
     {
         run.Ending = true;
+        lock (_gate)
+        {
+            // Tasks held back by the run's bound that will never run now are no longer queued.
+            if (run.Held is { Count: > 0 } held)
+            {
+                _queued -= held.Count;
+                held.Clear();
+            }
+        }
         var now = _time.GetUtcNow();
         WorkflowStatus status;
         GleitzeitError? error;
@@ -270,8 +279,10 @@ public sealed partial class ExecutionEngine
             case StopReason.LeaseLost:
                 _active.TryRemove(run.Id, out _);
                 run.TimeoutCancellation?.Dispose();
-                run.Completion.TrySetException(new GleitzeitException(GleitzeitErrorCode.WorkflowLeased,
-                    $"Run '{run.Id}' was taken over by another process after this one failed to renew its lease; it continues there."));
+                var leased = new GleitzeitException(GleitzeitErrorCode.WorkflowLeased,
+                    $"Run '{run.Id}' was taken over by another process after this one failed to renew its lease; it continues there.");
+                AbandonRunTelemetry(run, leased);
+                run.Completion.TrySetException(leased);
                 return;
             default:
                 status = run.AnyFailed ? WorkflowStatus.Failed : WorkflowStatus.Completed;
@@ -290,6 +301,7 @@ public sealed partial class ExecutionEngine
         }
         await ReleaseLeaseAsync(run.Id).ConfigureAwait(false);
         Diagnostics.WorkflowsFinished.Add(1, new KeyValuePair<string, object?>("status", StoreJson.StatusName(status)));
+        EndRunTelemetry(run, status, error, now - run.StartedAt);
         run.Finish(status, error, now, new WorkflowCompleted(run.Id, now, status, error, now - run.StartedAt));
         LogRunFinished(run.Id, StoreJson.StatusName(status), (now - run.StartedAt).TotalMilliseconds);
         _active.TryRemove(run.Id, out _);

@@ -1,3 +1,4 @@
+using System.Diagnostics;
 using System.Text.Json.Nodes;
 using System.Threading.Channels;
 
@@ -31,6 +32,15 @@ internal sealed class RunState
     public DateTimeOffset CreatedAt { get; }
 
     public DateTimeOffset StartedAt { get; set; }
+
+    /// <summary>The run's <c>gleitzeit.workflow</c> activity in this process, when anyone listens; stopped when the run ends here.</summary>
+    public Activity? Activity { get; set; }
+
+    /// <summary>
+    /// The caller's execution context as the run started, with <see cref="Activity"/> current: task work runs in it, so the
+    /// caller's logging scopes and activity (and any other async-local state) reach providers and middleware.
+    /// </summary>
+    public ExecutionContext? Context { get; set; }
 
     public TaskState[] Tasks { get; set; } = [];
 
@@ -118,9 +128,10 @@ internal sealed class RunState
             {
                 callback(evt);
             }
-            catch (Exception)
+            catch (Exception ex)
             {
-                // A listener's failure must not break the run.
+                // A listener's failure must not break the run, and must not go unnoticed either.
+                Engine.LogEventHandlerFailed(Id, evt.GetType().Name, ex);
             }
         }
         foreach (var w in _watchers) w.Writer.TryWrite(evt);

@@ -65,5 +65,12 @@ internal sealed class TaskState : IThreadPoolWorkItem
 
     public long Sequence { get; set; }
 
-    void IThreadPoolWorkItem.Execute() => _ = Engine.ExecuteAttemptAsync(this);
+    // Queued without the dispatching thread's context (that may be another run's task); the run's own context flows instead.
+    void IThreadPoolWorkItem.Execute()
+    {
+        if (Run.Context is { } context) ExecutionContext.Run(context, static s => Start((TaskState)s!), this);
+        else Start(this);
+    }
+
+    private static void Start(TaskState task) => _ = task.Engine.ExecuteAttemptAsync(task);
 }

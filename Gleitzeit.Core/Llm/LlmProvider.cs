@@ -88,6 +88,7 @@ public sealed class LlmProvider : ITaskProvider
         if (Number(p["max_tokens"]) is { } maxTokens) chatOptions.MaxOutputTokens = (int)Math.Clamp(maxTokens, 1, int.MaxValue);
 
         var started = Stopwatch.GetTimestamp();
+        var activity = LlmTelemetry.Start("chat", model, _chat.GetService<ChatClientMetadata>()?.ProviderName ?? _options.ServiceName, chatOptions);
         var text = new StringBuilder();
         var updates = new List<ChatResponseUpdate>();
         try
@@ -103,10 +104,18 @@ public sealed class LlmProvider : ITaskProvider
         }
         catch (Exception ex) when (ex is not OperationCanceledException || !cancellationToken.IsCancellationRequested)
         {
-            throw LlmErrors.Map(ex, _options.ServiceName, model, streamStarted: updates.Count > 0);
+            var error = LlmErrors.Map(ex, _options.ServiceName, model, streamStarted: updates.Count > 0);
+            LlmTelemetry.Failed(activity, error);
+            throw error;
+        }
+        catch
+        {
+            activity?.Dispose();
+            throw;
         }
 
         var response = updates.ToChatResponse();
+        LlmTelemetry.Completed(activity, model, response);
         var answer = text.ToString();
         var result = new JsonObject
         {
