@@ -105,7 +105,7 @@ public static class TaskConditions
                     return state.Previous is null ? null : ReferenceResolver.Navigate(state.Previous, reference.Path, PreviousRoot);
                 case IterationRoot:
                     if (reference.Path.Count > 0) throw new GleitzeitException(GleitzeitErrorCode.TaskConditionError, $"{reference}: ${{iteration}} is a number and has no fields");
-                    return JsonValue.Create(state.Iteration);
+                    return IterationValue(state.Iteration);
             }
         }
         return ResolveReference(task, reference, results, inputs);
@@ -134,6 +134,12 @@ public static class TaskConditions
         var why = source is null ? "has no result" : $"has no result (it is {source.Status.ToString().ToLowerInvariant()})";
         throw new GleitzeitException(GleitzeitErrorCode.TaskDependencyFailed, $"{reference}: task '{reference.Root}' {why}");
     }
+
+    /// <summary>
+    /// The iteration as a JSON number parsed from text, like a number from the wire: a value made from a CLR int does not
+    /// convert to long or double for providers that read it so.
+    /// </summary>
+    internal static JsonNode IterationValue(int iteration) => JsonNode.Parse(iteration.ToString(System.Globalization.CultureInfo.InvariantCulture))!;
 
     private readonly record struct LoopState(int Iteration, JsonNode? Result, JsonNode? Previous);
 }

@@ -43,7 +43,7 @@ internal sealed class ReferenceStage : ITaskMiddleware
             {
                 case Conditions.TaskConditions.IterationRoot:
                     if (reference.Path.Count > 0) throw new GleitzeitException(GleitzeitErrorCode.TaskValidationFailed, $"{reference}: ${{iteration}} is a number and has no fields");
-                    return JsonValue.Create(Math.Max(1, context.Iteration));
+                    return Conditions.TaskConditions.IterationValue(Math.Max(1, context.Iteration));
                 case Conditions.TaskConditions.PreviousRoot:
                     return context.PreviousIteration is null ? null : ReferenceResolver.Navigate(context.PreviousIteration, reference.Path, reference.Root);
             }
