@@ -46,6 +46,15 @@ public enum GleitzeitErrorCode
     TaskAlreadyExists = -29007,
     TaskRetriesExhausted = -29008,
 
+    /// <summary>The task's <c>when</c> condition was false (or a dependency was skipped so): it was skipped; the run does not fail for it.</summary>
+    TaskConditionFalse = -29009,
+
+    /// <summary>A <c>loop</c> task ran <c>max_iterations</c> times and its <c>until</c> condition never held.</summary>
+    TaskLoopExhausted = -29010,
+
+    /// <summary>A <c>when</c> or <c>until</c> condition could not be evaluated: incomparable types, a missing field.</summary>
+    TaskConditionError = -29011,
+
     // Workflow
     WorkflowValidationFailed = -28001,
     WorkflowNotFound = -28002,

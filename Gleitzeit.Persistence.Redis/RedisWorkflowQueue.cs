@@ -197,7 +197,7 @@ public sealed class RedisWorkflowQueue
         CancellationToken cancellationToken = default)
     {
         var k = connection.Keys;
-        RedisKey[] keys = [k.Run(runId), k.Tasks(runId), k.Statuses(runId), k.Events(runId), k.Pending(runId), k.Done(runId), k.Attempts(runId), k.Queue, k.Delayed, k.Ready, k.ReadySequence, k.Lanes];
+        RedisKey[] keys = [k.Run(runId), k.Tasks(runId), k.Statuses(runId), k.Events(runId), k.Pending(runId), k.Done(runId), k.Attempts(runId), k.Queue, k.Delayed, k.Ready, k.ReadySequence, k.Lanes, k.CompletedDependencies(runId)];
         var args = new RedisValue[5 + extra.Count];
         args[0] = runId;
         args[1] = RedisWorkflowStore.Time(now);

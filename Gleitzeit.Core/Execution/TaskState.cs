@@ -42,7 +42,14 @@ internal sealed class TaskState : IThreadPoolWorkItem
 
     public int[] Dependents { get; set; } = [];
 
+    /// <summary>Dependencies not yet final (completed, failed or skipped).</summary>
     public int RemainingDependencies { get; set; }
+
+    /// <summary>Dependencies that completed (what <see cref="JoinMode.Any"/> needs one of).</summary>
+    public int CompletedDependencies { get; set; }
+
+    /// <summary>Runs straight away once ready: no <c>when</c> to evaluate first.</summary>
+    public bool Unconditional => Definition.When is null;
 
     /// <summary>Already chosen to be queued (by the completion of its last dependency), so no other path queues it.</summary>
     public bool ReadyClaimed { get; set; }
