@@ -8,6 +8,9 @@ namespace Gleitzeit.Providers.OpenAI;
 /// <summary>Turns the OpenAI SDK's <see cref="ClientResultException"/> into a classified <see cref="GleitzeitException"/> that says how to fix it.</summary>
 internal static class OpenAIErrors
 {
+    // Quotes the server's words as written: backticks and apostrophes stay readable.
+    private static readonly JsonSerializerOptions Readable = new() { Encoder = System.Text.Encodings.Web.JavaScriptEncoder.UnsafeRelaxedJsonEscaping };
+
     public static Exception Map(Exception ex, OpenAIOptions options, string? model)
     {
         if (ex is not ClientResultException result) return ex;
@@ -16,7 +19,7 @@ internal static class OpenAIErrors
         var service = options.Describe();
         var response = result.GetRawResponse();
         var said = ServerMessage(response?.Content?.ToString()) ?? result.Message;
-        var quoted = JsonSerializer.Serialize(said, OpenAIJsonContext.Default.String);
+        var quoted = System.Text.Json.Nodes.JsonValue.Create(said).ToJsonString(Readable);
         var forModel = model is null ? "" : $", model '{model}'";
         return result.Status switch
         {

@@ -190,7 +190,10 @@ internal sealed class StructuredOutput
         return firstLine > 0 && close > firstLine ? text[(firstLine + 1)..close].Trim() : text;
     }
 
-    private static string Quote(string text) => JsonValue.Create(text.Length > 200 ? text[..200] + "…" : text).ToJsonString();
+    private static string Quote(string text) => JsonValue.Create(text.Length > 200 ? text[..200] + "…" : text).ToJsonString(Readable);
+
+    // Quotes the model's words as written: quotes inside stay escaped, apostrophes and angle brackets readable.
+    private static readonly JsonSerializerOptions Readable = new() { Encoder = System.Text.Encodings.Web.JavaScriptEncoder.UnsafeRelaxedJsonEscaping };
 
     private static JsonElement ToElement(JsonNode node)
     {

@@ -1,6 +1,0 @@
-using System.Text.Json.Serialization;
-
-namespace Gleitzeit.Providers.OpenAI;
-
-[JsonSerializable(typeof(string))]
-internal sealed partial class OpenAIJsonContext : JsonSerializerContext;
