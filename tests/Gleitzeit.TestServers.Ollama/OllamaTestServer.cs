@@ -350,11 +350,11 @@ public sealed partial class OllamaTestServer : IAsyncDisposable
         lock (_gate) plan = _toolPlan;
         var calls = isChat && plan is not null && request.Tools.Count > 0 ? plan(request) : null;
         // With structured output asked for and no scripted reply, answer with JSON that matches the schema.
-        var text = reply is not null ? reply(request)
+        var text = calls is { Count: > 0 } ? ""
+            : reply is not null ? reply(request)
             : request.Format is JsonObject schema ? SchemaSample.For(schema)?.ToJsonString() ?? "null"
             : request.Format is JsonValue ? new JsonObject { ["answer"] = request.Prompt ?? "" }.ToJsonString()
             : request.Prompt ?? "";
-        if (calls is { Count: > 0 }) text = "";
         var chunks = Chunk(text, WordsPerChunk);
         var promptTokens = CountTokens(isChat
             ? string.Join(" ", request.Messages.Select(m => m["content"] is JsonValue c && c.TryGetValue<string>(out var s) ? s : ""))

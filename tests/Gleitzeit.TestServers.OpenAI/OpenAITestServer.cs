@@ -187,11 +187,11 @@ public sealed partial class OpenAITestServer : IAsyncDisposable
         }
         var calls = plan is not null && request.Tools.Count > 0 ? plan(request) : null;
         var format = request.ResponseFormat;
-        var text = reply is not null ? reply(request)
+        var text = calls is { Count: > 0 } ? ""
+            : reply is not null ? reply(request)
             : (string?)format?["type"] == "json_schema" ? SchemaSample.For(format!["json_schema"]?["schema"])?.ToJsonString() ?? "null"
             : (string?)format?["type"] == "json_object" ? new JsonObject { ["answer"] = request.Prompt ?? "" }.ToJsonString()
             : request.Prompt ?? "";
-        if (calls is { Count: > 0 }) text = "";
         var promptTokens = Count(string.Join(" ", request.Messages.Select(m => m["content"] is JsonValue v && v.TryGetValue<string>(out var s) ? s : m["content"]?.ToJsonString() ?? "")));
         var completionTokens = calls is { Count: > 0 } ? calls.Count * 5 : Count(text);
         var usage = new JsonObject { ["prompt_tokens"] = promptTokens, ["completion_tokens"] = completionTokens, ["total_tokens"] = promptTokens + completionTokens };
