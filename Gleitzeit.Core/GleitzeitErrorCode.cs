@@ -36,6 +36,12 @@ public enum GleitzeitErrorCode
     ProviderInvalidResponse = -30009,
     ModelNotFound = -30010,
 
+    /// <summary>The model's answer is not the JSON its task's <c>response_format</c> asks for (retryable: a new answer may be).</summary>
+    LlmOutputInvalid = -30011,
+
+    /// <summary>The model asked for more tool calls than the task's <c>max_tool_calls</c> allows.</summary>
+    LlmToolCallsExceeded = -30012,
+
     // Task
     TaskValidationFailed = -29001,
     TaskExecutionFailed = -29002,

@@ -406,9 +406,10 @@ public static class WorkflowValidator
             errors.Add(new ValidationError(ex.Code, ex.Message, task.Id, "method"));
             return;
         }
-        foreach (var problem in method.Validate(task.Parameters, referencesUnresolved: true))
+        foreach (var problem in method.ValidateParameters(task.Parameters, referencesUnresolved: true))
         {
-            errors.Add(new ValidationError(GleitzeitErrorCode.TaskValidationFailed, problem, task.Id, "parameters"));
+            errors.Add(new ValidationError(GleitzeitErrorCode.TaskValidationFailed, problem.Message, task.Id,
+                problem.Parameter is null ? "parameters" : "parameters." + problem.Parameter));
         }
     }
 }
