@@ -38,14 +38,14 @@ internal sealed class DashboardHost : IAsyncDisposable
 
     internal DashboardContext Dashboard { get; }
 
-    public static async Task<DashboardHost> StartAsync(Action<IServiceCollection>? configureServices = null, Action<DashboardOptions>? configure = null)
+    public static async Task<DashboardHost> StartAsync(Action<IGleitzeitBuilder>? configureGleitzeit = null, Action<DashboardOptions>? configure = null)
     {
         var gates = new Gates();
         var builder = WebApplication.CreateSlimBuilder();
         builder.WebHost.UseKestrel().UseUrls("http://127.0.0.1:0");
         builder.Logging.ClearProviders();
-        builder.Services.AddGleitzeit().AddProvider(gates.Provider());
-        configureServices?.Invoke(builder.Services);
+        var gleitzeit = builder.Services.AddGleitzeit().AddProvider(gates.Provider());
+        configureGleitzeit?.Invoke(gleitzeit);
         var app = builder.Build();
         app.MapGleitzeitDashboard("/gleitzeit", configure);
         await app.StartAsync();
