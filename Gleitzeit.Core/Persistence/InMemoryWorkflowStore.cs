@@ -128,8 +128,13 @@ public sealed class InMemoryWorkflowStore : IWorkflowStore
     public ValueTask<IReadOnlyList<WorkflowRunSummary>> ListRunsAsync(RunQuery? query = null, CancellationToken cancellationToken = default)
     {
         query ??= new RunQuery();
-        var list = _runs.Values
-            .OrderByDescending(e => e.Run.CreatedAt).ThenByDescending(e => e.Sequence)
+        IEnumerable<Entry> ordered = _runs.Values.OrderByDescending(e => e.Run.CreatedAt).ThenByDescending(e => e.Sequence);
+        if (query.After is { } after)
+        {
+            if (!_runs.TryGetValue(after, out var anchor)) return ValueTask.FromResult<IReadOnlyList<WorkflowRunSummary>>([]);
+            ordered = ordered.Where(e => e.Run.CreatedAt < anchor.Run.CreatedAt || (e.Run.CreatedAt == anchor.Run.CreatedAt && e.Sequence < anchor.Sequence));
+        }
+        var list = ordered
             .Select(e => { lock (e) return e.Summary(); })
             .Where(s => query.Statuses.Count == 0 || query.Statuses.Contains(s.Status))
             .Where(s => query.Name is null || s.Name == query.Name)
