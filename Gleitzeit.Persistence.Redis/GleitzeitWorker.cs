@@ -313,6 +313,13 @@ public sealed partial class GleitzeitWorker
             }
             var started = await QueueRedis(QueueScripts.Start, runId, startArgs, "starting task " + taskId).ConfigureAwait(false);
             var parts = (RedisResult[])started!;
+            if ((int)parts[0] == 3)
+            {
+                // A waiting task came back from the delayed set: its timeout is due. Decide it (it does not run again).
+                claim.Lanes = null;
+                await DecideTimeoutAsync(runId, taskId).ConfigureAwait(false);
+                return;
+            }
             if ((int)parts[0] != 1)
             {
                 // Not run here; when a lane was full the task waits parked in it and holds no permit.
@@ -452,6 +459,7 @@ public sealed partial class GleitzeitWorker
 
         var endedAt = _time.GetUtcNow();
         if (outcome.IsCancelled) return Outcome.Cancelled(endedAt);
+        if (outcome.IsCompleted && registration.Provider.GetService(typeof(Gleitzeit.Core.Human.HumanProvider)) is not null) return Outcome.Waiting(outcome.Result, endedAt);
         if (outcome.IsCompleted && own is not null) return EndIteration(run, def, own, attempt, outcome.Result, context.Results, endedAt);
         if (outcome.IsCompleted) return Outcome.Completed(outcome.Result, endedAt);
         if (cancelled.IsCancellationRequested) return Outcome.Cancelled(endedAt);
@@ -528,6 +536,29 @@ public sealed partial class GleitzeitWorker
             if (values[i].HasValue) results[ids[i]] = RedisWorkflowStore.ParseTask((string)values[i]!);
         }
         return results;
+    /// <summary>A waiting task's timeout is due: record what its on_timeout decides (unless a person answered first).</summary>
+    private async Task DecideTimeoutAsync(string runId, string taskId)
+    {
+        var json = await _connection.RunAsync(db => db.HashGetAsync(_connection.Keys.Tasks(runId), taskId), "reading task " + taskId).ConfigureAwait(false);
+        if (!json.HasValue) return;
+        var waiting = RedisWorkflowStore.ParseTask((string)json!);
+        var now = _time.GetUtcNow();
+        var decided = Gleitzeit.Core.Human.HumanDecisions.DecideTimeout(waiting, now);
+        if (decided is null)
+        {
+            // Not due yet by this worker's clock: come back then.
+            if (Gleitzeit.Core.Human.HumanDecisions.TimeoutAt(waiting) is { } due)
+            {
+                var context = await GetRunAsync(runId).ConfigureAwait(false);
+                var priority = context.Workflow.FindTask(taskId)?.Priority ?? TaskPriority.Normal;
+                var member = string.Create(CultureInfo.InvariantCulture, $"{priority}|{Encoding.UTF8.GetByteCount(runId)}:{runId}{taskId}");
+                await _connection.RunAsync(db => db.SortedSetAddAsync(_connection.Keys.Delayed, member, due.ToUnixTimeMilliseconds()), "re-arming a timeout").ConfigureAwait(false);
+                ScheduleWake(due);
+            }
+            return;
+        }
+        var run = await GetRunAsync(runId).ConfigureAwait(false);
+        await RedisWorkflowQueue.RecordDecisionAsync(_connection, run.Workflow, runId, decided, now).ConfigureAwait(false);
     }
 
     /// <summary>The task cannot even enter the pipeline here (no such task, no provider for it, its inputs unreadable).</summary>
@@ -613,6 +644,21 @@ public sealed partial class GleitzeitWorker
                 args.Add(StoreJson.ToJson(next).ToJsonString());
                 args.Add(RedisWorkflowStore.EventJson(taskId, "queued", outcome.At, 0, null));
                 args.Add(run.Workflow.FindTask(taskId)?.Priority ?? TaskPriority.Normal);
+                break;
+            }
+            case OutcomeKind.Waiting:
+            {
+                var waiting = Gleitzeit.Core.Human.HumanDecisions.Waiting(baseResult, outcome.Result, outcome.At);
+                script = QueueScripts.Wait;
+                args.Add(StoreJson.ToJson(waiting).ToJsonString());
+                args.Add(RedisWorkflowStore.EventJson(taskId, "waiting", outcome.At, attempt, null));
+                // Its timeout comes back through the delayed set, like a retry; Start then hands it to a worker to decide.
+                var timeoutAt = Gleitzeit.Core.Human.HumanDecisions.TimeoutAt(waiting);
+                args.Add(timeoutAt is { } due ? due.ToUnixTimeMilliseconds() : "");
+                var priority = run.Workflow.FindTask(taskId)?.Priority ?? TaskPriority.Normal;
+                args.Add(string.Create(CultureInfo.InvariantCulture, $"{priority}|{Encoding.UTF8.GetByteCount(run.Id)}:{run.Id}{taskId}"));
+                args.Add(_connection.Keys.Delayed.ToString());
+                if (timeoutAt is { } wake) ScheduleWake(wake);
                 break;
             }
             case OutcomeKind.Retry:

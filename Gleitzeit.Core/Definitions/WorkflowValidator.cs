@@ -411,5 +411,12 @@ public static class WorkflowValidator
             errors.Add(new ValidationError(GleitzeitErrorCode.TaskValidationFailed, problem.Message, task.Id,
                 problem.Parameter is null ? "parameters" : "parameters." + problem.Parameter));
         }
+        if (task.Protocol == Human.HumanProvider.ProtocolId)
+        {
+            foreach (var (field, problem) in Human.HumanRequest.Check(task.Method, task.Parameters))
+            {
+                errors.Add(new ValidationError(GleitzeitErrorCode.TaskValidationFailed, problem, task.Id, "parameters." + field));
+            }
+        }
     }
 }

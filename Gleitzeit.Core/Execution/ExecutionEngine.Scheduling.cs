@@ -13,15 +13,16 @@ public sealed partial class ExecutionEngine
     /// Stores the tasks as queued, together with <paramref name="completed"/> (the completion that made them ready, when
     /// there is one), applies those states, and only then queues the tasks: a dependent must see its dependency's result.
     /// </summary>
-    private async ValueTask MakeReadyAsync(RunState run, List<TaskState> ready, (TaskState Task, TaskResult State, WorkflowEvent? Event)? completed = null)
+    private async ValueTask MakeReadyAsync(RunState run, List<TaskState> ready, (TaskState Task, TaskResult State, WorkflowEvent? Event)? completed = null, bool completionStored = false)
     {
-        var prefix = completed?.State;
-        if (ready.Count == 0 && prefix is null) return;
+        // A person's answer was stored by the store's compare-and-set already: only the dependents are written here.
+        var prefix = completionStored ? null : completed?.State;
+        if (ready.Count == 0 && prefix is null && completed is null) return;
         var now = _time.GetUtcNow();
         var batch = new List<TaskResult>(ready.Count + 1);
         if (prefix is not null) batch.Add(prefix);
         foreach (var t in ready) batch.Add(t.Current with { Status = WorkflowTaskStatus.Queued });
-        await _store.SaveTasksAsync(run.Id, batch, CancellationToken.None).ConfigureAwait(false);
+        if (batch.Count > 0) await _store.SaveTasksAsync(run.Id, batch, CancellationToken.None).ConfigureAwait(false);
 
         if (completed is { } c) run.Transition(c.Task, c.State, c.Event);
         var listeners = run.HasListeners;
@@ -304,6 +305,7 @@ public sealed partial class ExecutionEngine
         var running = task.Current with { Status = WorkflowTaskStatus.Running, Attempts = task.Attempt, StartedAt = task.Current.StartedAt ?? startedAt, Error = null };
         await _store.SaveTaskAsync(run.Id, running, CancellationToken.None).ConfigureAwait(false);
         run.Transition(task, running, run.HasListeners ? new TaskStarted(run.Id, startedAt, def.Id, task.Attempt) : null);
+        if (run.StoredStatus == WorkflowStatus.Waiting) await SyncRunStatusAsync(run).ConfigureAwait(false);
 
         var context = new TaskContext(run.Workflow, def, task.Attempt, task.Registration, task.Method, _options, run.Cancellation.Token)
         {
@@ -321,6 +323,11 @@ public sealed partial class ExecutionEngine
         if (outcome.IsCancelled || (!outcome.IsCompleted && run.StopReason != StopReason.None))
         {
             await EndCancelledAsync(run, task).ConfigureAwait(false);
+            return;
+        }
+        if (outcome.IsCompleted && task.IsHuman)
+        {
+            await EnterWaitingAsync(run, task, running, outcome.Result, endedAt).ConfigureAwait(false);
             return;
         }
         if (outcome.IsCompleted)

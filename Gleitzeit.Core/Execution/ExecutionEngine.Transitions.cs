@@ -46,7 +46,7 @@ public sealed partial class ExecutionEngine
     /// at once: one with <see cref="JoinMode.All"/> is skipped (and so on below it); one with <see cref="JoinMode.Any"/>
     /// whose last dependency this was runs if another one completed, else is skipped. Failure fails the run; a skip does not.
     /// </summary>
-    private async ValueTask EndUnsuccessfulAsync(RunState run, TaskState task, TaskResult final)
+    private async ValueTask EndUnsuccessfulAsync(RunState run, TaskState task, TaskResult final, bool failureStored = false)
     {
         var now = final.CompletedAt ?? _time.GetUtcNow();
         var failed = final.Status == WorkflowTaskStatus.Failed;
@@ -94,7 +94,9 @@ public sealed partial class ExecutionEngine
         Exception? fault = null;
         try
         {
-            await _store.SaveTasksAsync(run.Id, batch, CancellationToken.None).ConfigureAwait(false);
+            // A timed-out wait's failure was stored by the store's compare-and-set already.
+            IReadOnlyList<TaskResult> toSave = failureStored ? batch.GetRange(1, batch.Count - 1) : batch;
+            if (toSave.Count > 0) await _store.SaveTasksAsync(run.Id, toSave, CancellationToken.None).ConfigureAwait(false);
         }
         catch (Exception ex)
         {
@@ -243,6 +245,7 @@ public sealed partial class ExecutionEngine
     internal async Task StopAsync(RunState run, StopReason reason, GleitzeitError? error)
     {
         List<TaskState> ended = [];
+        var kept = 0;
         lock (_gate)
         {
             if (run.StopReason != StopReason.None || run.Unfinished == 0) return;
@@ -250,9 +253,12 @@ public sealed partial class ExecutionEngine
             run.StopError = error ?? (reason == StopReason.Cancelled ? CancelledError("the run was cancelled") : null);
             foreach (var t in run.Tasks)
             {
+                t.WaitTimer?.Dispose();
                 if (t.Finished || t.InFlight) continue;
                 MarkFinishedLocked(t);
-                ended.Add(t);
+                // Interrupted, a waiting task stays stored waiting: any process may answer it, and a resume waits again.
+                if (reason == StopReason.Shutdown && t.Waiting) kept++;
+                else ended.Add(t);
             }
         }
         LogRunStopping(run.Id, reason.ToString());
@@ -283,7 +289,7 @@ public sealed partial class ExecutionEngine
         {
             // Exceptions of cancellation callbacks belong to their owners.
         }
-        await SettleAsync(run, ended.Count).ConfigureAwait(false);
+        await SettleAsync(run, ended.Count + kept).ConfigureAwait(false);
     }
 
     private async Task FinishRunAsync(RunState run)
@@ -313,7 +319,8 @@ public sealed partial class ExecutionEngine
                 error = run.StopError;
                 break;
             case StopReason.Shutdown:
-                status = WorkflowStatus.Interrupted;
+                // A run that was waiting for a person stays waiting: nothing else was left to run.
+                status = run.StoredStatus == WorkflowStatus.Waiting ? WorkflowStatus.Waiting : WorkflowStatus.Interrupted;
                 error = null;
                 break;
             case StopReason.LeaseLost:
@@ -329,6 +336,8 @@ public sealed partial class ExecutionEngine
                 error = run.AnyFailed ? FailureSummary(run) : null;
                 break;
         }
+        // After any running/waiting status write in progress (SyncRunStatusAsync writes nothing once the run is ending).
+        await run.StatusGate.WaitAsync().ConfigureAwait(false);
         try
         {
             await _store.UpdateRunStatusAsync(run.Id, status, now, error, CancellationToken.None).ConfigureAwait(false);
@@ -338,6 +347,10 @@ public sealed partial class ExecutionEngine
             LogEngineFault(run.Id, null, ex);
             status = WorkflowStatus.Failed;
             error ??= new GleitzeitError(GleitzeitErrorCode.PersistenceWriteFailed, $"the final state could not be stored: {ex.Message}");
+        }
+        finally
+        {
+            run.StatusGate.Release();
         }
         await ReleaseLeaseAsync(run.Id).ConfigureAwait(false);
         Diagnostics.WorkflowsFinished.Add(1, new KeyValuePair<string, object?>("status", StoreJson.StatusName(status)));

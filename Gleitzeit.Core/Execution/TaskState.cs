@@ -15,7 +15,20 @@ internal sealed class TaskState : IThreadPoolWorkItem
         Method = method;
         _current = current;
         HasReferences = Substitution.ReferenceResolver.ContainsReferences(definition.Parameters);
+        IsHuman = registration.Provider.GetService(typeof(Human.HumanProvider)) is not null;
     }
+
+    /// <summary>A <c>human/v1</c> task: its attempt produces a request, and the task then waits for an answer.</summary>
+    public bool IsHuman { get; }
+
+    /// <summary>Waiting for a person (under the gate): holds no slot; <see cref="Wait"/> says for what.</summary>
+    public bool Waiting { get; set; }
+
+    /// <summary>What the waiting task asks, and when its timeout decides.</summary>
+    public Human.WaitingTask? Wait { get; set; }
+
+    /// <summary>The one timer of a waiting task: its timeout.</summary>
+    public ITimer? WaitTimer { get; set; }
 
     public ExecutionEngine Engine { get; }
 

@@ -84,6 +84,19 @@ public sealed class InMemoryWorkflowStore : IWorkflowStore
     private static StoredEvent EventOf(string workflowId, TaskResult task) =>
         new(workflowId, task.TaskId, StoreJson.StatusName(task.Status), task.CompletedAt ?? task.StartedAt ?? DateTimeOffset.UtcNow, task.Attempts, task.Error);
 
+    /// <summary>Records <paramref name="decided"/> only while the task is stored waiting, under the run's lock.</summary>
+    public ValueTask<bool> TrySaveAnswerAsync(string workflowId, TaskResult decided, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(decided);
+        var entry = Get(workflowId);
+        lock (entry)
+        {
+            if (!entry.Tasks.TryGetValue(decided.TaskId, out var stored) || stored.Status != WorkflowTaskStatus.Waiting) return ValueTask.FromResult(false);
+            Apply(entry, workflowId, decided);
+        }
+        return ValueTask.FromResult(true);
+    }
+
     public ValueTask<WorkflowRun?> GetRunAsync(string workflowId, CancellationToken cancellationToken = default)
     {
         if (!_runs.TryGetValue(workflowId, out var entry)) return ValueTask.FromResult<WorkflowRun?>(null);
