@@ -536,6 +536,8 @@ public sealed partial class GleitzeitWorker
             if (values[i].HasValue) results[ids[i]] = RedisWorkflowStore.ParseTask((string)values[i]!);
         }
         return results;
+    }
+
     /// <summary>A waiting task's timeout is due: record what its on_timeout decides (unless a person answered first).</summary>
     private async Task DecideTimeoutAsync(string runId, string taskId)
     {

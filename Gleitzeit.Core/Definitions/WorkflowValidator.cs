@@ -252,6 +252,8 @@ public static class WorkflowValidator
             if (string.Equals(dependencies[i], id, StringComparison.Ordinal)) return true;
         }
         return false;
+    }
+
     private static string UnknownRoot(Reference reference, Dictionary<string, int> index, bool inUntil) => reference.Root switch
     {
         TaskConditions.IterationRoot or TaskConditions.PreviousRoot when !inUntil =>

@@ -92,7 +92,8 @@ public sealed class InMemoryWorkflowStore : IWorkflowStore
         lock (entry)
         {
             if (!entry.Tasks.TryGetValue(decided.TaskId, out var stored) || stored.Status != WorkflowTaskStatus.Waiting) return ValueTask.FromResult(false);
-            Apply(entry, workflowId, decided);
+            entry.Tasks[decided.TaskId] = Detached(decided);
+            entry.Events.Add(EventOf(workflowId, decided));
         }
         return ValueTask.FromResult(true);
     }
