@@ -1,3 +1,4 @@
+using System.Diagnostics;
 using System.Text.Json.Nodes;
 using Gleitzeit.Core;
 using Gleitzeit.Core.Definitions;
@@ -52,6 +53,8 @@ public sealed class RedisWorkflowQueue
         }
 
         var id = workflowId ?? (string.IsNullOrEmpty(workflow.Id) ? "wf-" + Guid.CreateVersion7().ToString("N") : workflow.Id);
+        // The run's span covers its submission; the workers' attempt spans join its trace through the stream entries.
+        using var activity = RedisDiagnostics.StartRun(workflow.Name, id);
         var now = _time.GetUtcNow();
         var definition = workflow with { Id = id };
         var run = new WorkflowRun
@@ -70,6 +73,11 @@ public sealed class RedisWorkflowQueue
             _groupReady = true;
         }
         await _store.CreateRunAsync(run, cancellationToken).ConfigureAwait(false);
+        if ((activity ?? Activity.Current) is { IdFormat: ActivityIdFormat.W3C } traced)
+        {
+            await Connection.RunAsync(db => db.HashSetAsync(Connection.Keys.Run(id), "traceparent", traced.Id), "storing the trace context of run " + id, CancellationToken.None)
+                .ConfigureAwait(false);
+        }
 
         // The run is stored: queue its first tasks whatever the token says now, or it would stay pending with nothing queued.
 
@@ -243,7 +251,7 @@ public sealed class RedisWorkflowQueue
         CancellationToken cancellationToken = default)
     {
         var k = connection.Keys;
-        RedisKey[] keys = [k.Run(runId), k.Tasks(runId), k.Statuses(runId), k.Events(runId), k.Pending(runId), k.Done(runId), k.Attempts(runId), k.Queue, k.Delayed, k.Ready, k.ReadySequence, k.Lanes];
+        RedisKey[] keys = [k.Run(runId), k.Tasks(runId), k.Statuses(runId), k.Events(runId), k.Pending(runId), k.Done(runId), k.Attempts(runId), k.Queue, k.Delayed, k.Ready, k.ReadySequence, k.Lanes, k.CompletedDependencies(runId)];
         var args = new RedisValue[5 + extra.Count];
         args[0] = runId;
         args[1] = RedisWorkflowStore.Time(now);

@@ -102,7 +102,7 @@ internal static class RunExecution
         foreach (var registration in needed.Values)
         {
             var health = await CheckHealthAsync(registration, context.CancellationToken).ConfigureAwait(false);
-            if (health.Status == HealthStatus.Unhealthy)
+            if (health.Status == ProviderHealthStatus.Unhealthy)
             {
                 var code = health.Details?["error_code"] is System.Text.Json.Nodes.JsonValue v && v.TryGetValue<string>(out var name)
                     ? Enum.GetValues<GleitzeitErrorCode>().Cast<GleitzeitErrorCode?>().FirstOrDefault(c => c!.Value.Name() == name)

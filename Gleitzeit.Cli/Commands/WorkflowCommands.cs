@@ -19,6 +19,7 @@ internal static class WorkflowCommands
         group.Add(CreateList());
         group.Add(CreateResume());
         group.Add(CreateCancel());
+        group.Add(GraphCommand.Create());
         HumanCommands.AddTo(group);
         return group;
     }

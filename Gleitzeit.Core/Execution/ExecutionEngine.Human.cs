@@ -236,7 +236,7 @@ public sealed partial class ExecutionEngine
         if (run.HasListeners) run.Publish(new TaskAnswered(run.Id, now, task.Definition.Id, decided.Result?.DeepClone(), by, timedOut));
         if (decided.Status != WorkflowTaskStatus.Completed)
         {
-            await FailAsync(run, task, decided, failureStored: true).ConfigureAwait(false);
+            await EndUnsuccessfulAsync(run, task, decided, failureStored: true).ConfigureAwait(false);
             await SyncRunStatusAsync(run).ConfigureAwait(false);
             return;
         }

@@ -49,6 +49,7 @@ public sealed partial class ExecutionEngine : IWorkflowRunner, IAsyncDisposable
         _logger = logger ?? (ILogger)NullLogger.Instance;
         _time = timeProvider ?? TimeProvider.System;
         _pipeline = pipeline ?? new TaskPipeline(logger: _logger, timeProvider: _time);
+        Register();
     }
 
     /// <summary>The providers this engine routes tasks to.</summary>

@@ -13,7 +13,7 @@ internal sealed class TaskState : IThreadPoolWorkItem
         Index = index;
         Registration = registration;
         Method = method;
-        Current = current;
+        _current = current;
         HasReferences = Substitution.ReferenceResolver.ContainsReferences(definition.Parameters);
         IsHuman = registration.Provider.GetService(typeof(Human.HumanProvider)) is not null;
     }
@@ -44,12 +44,25 @@ internal sealed class TaskState : IThreadPoolWorkItem
 
     public bool HasReferences { get; }
 
-    /// <summary>Latest state; written under <see cref="RunState.EventGate"/>.</summary>
-    public TaskResult Current { get; set; }
+    /// <summary>Latest state; written under <see cref="RunState.EventGate"/> when an event goes with it (volatile: read without it).</summary>
+    public TaskResult Current
+    {
+        get => Volatile.Read(ref _current);
+        set => Volatile.Write(ref _current, value);
+    }
+
+    private TaskResult _current;
 
     public int[] Dependents { get; set; } = [];
 
+    /// <summary>Dependencies not yet final (completed, failed or skipped).</summary>
     public int RemainingDependencies { get; set; }
+
+    /// <summary>Dependencies that completed (what <see cref="JoinMode.Any"/> needs one of).</summary>
+    public int CompletedDependencies { get; set; }
+
+    /// <summary>Runs straight away once ready: no <c>when</c> to evaluate first.</summary>
+    public bool Unconditional => Definition.When is null;
 
     /// <summary>Already chosen to be queued (by the completion of its last dependency), so no other path queues it.</summary>
     public bool ReadyClaimed { get; set; }
@@ -72,5 +85,12 @@ internal sealed class TaskState : IThreadPoolWorkItem
 
     public long Sequence { get; set; }
 
-    void IThreadPoolWorkItem.Execute() => _ = Engine.ExecuteAttemptAsync(this);
+    // Queued without the dispatching thread's context (that may be another run's task); the run's own context flows instead.
+    void IThreadPoolWorkItem.Execute()
+    {
+        if (Run.Context is { } context) ExecutionContext.Run(context, static s => Start((TaskState)s!), this);
+        else Start(this);
+    }
+
+    private static void Start(TaskState task) => _ = task.Engine.ExecuteAttemptAsync(task);
 }

@@ -357,6 +357,26 @@ public abstract class WorkflowStoreConformanceTests
     }
 
     [Test]
+    public async Task Runs_are_paged_by_keyset_after_a_run_id()
+    {
+        // Two runs share a creation time: the listing order (and so the keyset) still tells them apart.
+        for (var i = 0; i < 5; i++) await State.CreateRunAsync(NewRun($"r{i}", i % 2 == 0 ? "even" : "odd", T0.AddMinutes(i)));
+        await State.CreateRunAsync(NewRun("r4b", "even", T0.AddMinutes(4)));
+
+        var first = await History.ListRunsAsync(new RunQuery { Limit = 2 });
+        var second = await History.ListRunsAsync(new RunQuery { Limit = 2, After = first[^1].WorkflowId });
+        var third = await History.ListRunsAsync(new RunQuery { Limit = 2, After = second[^1].WorkflowId });
+        var last = await History.ListRunsAsync(new RunQuery { Limit = 2, After = third[^1].WorkflowId });
+        var evenAfter = await History.ListRunsAsync(new RunQuery { Name = "even", After = "r3" });
+        var unknown = await History.ListRunsAsync(new RunQuery { After = "no-such-run" });
+
+        Assert.That(first.Concat(second).Concat(third).Select(r => r.WorkflowId), Is.EqualTo(new[] { "r4b", "r4", "r3", "r2", "r1", "r0" }));
+        Assert.That(last, Is.Empty);
+        Assert.That(evenAfter.Select(r => r.WorkflowId), Is.EqualTo(new[] { "r2", "r0" }), "the filter applies to the page after the anchor");
+        Assert.That(unknown, Is.Empty);
+    }
+
+    [Test]
     public async Task Paging_applies_after_filtering()
     {
         for (var i = 0; i < 6; i++) await State.CreateRunAsync(NewRun($"r{i}", i % 2 == 0 ? "even" : "odd", T0.AddMinutes(i)));
