@@ -84,6 +84,20 @@ public sealed class InMemoryWorkflowStore : IWorkflowStore
     private static EventEntry EventOf(TaskResult task) =>
         new(task.TaskId, StoreJson.StatusName(task.Status), task.CompletedAt ?? task.StartedAt ?? DateTimeOffset.UtcNow, task.Attempts, task.Error);
 
+    /// <summary>Records <paramref name="decided"/> only while the task is stored waiting, under the run's lock.</summary>
+    public ValueTask<bool> TrySaveAnswerAsync(string workflowId, TaskResult decided, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(decided);
+        var entry = Get(workflowId);
+        lock (entry)
+        {
+            if (!entry.Tasks.TryGetValue(decided.TaskId, out var stored) || stored.Status != WorkflowTaskStatus.Waiting) return ValueTask.FromResult(false);
+            entry.Tasks[decided.TaskId] = Detached(decided);
+            entry.Events.Add(EventOf(workflowId, decided));
+        }
+        return ValueTask.FromResult(true);
+    }
+
     public ValueTask<WorkflowRun?> GetRunAsync(string workflowId, CancellationToken cancellationToken = default)
     {
         if (!_runs.TryGetValue(workflowId, out var entry)) return ValueTask.FromResult<WorkflowRun?>(null);
@@ -128,8 +142,13 @@ public sealed class InMemoryWorkflowStore : IWorkflowStore
     public ValueTask<IReadOnlyList<WorkflowRunSummary>> ListRunsAsync(RunQuery? query = null, CancellationToken cancellationToken = default)
     {
         query ??= new RunQuery();
-        var list = _runs.Values
-            .OrderByDescending(e => e.Run.CreatedAt).ThenByDescending(e => e.Sequence)
+        IEnumerable<Entry> ordered = _runs.Values.OrderByDescending(e => e.Run.CreatedAt).ThenByDescending(e => e.Sequence);
+        if (query.After is { } after)
+        {
+            if (!_runs.TryGetValue(after, out var anchor)) return ValueTask.FromResult<IReadOnlyList<WorkflowRunSummary>>([]);
+            ordered = ordered.Where(e => e.Run.CreatedAt < anchor.Run.CreatedAt || (e.Run.CreatedAt == anchor.Run.CreatedAt && e.Sequence < anchor.Sequence));
+        }
+        var list = ordered
             .Select(e => { lock (e) return e.Summary(); })
             .Where(s => query.Statuses.Count == 0 || query.Statuses.Contains(s.Status))
             .Where(s => query.Name is null || s.Name == query.Name)
