@@ -93,7 +93,7 @@ public sealed class InMemoryWorkflowStore : IWorkflowStore
         {
             if (!entry.Tasks.TryGetValue(decided.TaskId, out var stored) || stored.Status != WorkflowTaskStatus.Waiting) return ValueTask.FromResult(false);
             entry.Tasks[decided.TaskId] = Detached(decided);
-            entry.Events.Add(EventOf(workflowId, decided));
+            entry.Events.Add(EventOf(decided));
         }
         return ValueTask.FromResult(true);
     }
