@@ -21,7 +21,7 @@ public sealed class InMemoryWorkflowStore : IWorkflowStore
         {
             throw new GleitzeitException(GleitzeitErrorCode.WorkflowAlreadyExists, $"A run with id '{run.WorkflowId}' already exists.");
         }
-        entry.Events.Add(new StoredEvent(run.WorkflowId, null, StoreJson.StatusName(run.Status), run.CreatedAt));
+        entry.Events.Add(new EventEntry(null, StoreJson.StatusName(run.Status), run.CreatedAt, 0, null));
         return ValueTask.CompletedTask;
     }
 
@@ -40,7 +40,7 @@ public sealed class InMemoryWorkflowStore : IWorkflowStore
                 run = run with { CompletedAt = timestamp };
             }
             entry.Run = run;
-            entry.Events.Add(new StoredEvent(workflowId, null, StoreJson.StatusName(status), timestamp, 0, error));
+            entry.Events.Add(new EventEntry(null, StoreJson.StatusName(status), timestamp, 0, error));
         }
         return ValueTask.CompletedTask;
     }
@@ -50,7 +50,7 @@ public sealed class InMemoryWorkflowStore : IWorkflowStore
         var entry = Get(workflowId);
         // The copy and the event are made before taking the run's lock: every completion of a run writes here.
         var detached = Detached(task);
-        var evt = EventOf(workflowId, task);
+        var evt = EventOf(task);
         lock (entry)
         {
             entry.Tasks[task.TaskId] = detached;
@@ -64,11 +64,11 @@ public sealed class InMemoryWorkflowStore : IWorkflowStore
         if (tasks.Count == 1) return SaveTaskAsync(workflowId, tasks[0], cancellationToken);
         var entry = Get(workflowId);
         var detached = new TaskResult[tasks.Count];
-        var events = new StoredEvent[tasks.Count];
+        var events = new EventEntry[tasks.Count];
         for (var i = 0; i < tasks.Count; i++)
         {
             detached[i] = Detached(tasks[i]);
-            events[i] = EventOf(workflowId, tasks[i]);
+            events[i] = EventOf(tasks[i]);
         }
         lock (entry)
         {
@@ -81,8 +81,8 @@ public sealed class InMemoryWorkflowStore : IWorkflowStore
         return ValueTask.CompletedTask;
     }
 
-    private static StoredEvent EventOf(string workflowId, TaskResult task) =>
-        new(workflowId, task.TaskId, StoreJson.StatusName(task.Status), task.CompletedAt ?? task.StartedAt ?? DateTimeOffset.UtcNow, task.Attempts, task.Error);
+    private static EventEntry EventOf(TaskResult task) =>
+        new(task.TaskId, StoreJson.StatusName(task.Status), task.CompletedAt ?? task.StartedAt ?? DateTimeOffset.UtcNow, task.Attempts, task.Error);
 
     /// <summary>Records <paramref name="decided"/> only while the task is stored waiting, under the run's lock.</summary>
     public ValueTask<bool> TrySaveAnswerAsync(string workflowId, TaskResult decided, CancellationToken cancellationToken = default)
@@ -93,7 +93,7 @@ public sealed class InMemoryWorkflowStore : IWorkflowStore
         {
             if (!entry.Tasks.TryGetValue(decided.TaskId, out var stored) || stored.Status != WorkflowTaskStatus.Waiting) return ValueTask.FromResult(false);
             entry.Tasks[decided.TaskId] = Detached(decided);
-            entry.Events.Add(EventOf(workflowId, decided));
+            entry.Events.Add(EventOf(decided));
         }
         return ValueTask.FromResult(true);
     }
@@ -224,7 +224,7 @@ public sealed class InMemoryWorkflowStore : IWorkflowStore
         if (!_runs.TryGetValue(workflowId, out var entry)) return ValueTask.FromResult<IReadOnlyList<StoredEvent>>([]);
         lock (entry)
         {
-            return ValueTask.FromResult<IReadOnlyList<StoredEvent>>(entry.Events.ToList());
+            return ValueTask.FromResult<IReadOnlyList<StoredEvent>>(entry.Events.Select(e => e.ToStored(workflowId)).ToList());
         }
     }
 
@@ -258,6 +258,12 @@ public sealed class InMemoryWorkflowStore : IWorkflowStore
             ? entry
             : throw new GleitzeitException(GleitzeitErrorCode.WorkflowNotFound, $"No run with id '{workflowId}'.");
 
+    /// <summary>One <see cref="StoredEvent"/> without its run id (the entry's own).</summary>
+    private readonly record struct EventEntry(string? TaskId, string Status, DateTimeOffset Timestamp, int Attempt, GleitzeitError? Error)
+    {
+        public StoredEvent ToStored(string workflowId) => new(workflowId, TaskId, Status, Timestamp, Attempt, Error);
+    }
+
     private sealed class Entry(WorkflowRun run, long sequence)
     {
         public WorkflowRun Run { get; set; } = run with { Tasks = new Dictionary<string, TaskResult>(), Inputs = Detached(run.Inputs) };
@@ -266,7 +272,9 @@ public sealed class InMemoryWorkflowStore : IWorkflowStore
 
         public Dictionary<string, TaskResult> Tasks { get; } = run.Tasks.ToDictionary(kv => kv.Key, kv => Detached(kv.Value), StringComparer.Ordinal);
 
-        public List<StoredEvent> Events { get; } = [];
+        /// <summary>The run's history, as values in one list: a run of n tasks keeps 3n of them until it is purged, and as
+        /// objects each would be copied by every garbage collection that promotes it.</summary>
+        public List<EventEntry> Events { get; } = [];
 
         public WorkflowRun Snapshot()
         {

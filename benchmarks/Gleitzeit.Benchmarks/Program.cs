@@ -123,5 +123,73 @@ if (Want("llm")) await LlmRuns.MeasureAsync(report, quick);
 
 if (Want("cli")) await CliRuns.MeasureAsync(report, quick);
 
+// LangGraph.js (npm) on the same DAGs, in the same run as Gleitzeit; only with --only langgraph (it needs node and an npm install).
+if (only == "langgraph")
+{
+    var missing = await LangGraphRuns.EnsureInstalledAsync(sqlite: false);
+    if (missing is not null) report.Note("LangGraph: skipped — " + missing);
+    else
+    {
+        foreach (var size in quick ? new[] { 1_000 } : new[] { 1_000, 10_000 })
+        {
+            // A LangGraph chain costs O(n) per superstep (26 s for 1,000 nodes at load 58), so its 10,000 chain is left out.
+            foreach (var dag in size >= 10_000 ? new[] { Dag.FanOutIn(size), Dag.Random(size) } : new[] { Dag.Chain(size), Dag.FanOutIn(size), Dag.Random(size) })
+            {
+                var g = await GleitzeitRuns.MeasureAsync(dag, warm, runs);
+                report.Add("7 langgraph", $"Gleitzeit {dag.Name} {size:N0}", g);
+                var lg = await LangGraphRuns.MeasureAsync(dag, quick || size >= 10_000 ? 0 : 1, quick ? 2 : 3);
+                report.Add("7 langgraph", $"LangGraph.js {dag.Name} {size:N0}", lg);
+                report.Note($"LangGraph.js/Gleitzeit {dag.Name} {size:N0}: {lg.Median / g.Median:N1}x (per node {lg.MicrosPerUnit:N1} µs against {g.MicrosPerUnit:N1} µs)");
+            }
+        }
+        var sqliteMissing = await LangGraphRuns.EnsureInstalledAsync(sqlite: true);
+        if (sqliteMissing is not null) report.Note("LangGraph SQLite checkpointer: skipped — " + sqliteMissing);
+        else
+        {
+            var dir = Directory.CreateTempSubdirectory("gleitzeit-bench-");
+            try
+            {
+                var i = 0;
+                var durableN = quick ? 200 : 1_000;
+                foreach (var dag in new[] { Dag.Chain(durableN), Dag.FanOutIn(durableN), Dag.Random(durableN) })
+                {
+                    var g = await GleitzeitRuns.MeasureAsync(dag, 1, 3, () => new SqliteWorkflowStore(Path.Combine(dir.FullName, $"lg{i++}.db")));
+                    report.Add("7 langgraph", $"Gleitzeit on SQLite {dag.Name} {durableN:N0}", g);
+                    var lg = await LangGraphRuns.MeasureAsync(dag, 1, 3, "sqlite");
+                    report.Add("7 langgraph", $"LangGraph.js + SqliteSaver {dag.Name} {durableN:N0}", lg);
+                    report.Note($"LangGraph.js SqliteSaver/Gleitzeit SQLite {dag.Name} {durableN:N0}: {lg.Median / g.Median:N1}x");
+                }
+            }
+            finally { dir.Delete(recursive: true); }
+        }
+    }
+}
+
+// A 1,000 ms branch beside ten 20 ms steps, then a join: when the fast branch finishes, per engine.
+if (only == "slow-sibling")
+{
+    var (n1, n2) = quick ? (1, 3) : (1, 5);
+    var (gFast, gTotal) = await SlowSiblingRuns.GleitzeitAsync(n1, n2);
+    report.Add("8 slow-sibling", "Gleitzeit: fast branch done, ms after start", gFast);
+    report.Note($"Gleitzeit slow-sibling: whole run median {Median(gTotal) * 1000:N0} ms");
+    var (aFast, aTotal) = await SlowSiblingRuns.AgentFrameworkAsync(n1, n2);
+    report.Add("8 slow-sibling", "Agent Framework: fast branch done, ms after start", aFast);
+    report.Note($"Agent Framework slow-sibling: whole run median {Median(aTotal) * 1000:N0} ms");
+    var missing = await LangGraphRuns.EnsureInstalledAsync(sqlite: false);
+    if (missing is not null) report.Note("LangGraph slow-sibling: skipped — " + missing);
+    else
+    {
+        var (lFast, lTotal) = await LangGraphRuns.SlowSiblingAsync(n1, n2);
+        report.Add("8 slow-sibling", "LangGraph.js: fast branch done, ms after start", lFast);
+        report.Note($"LangGraph.js slow-sibling: whole run median {Median(lTotal) * 1000:N0} ms");
+    }
+}
+
 report.Print();
 return 0;
+
+static double Median(double[] values)
+{
+    var s = values.Order().ToArray();
+    return s.Length == 0 ? double.NaN : s.Length % 2 == 1 ? s[s.Length / 2] : (s[s.Length / 2 - 1] + s[s.Length / 2]) / 2;
+}

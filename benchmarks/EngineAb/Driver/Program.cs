@@ -35,7 +35,7 @@ foreach (var shape in shapes)
         double Med(int k) => Median(rs.Select(r => r[k]));
         var ratioWall = Median(rs.Select((r, i) => r[0] / results[baseline][i][0]));
         var ratioCpu = Median(rs.Select((r, i) => r[1] / results[baseline][i][1]));
-        Console.WriteLine($"{shape,-7} {b.Name,-8} wall ms median {Med(0),8:N1} (min {rs.Min(r => r[0]),7:N1}, max {rs.Max(r => r[0]),7:N1})  cpu ms median {Med(1),8:N1} (min {rs.Min(r => r[1]),7:N1})  alloc B/task {Med(2) / n,7:N0}  paired ratio to {baseline}: wall {ratioWall:N3} cpu {ratioCpu:N3}");
+        Console.WriteLine($"{shape,-7} {b.Name,-8} wall ms median {Med(0),8:N1} (min {rs.Min(r => r[0]),7:N1}, max {rs.Max(r => r[0]),7:N1})  cpu ms median {Med(1),8:N1} (min {rs.Min(r => r[1]),7:N1})  alloc B/task {Med(2) / n,7:N0}  GC pause ms {Med(3),7:N1}  gen0 {Med(4),4:N0}  paired ratio to {baseline}: wall {ratioWall:N3} cpu {ratioCpu:N3}");
     }
 }
 Console.WriteLine($"load after: {File.ReadAllText("/proc/loadavg").Trim()}");
@@ -59,7 +59,8 @@ static Func<string, int, int, double[]> Load(string path)
     var context = new ProbeContext(full);
     var type = context.LoadFromAssemblyPath(full).GetType("Gleitzeit.EngineAb.EngineProbe", throwOnError: true)!;
     var method = type.GetMethod("Run", BindingFlags.Public | BindingFlags.Static)!;
-    return (shape, n, c) => (double[])method.Invoke(null, [shape, n, c])!;
+    // Older probes report three figures (wall, CPU, allocation): the rest read as 0.
+    return (shape, n, c) => { var r = (double[])method.Invoke(null, [shape, n, c])!; return r.Length >= 5 ? r : [.. r, 0, 0]; };
 }
 
 sealed class ProbeContext(string probePath) : AssemblyLoadContext(Path.GetFileName(Path.GetDirectoryName(probePath)), isCollectible: false)

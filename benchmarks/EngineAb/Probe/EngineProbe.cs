@@ -15,7 +15,7 @@ namespace Gleitzeit.EngineAb;
 /// </summary>
 public static class EngineProbe
 {
-    /// <summary>Runs one shape once; returns wall ms, process CPU ms and bytes allocated (all threads) for the run.</summary>
+    /// <summary>Runs one shape once; returns wall ms, process CPU ms, bytes allocated (all threads), GC pause ms and gen0 collections for the run.</summary>
     public static double[] Run(string shape, int n, int maxConcurrency)
     {
         var workflow = ToWorkflow(shape, n);
@@ -29,15 +29,19 @@ public static class EngineProbe
         using var self = Process.GetCurrentProcess();
         var cpu = self.TotalProcessorTime;
         var allocated = GC.GetTotalAllocatedBytes(precise: true);
+        var pause = GC.GetTotalPauseDuration();
+        var gen0 = GC.CollectionCount(0);
         var sw = Stopwatch.StartNew();
         var run = engine.RunAsync(workflow).GetAwaiter().GetResult();
         sw.Stop();
         var bytes = GC.GetTotalAllocatedBytes(precise: true) - allocated;
+        var pauseMs = (GC.GetTotalPauseDuration() - pause).TotalMilliseconds;
+        var collections = GC.CollectionCount(0) - gen0;
         self.Refresh();
         var cpuMs = (self.TotalProcessorTime - cpu).TotalMilliseconds;
         if (run.Status != WorkflowStatus.Completed) throw new InvalidOperationException($"{shape} {n}: {run.Status}: {run.Error?.Message}");
         engine.DisposeAsync().AsTask().GetAwaiter().GetResult();
-        return [sw.Elapsed.TotalMilliseconds, cpuMs, bytes];
+        return [sw.Elapsed.TotalMilliseconds, cpuMs, bytes, pauseMs, collections];
     }
 
     private static Workflow ToWorkflow(string shape, int n)
