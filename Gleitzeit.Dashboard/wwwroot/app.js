@@ -357,6 +357,9 @@
       block.id = "panel-result";
       panel.append(block, el("a", { href: t.result_url, download: "" }, "download JSON"));
     }
+    if (t.method === "workflow/run" && t.result && typeof t.result.workflow_id === "string") {
+      panel.append(el("p", { id: "panel-child-run" }, "sub-workflow run: ", link(runPath(t.result.workflow_id), t.result.workflow_id)));
+    }
     if (t.tool_calls || (t.result && t.result.tool_calls)) panel.append(el("h2", null, "Tool calls"), jsonBlock(t.tool_calls || t.result.tool_calls));
     if (t.resolved_parameters) panel.append(el("details", { open: true }, el("summary", null, "parameters (references resolved)"), jsonBlock(t.resolved_parameters)));
     else if (t.resolved_parameters_note) panel.append(el("p", { class: "muted" }, "parameters not resolved yet: " + t.resolved_parameters_note));

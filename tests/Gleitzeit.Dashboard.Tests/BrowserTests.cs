@@ -155,6 +155,33 @@ public sealed class BrowserTests
     }
 
     [Test]
+    public async Task Tokens_of_a_running_task_stream_into_its_panel()
+    {
+        // The engine streams an attempt's tokens to the watchers present when it starts: the page watches before 'answer' starts.
+        var workflow = new WorkflowBuilder("streaming")
+            .AddTask("think", "gate/wait", new JsonObject { ["gate"] = "think" })
+            .AddTask("answer", "gate/stream", new JsonObject { ["gate"] = "talk", ["tokens"] = new JsonArray("Hello", ", ", "<b>world</b>"), ["result"] = new JsonObject { ["response"] = "done" } },
+                t => t.DependsOn("think"))
+            .Build();
+        var id = await _host.Engine.SubmitAsync(workflow);
+        await _host.Gates.StartedAsync("think");
+
+        await _page.GotoAsync(_host.Root + "runs/" + id);
+        await WaitForStatusAsync("think", "running");
+        _host.Gates.Open("think");
+        await WaitForStatusAsync("answer", "running");
+        await Node("answer").ClickAsync();
+        await _page.WaitForSelectorAsync("#panel-tokens");
+        _host.Gates.Open("talk");
+        await _page.WaitForFunctionAsync("() => document.getElementById('panel-tokens')?.textContent === 'Hello, <b>world</b>'");
+
+        Assert.That(await _page.Locator("#panel-tokens b").CountAsync(), Is.Zero, "streamed text stays text");
+        _host.Gates.Open("talk-end");
+        await WaitForStatusAsync("answer", "completed");
+        AssertNoConsoleErrors();
+    }
+
+    [Test]
     public async Task The_cancel_button_cancels_a_running_run()
     {
         var id = await _host.Engine.SubmitAsync(Workflows.Diamond("forever"));
