@@ -182,6 +182,27 @@ public sealed class BrowserTests
     }
 
     [Test]
+    public async Task The_approve_button_continues_a_waiting_run()
+    {
+        var id = await _host.Engine.SubmitAsync(Workflows.Approval());
+
+        await _page.GotoAsync(_host.Root + "runs/" + id);
+        await WaitForStatusAsync("ask", "waiting");
+        await Node("ask").ClickAsync();
+        await _page.WaitForSelectorAsync("#answer-box button[data-action=approve]");
+        Assert.That(await _page.Locator("#answer-prompt").TextContentAsync(), Is.EqualTo("Ship <b>it</b>?"), "the prompt is text");
+        await _page.FillAsync("#answer-box input[name=comment]", "fine by me");
+        await ScreenshotAsync("dashboard-approval.png");
+        await _page.ClickAsync("#answer-box button[data-action=approve]");
+        await WaitForStatusAsync("after", "completed");
+
+        var run = await _host.Engine.WaitAsync(id);
+        Assert.That((string)run.GetResult("ask")!["comment"]!, Is.EqualTo("fine by me"));
+        Assert.That((bool)run.GetResult("after")!["response"]!, Is.True, "the approval reached the dependent task");
+        AssertNoConsoleErrors();
+    }
+
+    [Test]
     public async Task The_cancel_button_cancels_a_running_run()
     {
         var id = await _host.Engine.SubmitAsync(Workflows.Diamond("forever"));
