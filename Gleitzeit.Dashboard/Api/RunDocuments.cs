@@ -62,7 +62,7 @@ internal static partial class RunDocuments
             ["created_at"] = Time(run.CreatedAt),
             ["duration_ms"] = Milliseconds(run.Duration),
             ["error"] = FullError(run.Error),
-            ["usage"] = Usage(run).ToJson(),
+            ["usage"] = run.Usage.ToJson(),
         };
     }
 
@@ -80,7 +80,7 @@ internal static partial class RunDocuments
         ["task_count"] = s.TaskCount,
         ["completed_tasks"] = s.CompletedTasks,
         ["failed_tasks"] = s.FailedTasks,
-        ["tokens"] = run is null ? null : Usage(run).Total,
+        ["tokens"] = run?.Usage.Total.TotalTokens,
     };
 
     /// <summary>
@@ -129,7 +129,6 @@ internal static partial class RunDocuments
             nodes.Add(node);
         }
 
-        var usage = Usage(run);
         return new JsonObject
         {
             ["workflow_id"] = run.WorkflowId,
@@ -141,7 +140,7 @@ internal static partial class RunDocuments
             ["completed_at"] = Time(run.CompletedAt),
             ["duration_ms"] = Milliseconds(run.Duration),
             ["error"] = FullError(run.Error),
-            ["usage"] = usage.ToJson(),
+            ["usage"] = run.Usage.ToJson(),
             ["inputs"] = new JsonObject(run.Inputs.Select(kv => KeyValuePair.Create(kv.Key, kv.Value?.DeepClone()))),
             ["nodes"] = nodes,
         };
@@ -223,7 +222,7 @@ internal static partial class RunDocuments
             doc["result_truncated"] = false;
         }
         doc["result_url"] = resultUrl;
-        doc["usage"] = TokenUsage.Of(state.Result)?.ToJson();
+        doc["usage"] = TokenUsage.FromResult(state.Result)?.ToJson();
         doc["history"] = new JsonArray(history.Where(e => e.TaskId == taskId).Select(e => (JsonNode)new JsonObject
         {
             ["status"] = e.Status,
@@ -269,20 +268,6 @@ internal static partial class RunDocuments
             throw new GleitzeitException(GleitzeitErrorCode.TaskDependencyFailed, $"{reference}: task '{reference.Root}' has no result yet");
         }
         return ReferenceResolver.Navigate(source.Result, reference.Path, reference.Root);
-    }
-
-    /// <summary>Token usage summed over every task of the run that reports some.</summary>
-    public static TokenUsage Usage(WorkflowRun run)
-    {
-        var total = new TokenUsage(0, 0, 0);
-        var byModel = new SortedDictionary<string, TokenUsage>(StringComparer.Ordinal);
-        foreach (var t in run.Tasks.Values)
-        {
-            if (TokenUsage.Of(t.Result) is not { } u) continue;
-            total = total.Add(u);
-            if (u.Model is { } model) byModel[model] = byModel.TryGetValue(model, out var m) ? m.Add(u) : u with { Model = null };
-        }
-        return total with { ByModel = byModel.Count == 0 ? null : byModel };
     }
 
     /// <summary>A foreach item's id: the task's id and an index, <c>research[2]</c>.</summary>

@@ -3,6 +3,7 @@ using System.Text.Json;
 using System.Text.Json.Nodes;
 using Gleitzeit.Core;
 using Gleitzeit.Core.Execution;
+using Gleitzeit.Core.Human;
 using Gleitzeit.Core.Persistence;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;
@@ -27,6 +28,76 @@ internal static partial class RunsEndpoints
         api.MapGet("/runs/{id}/events", (string id, HttpContext http) => Live.RunEventStream.ServeAsync(id, http, dashboard));
         api.MapPost("/runs/{id}/cancel", (string id, HttpContext http) => CancelAsync(id, http, dashboard));
         api.MapPost("/runs/{id}/resume", (string id, HttpContext http) => ResumeAsync(id, http, dashboard));
+        api.MapPost("/runs/{id}/tasks/{taskId}/approve", (string id, string taskId, HttpContext http) => AnswerAsync(id, taskId, HumanAnswerKind.Approve, http, dashboard));
+        api.MapPost("/runs/{id}/tasks/{taskId}/reject", (string id, string taskId, HttpContext http) => AnswerAsync(id, taskId, HumanAnswerKind.Reject, http, dashboard));
+        api.MapPost("/runs/{id}/tasks/{taskId}/respond", (string id, string taskId, HttpContext http) => AnswerAsync(id, taskId, HumanAnswerKind.Respond, http, dashboard));
+    }
+
+    /// <summary>Approve, reject or respond to a waiting task: <c>{"comment"?, "by"?}</c> or <c>{"input", "by"?}</c>.</summary>
+    private static async Task<IResult> AnswerAsync(string id, string taskId, HumanAnswerKind kind, HttpContext http, DashboardContext dashboard)
+    {
+        if ((RunIds.Problem("run id", id) ?? RunIds.Problem("task id", taskId)) is { } problem) return ApiErrors.BadRequest(problem);
+        var verb = kind.ToString().ToLowerInvariant();
+        var usage = kind == HumanAnswerKind.Respond ? "respond takes {\"input\": <the answer>, \"by\"?: \"name\"}." : $"{verb} takes {{\"comment\"?: \"text\", \"by\"?: \"name\"}} or no body.";
+        var (body, bodyProblem) = await ReadBodyAsync(http).ConfigureAwait(false);
+        if (bodyProblem is not null) return ApiErrors.BadRequest(bodyProblem, usage);
+        body ??= [];
+        string[] allowed = kind == HumanAnswerKind.Respond ? ["input", "by"] : ["comment", "by"];
+        if (body.Select(kv => kv.Key).FirstOrDefault(k => !allowed.Contains(k)) is { } unknown) return ApiErrors.BadRequest($"Unknown field '{unknown}'.", usage);
+        if (kind == HumanAnswerKind.Respond && !body.ContainsKey("input")) return ApiErrors.BadRequest("The body has no 'input': the answer to give.", usage);
+        string? Text(string field, out string? error)
+        {
+            error = null;
+            var node = body[field];
+            if (node is null) return null;
+            if (node is JsonValue v && v.TryGetValue<string>(out var text)) return text;
+            error = $"'{field}' must be a string.";
+            return null;
+        }
+        var by = Text("by", out var byError);
+        if (byError is not null) return ApiErrors.BadRequest(byError, usage);
+        string? comment = null;
+        if (kind != HumanAnswerKind.Respond)
+        {
+            comment = Text("comment", out var commentError);
+            if (commentError is not null) return ApiErrors.BadRequest(commentError, usage);
+        }
+
+        var ct = http.RequestAborted;
+        var run = await dashboard.ReadRunAsync(id, ct).ConfigureAwait(false);
+        if (run is null) return ApiErrors.NotFound(id);
+        if (run.IsFinished) return Finished(run, verb);
+        if (dashboard.Engine is not { } engine) return NoRunner();
+        // A run queued for Redis workers is continued by them: the answer is only recorded here.
+        var continueHere = ReferenceEquals(await dashboard.RunnerForAsync(id, ct).ConfigureAwait(false), engine);
+        var answer = kind switch
+        {
+            HumanAnswerKind.Approve => HumanAnswer.Approve(comment, by),
+            HumanAnswerKind.Reject => HumanAnswer.Reject(comment, by),
+            _ => HumanAnswer.Respond(body["input"], by),
+        };
+        TaskResult decided;
+        try
+        {
+            decided = await engine.AnswerAsync(id, taskId, answer, continueHere, ct).ConfigureAwait(false);
+        }
+        catch (GleitzeitException ex)
+        {
+            return ex.Code switch
+            {
+                GleitzeitErrorCode.WorkflowNotFound => ApiErrors.NotFound(id),
+                GleitzeitErrorCode.TaskNotFound => ApiErrors.Json(StatusCodes.Status404NotFound, "TASK_NOT_FOUND", ex.Message),
+                GleitzeitErrorCode.HumanInputInvalid or GleitzeitErrorCode.TaskValidationFailed => ApiErrors.Json(StatusCodes.Status400BadRequest, ex.Code.Name(), ex.Message),
+                _ => ApiErrors.Conflict(ex.Code.Name(), ex.Message),
+            };
+        }
+        return ApiErrors.Document(new JsonObject
+        {
+            ["workflow_id"] = id,
+            ["task_id"] = taskId,
+            ["status"] = RunDocuments.Lower(decided.Status),
+            ["result"] = decided.Result?.DeepClone(),
+        });
     }
 
     private static async Task<IResult> ListAsync(HttpContext http, DashboardContext dashboard)
@@ -146,25 +217,28 @@ internal static partial class RunsEndpoints
         ApiErrors.Conflict("NO_RUNNER", "This dashboard only reads runs: the application registered no ExecutionEngine to act on them.");
 
     /// <summary>An action's body must be empty or one JSON object.</summary>
-    private static async Task<string?> BodyProblemAsync(HttpContext http)
+    private static async Task<string?> BodyProblemAsync(HttpContext http) => (await ReadBodyAsync(http).ConfigureAwait(false)).Problem;
+
+    /// <summary>The body as a JSON object (null when empty), or what is wrong with it.</summary>
+    private static async Task<(JsonObject? Body, string? Problem)> ReadBodyAsync(HttpContext http)
     {
-        if (http.Request.ContentLength is 0) return null;
+        if (http.Request.ContentLength is 0) return (null, null);
         using var buffer = new MemoryStream();
         var chunk = new byte[8192];
         int read;
         while ((read = await http.Request.Body.ReadAsync(chunk, http.RequestAborted).ConfigureAwait(false)) > 0)
         {
-            if (buffer.Length + read > MaxBodyBytes) return $"The body is larger than {MaxBodyBytes} bytes.";
+            if (buffer.Length + read > MaxBodyBytes) return (null, $"The body is larger than {MaxBodyBytes} bytes.");
             buffer.Write(chunk, 0, read);
         }
-        if (buffer.Length == 0 || buffer.ToArray().All(b => b is (byte)' ' or (byte)'\n' or (byte)'\r' or (byte)'\t')) return null;
+        if (buffer.Length == 0 || buffer.ToArray().All(b => b is (byte)' ' or (byte)'\n' or (byte)'\r' or (byte)'\t')) return (null, null);
         try
         {
-            return JsonNode.Parse(buffer.ToArray()) is JsonObject ? null : "The body is JSON but not an object.";
+            return JsonNode.Parse(buffer.ToArray()) is JsonObject body ? (body, null) : (null, "The body is JSON but not an object.");
         }
         catch (JsonException ex)
         {
-            return $"The body is not valid JSON: {ex.Message}";
+            return (null, $"The body is not valid JSON: {ex.Message}");
         }
     }
 

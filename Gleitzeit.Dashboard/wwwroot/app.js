@@ -338,6 +338,9 @@
       panel.append(el("h2", null, "Error"), errorBox(t.error.name + " (" + t.error.code + "): " + t.error.message, t.error.hint));
       if (t.error.data) panel.append(el("details", null, el("summary", null, "error data"), jsonBlock(t.error.data)));
     }
+    if (t.status === "waiting" && t.result && (t.result.awaiting === "approval" || t.result.awaiting === "input")) {
+      panel.append(answerBox(state, t));
+    }
     if (t.usage) {
       panel.append(el("div", { class: "usage" }, "tokens: " + tokens(t.usage.total_tokens) + " (prompt " + tokens(t.usage.prompt_tokens) + ", completion " + tokens(t.usage.completion_tokens) + ")"));
     }
@@ -357,6 +360,9 @@
       block.id = "panel-result";
       panel.append(block, el("a", { href: t.result_url, download: "" }, "download JSON"));
     }
+    if (t.method === "workflow/run" && t.result && typeof t.result.workflow_id === "string") {
+      panel.append(el("p", { id: "panel-child-run" }, "sub-workflow run: ", link(runPath(t.result.workflow_id), t.result.workflow_id)));
+    }
     if (t.tool_calls || (t.result && t.result.tool_calls)) panel.append(el("h2", null, "Tool calls"), jsonBlock(t.tool_calls || t.result.tool_calls));
     if (t.resolved_parameters) panel.append(el("details", { open: true }, el("summary", null, "parameters (references resolved)"), jsonBlock(t.resolved_parameters)));
     else if (t.resolved_parameters_note) panel.append(el("p", { class: "muted" }, "parameters not resolved yet: " + t.resolved_parameters_note));
@@ -367,6 +373,48 @@
         el("tbody", null, t.history.map(h => el("tr", null, el("td", null, when(h.at)), el("td", null, badge(h.status)), el("td", { class: "num" }, String(h.attempt)),
           el("td", null, h.error ? h.error.name + ": " + h.error.message : ""))))));
     }
+  }
+
+  // A waiting human/approval or human/input task: its prompt (as text) and the answer controls.
+  function answerBox(state, t) {
+    const box = el("div", { class: "answer", id: "answer-box" }, el("h2", null, "Waiting for a person"), el("p", { class: "prompt", id: "answer-prompt" }, t.result.prompt || ""));
+    const by = el("input", { name: "by", placeholder: "your name (optional)", "aria-label": "answered by" });
+    const problem = el("div");
+    const send = async (verb, body, button) => {
+      button.disabled = true;
+      clear(problem);
+      try {
+        await api("runs/" + encodeURIComponent(state.id) + "/tasks/" + encodeURIComponent(t.task_id) + "/" + verb,
+          { method: "POST", headers: { "Content-Type": "application/json", "Accept": "application/json" }, body: JSON.stringify(body) });
+        if (!live) route();
+      } catch (e) {
+        problem.append(errorBox(e.message, e.hint));
+        button.disabled = false;
+      }
+    };
+    if (t.result.awaiting === "approval") {
+      const comment = el("input", { name: "comment", placeholder: "comment (optional)", "aria-label": "comment" });
+      const approve = el("button", { type: "button", "data-action": "approve" }, "Approve");
+      const reject = el("button", { type: "button", class: "danger", "data-action": "reject" }, "Reject");
+      const body = () => { const b = {}; if (comment.value.trim()) b.comment = comment.value.trim(); if (by.value.trim()) b.by = by.value.trim(); return b; };
+      approve.addEventListener("click", () => send("approve", body(), approve));
+      reject.addEventListener("click", () => send("reject", body(), reject));
+      box.append(el("div", { class: "actions" }, comment, by), el("div", { class: "actions" }, approve, reject));
+    } else {
+      if (t.result.schema) box.append(el("details", null, el("summary", null, "expected answer (JSON Schema)"), jsonBlock(t.result.schema)));
+      const input = el("textarea", { name: "input", rows: "4", placeholder: "the answer as JSON, e.g. {\"ok\": true} or \"text\"", "aria-label": "answer" });
+      const respond = el("button", { type: "button", "data-action": "respond" }, "Send answer");
+      respond.addEventListener("click", () => {
+        let value;
+        try { value = JSON.parse(input.value); } catch (e) { clear(problem); problem.append(errorBox("The answer is not JSON: " + e.message, "Write text in quotes: \"yes\"")); return; }
+        const body = { input: value };
+        if (by.value.trim()) body.by = by.value.trim();
+        send("respond", body, respond);
+      });
+      box.append(input, el("div", { class: "actions" }, by, respond));
+    }
+    box.append(problem);
+    return box;
   }
 
   // ---------------------------------------------------------------- routing

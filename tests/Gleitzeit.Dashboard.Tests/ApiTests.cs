@@ -3,6 +3,7 @@ using System.Text;
 using System.Text.Json.Nodes;
 using Gleitzeit.Core;
 using Gleitzeit.Core.Execution;
+using Gleitzeit.Core.Definitions;
 
 namespace Gleitzeit.Dashboard.Tests;
 
@@ -187,6 +188,70 @@ public sealed class ApiTests
         var run = await _host.Store.GetRunAsync(id);
         Assert.That(run!.Status, Is.EqualTo(WorkflowStatus.Completed));
         Assert.That((string)run.GetResult("merge")!["response"]!, Is.EqualTo("plan ready + right side"));
+    }
+
+    private async Task<string> WaitingAsync(Workflow workflow)
+    {
+        var id = await _host.Engine.SubmitAsync(workflow);
+        await foreach (var e in _host.Engine.WatchAsync(id))
+        {
+            if (e is TaskWaiting) break;
+        }
+        return id;
+    }
+
+    [Test]
+    public async Task Approve_continues_a_waiting_run()
+    {
+        var id = await WaitingAsync(Workflows.Approval());
+
+        var (status, body) = await PostAsync($"api/runs/{id}/tasks/ask/approve", "{\"comment\": \"looks good\", \"by\": \"ana\"}");
+        var run = await _host.Engine.WaitAsync(id);
+
+        Assert.That(status, Is.EqualTo(HttpStatusCode.OK), body.ToJsonString());
+        Assert.That((string)body["status"]!, Is.EqualTo("completed"));
+        Assert.That(run.Status, Is.EqualTo(WorkflowStatus.Completed));
+        Assert.That((bool)run.GetResult("ask")!["approved"]!, Is.True);
+        Assert.That((string)run.GetResult("ask")!["by"]!, Is.EqualTo("ana"));
+    }
+
+    [Test]
+    public async Task Respond_checks_the_answer_against_the_schema()
+    {
+        var id = await WaitingAsync(Workflows.Input());
+
+        var (invalid, invalidBody) = await PostAsync($"api/runs/{id}/tasks/ask/respond", "{\"input\": 0}");
+        var (missing, missingBody) = await PostAsync($"api/runs/{id}/tasks/ask/respond", "{\"by\": \"ana\"}");
+        var (wrongKind, wrongKindBody) = await PostAsync($"api/runs/{id}/tasks/ask/approve");
+        var (ok, _) = await PostAsync($"api/runs/{id}/tasks/ask/respond", "{\"input\": 3}");
+        var (again, againBody) = await PostAsync($"api/runs/{id}/tasks/ask/respond", "{\"input\": 4}");
+
+        Assert.That(invalid, Is.EqualTo(HttpStatusCode.BadRequest));
+        Assert.That((string)invalidBody["error"]!["code"]!, Is.EqualTo("HUMAN_INPUT_INVALID"));
+        Assert.That(missing, Is.EqualTo(HttpStatusCode.BadRequest));
+        Assert.That((string)missingBody["error"]!["message"]!, Does.Contain("no 'input'"));
+        Assert.That(wrongKind, Is.EqualTo(HttpStatusCode.BadRequest), wrongKindBody.ToJsonString());
+        Assert.That(ok, Is.EqualTo(HttpStatusCode.OK));
+        Assert.That((int)(await _host.Engine.WaitAsync(id)).GetResult("ask")!["input"]!, Is.EqualTo(3));
+        Assert.That(again, Is.EqualTo(HttpStatusCode.Conflict), againBody.ToJsonString());
+    }
+
+    [Test]
+    public async Task Answering_a_task_that_is_not_waiting_is_409_and_an_unknown_one_404()
+    {
+        var id = await WaitingAsync(Workflows.Approval());
+
+        var (notWaiting, notWaitingBody) = await PostAsync($"api/runs/{id}/tasks/after/approve");
+        var (unknown, unknownBody) = await PostAsync($"api/runs/{id}/tasks/ghost/reject");
+        var (badField, badFieldBody) = await PostAsync($"api/runs/{id}/tasks/ask/approve", "{\"approved\": true}");
+
+        Assert.That(notWaiting, Is.EqualTo(HttpStatusCode.Conflict));
+        Assert.That((string)notWaitingBody["error"]!["code"]!, Is.EqualTo("TASK_NOT_WAITING"));
+        Assert.That(unknown, Is.EqualTo(HttpStatusCode.NotFound));
+        Assert.That((string)unknownBody["error"]!["code"]!, Is.EqualTo("TASK_NOT_FOUND"));
+        Assert.That(badField, Is.EqualTo(HttpStatusCode.BadRequest));
+        Assert.That((string)badFieldBody["error"]!["message"]!, Is.EqualTo("Unknown field 'approved'."));
+        await _host.Engine.CancelAsync(id);
     }
 
     [Test]

@@ -155,6 +155,54 @@ public sealed class BrowserTests
     }
 
     [Test]
+    public async Task Tokens_of_a_running_task_stream_into_its_panel()
+    {
+        // The engine streams an attempt's tokens to the watchers present when it starts: the page watches before 'answer' starts.
+        var workflow = new WorkflowBuilder("streaming")
+            .AddTask("think", "gate/wait", new JsonObject { ["gate"] = "think" })
+            .AddTask("answer", "gate/stream", new JsonObject { ["gate"] = "talk", ["tokens"] = new JsonArray("Hello", ", ", "<b>world</b>"), ["result"] = new JsonObject { ["response"] = "done" } },
+                t => t.DependsOn("think"))
+            .Build();
+        var id = await _host.Engine.SubmitAsync(workflow);
+        await _host.Gates.StartedAsync("think");
+
+        await _page.GotoAsync(_host.Root + "runs/" + id);
+        await WaitForStatusAsync("think", "running");
+        _host.Gates.Open("think");
+        await WaitForStatusAsync("answer", "running");
+        await Node("answer").ClickAsync();
+        await _page.WaitForSelectorAsync("#panel-tokens");
+        _host.Gates.Open("talk");
+        await _page.WaitForFunctionAsync("() => document.getElementById('panel-tokens')?.textContent === 'Hello, <b>world</b>'");
+
+        Assert.That(await _page.Locator("#panel-tokens b").CountAsync(), Is.Zero, "streamed text stays text");
+        _host.Gates.Open("talk-end");
+        await WaitForStatusAsync("answer", "completed");
+        AssertNoConsoleErrors();
+    }
+
+    [Test]
+    public async Task The_approve_button_continues_a_waiting_run()
+    {
+        var id = await _host.Engine.SubmitAsync(Workflows.Approval());
+
+        await _page.GotoAsync(_host.Root + "runs/" + id);
+        await WaitForStatusAsync("ask", "waiting");
+        await Node("ask").ClickAsync();
+        await _page.WaitForSelectorAsync("#answer-box button[data-action=approve]");
+        Assert.That(await _page.Locator("#answer-prompt").TextContentAsync(), Is.EqualTo("Ship <b>it</b>?"), "the prompt is text");
+        await _page.FillAsync("#answer-box input[name=comment]", "fine by me");
+        await ScreenshotAsync("dashboard-approval.png");
+        await _page.ClickAsync("#answer-box button[data-action=approve]");
+        await WaitForStatusAsync("after", "completed");
+
+        var run = await _host.Engine.WaitAsync(id);
+        Assert.That((string)run.GetResult("ask")!["comment"]!, Is.EqualTo("fine by me"));
+        Assert.That((bool)run.GetResult("after")!["response"]!, Is.True, "the approval reached the dependent task");
+        AssertNoConsoleErrors();
+    }
+
+    [Test]
     public async Task The_cancel_button_cancels_a_running_run()
     {
         var id = await _host.Engine.SubmitAsync(Workflows.Diamond("forever"));

@@ -9,7 +9,7 @@ namespace Gleitzeit.Dashboard.Tests;
 /// <summary>
 /// The test provider <c>gate/v1</c>: <c>gate/pass</c> returns its <c>result</c> parameter (or <c>{"response": message}</c>) at once;
 /// <c>gate/wait</c> waits until the test opens the gate named by its <c>gate</c> parameter; <c>gate/fail</c> fails with its
-/// <c>message</c>. A test knows when a task started (<see cref="StartedAsync"/>) and decides when it ends, so nothing is timed.
+/// <c>message</c>; <c>gate/stream</c> streams its <c>tokens</c> once its gate opens. A test knows when a task started (<see cref="StartedAsync"/>) and decides when it ends, so nothing is timed.
 /// </summary>
 internal sealed class Gates
 {
@@ -26,12 +26,20 @@ internal sealed class Gates
                 Started(name).TrySetResult();
                 await Gate(name).Task.WaitAsync(ct).ConfigureAwait(false);
                 break;
+            case "gate/stream":
+                // Started; once the gate opens, streams each of "tokens" as it would an LLM's, then waits for GATE-end.
+                var stream = (string)p["gate"]!;
+                Started(stream).TrySetResult();
+                await Gate(stream).Task.WaitAsync(ct).ConfigureAwait(false);
+                foreach (var token in p["tokens"]!.AsArray()) inv.ReportProgress(TaskProgressKind.Token, (string)token!);
+                await Gate(stream + "-end").Task.WaitAsync(ct).ConfigureAwait(false);
+                break;
             case "gate/fail":
                 throw new GleitzeitException(GleitzeitErrorCode.TaskExecutionFailed, (string?)p["message"] ?? "failed on purpose",
                     data: new JsonObject { ["hint"] = "This task fails on purpose." });
         }
         return p["result"]?.DeepClone() ?? new JsonObject { ["response"] = p["message"]?.DeepClone() };
-    }, "gate/pass", "gate/wait", "gate/fail");
+    }, "gate/pass", "gate/wait", "gate/stream", "gate/fail");
 
     public void Open(string name) => Gate(name).TrySetResult();
 

@@ -20,6 +20,16 @@ internal static class Workflows
         .AddTask("only", "gate/pass", result is null ? new JsonObject { ["message"] = "hello" } : new JsonObject { ["result"] = result }, t => { if (taskName is not null) t.WithName(taskName); })
         .Build();
 
+    /// <summary>ask (a human/approval) → after, which echoes the decision; and a human/input task beside it.</summary>
+    public static Workflow Approval() => new WorkflowBuilder("approval")
+        .AddTask("ask", "human/approval", new JsonObject { ["prompt"] = "Ship <b>it</b>?" })
+        .AddTask("after", "gate/pass", new JsonObject { ["message"] = "${ask.approved}" }, t => t.DependsOn("ask"))
+        .Build();
+
+    public static Workflow Input() => new WorkflowBuilder("input")
+        .AddTask("ask", "human/input", new JsonObject { ["prompt"] = "How many?", ["schema"] = new JsonObject { ["type"] = "integer", ["minimum"] = 1 } })
+        .Build();
+
     /// <summary>first fails; second is skipped because of it.</summary>
     public static Workflow Failing() => new WorkflowBuilder("failing")
         .AddTask("first", "gate/fail", new JsonObject { ["message"] = "the model refused" })
