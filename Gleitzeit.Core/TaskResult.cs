@@ -20,6 +20,9 @@ public sealed record TaskResult
 
     public DateTimeOffset? CompletedAt { get; init; }
 
+    /// <summary>True when the result was served from the result cache (<c>cache:</c>) instead of calling the provider.</summary>
+    public bool Cached { get; init; }
+
     public TimeSpan? Duration => StartedAt is { } s && CompletedAt is { } c ? c - s : null;
 
     public static TaskResult Pending(string taskId) => new() { TaskId = taskId, Status = WorkflowTaskStatus.Pending };

@@ -29,6 +29,9 @@ public sealed record WorkflowRun
     /// <summary>Why the run failed or was cancelled, when it did.</summary>
     public GleitzeitError? Error { get; init; }
 
+    /// <summary>The run this one retries, when it was started by <see cref="Execution.ExecutionEngine.RetryAsync"/> (<c>retry_of</c> in --json).</summary>
+    public string? RetryOf => Workflow?.RetryOf;
+
     public TimeSpan? Duration => StartedAt is { } s && CompletedAt is { } c ? c - s : null;
 
     /// <summary>Completed, failed or cancelled: nothing more will run. Pending, running and interrupted runs are not finished.</summary>

@@ -32,6 +32,9 @@ public sealed record WorkflowTask
     /// <summary>Which configured provider instance serves this task (e.g. which MCP server); null lets the registry route by protocol.</summary>
     public string? Provider { get; init; }
 
+    /// <summary>Result cache for this task (<c>cache:</c>); null takes the workflow's default. See <see cref="Cost.TaskCachePolicy"/>.</summary>
+    public Cost.TaskCachePolicy? Cache { get; init; }
+
     public string DisplayName => Name ?? Id;
 
     /// <summary>The dependencies without repeats; no set is built for the common case of one or none.</summary>

@@ -427,7 +427,7 @@ public sealed partial class GleitzeitWorker
 
         var endedAt = _time.GetUtcNow();
         if (outcome.IsCancelled) return Outcome.Cancelled(endedAt);
-        if (outcome.IsCompleted) return Outcome.Completed(outcome.Result, endedAt);
+        if (outcome.IsCompleted) return Outcome.Completed(outcome.Result, endedAt) with { Cached = outcome.IsCached };
         if (cancelled.IsCancellationRequested) return Outcome.Cancelled(endedAt);
         var decision = _pipeline.DecideRetry(context, outcome, endedAt);
         return decision.Retry ? Outcome.Retry(decision.Error, decision.Delay, endedAt) : Outcome.Failed(decision.Error, null, endedAt);
@@ -473,7 +473,7 @@ public sealed partial class GleitzeitWorker
         {
             case OutcomeKind.Completed:
             {
-                var done = baseResult with { Status = WorkflowTaskStatus.Completed, Result = outcome.Result, CompletedAt = outcome.At };
+                var done = baseResult with { Status = WorkflowTaskStatus.Completed, Result = outcome.Result, CompletedAt = outcome.At, Cached = outcome.Cached };
                 script = QueueScripts.Complete;
                 args.Add(StoreJson.ToJson(done).ToJsonString());
                 args.Add(RedisWorkflowStore.EventJson(taskId, "completed", outcome.At, attempt, null));

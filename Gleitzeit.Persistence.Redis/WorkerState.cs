@@ -116,6 +116,9 @@ internal enum OutcomeKind
 /// <summary>How one attempt ended.</summary>
 internal sealed record Outcome(OutcomeKind Kind, JsonNode? Result, GleitzeitError? Error, TimeSpan Delay, DateTimeOffset At)
 {
+    /// <summary>A completed result served from the result cache.</summary>
+    public bool Cached { get; init; }
+
     public static Outcome Completed(JsonNode? result, DateTimeOffset at) => new(OutcomeKind.Completed, result, null, TimeSpan.Zero, at);
 
     public static Outcome Failed(GleitzeitError error, JsonNode? result, DateTimeOffset at) => new(OutcomeKind.Failed, result, error, TimeSpan.Zero, at);

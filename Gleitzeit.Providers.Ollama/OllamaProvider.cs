@@ -86,6 +86,13 @@ public sealed class OllamaProvider : ITaskProvider, IAsyncDisposable, IDisposabl
     /// with an error; degraded when the default model is not installed. Details: <c>endpoint</c>, <c>version</c>, <c>models</c>, and
     /// <c>error_code</c> (e.g. <c>PROVIDER_NOT_AVAILABLE</c>, <c>PROVIDER_AUTHENTICATION_FAILED</c>) when unhealthy.
     /// </summary>
+    /// <summary>The provider itself, else what its <c>llm/v1</c> core offers (its <c>LlmOptions</c>: default models for cache keys).</summary>
+    public object? GetService(Type serviceType)
+    {
+        ArgumentNullException.ThrowIfNull(serviceType);
+        return serviceType.IsInstanceOfType(this) ? this : ((ITaskProvider)_llm).GetService(serviceType);
+    }
+
     public async ValueTask<ProviderHealth> CheckHealthAsync(CancellationToken cancellationToken)
     {
         var details = new JsonObject { ["endpoint"] = _options.Endpoint.ToString() };

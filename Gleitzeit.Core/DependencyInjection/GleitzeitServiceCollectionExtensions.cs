@@ -30,6 +30,9 @@ public static class GleitzeitServiceCollectionExtensions
         // Both sides of whichever store is registered last (UseStore, AddSqlite and AddRedis replace IWorkflowStore).
         services.TryAddSingleton<IWorkflowStateStore>(sp => sp.GetRequiredService<IWorkflowStore>());
         services.TryAddSingleton<IWorkflowHistory>(sp => sp.GetRequiredService<IWorkflowStore>());
+        // The result cache and the budget ledger of the pipeline's cost stages; AddSqlite and AddRedis replace them.
+        services.TryAddSingleton<Gleitzeit.Core.Cost.ITaskResultCache, Gleitzeit.Core.Cost.InMemoryTaskResultCache>();
+        services.TryAddSingleton<Gleitzeit.Core.Cost.IBudgetLedger, Gleitzeit.Core.Cost.InMemoryBudgetLedger>();
         services.TryAddSingleton(sp => new ProviderRegistry(sp.GetServices<ProviderRegistration>()));
         services.TryAddSingleton(sp => new TaskPipeline(
             sp.GetServices<TaskMiddlewareRegistration>().Select(r => (ITaskMiddleware)sp.GetRequiredService(r.MiddlewareType)),

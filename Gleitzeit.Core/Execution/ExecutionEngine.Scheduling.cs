@@ -198,7 +198,7 @@ public sealed partial class ExecutionEngine
         }
         if (outcome.IsCompleted)
         {
-            await CompleteAsync(run, task, running, outcome.Result, endedAt).ConfigureAwait(false);
+            await CompleteAsync(run, task, running, outcome.Result, endedAt, outcome.CacheKey).ConfigureAwait(false);
             return;
         }
 

@@ -7,9 +7,10 @@ namespace Gleitzeit.Core.Execution;
 // finishes.
 public sealed partial class ExecutionEngine
 {
-    private async ValueTask CompleteAsync(RunState run, TaskState task, TaskResult running, JsonNode? result, DateTimeOffset endedAt)
+    private async ValueTask CompleteAsync(RunState run, TaskState task, TaskResult running, JsonNode? result, DateTimeOffset endedAt, string? cacheKey = null)
     {
-        var done = running with { Status = WorkflowTaskStatus.Completed, Result = result, CompletedAt = endedAt, Error = null };
+        var done = running with { Status = WorkflowTaskStatus.Completed, Result = result, CompletedAt = endedAt, Error = null, Cached = cacheKey is not null };
+        if (cacheKey is not null && run.HasListeners) run.Publish(new TaskCacheHit(run.Id, endedAt, task.Definition.Id, cacheKey));
         List<TaskState> last = [];
         lock (_gate)
         {

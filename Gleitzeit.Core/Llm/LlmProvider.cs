@@ -51,6 +51,14 @@ public sealed class LlmProvider : ITaskProvider
         };
     }
 
+    /// <summary>The provider itself, its <see cref="LlmOptions"/> (a copy: default models for cache keys and plans), or null.</summary>
+    public object? GetService(Type serviceType)
+    {
+        ArgumentNullException.ThrowIfNull(serviceType);
+        if (serviceType == typeof(LlmOptions)) return _options.Clone();
+        return serviceType.IsInstanceOfType(this) ? this : null;
+    }
+
     /// <summary>Healthy when a client is configured; clients that can be probed (Ollama) report more from their own provider.</summary>
     public ValueTask<ProviderHealth> CheckHealthAsync(CancellationToken cancellationToken)
     {
@@ -118,6 +126,17 @@ public sealed class LlmProvider : ITaskProvider
         result["done"] = true;
         if (response.Usage?.InputTokenCount is { } input) result["prompt_tokens"] = Count(input);
         if (response.Usage?.OutputTokenCount is { } output) result["completion_tokens"] = Count(output);
+        if (response.Usage is { } usage)
+        {
+            var prompt = usage.InputTokenCount ?? 0;
+            var completion = usage.OutputTokenCount ?? 0;
+            result["usage"] = new JsonObject
+            {
+                ["prompt_tokens"] = Count(prompt),
+                ["completion_tokens"] = Count(completion),
+                ["total_tokens"] = Count(usage.TotalTokenCount ?? prompt + completion),
+            };
+        }
         result["duration_ms"] = Math.Round(ReportedDuration(response)?.TotalMilliseconds ?? Stopwatch.GetElapsedTime(started).TotalMilliseconds, 3);
         return result;
     }

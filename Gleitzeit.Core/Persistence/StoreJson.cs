@@ -20,7 +20,17 @@ public static class StoreJson
         ["base_directory"] = workflow.BaseDirectory,
         ["inputs"] = new JsonObject(workflow.Inputs.Select(kv => KeyValuePair.Create(kv.Key, kv.Value?.DeepClone()))),
         ["tasks"] = new JsonArray(workflow.Tasks.Select(t => (JsonNode)ToJson(t)).ToArray()),
+        ["budget"] = workflow.Budget is { } b ? new JsonObject { ["max_tokens"] = b.MaxTokens, ["max_llm_calls"] = b.MaxLlmCalls } : null,
+        ["cache"] = CacheJson(workflow.Cache),
+        ["cache_disabled"] = workflow.CacheDisabled ? true : null,
+        ["retry_of"] = workflow.RetryOf,
     };
+
+    private static JsonNode? CacheJson(Cost.TaskCachePolicy? policy) =>
+        policy is null ? null : new JsonObject { ["enabled"] = policy.Enabled, ["ttl_ms"] = policy.Ttl?.TotalMilliseconds };
+
+    private static Cost.TaskCachePolicy? CacheFromJson(JsonNode? node) =>
+        node is JsonObject c ? new Cost.TaskCachePolicy { Enabled = (bool?)c["enabled"] ?? true, Ttl = Ms(c["ttl_ms"]) } : null;
 
     public static JsonObject ToJson(WorkflowTask task)
     {
@@ -36,6 +46,7 @@ public static class StoreJson
             ["timeout_ms"] = task.Timeout?.TotalMilliseconds,
             ["provider"] = task.Provider,
         };
+        if (task.Cache is { } cache) obj["cache"] = CacheJson(cache);
         if (task.Retry is { } r)
         {
             obj["retry"] = new JsonObject
@@ -61,6 +72,10 @@ public static class StoreJson
         BaseDirectory = (string?)obj["base_directory"],
         Inputs = (obj["inputs"] as JsonObject)?.ToDictionary(kv => kv.Key, kv => kv.Value?.DeepClone()) ?? new Dictionary<string, JsonNode?>(),
         Tasks = (obj["tasks"] as JsonArray)?.Select(t => TaskFromJson((JsonObject)t!)).ToList() ?? [],
+        Budget = obj["budget"] is JsonObject b ? new Cost.WorkflowBudget { MaxTokens = (long?)b["max_tokens"], MaxLlmCalls = (int?)b["max_llm_calls"] } : null,
+        Cache = CacheFromJson(obj["cache"]),
+        CacheDisabled = (bool?)obj["cache_disabled"] ?? false,
+        RetryOf = (string?)obj["retry_of"],
     };
 
     public static WorkflowTask TaskFromJson(JsonObject obj) => new()
@@ -74,6 +89,7 @@ public static class StoreJson
         Priority = (int?)obj["priority"] ?? TaskPriority.Normal,
         Timeout = Ms(obj["timeout_ms"]),
         Provider = (string?)obj["provider"],
+        Cache = CacheFromJson(obj["cache"]),
         Retry = obj["retry"] is JsonObject r
             ? new RetryPolicy
             {
@@ -86,7 +102,14 @@ public static class StoreJson
             : null,
     };
 
-    public static JsonObject ToJson(TaskResult task) => new()
+    public static JsonObject ToJson(TaskResult task)
+    {
+        var obj = ToJsonCore(task);
+        if (task.Cached) obj["cached"] = true;
+        return obj;
+    }
+
+    private static JsonObject ToJsonCore(TaskResult task) => new()
     {
         ["task_id"] = task.TaskId,
         ["status"] = StatusName(task.Status),
@@ -106,6 +129,7 @@ public static class StoreJson
         Attempts = (int?)obj["attempts"] ?? 0,
         StartedAt = Time(obj["started_at"]),
         CompletedAt = Time(obj["completed_at"]),
+        Cached = (bool?)obj["cached"] ?? false,
     };
 
     public static GleitzeitError ErrorFromJson(JsonObject obj) =>

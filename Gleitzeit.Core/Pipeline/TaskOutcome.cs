@@ -8,8 +8,9 @@ namespace Gleitzeit.Core.Pipeline;
 /// </summary>
 public readonly struct TaskOutcome
 {
-    private TaskOutcome(TaskOutcomeKind kind, JsonNode? result, GleitzeitError? error, TimeSpan? retryAfter)
+    private TaskOutcome(TaskOutcomeKind kind, JsonNode? result, GleitzeitError? error, TimeSpan? retryAfter, string? cacheKey = null)
     {
+        CacheKey = cacheKey;
         Kind = kind;
         Result = result;
         Error = error;
@@ -27,6 +28,12 @@ public readonly struct TaskOutcome
     /// <summary>How long the provider asked to wait before the next attempt (HTTP Retry-After), if it said.</summary>
     public TimeSpan? RetryAfter { get; }
 
+    /// <summary>The cache key when the result was served from the result cache (<see cref="FromCache"/>); else null.</summary>
+    public string? CacheKey { get; }
+
+    /// <summary>Whether the result came from the result cache rather than the provider.</summary>
+    public bool IsCached => CacheKey is not null;
+
     public bool IsCompleted => Kind == TaskOutcomeKind.Completed;
 
     public bool IsFailed => Kind == TaskOutcomeKind.Failed;
@@ -35,6 +42,10 @@ public readonly struct TaskOutcome
 
     /// <summary>The attempt produced <paramref name="result"/>.</summary>
     public static TaskOutcome Completed(JsonNode? result) => new(TaskOutcomeKind.Completed, result, null, null);
+
+    /// <summary>The attempt was answered from the result cache under <paramref name="cacheKey"/> with <paramref name="result"/>.</summary>
+    public static TaskOutcome FromCache(JsonNode? result, string cacheKey) =>
+        new(TaskOutcomeKind.Completed, result, null, null, cacheKey ?? throw new ArgumentNullException(nameof(cacheKey)));
 
     /// <summary>The attempt failed; <paramref name="retryAfter"/> is the wait the provider asked for, if any.</summary>
     public static TaskOutcome Failed(GleitzeitError error, TimeSpan? retryAfter = null) =>

@@ -10,6 +10,8 @@ namespace Gleitzeit.Core.Pipeline;
 /// <item><b>telemetry</b>: the <c>gleitzeit.task</c> activity and the duration of the whole attempt;</item>
 /// <item><b>references</b>: <c>${...}</c> replaced by results and inputs;</item>
 /// <item><b>validation</b>: the resolved parameters checked against the method's specs;</item>
+/// <item><b>cache</b>: a task with <c>cache:</c> answered from the <see cref="Cost.ITaskResultCache"/>, or its result stored;</item>
+/// <item><b>budget</b>: an LLM task of a run with <c>budget:</c> admitted by the <see cref="Cost.IBudgetLedger"/>, or failed BUDGET_EXCEEDED;</item>
 /// <item>the <see cref="ITaskMiddleware"/> registered with <c>UseTaskMiddleware&lt;T&gt;()</c>, in registration order
 /// (cache, budget and rate limits belong here: they see final parameters and may answer without calling the provider,
 /// and a wait of theirs does not eat the attempt's timeout);</item>
@@ -46,6 +48,8 @@ public sealed partial class TaskPipeline
             ("telemetry", new TelemetryStage(time), false),
             ("references", new ReferenceStage(), false),
             ("validation", new ValidationStage(), false),
+            ("cache", new CacheStage(time, _logger), false),
+            ("budget", new BudgetStage(), false),
         };
         foreach (var m in user) stages.Add((NameOf(m), m, true));
         stages.Add(("timeout", new TimeoutStage(time), false));

@@ -53,7 +53,7 @@ internal sealed class SqliteReader(string readConnectionString, string databaseP
                         : ParseJson(reader.GetString(8), workflowId).AsObject().ToDictionary(kv => kv.Key, kv => kv.Value?.DeepClone(), StringComparer.Ordinal),
                 };
             }
-            using var tasks = Command(connection, "SELECT task_id, status, result, error, attempts, started_at, completed_at FROM tasks WHERE run_id = $run ORDER BY position", ("$run", workflowId));
+            using var tasks = Command(connection, "SELECT task_id, status, result, error, attempts, started_at, completed_at, cached FROM tasks WHERE run_id = $run ORDER BY position", ("$run", workflowId));
             tasks.Transaction = tx;
             var states = new Dictionary<string, TaskResult>(StringComparer.Ordinal);
             using (var reader = tasks.ExecuteReader())
@@ -61,6 +61,7 @@ internal sealed class SqliteReader(string readConnectionString, string databaseP
                 while (reader.Read())
                 {
                     var task = ReadTask(reader, 0, workflowId);
+                    if (!reader.IsDBNull(7) && reader.GetInt64(7) != 0) task = task with { Cached = true };
                     states[task.TaskId] = task;
                 }
             }
@@ -191,7 +192,7 @@ internal sealed class SqliteReader(string readConnectionString, string databaseP
             return (IReadOnlyList<StoredEvent>)list;
         }, cancellationToken);
 
-    private ValueTask<T> Read<T>(Func<SqliteConnection, T> read, CancellationToken cancellationToken)
+    internal ValueTask<T> Read<T>(Func<SqliteConnection, T> read, CancellationToken cancellationToken)
     {
         cancellationToken.ThrowIfCancellationRequested();
         ObjectDisposedException.ThrowIf(isDisposed(), typeof(SqliteWorkflowStore));

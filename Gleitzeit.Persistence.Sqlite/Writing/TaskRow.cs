@@ -15,6 +15,7 @@ internal readonly record struct TaskRow
         StartedAt = Ticks(task.StartedAt);
         CompletedAt = Ticks(task.CompletedAt);
         EventAt = (task.CompletedAt ?? task.StartedAt ?? now).UtcTicks;
+        Cached = task.Cached ? 1 : 0;
     }
 
     public string TaskId { get; }
@@ -25,6 +26,7 @@ internal readonly record struct TaskRow
     public object? StartedAt { get; }
     public object? CompletedAt { get; }
     public long EventAt { get; }
+    public int Cached { get; }
 
     public static object? Ticks(DateTimeOffset? time) => time?.UtcTicks;
 

@@ -26,6 +26,8 @@ internal sealed class TaskDraft
 
     public string? Provider { get; init; }
 
+    public Cost.TaskCachePolicy? Cache { get; init; }
+
     public required TaskSource Source { get; init; }
 
     /// <summary>Files this task expands into (batch forms), in order; null for an ordinary task.</summary>

@@ -1,0 +1,76 @@
+using Gleitzeit.Core.Cost;
+using Microsoft.Extensions.Logging;
+
+namespace Gleitzeit.Core.Pipeline;
+
+/// <summary>
+/// The result cache: a task whose <c>cache:</c> (or the workflow's default) asks for it is answered from the
+/// <see cref="ITaskResultCache"/> registered in the services when an unexpired entry exists under its
+/// <see cref="TaskCacheKey"/>; otherwise it runs and a completed result is stored. Failures are never stored. A cache that
+/// fails to read is a miss, one that fails to write is logged: the cache never fails a task.
+/// </summary>
+internal sealed partial class CacheStage(TimeProvider time, ILogger logger) : ITaskMiddleware
+{
+    public ValueTask<TaskOutcome> InvokeAsync(TaskContext context, TaskDelegate next)
+    {
+        if (PolicyOf(context.Workflow, context.Task) is not { } policy) return next(context);
+        if (context.Services.GetService(typeof(ITaskResultCache)) is not ITaskResultCache cache) return next(context);
+        return CachedAsync(context, next, policy, cache);
+    }
+
+    /// <summary>The policy in force for a task of a workflow, or null when it is not cached.</summary>
+    public static TaskCachePolicy? PolicyOf(Workflow workflow, WorkflowTask task)
+    {
+        if (workflow.CacheDisabled) return null;
+        var policy = task.Cache ?? (DefaultApplies(task) ? workflow.Cache : null);
+        return policy is { Enabled: true } ? policy : null;
+    }
+
+    /// <summary>Code and people are not cached by the workflow's default: a python task may have effects, an answer is a decision.</summary>
+    private static bool DefaultApplies(WorkflowTask task) =>
+        !task.Protocol.StartsWith("python/", StringComparison.Ordinal) && !task.Protocol.StartsWith("human/", StringComparison.Ordinal);
+
+    private async ValueTask<TaskOutcome> CachedAsync(TaskContext context, TaskDelegate next, TaskCachePolicy policy, ITaskResultCache cache)
+    {
+        var key = TaskCacheKey.Compute(context.Task, context.Parameters, context.Registration);
+        try
+        {
+            if (await cache.GetAsync(key, time.GetUtcNow(), context.CancellationToken).ConfigureAwait(false) is { } hit)
+            {
+                return TaskOutcome.FromCache(hit.Result, key);
+            }
+        }
+        catch (Exception ex) when (ex is not OperationCanceledException || !context.CancellationToken.IsCancellationRequested)
+        {
+            LogReadFailed(logger, context.WorkflowId, context.Task.Id, ex);
+        }
+
+        var outcome = await next(context).ConfigureAwait(false);
+        if (!outcome.IsCompleted) return outcome;
+        var now = time.GetUtcNow();
+        try
+        {
+            await cache.SetAsync(new TaskCacheEntry
+            {
+                Key = key,
+                WorkflowName = context.Workflow.Name,
+                TaskId = context.Task.Id,
+                Method = context.Task.Method,
+                Result = outcome.Result,
+                CreatedAt = now,
+                ExpiresAt = policy.Ttl is { } ttl ? now + ttl : null,
+            }, CancellationToken.None).ConfigureAwait(false);
+        }
+        catch (Exception ex)
+        {
+            LogWriteFailed(logger, context.WorkflowId, context.Task.Id, ex);
+        }
+        return outcome;
+    }
+
+    [LoggerMessage(101, LogLevel.Warning, "Run {WorkflowId}: task {TaskId}: the result cache could not be read; running the task")]
+    private static partial void LogReadFailed(ILogger logger, string workflowId, string taskId, Exception exception);
+
+    [LoggerMessage(102, LogLevel.Warning, "Run {WorkflowId}: task {TaskId}: the result could not be stored in the result cache")]
+    private static partial void LogWriteFailed(ILogger logger, string workflowId, string taskId, Exception exception);
+}
