@@ -25,12 +25,12 @@ internal static class RunExecution
 
     /// <summary>Runs to completion in this process and reports. Returns the exit code (0, 4 or 5).</summary>
     public static async Task<int> RunAsync(CliContext context, Workflow workflow, IReadOnlyDictionary<string, JsonNode?> inputs, string? outputFile, bool watch,
-        Action<WorkflowRun>? printResults = null, Func<string, string>? taskLabel = null)
+        Action<WorkflowRun>? printResults = null, Func<string, string>? taskLabel = null, Gleitzeit.Core.Cost.WorkflowBudget? budget = null, bool noCache = false)
     {
         var services = context.GetServices();
         await CheckProvidersAsync(context, workflow).ConfigureAwait(false);
         var progress = new RunProgress(context.Output, watch, workflow.Tasks.Select(t => t.Id), taskLabel);
-        var options = new RunOptions { Inputs = inputs, OnEvent = progress.OnEvent };
+        var options = new RunOptions { Inputs = inputs, OnEvent = progress.OnEvent, Budget = budget, NoCache = noCache };
         // No cancellation token: a signal interrupts the run (FollowAsync), it does not cancel it.
         var work = services.Engine.RunAsync(workflow, options, CancellationToken.None);
         var run = await FollowAsync(context, services.Engine, work, progress).ConfigureAwait(false);
@@ -164,6 +164,8 @@ internal static class RunExecution
                 output.Line();
             }
             var summary = $"{run.Name}: {JsonShapes.Lower(run.Status)} in {JsonShapes.Duration(run.Duration)} (run id {run.WorkflowId})";
+            if (CostShapes.Line(run) is { } cost) output.Line(cost);
+            if (run.RetryOf is { } original) output.Line($"retry of run {original}");
             if (run.Status == WorkflowStatus.Completed) output.Success(summary);
             else output.Line(summary);
             if (outputFile is not null) output.Line($"results written to {Path.GetFullPath(outputFile)}");

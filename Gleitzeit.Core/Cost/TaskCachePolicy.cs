@@ -18,6 +18,24 @@ public sealed record TaskCachePolicy
     /// <summary>How long an entry is served after it was stored; null for no expiry.</summary>
     public TimeSpan? Ttl { get; init; }
 
+    /// <summary>
+    /// The policy in force for <paramref name="task"/> of <paramref name="workflow"/>, or null when it is not cached: the
+    /// task's own <c>cache:</c>, else the workflow's default (which does not apply to <c>python/</c> and <c>human/</c> tasks);
+    /// never when the run has the cache disabled (<c>--no-cache</c>).
+    /// </summary>
+    public static TaskCachePolicy? InEffect(Workflow workflow, WorkflowTask task)
+    {
+        ArgumentNullException.ThrowIfNull(workflow);
+        ArgumentNullException.ThrowIfNull(task);
+        if (workflow.CacheDisabled) return null;
+        var policy = task.Cache ?? (DefaultApplies(task) ? workflow.Cache : null);
+        return policy is { Enabled: true } ? policy : null;
+    }
+
+    /// <summary>Code and people are not cached by the workflow's default: a python task may have effects, an answer is a decision.</summary>
+    private static bool DefaultApplies(WorkflowTask task) =>
+        !task.Protocol.StartsWith("python/", StringComparison.Ordinal) && !task.Protocol.StartsWith("human/", StringComparison.Ordinal);
+
     /// <summary>Caches entries for <paramref name="ttl"/>.</summary>
     public static TaskCachePolicy For(TimeSpan ttl)
     {

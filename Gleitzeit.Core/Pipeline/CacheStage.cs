@@ -18,17 +18,7 @@ internal sealed partial class CacheStage(TimeProvider time, ILogger logger) : IT
         return CachedAsync(context, next, policy, cache);
     }
 
-    /// <summary>The policy in force for a task of a workflow, or null when it is not cached.</summary>
-    public static TaskCachePolicy? PolicyOf(Workflow workflow, WorkflowTask task)
-    {
-        if (workflow.CacheDisabled) return null;
-        var policy = task.Cache ?? (DefaultApplies(task) ? workflow.Cache : null);
-        return policy is { Enabled: true } ? policy : null;
-    }
-
-    /// <summary>Code and people are not cached by the workflow's default: a python task may have effects, an answer is a decision.</summary>
-    private static bool DefaultApplies(WorkflowTask task) =>
-        !task.Protocol.StartsWith("python/", StringComparison.Ordinal) && !task.Protocol.StartsWith("human/", StringComparison.Ordinal);
+    public static TaskCachePolicy? PolicyOf(Workflow workflow, WorkflowTask task) => TaskCachePolicy.InEffect(workflow, task);
 
     private async ValueTask<TaskOutcome> CachedAsync(TaskContext context, TaskDelegate next, TaskCachePolicy policy, ITaskResultCache cache)
     {
