@@ -29,9 +29,9 @@ public sealed class RedisBudgetLedger : IBudgetLedger
         return {admitted, tokens, reserved, calls}
         """;
 
-    // KEYS[1] budget hash; ARGV: reserved to release, tokens used. Returns {tokens, reserved, calls}.
+    // KEYS[1] budget hash; ARGV: minus the reserved tokens to release, tokens used. Returns {tokens, reserved, calls}.
     private const string SettleScript = """
-        local reserved = redis.call('HINCRBY', KEYS[1], 'reserved', -tonumber(ARGV[1]))
+        local reserved = redis.call('HINCRBY', KEYS[1], 'reserved', ARGV[1])
         if reserved < 0 then redis.call('HSET', KEYS[1], 'reserved', 0); reserved = 0 end
         local tokens = redis.call('HINCRBY', KEYS[1], 'tokens', tonumber(ARGV[2]))
         local calls = tonumber(redis.call('HGET', KEYS[1], 'calls') or '0')
@@ -63,7 +63,7 @@ public sealed class RedisBudgetLedger : IBudgetLedger
     {
         ArgumentNullException.ThrowIfNull(workflowId);
         var result = (RedisValue[])(await _connection.RunAsync(db => db.ScriptEvaluateAsync(SettleScript, [_connection.Keys.Budget(workflowId)],
-            [reservedTokens, Math.Max(0, usedTokens)]), "settling budget", cancellationToken).ConfigureAwait(false))!;
+            [-Math.Max(0, reservedTokens), Math.Max(0, usedTokens)]), "settling budget", cancellationToken).ConfigureAwait(false))!;
         return new BudgetSpend { Tokens = (long)result[0], ReservedTokens = (long)result[1], LlmCalls = (int)(long)result[2] };
     }
 

@@ -140,7 +140,7 @@ internal static class DryRun
                 var name = r.Path.Count > 0 ? r.Path[0].Field : null;
                 if (name is null || !inputs.TryGetValue(name, out var value)) throw new GleitzeitException(GleitzeitErrorCode.TaskValidationFailed, $"{r}: unknown input");
                 return ReferenceResolver.Navigate(value, r.Path.Skip(1).ToList(), "inputs." + name);
-            }, task.Method, registration.Provider.GetService(typeof(IReferenceRenderer)) as IReferenceRenderer);
+            }, task.Method);
         }
         catch (GleitzeitException)
         {

@@ -16,8 +16,9 @@ namespace Gleitzeit.Core.Cost;
 /// <c>/NAME</c> when the task names a provider instance or server with <c>provider:</c>;</item>
 /// <item><c>model</c> is the parameter <c>model</c> when set, else the provider's default model for the method (LLM
 /// providers), else empty;</item>
-/// <item><c>parameters</c> are the task's parameters after <c>${...}</c> references were resolved, with the keys of every
-/// object sorted (ordinal) and no whitespace; values are compared as written (<c>1</c> and <c>1.0</c> differ).</item>
+/// <item><c>parameters</c> are the task's parameters after <c>${...}</c> references were resolved (a reference inside text
+/// becomes the value's text, as the plain resolver renders it, also for providers that bind values themselves), with the keys
+/// of every object sorted (ordinal) and no whitespace; values are compared as written (<c>1</c> and <c>1.0</c> differ).</item>
 /// </list>
 /// Anything else (the task id, the workflow, priority, retry, timeout) does not change the key, so the same call made by
 /// another task or workflow hits the same entry. The content of files named by path is not read.

@@ -1,5 +1,6 @@
 using System.Text.Json.Nodes;
 using Gleitzeit.Core.Cost;
+using Microsoft.Extensions.Logging;
 
 namespace Gleitzeit.Core.Pipeline;
 
@@ -9,7 +10,7 @@ namespace Gleitzeit.Core.Pipeline;
 /// <c>usage</c> is counted. A task the budget refuses fails with BUDGET_EXCEEDED (not retried) naming the spend.
 /// Tasks of other protocols and runs without a budget pass straight through.
 /// </summary>
-internal sealed class BudgetStage : ITaskMiddleware
+internal sealed partial class BudgetStage(ILogger logger) : ITaskMiddleware
 {
     private readonly InMemoryBudgetLedger _own = new();
 
@@ -35,9 +36,20 @@ internal sealed class BudgetStage : ITaskMiddleware
         finally
         {
             var used = outcome.IsCompleted ? LlmUsage.TotalTokens(outcome.Result) : 0;
-            await ledger.SettleAsync(context.WorkflowId, reserve, used, CancellationToken.None).ConfigureAwait(false);
+            try
+            {
+                await ledger.SettleAsync(context.WorkflowId, reserve, used, CancellationToken.None).ConfigureAwait(false);
+            }
+            catch (Exception ex)
+            {
+                // The call happened and its outcome stands; only the spend is not counted (the ledger's store failed).
+                LogSettleFailed(logger, context.WorkflowId, context.Task.Id, used, ex);
+            }
         }
     }
+
+    [LoggerMessage(111, LogLevel.Error, "Run {WorkflowId}: task {TaskId}: its {Tokens} tokens could not be counted against the budget")]
+    private static partial void LogSettleFailed(ILogger logger, string workflowId, string taskId, long tokens, Exception exception);
 
     internal static GleitzeitError Exceeded(WorkflowBudget budget, BudgetSpend spend) =>
         new(GleitzeitErrorCode.BudgetExceeded,

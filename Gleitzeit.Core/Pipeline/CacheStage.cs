@@ -22,7 +22,7 @@ internal sealed partial class CacheStage(TimeProvider time, ILogger logger) : IT
 
     private async ValueTask<TaskOutcome> CachedAsync(TaskContext context, TaskDelegate next, TaskCachePolicy policy, ITaskResultCache cache)
     {
-        var key = TaskCacheKey.Compute(context.Task, context.Parameters, context.Registration);
+        var key = TaskCacheKey.Compute(context.Task, KeyParameters(context), context.Registration);
         try
         {
             if (await cache.GetAsync(key, time.GetUtcNow(), context.CancellationToken).ConfigureAwait(false) is { } hit)
@@ -57,6 +57,16 @@ internal sealed partial class CacheStage(TimeProvider time, ILogger logger) : IT
         }
         return outcome;
     }
+
+    /// <summary>
+    /// The parameters the key covers: with every reference replaced by its value, as the plain resolver renders it. A
+    /// provider's own renderer (python binds values to variables under a random name) may render the same call differently
+    /// each time, so it is not used here.
+    /// </summary>
+    private static System.Text.Json.Nodes.JsonObject KeyParameters(TaskContext context) =>
+        context.HasReferences && context.Provider.GetService(typeof(Substitution.IReferenceRenderer)) is not null
+            ? Substitution.ReferenceResolver.Resolve(context.Task.Parameters, context.LookupReference, context.Task.Method)
+            : context.Parameters;
 
     [LoggerMessage(101, LogLevel.Warning, "Run {WorkflowId}: task {TaskId}: the result cache could not be read; running the task")]
     private static partial void LogReadFailed(ILogger logger, string workflowId, string taskId, Exception exception);

@@ -49,7 +49,7 @@ public sealed partial class TaskPipeline
             ("references", new ReferenceStage(), false),
             ("validation", new ValidationStage(), false),
             ("cache", new CacheStage(time, _logger), false),
-            ("budget", new BudgetStage(), false),
+            ("budget", new BudgetStage(_logger), false),
         };
         foreach (var m in user) stages.Add((NameOf(m), m, true));
         stages.Add(("timeout", new TimeoutStage(time), false));

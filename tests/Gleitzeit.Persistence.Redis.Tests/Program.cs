@@ -7,7 +7,7 @@ namespace Gleitzeit.Persistence.Redis.Tests;
 
 /// <summary>
 /// Entry point of the test assembly when run as a program: <c>--worker --redis HOST:PORT --prefix P [--consumer NAME]
-/// [--concurrency N] [--lease-ms MS] [--log FILE] [--middleware trace] [--provider-bound N]</c> runs a <see cref="GleitzeitWorker"/> with the <see cref="TestProvider"/>
+/// [--concurrency N] [--lease-ms MS] [--log FILE] [--middleware trace] [--provider-bound N] [--cost redis] [--llm fake]</c> runs a <see cref="GleitzeitWorker"/> with the <see cref="TestProvider"/>
 /// until its standard input closes (or it is killed). Each execution is appended to the log file as it starts.
 /// <c>--middleware trace</c> puts the <see cref="StageTrace"/> pair into its task pipeline, whose stages it prints.
 /// </summary>
@@ -35,9 +35,22 @@ public static class Program
             lock (gate) log.WriteLine(line);
         }), maxConcurrency: bound);
 
-        var pipeline = options.GetValueOrDefault("--middleware") == "trace" ? new TaskPipeline(StageTrace.Pair()) : new TaskPipeline();
-
         await using var store = new RedisWorkflowStore(new RedisStoreOptions { Configuration = options["--redis"], KeyPrefix = options["--prefix"] });
+        if (options.GetValueOrDefault("--llm") == "fake")
+        {
+            // An LLM provider whose every answer reports 10 + 20 tokens of usage.
+            registry.Register(new Gleitzeit.Core.Llm.LlmProvider(new Gleitzeit.Testing.UsageChatClient(), options: new Gleitzeit.Core.Llm.LlmOptions { DefaultModel = "fake" }));
+        }
+        // --cost redis: the cost stages share the result cache and the budgets through Redis, as AddRedis wires them.
+        var services = new Microsoft.Extensions.DependencyInjection.ServiceCollection();
+        if (options.GetValueOrDefault("--cost") == "redis")
+        {
+            Microsoft.Extensions.DependencyInjection.ServiceCollectionServiceExtensions.AddSingleton<Gleitzeit.Core.Cost.ITaskResultCache>(services, new RedisTaskResultCache(store));
+            Microsoft.Extensions.DependencyInjection.ServiceCollectionServiceExtensions.AddSingleton<Gleitzeit.Core.Cost.IBudgetLedger>(services, new RedisBudgetLedger(store));
+        }
+        var provider = Microsoft.Extensions.DependencyInjection.ServiceCollectionContainerBuilderExtensions.BuildServiceProvider(services);
+        var pipeline = options.GetValueOrDefault("--middleware") == "trace" ? new TaskPipeline(StageTrace.Pair(), provider) : new TaskPipeline(services: provider);
+
         var worker = new GleitzeitWorker(store, registry, new GleitzeitWorkerOptions
         {
             ConsumerName = options.GetValueOrDefault("--consumer"),
