@@ -428,6 +428,7 @@ public sealed partial class GleitzeitWorker
         var endedAt = _time.GetUtcNow();
         if (outcome.IsCancelled) return Outcome.Cancelled(endedAt);
         if (outcome.IsCompleted) return Outcome.Completed(outcome.Result, endedAt) with { Cached = outcome.IsCached };
+        if (outcome.IsDeferred) return Outcome.Deferred(outcome.RetryAfter ?? TimeSpan.FromMilliseconds(1), endedAt);
         if (cancelled.IsCancellationRequested) return Outcome.Cancelled(endedAt);
         var decision = _pipeline.DecideRetry(context, outcome, endedAt);
         return decision.Retry ? Outcome.Retry(decision.Error, decision.Delay, endedAt) : Outcome.Failed(decision.Error, null, endedAt);
@@ -501,6 +502,21 @@ public sealed partial class GleitzeitWorker
                 script = QueueScripts.Retry;
                 args.Add(StoreJson.ToJson(retrying).ToJsonString());
                 args.Add(RedisWorkflowStore.EventJson(taskId, "retrying", outcome.At, attempt, outcome.Error));
+                args.Add(due.ToUnixTimeMilliseconds());
+                var priority = run.Workflow.FindTask(taskId)?.Priority ?? TaskPriority.Normal;
+                args.Add(string.Create(CultureInfo.InvariantCulture, $"{priority}|{Encoding.UTF8.GetByteCount(run.Id)}:{run.Id}{taskId}"));
+                args.Add(_connection.Keys.Delayed.ToString());
+                ScheduleWake(due);
+                break;
+            }
+            case OutcomeKind.Deferred:
+            {
+                // Over the provider's rate limit: back to queued with the attempt uncounted, due again after the wait.
+                var queued = baseResult with { Status = WorkflowTaskStatus.Queued, Attempts = Math.Max(0, attempt - 1) };
+                var due = outcome.At + outcome.Delay;
+                script = QueueScripts.Defer;
+                args.Add(StoreJson.ToJson(queued).ToJsonString());
+                args.Add(RedisWorkflowStore.EventJson(taskId, "queued", outcome.At, attempt - 1, null));
                 args.Add(due.ToUnixTimeMilliseconds());
                 var priority = run.Workflow.FindTask(taskId)?.Priority ?? TaskPriority.Normal;
                 args.Add(string.Create(CultureInfo.InvariantCulture, $"{priority}|{Encoding.UTF8.GetByteCount(run.Id)}:{run.Id}{taskId}"));

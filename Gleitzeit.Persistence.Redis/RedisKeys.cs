@@ -45,6 +45,9 @@ internal sealed class RedisKeys(string prefix)
     /// <summary>The pattern matching every result cache entry (for stats and clear).</summary>
     public string CachePattern => Prefix + "cache:*";
 
+    /// <summary>Hash: a provider's rate-limit buckets (requests and tokens, their levels and when they were last refilled), shared by every worker.</summary>
+    public RedisKey RateLimit(string providerId) => Prefix + "ratelimit:{" + providerId + "}";
+
     /// <summary>Hash: a run's LLM spend (<c>tokens</c>, <c>reserved</c>, <c>calls</c>) for its budget, shared by every worker.</summary>
     public RedisKey Budget(string id) => Prefix + "run:{" + id + "}:budget";
 

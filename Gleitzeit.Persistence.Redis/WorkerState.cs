@@ -111,6 +111,7 @@ internal enum OutcomeKind
     Failed,
     Retry,
     Cancelled,
+    Deferred,
 }
 
 /// <summary>How one attempt ended.</summary>
@@ -126,4 +127,7 @@ internal sealed record Outcome(OutcomeKind Kind, JsonNode? Result, GleitzeitErro
     public static Outcome Retry(GleitzeitError error, TimeSpan delay, DateTimeOffset at) => new(OutcomeKind.Retry, null, error, delay, at);
 
     public static Outcome Cancelled(DateTimeOffset at) => new(OutcomeKind.Cancelled, null, null, TimeSpan.Zero, at);
+
+    /// <summary>No call was made (a rate limit): queued again after <paramref name="delay"/>, the attempt uncounted.</summary>
+    public static Outcome Deferred(TimeSpan delay, DateTimeOffset at) => new(OutcomeKind.Deferred, null, null, delay, at);
 }

@@ -46,6 +46,7 @@ public sealed class OllamaOptions
         if (string.IsNullOrWhiteSpace(VisionModel)) errors.Add("OllamaOptions.VisionModel must not be empty (e.g. llava:latest).");
         if (string.IsNullOrWhiteSpace(EmbeddingModel)) errors.Add("OllamaOptions.EmbeddingModel must not be empty (e.g. nomic-embed-text:latest).");
         if (MaxConcurrency < 1) errors.Add($"OllamaOptions.MaxConcurrency must be at least 1, got {MaxConcurrency}.");
+        foreach (var problem in RateLimit?.Problems("OllamaOptions.RateLimit") ?? []) errors.Add(problem + ".");
         if (RequestTimeout <= TimeSpan.Zero && RequestTimeout != Timeout.InfiniteTimeSpan)
         {
             errors.Add($"OllamaOptions.RequestTimeout must be positive (or Timeout.InfiniteTimeSpan), got {RequestTimeout}.");
@@ -60,4 +61,7 @@ public sealed class OllamaOptions
     }
 
     internal OllamaOptions Clone() => (OllamaOptions)MemberwiseClone();
+
+    /// <summary>Requests and tokens per minute for this Ollama (see <see cref="Gleitzeit.Core.Cost.RateLimitOptions"/>). Default: none.</summary>
+    public Gleitzeit.Core.Cost.RateLimitOptions? RateLimit { get; set; }
 }

@@ -33,6 +33,7 @@ public static class GleitzeitServiceCollectionExtensions
         // The result cache and the budget ledger of the pipeline's cost stages; AddSqlite and AddRedis replace them.
         services.TryAddSingleton<Gleitzeit.Core.Cost.ITaskResultCache, Gleitzeit.Core.Cost.InMemoryTaskResultCache>();
         services.TryAddSingleton<Gleitzeit.Core.Cost.IBudgetLedger, Gleitzeit.Core.Cost.InMemoryBudgetLedger>();
+        services.TryAddSingleton<Gleitzeit.Core.Cost.IProviderRateLimiter>(sp => new Gleitzeit.Core.Cost.InMemoryProviderRateLimiter(sp.GetRequiredService<TimeProvider>()));
         services.TryAddSingleton(sp => new ProviderRegistry(sp.GetServices<ProviderRegistration>()));
         services.TryAddSingleton(sp => new TaskPipeline(
             sp.GetServices<TaskMiddlewareRegistration>().Select(r => (ITaskMiddleware)sp.GetRequiredService(r.MiddlewareType)),

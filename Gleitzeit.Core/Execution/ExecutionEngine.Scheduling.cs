@@ -196,6 +196,11 @@ public sealed partial class ExecutionEngine
             await EndCancelledAsync(run, task).ConfigureAwait(false);
             return;
         }
+        if (outcome.IsDeferred)
+        {
+            await DeferAsync(run, task, running, outcome.RetryAfter!.Value, endedAt).ConfigureAwait(false);
+            return;
+        }
         if (outcome.IsCompleted)
         {
             await CompleteAsync(run, task, running, outcome.Result, endedAt, outcome.CacheKey).ConfigureAwait(false);

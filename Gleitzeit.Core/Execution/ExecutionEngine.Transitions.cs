@@ -113,6 +113,38 @@ public sealed partial class ExecutionEngine
         }
     }
 
+    /// <summary>
+    /// The attempt made no call (its provider is over its rate limit): the task goes back to queued, the attempt uncounted,
+    /// its slot freed, and it is queued in its lane again after <paramref name="delay"/>.
+    /// </summary>
+    private async ValueTask DeferAsync(RunState run, TaskState task, TaskResult running, TimeSpan delay, DateTimeOffset now)
+    {
+        task.Attempt--;
+        var queued = running with { Status = WorkflowTaskStatus.Queued, Attempts = task.Attempt };
+        var wait = Task.Delay(delay, _time, run.Cancellation.Token);
+        await _store.SaveTaskAsync(run.Id, queued, CancellationToken.None).ConfigureAwait(false);
+        run.Transition(task, queued, run.HasListeners ? new TaskRateLimited(run.Id, now, task.Definition.Id, task.Registration.Id, delay) : null);
+        lock (_gate)
+        {
+            ReleaseLocked(task);
+            DispatchLocked();
+        }
+        try
+        {
+            await wait.ConfigureAwait(false);
+        }
+        catch (OperationCanceledException)
+        {
+            return;
+        }
+        lock (_gate)
+        {
+            if (task.Finished) return;
+            EnqueueLocked(task);
+            DispatchLocked();
+        }
+    }
+
     private async ValueTask EndCancelledAsync(RunState run, TaskState task)
     {
         bool newly;

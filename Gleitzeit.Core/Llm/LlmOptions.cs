@@ -21,5 +21,13 @@ public sealed class LlmOptions
     /// <summary>Name of the service in error messages, e.g. "Ollama at http://localhost:11434". Default: "the LLM service".</summary>
     public string ServiceName { get; set; } = "the LLM service";
 
-    internal LlmOptions Clone() => (LlmOptions)MemberwiseClone();
+    /// <summary>Requests and tokens per minute this provider may use (see <see cref="Cost.RateLimitOptions"/>). Default: none.</summary>
+    public Cost.RateLimitOptions? RateLimit { get; set; }
+
+    internal LlmOptions Clone()
+    {
+        var copy = (LlmOptions)MemberwiseClone();
+        copy.RateLimit = RateLimit?.Clone();
+        return copy;
+    }
 }

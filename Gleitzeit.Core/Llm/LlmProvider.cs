@@ -56,6 +56,7 @@ public sealed class LlmProvider : ITaskProvider
     {
         ArgumentNullException.ThrowIfNull(serviceType);
         if (serviceType == typeof(LlmOptions)) return _options.Clone();
+        if (serviceType == typeof(Cost.RateLimitOptions)) return _options.RateLimit;
         return serviceType.IsInstanceOfType(this) ? this : null;
     }
 

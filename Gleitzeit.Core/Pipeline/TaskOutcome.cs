@@ -40,6 +40,9 @@ public readonly struct TaskOutcome
 
     public bool IsCancelled => Kind == TaskOutcomeKind.Cancelled;
 
+    /// <summary>The call was not made: run the task again after <see cref="RetryAfter"/> (see <see cref="Deferred"/>).</summary>
+    public bool IsDeferred => Kind == TaskOutcomeKind.Deferred;
+
     /// <summary>The attempt produced <paramref name="result"/>.</summary>
     public static TaskOutcome Completed(JsonNode? result) => new(TaskOutcomeKind.Completed, result, null, null);
 
@@ -51,6 +54,13 @@ public readonly struct TaskOutcome
     public static TaskOutcome Failed(GleitzeitError error, TimeSpan? retryAfter = null) =>
         new(TaskOutcomeKind.Failed, null, error ?? throw new ArgumentNullException(nameof(error)), retryAfter);
 
+    /// <summary>
+    /// The attempt made no call and the task should be queued again after <paramref name="wait"/> without counting the
+    /// attempt (the rate-limit stage answers so). Only built-in stages return it: from task middleware it is INTERNAL_ERROR.
+    /// </summary>
+    public static TaskOutcome Deferred(TimeSpan wait) =>
+        new(TaskOutcomeKind.Deferred, null, null, wait > TimeSpan.Zero ? wait : TimeSpan.FromMilliseconds(1));
+
     /// <summary>The run was cancelled while the attempt ran.</summary>
     public static TaskOutcome Cancelled { get; } = new(TaskOutcomeKind.Cancelled, null, null, null);
 
@@ -59,6 +69,7 @@ public readonly struct TaskOutcome
         TaskOutcomeKind.Completed => "completed",
         TaskOutcomeKind.Failed => $"failed: {Error}",
         TaskOutcomeKind.Cancelled => "cancelled",
+        TaskOutcomeKind.Deferred => $"deferred for {RetryAfter}",
         _ => "no outcome",
     };
 }

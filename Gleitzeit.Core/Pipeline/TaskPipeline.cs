@@ -11,6 +11,7 @@ namespace Gleitzeit.Core.Pipeline;
 /// <item><b>references</b>: <c>${...}</c> replaced by results and inputs;</item>
 /// <item><b>validation</b>: the resolved parameters checked against the method's specs;</item>
 /// <item><b>cache</b>: a task with <c>cache:</c> answered from the <see cref="Cost.ITaskResultCache"/>, or its result stored;</item>
+/// <item><b>rate limit</b>: an LLM task over its provider's <see cref="Cost.RateLimitOptions"/> deferred (queued again later, holding no slot);</item>
 /// <item><b>budget</b>: an LLM task of a run with <c>budget:</c> admitted by the <see cref="Cost.IBudgetLedger"/>, or failed BUDGET_EXCEEDED;</item>
 /// <item>the <see cref="ITaskMiddleware"/> registered with <c>UseTaskMiddleware&lt;T&gt;()</c>, in registration order
 /// (cache, budget and rate limits belong here: they see final parameters and may answer without calling the provider,
@@ -49,6 +50,7 @@ public sealed partial class TaskPipeline
             ("references", new ReferenceStage(), false),
             ("validation", new ValidationStage(), false),
             ("cache", new CacheStage(time, _logger), false),
+            ("rate limit", new RateLimitStage(time), false),
             ("budget", new BudgetStage(_logger), false),
         };
         foreach (var m in user) stages.Add((NameOf(m), m, true));

@@ -79,6 +79,33 @@ public sealed class CostTests
     }
 
     [Test]
+    public async Task A_rate_limit_is_shared_by_two_worker_processes_and_tasks_wait_instead_of_failing()
+    {
+        var options = RedisTestServer.NewOptions("cost-rate");
+        await using var store = new RedisWorkflowStore(options);
+        var queue = new RedisWorkflowQueue(store);
+        // 120 a minute: two at once, then one every half second, for both workers together.
+        await using var w1 = await WorkerProcess.StartAsync(options, "w1", concurrency: 4, cost: true, requestsPerMinute: 120);
+        await using var w2 = await WorkerProcess.StartAsync(options, "w2", concurrency: 4, cost: true, requestsPerMinute: 120);
+        var builder = new WorkflowBuilder("rate-on-workers");
+        for (var i = 0; i < 8; i++) builder.AddTask("ask" + i, "llm/chat", new System.Text.Json.Nodes.JsonObject { ["prompt"] = "q" + i });
+
+        var id = await queue.SubmitAsync(builder.Build());
+        var run = await WaitAsync(queue, id);
+        var db = await store.Connection.GetDatabaseAsync();
+        var bucket = store.Connection.Keys.RateLimit("llm");
+        var admitted = (long)await db.HashGetAsync(bucket, "admitted");
+        var deferred = (long)await db.HashGetAsync(bucket, "deferred");
+        var requeued = (await store.GetEventsAsync(id)).Count(e => e.Status == "queued" && e.TaskId is not null);
+
+        Assert.That(run.Status, Is.EqualTo(WorkflowStatus.Completed), run.Error?.ToString());
+        Assert.That(run.Tasks.Values.Select(t => t.Attempts), Is.All.EqualTo(1), "a wait for the limit is no attempt");
+        Assert.That(admitted, Is.EqualTo(8), "both workers took their calls from the one bucket in Redis");
+        Assert.That(deferred, Is.GreaterThanOrEqualTo(6), "at most two calls fit the shared bucket at first; the other six waited at least once");
+        Assert.That(requeued, Is.GreaterThanOrEqualTo(6), "each wait is recorded as queued again");
+    }
+
+    [Test]
     public async Task The_redis_ledger_admits_atomically()
     {
         var options = RedisTestServer.NewOptions("cost-ledger");

@@ -13,12 +13,16 @@ internal sealed class CostHarness : IAsyncDisposable
 {
     private readonly ServiceProvider _services;
 
-    public CostHarness(int maxConcurrency = 8, Action<IServiceCollection>? configure = null)
+    public CostHarness(int maxConcurrency = 8, Action<IServiceCollection>? configure = null, Gleitzeit.Core.Cost.RateLimitOptions? rateLimit = null)
     {
         var services = new ServiceCollection();
         services.AddSingleton<TimeProvider>(Time);
         var builder = services.AddGleitzeit(o => o.MaxConcurrency = maxConcurrency)
-            .AddLlm(Client, configure: o => o.DefaultModel = "fake-model")
+            .AddLlm(Client, configure: o =>
+            {
+                o.DefaultModel = "fake-model";
+                o.RateLimit = rateLimit;
+            })
             .AddProvider(new DelegateProvider("python/v1", (inv, _) =>
             {
                 Interlocked.Increment(ref _pythonCalls);
