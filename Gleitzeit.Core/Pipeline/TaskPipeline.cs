@@ -34,6 +34,14 @@ public sealed partial class TaskPipeline
     /// <param name="logger">Receives retries, final failures and middleware faults.</param>
     /// <param name="timeProvider">The clock of timeouts and durations.</param>
     public TaskPipeline(IEnumerable<ITaskMiddleware>? middleware = null, IServiceProvider? services = null, ILogger? logger = null, TimeProvider? timeProvider = null)
+        : this(middleware, services, logger, timeProvider, costStages: true)
+    {
+    }
+
+    /// <summary>The pipeline as it was before the cost stages: only for measuring what they add (benchmarks).</summary>
+    internal static TaskPipeline WithoutCostStages(IServiceProvider? services = null) => new(null, services, null, null, costStages: false);
+
+    private TaskPipeline(IEnumerable<ITaskMiddleware>? middleware, IServiceProvider? services, ILogger? logger, TimeProvider? timeProvider, bool costStages)
     {
         var time = timeProvider ?? TimeProvider.System;
         _services = services;
@@ -49,10 +57,13 @@ public sealed partial class TaskPipeline
             ("telemetry", new TelemetryStage(time), false),
             ("references", new ReferenceStage(), false),
             ("validation", new ValidationStage(), false),
-            ("cache", new CacheStage(time, _logger), false),
-            ("rate limit", new RateLimitStage(time), false),
-            ("budget", new BudgetStage(_logger), false),
         };
+        if (costStages)
+        {
+            stages.Add(("cache", new CacheStage(time, _logger), false));
+            stages.Add(("rate limit", new RateLimitStage(time), false));
+            stages.Add(("budget", new BudgetStage(_logger), false));
+        }
         foreach (var m in user) stages.Add((NameOf(m), m, true));
         stages.Add(("timeout", new TimeoutStage(time), false));
 

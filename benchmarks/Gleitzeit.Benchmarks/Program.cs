@@ -123,5 +123,7 @@ if (Want("llm")) await LlmRuns.MeasureAsync(report, quick);
 
 if (Want("cli")) await CliRuns.MeasureAsync(report, quick);
 
+if (Want("cost")) await CostRuns.MeasureAsync(report, quick, warm, runs);
+
 report.Print();
 return 0;
