@@ -27,8 +27,8 @@ public sealed record TaskCachePolicy
     {
         ArgumentNullException.ThrowIfNull(workflow);
         ArgumentNullException.ThrowIfNull(task);
-        if (workflow.CacheDisabled) return null;
-        var policy = task.Cache ?? (DefaultApplies(task) ? workflow.Cache : null);
+        if (task.Cache is null && workflow.Cache is null || workflow.CacheDisabled) return null;
+        var policy = task.Cache ?? (workflow.Cache is { } byDefault && DefaultApplies(task) ? byDefault : null);
         return policy is { Enabled: true } ? policy : null;
     }
 

@@ -171,4 +171,19 @@ public sealed class CostTests
         Assert.That(result.ExitCode, Is.EqualTo(2));
         Assert.That(result.StdErr, Does.Contain($"--max-tokens must be a positive number of tokens, got {value}"));
     }
+
+    [Test]
+    public async Task A_rate_limit_of_zero_in_the_configuration_is_refused_and_a_valid_one_is_shown()
+    {
+        var file = _cli.WriteFile("cached.yaml", Cached);
+        _cli.WriteConfig("persistence:\n  backend: sqlite\nproviders:\n  ollama:\n    rate_limit: { requests_per_minute: 0 }\n");
+        var refused = await _cli.RunAsync("run", file);
+        Assert.That(refused.ExitCode, Is.EqualTo(2), refused.ToString);
+        Assert.That(refused.StdErr, Does.Contain("providers.ollama.rate_limit.requests_per_minute must be a whole number of at least 1, got '0'"));
+
+        _cli.WriteConfig("persistence:\n  backend: sqlite\nproviders:\n  ollama:\n    rate_limit: { requests_per_minute: 30, tokens_per_minute: 1000 }\n");
+        var config = await _cli.RunAsync("config");
+        Assert.That(config.StdOut, Does.Contain("providers.ollama.rate_limit.requests_per_minute").And.Contain("30"));
+        Assert.That((await _cli.RunAsync("run", file)).ExitCode, Is.EqualTo(0), "python tasks run whatever Ollama's limits are");
+    }
 }
