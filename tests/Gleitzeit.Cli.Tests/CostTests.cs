@@ -46,6 +46,8 @@ public sealed class CostTests
 
         var status = await _cli.RunAsync("workflow", "status", (string)second.Json()["workflow_id"]!, "--json");
         Assert.That((bool)status.Json()["tasks"]!["stamp"]!["cached"]!, Is.True, "stored with the run");
+        var human = await _cli.RunAsync("workflow", "status", (string)second.Json()["workflow_id"]!);
+        Assert.That(human.StdOut, Does.Contain("completed (cached)").And.Contain("1 task from the cache"));
     }
 
     [Test]
