@@ -65,6 +65,8 @@ internal static class CliApp
         root.Add(ExecCommand.Create());
         root.Add(WorkerCommand.Create());
         root.Add(CacheCommand.Create());
+        root.Add(DashboardCommand.Create());
+        root.Add(McpCommands.Create());
         return root;
     }
 }

@@ -79,6 +79,10 @@ internal static class SqliteSchema
             ) WITHOUT ROWID
             """,
         ],
+        // loop tasks: the iteration and every finished iteration's result, {"iteration": n, "history": [...]} (StoreJson)
+        [
+            "ALTER TABLE tasks ADD COLUMN loop TEXT",
+        ],
         // cost control (issue 20): the result cache across runs, and whether a task's result came from it
         [
             """

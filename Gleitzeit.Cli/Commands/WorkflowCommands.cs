@@ -19,6 +19,8 @@ internal static class WorkflowCommands
         group.Add(CreateList());
         group.Add(CreateResume());
         group.Add(CreateCancel());
+        group.Add(GraphCommand.Create());
+        HumanCommands.AddTo(group);
         group.Add(RetryCommand.Create());
         return group;
     }
@@ -29,7 +31,7 @@ internal static class WorkflowCommands
         var inputs = new Option<string[]>("--input", "-i") { Description = "Workflow input NAME=VALUE (repeatable); JSON values keep their type.", HelpName = "NAME=VALUE", Arity = ArgumentArity.ZeroOrMore };
         var output = new Option<string?>("--output", "-o") { Description = "Also write the run's JSON to this file.", HelpName = "FILE" };
         var watch = new Option<bool>("--watch", "-w") { Description = "Print streamed tokens and output lines as tasks produce them (plain output)." };
-        var detach = new Option<bool>("--detach", "-d") { Description = "Queue the run for 'gleitzeit worker' processes and return its id at once (redis backend)." };
+        var detach = new Option<bool>("--detach", "-d") { Description = "Do not stay: with the redis backend, queue the run for 'gleitzeit worker' processes and return its id at once; otherwise run it here until it finishes or waits for a person, then leave it stored waiting." };
         var maxTokens = new Option<long?>("--max-tokens") { Description = "Token budget for the run's LLM calls (replaces the workflow's budget.max_tokens); once reached, no further LLM task starts.", HelpName = "N" };
         var noCache = new Option<bool>("--no-cache") { Description = "Neither read nor write the result cache in this run." };
         var dryRun = new Option<bool>("--dry-run") { Description = "Print the plan (tasks in order, LLM calls per provider/model, expected cache hits, the budget) without running anything." };
@@ -44,13 +46,19 @@ internal static class WorkflowCommands
             {
                 return await DryRun.ShowAsync(context, RunExecution.LoadWorkflow(context, path), values, budget, bypassCache).ConfigureAwait(false);
             }
+            if (context.Parse.GetValue(detach) && context.Settings.Backend != "redis")
+            {
+                if (context.Settings.Backend == "memory")
+                {
+                    throw CliException.Invalid("--detach leaves the run stored for later, and the memory backend keeps nothing once this process ends.",
+                        "Use the sqlite (default) or redis backend, or run without --detach.");
+                }
+                var local = RunExecution.LoadWorkflow(context, path);
+                return await RunExecution.RunAsync(context, local, values, context.Parse.GetValue(output), context.Parse.GetValue(watch), leaveWhenWaiting: true,
+                    budget: budget, noCache: bypassCache).ConfigureAwait(false);
+            }
             if (context.Parse.GetValue(detach))
             {
-                if (context.Settings.Backend != "redis")
-                {
-                    throw CliException.Invalid($"--detach queues the run for 'gleitzeit worker' processes, which needs the redis backend; the configured backend is {context.Settings.Backend}.",
-                        "Pass --backend redis (or set persistence.backend: redis), or run without --detach to run it here.");
-                }
                 var queued = RunExecution.LoadWorkflow(context, path);
                 var runner = context.GetServices().Runners.Distributed;
                 var workflowId = await runner.SubmitAsync(queued, new RunOptions { Inputs = values, Budget = budget, NoCache = bypassCache }, context.CancellationToken).ConfigureAwait(false);
@@ -121,8 +129,8 @@ internal static class WorkflowCommands
 
     private static Command CreateList()
     {
-        var status = new Option<string[]>("--status", "-s") { Description = "Only runs in these states (pending, running, completed, failed, cancelled, interrupted).", Arity = ArgumentArity.ZeroOrMore };
-        status.AcceptOnlyFromAmong("pending", "running", "completed", "failed", "cancelled", "interrupted");
+        var status = new Option<string[]>("--status", "-s") { Description = "Only runs in these states (pending, running, waiting, completed, failed, cancelled, interrupted).", Arity = ArgumentArity.ZeroOrMore };
+        status.AcceptOnlyFromAmong("pending", "running", "waiting", "completed", "failed", "cancelled", "interrupted");
         var name = new Option<string?>("--name", "-n") { Description = "Only runs of the workflow with this name." };
         var limit = new Option<int>("--limit") { Description = "Most runs to list.", DefaultValueFactory = _ => 20 };
         var command = new Command("list", "List runs, newest first.") { status, name, limit };

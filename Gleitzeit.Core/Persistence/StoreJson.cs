@@ -47,6 +47,17 @@ public static class StoreJson
             ["provider"] = task.Provider,
         };
         if (task.Cache is { } cache) obj["cache"] = CacheJson(cache);
+        if (task.When is not null) obj["when"] = task.When;
+        if (task.Join != JoinMode.All) obj["join"] = task.Join == JoinMode.Any ? "any" : "all";
+        if (task.Loop is { } loop)
+        {
+            obj["loop"] = new JsonObject
+            {
+                ["until"] = loop.Until,
+                ["max_iterations"] = loop.MaxIterations,
+                ["on_exhausted"] = loop.OnExhausted == LoopExhaustedAction.Complete ? "complete" : "fail",
+            };
+        }
         if (task.Retry is { } r)
         {
             obj["retry"] = new JsonObject
@@ -90,6 +101,16 @@ public static class StoreJson
         Timeout = Ms(obj["timeout_ms"]),
         Provider = (string?)obj["provider"],
         Cache = CacheFromJson(obj["cache"]),
+        When = (string?)obj["when"],
+        Join = (string?)obj["join"] == "any" ? JoinMode.Any : JoinMode.All,
+        Loop = obj["loop"] is JsonObject l
+            ? new TaskLoop
+            {
+                Until = (string?)l["until"] ?? "",
+                MaxIterations = (int?)l["max_iterations"] ?? 1,
+                OnExhausted = (string?)l["on_exhausted"] == "complete" ? LoopExhaustedAction.Complete : LoopExhaustedAction.Fail,
+            }
+            : null,
         Retry = obj["retry"] is JsonObject r
             ? new RetryPolicy
             {
@@ -104,21 +125,21 @@ public static class StoreJson
 
     public static JsonObject ToJson(TaskResult task)
     {
-        var obj = ToJsonCore(task);
+        var obj = new JsonObject
+        {
+            ["task_id"] = task.TaskId,
+            ["status"] = StatusName(task.Status),
+            ["result"] = task.Result?.DeepClone(),
+            ["error"] = task.Error?.ToJson(),
+            ["attempts"] = task.Attempts,
+            ["started_at"] = task.StartedAt?.ToString("O", CultureInfo.InvariantCulture),
+            ["completed_at"] = task.CompletedAt?.ToString("O", CultureInfo.InvariantCulture),
+        };
+        if (task.Iteration > 0) obj["iteration"] = task.Iteration;
+        if (task.History.Count > 0) obj["history"] = ToJson(task.History);
         if (task.Cached) obj["cached"] = true;
         return obj;
     }
-
-    private static JsonObject ToJsonCore(TaskResult task) => new()
-    {
-        ["task_id"] = task.TaskId,
-        ["status"] = StatusName(task.Status),
-        ["result"] = task.Result?.DeepClone(),
-        ["error"] = task.Error?.ToJson(),
-        ["attempts"] = task.Attempts,
-        ["started_at"] = task.StartedAt?.ToString("O", CultureInfo.InvariantCulture),
-        ["completed_at"] = task.CompletedAt?.ToString("O", CultureInfo.InvariantCulture),
-    };
 
     public static TaskResult TaskResultFromJson(JsonObject obj) => new()
     {
@@ -130,7 +151,24 @@ public static class StoreJson
         StartedAt = Time(obj["started_at"]),
         CompletedAt = Time(obj["completed_at"]),
         Cached = (bool?)obj["cached"] ?? false,
+        Iteration = (int?)obj["iteration"] ?? 0,
+        History = HistoryFromJson(obj["history"]),
     };
+
+    /// <summary>A loop task's iterations: <c>[{"iteration","result","attempts","started_at","completed_at"}]</c>.</summary>
+    public static JsonArray ToJson(IReadOnlyList<TaskIteration> history) => new(history.Select(h => (JsonNode)new JsonObject
+    {
+        ["iteration"] = h.Number,
+        ["result"] = h.Result?.DeepClone(),
+        ["attempts"] = h.Attempts,
+        ["started_at"] = h.StartedAt?.ToString("O", CultureInfo.InvariantCulture),
+        ["completed_at"] = h.CompletedAt?.ToString("O", CultureInfo.InvariantCulture),
+    }).ToArray());
+
+    /// <summary>Reads what <see cref="ToJson(IReadOnlyList{TaskIteration})"/> wrote; anything else (an empty object from a Lua round trip) is no history.</summary>
+    public static IReadOnlyList<TaskIteration> HistoryFromJson(JsonNode? node) => node is JsonArray a
+        ? a.OfType<JsonObject>().Select(h => new TaskIteration((int?)h["iteration"] ?? 0, h["result"]?.DeepClone(), (int?)h["attempts"] ?? 0, Time(h["started_at"]), Time(h["completed_at"]))).ToList()
+        : [];
 
     public static GleitzeitError ErrorFromJson(JsonObject obj) =>
         new((GleitzeitErrorCode)((int?)obj["code"] ?? (int)GleitzeitErrorCode.InternalError), (string?)obj["message"] ?? "", obj["data"]?.DeepClone());

@@ -81,6 +81,9 @@ internal sealed class DraftExpander
             Retry = d.Retry,
             Provider = d.Provider,
             Cache = d.Cache,
+            When = d.When,
+            Join = d.Join,
+            Loop = d.Loop,
         };
     }
 

@@ -27,6 +27,11 @@ internal sealed class TaskDraft
     public string? Provider { get; init; }
 
     public Cost.TaskCachePolicy? Cache { get; init; }
+    public string? When { get; init; }
+
+    public JoinMode Join { get; init; }
+
+    public TaskLoop? Loop { get; init; }
 
     public required TaskSource Source { get; init; }
 
