@@ -66,6 +66,7 @@ internal static class ErrorReporter
         GleitzeitErrorCode.TaskNotFound => "List tasks with 'gleitzeit task list'.",
         GleitzeitErrorCode.WorkflowLeased => "Only the process that runs it continues it: let it finish, or stop it (Ctrl+C leaves the run interrupted) and resume it then; 'gleitzeit workflow status ID' shows its progress.",
         GleitzeitErrorCode.ProviderNotFound => "See what is configured with 'gleitzeit provider list'.",
+        GleitzeitErrorCode.WorkflowStillRunning => "Wait for it with 'gleitzeit workflow status ID --wait', cancel it with 'gleitzeit workflow cancel ID', or continue an interrupted one with 'gleitzeit workflow resume ID'.",
         GleitzeitErrorCode.TaskNotWaiting or GleitzeitErrorCode.TaskAlreadyAnswered or GleitzeitErrorCode.HumanTimeout =>
             "'gleitzeit workflow status ID' shows each task's state; 'gleitzeit workflow list --status waiting' lists the runs waiting for an answer.",
         GleitzeitErrorCode.HumanInputInvalid => "'gleitzeit workflow status ID --json' shows the task's schema (under its result); answer again with a matching --data.",

@@ -81,6 +81,8 @@ public enum GleitzeitErrorCode
     WorkflowCircularDependency = -28006,
     WorkflowAlreadyExists = -28007,
     WorkflowLeased = -28008,
+    BudgetExceeded = -28010,
+    WorkflowStillRunning = -28016,
 
     // Queue
     QueueFull = -27001,

@@ -20,6 +20,9 @@ public sealed record TaskResult
 
     public DateTimeOffset? CompletedAt { get; init; }
 
+    /// <summary>True when the result was served from the result cache (<c>cache:</c>) instead of calling the provider.</summary>
+    public bool Cached { get; init; }
+
     /// <summary>For a <c>loop</c> task, the iteration now running or last run (1-based); 0 for other tasks.</summary>
     public int Iteration { get; init; }
 

@@ -32,6 +32,21 @@ public sealed record Workflow
     /// <summary>Directory that relative file paths in parameters resolve against (the YAML file's base directory).</summary>
     public string? BaseDirectory { get; init; }
 
+    /// <summary>What the run may spend on LLM calls (<c>budget:</c>); null for no limit. See <see cref="Cost.WorkflowBudget"/>.</summary>
+    public Cost.WorkflowBudget? Budget { get; init; }
+
+    /// <summary>
+    /// Default result cache for its tasks (<c>cache:</c>); a task's own <see cref="WorkflowTask.Cache"/> wins. The default
+    /// does not apply to <c>python/v1</c> and <c>human/v1</c> tasks: they are cached only when they ask themselves.
+    /// </summary>
+    public Cost.TaskCachePolicy? Cache { get; init; }
+
+    /// <summary>Set by <see cref="Execution.RunOptions.NoCache"/> (CLI <c>--no-cache</c>): no task of the run reads or writes the cache.</summary>
+    public bool CacheDisabled { get; init; }
+
+    /// <summary>The run this run retries (<see cref="Execution.ExecutionEngine.RetryAsync"/>), when it is a retry.</summary>
+    public string? RetryOf { get; init; }
+
     /// <summary>Returns the task with that id, or null.</summary>
     public WorkflowTask? FindTask(string taskId)
     {

@@ -29,8 +29,11 @@ public sealed record WorkflowRun
     /// <summary>Why the run failed or was cancelled, when it did.</summary>
     public GleitzeitError? Error { get; init; }
 
-    /// <summary>Tokens spent by this run's LLM tasks (the sum of their results' <c>usage</c>), in total and by model.</summary>
-    public RunUsage Usage => RunUsage.FromResults(Tasks.Values.Select(t => t.Result));
+    /// <summary>The run this one retries, when it was started by <see cref="Execution.ExecutionEngine.RetryAsync"/> (<c>retry_of</c> in --json).</summary>
+    public string? RetryOf => Workflow?.RetryOf;
+
+    /// <summary>Tokens spent by this run's LLM tasks (the sum of their results' <c>usage</c>), in total and by model; results served from the cache spent nothing and are not counted.</summary>
+    public RunUsage Usage => RunUsage.FromResults(Tasks.Values.Where(t => !t.Cached).Select(t => t.Result));
 
     public TimeSpan? Duration => StartedAt is { } s && CompletedAt is { } c ? c - s : null;
 

@@ -32,6 +32,9 @@ public sealed record WorkflowTask
     /// <summary>Which configured provider instance serves this task (e.g. which MCP server); null lets the registry route by protocol.</summary>
     public string? Provider { get; init; }
 
+    /// <summary>Result cache for this task (<c>cache:</c>); null takes the workflow's default. See <see cref="Cost.TaskCachePolicy"/>.</summary>
+    public Cost.TaskCachePolicy? Cache { get; init; }
+
     /// <summary>
     /// Condition checked when the dependencies are finished (YAML <c>when:</c>), e.g. <c>${review.score} >= 8</c>; false skips the
     /// task with <see cref="GleitzeitErrorCode.TaskConditionFalse"/>, which does not fail the run. Null: always runs.

@@ -459,9 +459,10 @@ public sealed partial class GleitzeitWorker
 
         var endedAt = _time.GetUtcNow();
         if (outcome.IsCancelled) return Outcome.Cancelled(endedAt);
+        if (outcome.IsDeferred) return Outcome.Deferred(outcome.RetryAfter ?? TimeSpan.FromMilliseconds(1), endedAt);
         if (outcome.IsCompleted && registration.Provider.GetService(typeof(Gleitzeit.Core.Human.HumanProvider)) is not null) return Outcome.Waiting(outcome.Result, endedAt);
         if (outcome.IsCompleted && own is not null) return EndIteration(run, def, own, attempt, outcome.Result, context.Results, endedAt);
-        if (outcome.IsCompleted) return Outcome.Completed(outcome.Result, endedAt);
+        if (outcome.IsCompleted) return Outcome.Completed(outcome.Result, endedAt) with { Cached = outcome.IsCached };
         if (cancelled.IsCancellationRequested) return Outcome.Cancelled(endedAt);
         var decision = _pipeline.DecideRetry(context, outcome, endedAt);
         return decision.Retry ? Outcome.Retry(decision.Error, decision.Delay, endedAt) : Outcome.Failed(decision.Error, null, endedAt);
@@ -603,7 +604,7 @@ public sealed partial class GleitzeitWorker
         {
             case OutcomeKind.Completed:
             {
-                var done = baseResult with { Status = WorkflowTaskStatus.Completed, Result = outcome.Result, CompletedAt = outcome.At };
+                var done = baseResult with { Status = WorkflowTaskStatus.Completed, Result = outcome.Result, CompletedAt = outcome.At, Cached = outcome.Cached };
                 script = QueueScripts.Complete;
                 args.Add(StoreJson.ToJson(done).ToJsonString());
                 args.Add(RedisWorkflowStore.EventJson(taskId, "completed", outcome.At, attempt, null));
@@ -670,6 +671,21 @@ public sealed partial class GleitzeitWorker
                 script = QueueScripts.Retry;
                 args.Add(StoreJson.ToJson(retrying).ToJsonString());
                 args.Add(RedisWorkflowStore.EventJson(taskId, "retrying", outcome.At, attempt, outcome.Error));
+                args.Add(due.ToUnixTimeMilliseconds());
+                var priority = run.Workflow.FindTask(taskId)?.Priority ?? TaskPriority.Normal;
+                args.Add(string.Create(CultureInfo.InvariantCulture, $"{priority}|{Encoding.UTF8.GetByteCount(run.Id)}:{run.Id}{taskId}"));
+                args.Add(_connection.Keys.Delayed.ToString());
+                ScheduleWake(due);
+                break;
+            }
+            case OutcomeKind.Deferred:
+            {
+                // Over the provider's rate limit: back to queued with the attempt uncounted, due again after the wait.
+                var queued = baseResult with { Status = WorkflowTaskStatus.Queued, Attempts = Math.Max(0, attempt - 1) };
+                var due = outcome.At + outcome.Delay;
+                script = QueueScripts.Defer;
+                args.Add(StoreJson.ToJson(queued).ToJsonString());
+                args.Add(RedisWorkflowStore.EventJson(taskId, "queued", outcome.At, attempt - 1, null));
                 args.Add(due.ToUnixTimeMilliseconds());
                 var priority = run.Workflow.FindTask(taskId)?.Priority ?? TaskPriority.Normal;
                 args.Add(string.Create(CultureInfo.InvariantCulture, $"{priority}|{Encoding.UTF8.GetByteCount(run.Id)}:{run.Id}{taskId}"));

@@ -386,6 +386,22 @@ internal static class QueueScripts
         return 1
         """;
 
+    // The attempt made no call (its provider is over its rate limit): the task goes back to queued with its attempt
+    // uncounted and waits in the delayed set, holding no permit. ARGV as Retry.
+    public const string Defer = Prelude + """
+        local task_id, entry = ARGV[6], ARGV[7]
+        ack(entry)
+        if redis.call('HEXISTS', done, task_id) == 1 then return 0 end
+        if redis.call('HGET', run, 'cancelled') then
+            if claim(task_id, 'cancelled') then end_task(task_id, 'cancelled', cancelled_error()); count_final(1) end
+            return 0
+        end
+        redis.call('HINCRBY', attempts, task_id, -1)
+        save_json(task_id, ARGV[8], 'queued', ARGV[9])
+        redis.call('ZADD', ARGV[12], ARGV[10], ARGV[11])
+        return 1
+        """;
+
     // The running attempt ended because the run was cancelled. ARGV 6 task id, 7 entry id
     public const string EndCancelled = Prelude + """
         local task_id, entry = ARGV[6], ARGV[7]

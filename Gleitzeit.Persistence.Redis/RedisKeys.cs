@@ -42,6 +42,18 @@ internal sealed class RedisKeys(string prefix)
     /// <summary>Hash: the run's lease (owner, host, pid, expires in Unix ms): which process executes it.</summary>
     public RedisKey Lease(string id) => Prefix + "run:{" + id + "}:lease";
 
+    /// <summary>String: one result cache entry (JSON), with the entry's TTL as the key's expiry.</summary>
+    public RedisKey CacheEntry(string key) => Prefix + "cache:" + key;
+
+    /// <summary>The pattern matching every result cache entry (for stats and clear).</summary>
+    public string CachePattern => Prefix + "cache:*";
+
+    /// <summary>Hash: a provider's rate-limit buckets (requests and tokens, their levels and when they were last refilled), shared by every worker.</summary>
+    public RedisKey RateLimit(string providerId) => Prefix + "ratelimit:{" + providerId + "}";
+
+    /// <summary>Hash: a run's LLM spend (<c>tokens</c>, <c>reserved</c>, <c>calls</c>) for its budget, shared by every worker.</summary>
+    public RedisKey Budget(string id) => Prefix + "run:{" + id + "}:budget";
+
     /// <summary>Stream of ready tasks, read by the worker consumer group.</summary>
     public RedisKey Queue => Prefix + "queue";
 

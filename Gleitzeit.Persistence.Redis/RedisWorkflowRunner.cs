@@ -44,6 +44,11 @@ public sealed class RedisWorkflowRunner : IWorkflowRunner
         {
             throw new ArgumentException("RunOptions.OnEvent is not supported for runs queued for workers (their events happen in the worker processes); follow the run with WatchAsync instead.", nameof(options));
         }
+        // The budget and --no-cache travel with the stored definition, so every worker applies them.
+        if (options is { Budget: not null } or { NoCache: true })
+        {
+            workflow = workflow with { Budget = options.Budget ?? workflow.Budget, CacheDisabled = workflow.CacheDisabled || options.NoCache };
+        }
         return await _queue.SubmitAsync(workflow, options?.Inputs, options?.WorkflowId, cancellationToken).ConfigureAwait(false);
     }
 

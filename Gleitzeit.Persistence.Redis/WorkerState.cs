@@ -141,6 +141,7 @@ internal enum OutcomeKind
     Failed,
     Retry,
     Cancelled,
+    Deferred,
 
     /// <summary>Its <c>when</c> condition was false.</summary>
     Skipped,
@@ -153,6 +154,9 @@ internal enum OutcomeKind
 /// <summary>How one attempt ended.</summary>
 internal sealed record Outcome(OutcomeKind Kind, JsonNode? Result, GleitzeitError? Error, TimeSpan Delay, DateTimeOffset At)
 {
+    /// <summary>A completed result served from the result cache.</summary>
+    public bool Cached { get; init; }
+
     /// <summary>A loop task's iteration to store (the next one for <see cref="OutcomeKind.Iterate"/>); 0 for other tasks.</summary>
     public int Iteration { get; init; }
 
@@ -171,4 +175,7 @@ internal sealed record Outcome(OutcomeKind Kind, JsonNode? Result, GleitzeitErro
     public static Outcome Waiting(JsonNode? request, DateTimeOffset at) => new(OutcomeKind.Waiting, request, null, TimeSpan.Zero, at);
 
     public static Outcome Cancelled(DateTimeOffset at) => new(OutcomeKind.Cancelled, null, null, TimeSpan.Zero, at);
+
+    /// <summary>No call was made (a rate limit): queued again after <paramref name="delay"/>, the attempt uncounted.</summary>
+    public static Outcome Deferred(TimeSpan delay, DateTimeOffset at) => new(OutcomeKind.Deferred, null, null, delay, at);
 }

@@ -83,6 +83,22 @@ internal static class SqliteSchema
         [
             "ALTER TABLE tasks ADD COLUMN loop TEXT",
         ],
+        // cost control (issue 20): the result cache across runs, and whether a task's result came from it
+        [
+            """
+            CREATE TABLE cache_entries (
+                key        TEXT    NOT NULL PRIMARY KEY,
+                workflow   TEXT    NOT NULL,
+                task_id    TEXT    NOT NULL,
+                method     TEXT    NOT NULL,
+                result     TEXT,
+                created_at INTEGER NOT NULL,
+                expires_at INTEGER
+            ) WITHOUT ROWID
+            """,
+            "CREATE INDEX cache_entries_by_workflow ON cache_entries (workflow)",
+            "ALTER TABLE tasks ADD COLUMN cached INTEGER NOT NULL DEFAULT 0",
+        ],
     ];
 
     public static int CurrentVersion => Migrations.Length;

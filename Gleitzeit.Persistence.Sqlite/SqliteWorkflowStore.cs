@@ -173,6 +173,8 @@ public sealed partial class SqliteWorkflowStore : IWorkflowStore, IAsyncDisposab
     /// <summary>The writer, for tests of group commit.</summary>
     internal SqliteWriter Writer => _writer;
 
+    internal SqliteReader Reader => _reader;
+
     // ------------------------------------------------------------------ reads
 
     public ValueTask<WorkflowRun?> GetRunAsync(string workflowId, CancellationToken cancellationToken = default) =>

@@ -59,6 +59,7 @@ public sealed class OllamaOptions
         if (string.IsNullOrWhiteSpace(VisionModel)) errors.Add("OllamaOptions.VisionModel must not be empty (e.g. llava:latest).");
         if (string.IsNullOrWhiteSpace(EmbeddingModel)) errors.Add("OllamaOptions.EmbeddingModel must not be empty (e.g. nomic-embed-text:latest).");
         if (MaxConcurrency < 1) errors.Add($"OllamaOptions.MaxConcurrency must be at least 1, got {MaxConcurrency}.");
+        foreach (var problem in RateLimit?.Problems("OllamaOptions.RateLimit") ?? []) errors.Add(problem + ".");
         if (RequestTimeout <= TimeSpan.Zero && RequestTimeout != Timeout.InfiniteTimeSpan)
         {
             errors.Add($"OllamaOptions.RequestTimeout must be positive (or Timeout.InfiniteTimeSpan), got {RequestTimeout}.");
@@ -75,6 +76,9 @@ public sealed class OllamaOptions
         if (MaxImageBytes < 1) errors.Add("OllamaOptions.MaxImageBytes must be at least 1.");
         return errors;
     }
+
+    /// <summary>Requests and tokens per minute for this Ollama (see <see cref="Gleitzeit.Core.Cost.RateLimitOptions"/>). Default: none.</summary>
+    public Gleitzeit.Core.Cost.RateLimitOptions? RateLimit { get; set; }
 
     internal OllamaOptions Clone()
     {

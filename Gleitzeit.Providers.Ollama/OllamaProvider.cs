@@ -73,6 +73,7 @@ public sealed class OllamaProvider : ITaskProvider, IAsyncDisposable, IDisposabl
             MaxFileBytes = _options.MaxFileBytes,
             MaxImageBytes = _options.MaxImageBytes,
             ServiceName = $"Ollama at {_options.Endpoint}",
+            RateLimit = _options.RateLimit,
         }, toolSources);
     }
 

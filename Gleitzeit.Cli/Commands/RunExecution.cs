@@ -25,7 +25,8 @@ internal static class RunExecution
 
     /// <summary>Runs to completion in this process and reports. Returns the exit code (0, 4 or 5).</summary>
     public static async Task<int> RunAsync(CliContext context, Workflow workflow, IReadOnlyDictionary<string, JsonNode?> inputs, string? outputFile, bool watch,
-        Action<WorkflowRun>? printResults = null, Func<string, string>? taskLabel = null, bool leaveWhenWaiting = false)
+        Action<WorkflowRun>? printResults = null, Func<string, string>? taskLabel = null, bool leaveWhenWaiting = false,
+        Gleitzeit.Core.Cost.WorkflowBudget? budget = null, bool noCache = false)
     {
         var services = context.GetServices();
         var human = workflow.Tasks.Where(t => t.Protocol == Gleitzeit.Core.Human.HumanProvider.ProtocolId).Select(t => t.Id).ToList();
@@ -50,7 +51,7 @@ internal static class RunExecution
                 if (evt is WorkflowWaiting) _ = Task.Run(async () => await engine.DisposeAsync().ConfigureAwait(false));
             };
         }
-        var options = new RunOptions { Inputs = inputs, OnEvent = onEvent };
+        var options = new RunOptions { Inputs = inputs, OnEvent = onEvent, Budget = budget, NoCache = noCache };
         // No cancellation token: a signal interrupts the run (FollowAsync), it does not cancel it.
         var work = services.Engine.RunAsync(workflow, options, CancellationToken.None);
         var run = await FollowAsync(context, services.Engine, work, progress).ConfigureAwait(false);
@@ -184,6 +185,8 @@ internal static class RunExecution
                 output.Line();
             }
             var summary = $"{run.Name}: {JsonShapes.Lower(run.Status)} in {JsonShapes.Duration(run.Duration)} (run id {run.WorkflowId})";
+            if (CostShapes.Line(run) is { } cost) output.Line(cost);
+            if (run.RetryOf is { } original) output.Line($"retry of run {original}");
             if (run.Status == WorkflowStatus.Completed) output.Success(summary);
             else output.Line(summary);
             if (outputFile is not null) output.Line($"results written to {Path.GetFullPath(outputFile)}");

@@ -21,6 +21,7 @@ internal static class WorkflowCommands
         group.Add(CreateCancel());
         group.Add(GraphCommand.Create());
         HumanCommands.AddTo(group);
+        group.Add(RetryCommand.Create());
         return group;
     }
 
@@ -31,11 +32,20 @@ internal static class WorkflowCommands
         var output = new Option<string?>("--output", "-o") { Description = "Also write the run's JSON to this file.", HelpName = "FILE" };
         var watch = new Option<bool>("--watch", "-w") { Description = "Print streamed tokens and output lines as tasks produce them (plain output)." };
         var detach = new Option<bool>("--detach", "-d") { Description = "Do not stay: with the redis backend, queue the run for 'gleitzeit worker' processes and return its id at once; with sqlite, a workflow that waits for a person runs here until it waits, then is left stored waiting." };
-        var command = new Command(name, description) { file, inputs, output, watch, detach };
+        var maxTokens = new Option<long?>("--max-tokens") { Description = "Token budget for the run's LLM calls (replaces the workflow's budget.max_tokens); once reached, no further LLM task starts.", HelpName = "N" };
+        var noCache = new Option<bool>("--no-cache") { Description = "Neither read nor write the result cache in this run." };
+        var dryRun = new Option<bool>("--dry-run") { Description = "Print the plan (tasks in order, LLM calls per provider/model, expected cache hits, the budget) without running anything." };
+        var command = new Command(name, description) { file, inputs, output, watch, detach, maxTokens, noCache, dryRun };
         command.SetHandler(async context =>
         {
             var path = context.Parse.GetRequiredValue(file);
             var values = Arguments.ParsePairs(context.Parse.GetValue(inputs), "--input");
+            var budget = Budget(context.Parse.GetValue(maxTokens));
+            var bypassCache = context.Parse.GetValue(noCache);
+            if (context.Parse.GetValue(dryRun))
+            {
+                return await DryRun.ShowAsync(context, RunExecution.LoadWorkflow(context, path), values, budget, bypassCache).ConfigureAwait(false);
+            }
             if (context.Parse.GetValue(detach) && context.Settings.Backend != "redis")
             {
                 // Without workers, only a run that waits for a person can be left: it runs here until it waits, then stays
@@ -46,13 +56,14 @@ internal static class WorkflowCommands
                     throw CliException.Invalid($"--detach queues the run for 'gleitzeit worker' processes, which needs the redis backend; the configured backend is {context.Settings.Backend}.",
                         "Pass --backend redis (or set persistence.backend: redis), or run without --detach to run it here. (A workflow with human/approval or human/input tasks may use --detach with sqlite: it runs until it waits for a person.)");
                 }
-                return await RunExecution.RunAsync(context, local, values, context.Parse.GetValue(output), context.Parse.GetValue(watch), leaveWhenWaiting: true).ConfigureAwait(false);
+                return await RunExecution.RunAsync(context, local, values, context.Parse.GetValue(output), context.Parse.GetValue(watch), leaveWhenWaiting: true,
+                    budget: budget, noCache: bypassCache).ConfigureAwait(false);
             }
             if (context.Parse.GetValue(detach))
             {
                 var queued = RunExecution.LoadWorkflow(context, path);
                 var runner = context.GetServices().Runners.Distributed;
-                var workflowId = await runner.SubmitAsync(queued, new RunOptions { Inputs = values }, context.CancellationToken).ConfigureAwait(false);
+                var workflowId = await runner.SubmitAsync(queued, new RunOptions { Inputs = values, Budget = budget, NoCache = bypassCache }, context.CancellationToken).ConfigureAwait(false);
                 var state = await runner.GetRunAsync(workflowId, context.CancellationToken).ConfigureAwait(false);
                 var status = state is null ? "pending" : JsonShapes.Lower(state.Status);
                 if (context.Output.Json) context.Output.WriteJson(new JsonObject { ["workflow_id"] = workflowId, ["status"] = status });
@@ -64,10 +75,19 @@ internal static class WorkflowCommands
                 return ExitCodes.Ok;
             }
             var workflow = RunExecution.LoadWorkflow(context, path);
-            return await RunExecution.RunAsync(context, workflow, values, context.Parse.GetValue(output), context.Parse.GetValue(watch)).ConfigureAwait(false);
+            return await RunExecution.RunAsync(context, workflow, values, context.Parse.GetValue(output), context.Parse.GetValue(watch),
+                budget: budget, noCache: bypassCache).ConfigureAwait(false);
         });
         return command;
     }
+
+    /// <summary>The budget <c>--max-tokens</c> asks for; null without it; a clear error for zero or less.</summary>
+    private static Gleitzeit.Core.Cost.WorkflowBudget? Budget(long? maxTokens) => maxTokens switch
+    {
+        null => null,
+        <= 0 => throw CliException.Invalid($"--max-tokens must be a positive number of tokens, got {maxTokens}.", "Give the most tokens the run's LLM calls may use, e.g. --max-tokens 20000, or leave it out for no limit."),
+        { } n => new Gleitzeit.Core.Cost.WorkflowBudget { MaxTokens = n },
+    };
 
     private static Command CreateStatus()
     {
@@ -99,8 +119,10 @@ internal static class WorkflowCommands
             output.Heading($"{run.Name} ({run.WorkflowId})");
             output.Line($"status: {JsonShapes.Lower(run.Status)}   started: {Local(run.StartedAt)}   completed: {Local(run.CompletedAt)}   duration: {JsonShapes.Duration(run.Duration)}");
             if (run.Error is { } error) output.Line($"error: {error.CodeName}: {Output.Tidy(error.Message)}");
+            if (CostShapes.Line(run) is { } cost) output.Line(cost);
+            if (run.RetryOf is { } original) output.Line($"retry of run {original}");
             output.Table(["task", "status", "attempts", "time", "result / error"],
-                run.Tasks.Values.Select(t => (IReadOnlyList<string>)[t.TaskId, JsonShapes.Lower(t.Status), t.Attempts.ToString(CultureInfo.InvariantCulture),
+                run.Tasks.Values.Select(t => (IReadOnlyList<string>)[t.TaskId, JsonShapes.Lower(t.Status) + (t.Cached ? " (cached)" : ""), t.Attempts.ToString(CultureInfo.InvariantCulture),
                     JsonShapes.Duration(t.Duration), t.Error is { } e ? $"{e.CodeName}: {Output.Tidy(e.Message)}" : Output.Clip(JsonShapes.Describe(t.Result))]));
             return ExitCodes.Ok;
         });

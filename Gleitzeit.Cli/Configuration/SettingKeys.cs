@@ -23,6 +23,8 @@ internal static class SettingKeys
     public const string OllamaEmbeddingModel = "providers.ollama.embedding_model";
     public const string OllamaMaxConcurrency = "providers.ollama.max_concurrency";
     public const string OllamaRequestTimeout = "providers.ollama.request_timeout";
+    public const string OllamaRequestsPerMinute = "providers.ollama.rate_limit.requests_per_minute";
+    public const string OllamaTokensPerMinute = "providers.ollama.rate_limit.tokens_per_minute";
     public const string PythonInterpreter = "providers.python.interpreter";
     public const string PythonScriptsDir = "providers.python.scripts_dir";
     public const string PythonTimeout = "providers.python.timeout";
@@ -46,6 +48,8 @@ internal static class SettingKeys
         new(OllamaEmbeddingModel, "nomic-embed-text:latest", SettingKind.Text, "Model for llm/embed tasks that name none."),
         new(OllamaMaxConcurrency, "4", SettingKind.PositiveInteger, "Most Ollama calls at once."),
         new(OllamaRequestTimeout, "300", SettingKind.PositiveInteger, "Seconds one Ollama request may take (loading a large model can take minutes)."),
+        new(OllamaRequestsPerMinute, "", SettingKind.PositiveInteger, "Most Ollama calls started per minute (empty: no limit); over it tasks wait, they never fail."),
+        new(OllamaTokensPerMinute, "", SettingKind.PositiveInteger, "Most tokens Ollama calls may use per minute (empty: no limit); over it tasks wait."),
         new(PythonInterpreter, "python3", SettingKind.Text, "Python interpreter for python/execute.", "GLEITZEIT_PYTHON"),
         new(PythonScriptsDir, ".", SettingKind.Path, "Directory that python/execute 'file' paths resolve against when the workflow gives no directory."),
         new(PythonTimeout, "30", SettingKind.PositiveInteger, "Default python/execute timeout in seconds."),

@@ -31,9 +31,10 @@ internal static class JsonShapes
                 ["error"] = Error(t.Error),
                 ["attempts"] = t.Attempts,
                 ["duration_ms"] = Milliseconds(t.Duration),
+                ["cached"] = t.Cached,
             };
         }
-        return new JsonObject
+        var json = new JsonObject
         {
             ["workflow_id"] = run.WorkflowId,
             ["name"] = run.Name,
@@ -42,6 +43,8 @@ internal static class JsonShapes
             ["completed_at"] = Time(run.CompletedAt),
             ["tasks"] = tasks,
         };
+        CostShapes.AddTo(json, run);
+        return json;
     }
 
     public static JsonObject Summary(WorkflowRunSummary s) => new()

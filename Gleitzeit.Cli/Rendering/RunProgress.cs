@@ -79,6 +79,7 @@ internal sealed class RunProgress
                 TaskQueued q => Update(q.TaskId, t => t.State = "queued", null),
                 TaskStarted s => Update(s.TaskId, t => { t.State = "running"; t.Attempt = s.Attempt; t.StartedAt = s.Timestamp; t.Stream.Clear(); t.Note = ""; }, $"{_label(s.TaskId)} started (attempt {s.Attempt})"),
                 TaskProgress p => Progress(p),
+                TaskCacheHit h => Update(h.TaskId, t => t.Note = "from the cache", $"{_label(h.TaskId)} answered from the result cache"),
                 TaskRetrying r => Update(r.TaskId, t => { t.State = "retrying"; t.Note = Brief(r.Error); }, $"{_label(r.TaskId)} retrying: attempt {r.NextAttempt} in {JsonShapes.Duration(r.Delay)} after {Brief(r.Error)}"),
                 TaskCompleted c => Update(c.TaskId, t => { t.State = "completed"; t.Attempt = c.Attempts; t.Duration = c.Duration; t.Note = Output.Clip(JsonShapes.Describe(c.Result), StreamTail); }, $"{_label(c.TaskId)} completed in {JsonShapes.Duration(c.Duration)}"),
                 TaskFailed f => Update(f.TaskId, t => { t.State = "failed"; t.Attempt = f.Attempts; t.Duration = t.StartedAt is { } st ? f.Timestamp - st : null; t.Note = Brief(f.Error); }, $"{_label(f.TaskId)} failed after {f.Attempts} attempt{(f.Attempts == 1 ? "" : "s")}: {Brief(f.Error)}"),

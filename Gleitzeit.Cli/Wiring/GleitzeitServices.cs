@@ -93,6 +93,16 @@ internal sealed class GleitzeitServices : IAsyncDisposable
             o.EmbeddingModel = settings.Get(SettingKeys.OllamaEmbeddingModel);
             o.RequestTimeout = TimeSpan.FromSeconds(settings.GetInt(SettingKeys.OllamaRequestTimeout));
             o.MaxConcurrency = settings.GetInt(SettingKeys.OllamaMaxConcurrency);
+            var rpm = settings.Get(SettingKeys.OllamaRequestsPerMinute);
+            var tpm = settings.Get(SettingKeys.OllamaTokensPerMinute);
+            if (rpm.Length > 0 || tpm.Length > 0)
+            {
+                o.RateLimit = new Gleitzeit.Core.Cost.RateLimitOptions
+                {
+                    RequestsPerMinute = rpm.Length > 0 ? settings.GetInt(SettingKeys.OllamaRequestsPerMinute) : null,
+                    TokensPerMinute = tpm.Length > 0 ? settings.GetInt(SettingKeys.OllamaTokensPerMinute) : null,
+                };
+            }
         });
         gleitzeit.AddPython(o =>
         {

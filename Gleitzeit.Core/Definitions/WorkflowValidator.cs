@@ -40,6 +40,7 @@ public static class WorkflowValidator
             return errors;
         }
         if (workflow.MaxConcurrency is <= 0) errors.Add(new ValidationError(GleitzeitErrorCode.WorkflowValidationFailed, "max_concurrency must be at least 1", Field: "max_concurrency"));
+        if (workflow.Budget?.Problem() is { } budgetProblem) errors.Add(new ValidationError(GleitzeitErrorCode.WorkflowValidationFailed, "budget: " + budgetProblem, Field: "budget"));
         if (workflow.Timeout is { } wt && wt <= TimeSpan.Zero) errors.Add(new ValidationError(GleitzeitErrorCode.WorkflowValidationFailed, "timeout must be positive", Field: "timeout"));
         Own(-1);
 

@@ -57,6 +57,10 @@ public static class GleitzeitServiceCollectionExtensions
         // Both sides of whichever store is registered last (UseStore, AddSqlite and AddRedis replace IWorkflowStore).
         services.TryAddSingleton<IWorkflowStateStore>(sp => sp.GetRequiredService<IWorkflowStore>());
         services.TryAddSingleton<IWorkflowHistory>(sp => sp.GetRequiredService<IWorkflowStore>());
+        // The result cache and the budget ledger of the pipeline's cost stages; AddSqlite and AddRedis replace them.
+        services.TryAddSingleton<Gleitzeit.Core.Cost.ITaskResultCache, Gleitzeit.Core.Cost.InMemoryTaskResultCache>();
+        services.TryAddSingleton<Gleitzeit.Core.Cost.IBudgetLedger, Gleitzeit.Core.Cost.InMemoryBudgetLedger>();
+        services.TryAddSingleton<Gleitzeit.Core.Cost.IProviderRateLimiter>(sp => new Gleitzeit.Core.Cost.InMemoryProviderRateLimiter(sp.GetRequiredService<TimeProvider>()));
         // human/v1 (approvals and inputs) is always there: it needs nothing but the engine and the store.
         if (!services.Any(d => d.ServiceType == typeof(ProviderRegistration) && d.ImplementationInstance is ProviderRegistration { Provider: Gleitzeit.Core.Human.HumanProvider }))
         {

@@ -325,6 +325,11 @@ public sealed partial class ExecutionEngine
             await EndCancelledAsync(run, task).ConfigureAwait(false);
             return;
         }
+        if (outcome.IsDeferred)
+        {
+            await DeferAsync(run, task, running, outcome.RetryAfter!.Value, endedAt).ConfigureAwait(false);
+            return;
+        }
         if (outcome.IsCompleted && task.IsHuman)
         {
             await EnterWaitingAsync(run, task, running, outcome.Result, endedAt).ConfigureAwait(false);
@@ -333,7 +338,7 @@ public sealed partial class ExecutionEngine
         if (outcome.IsCompleted)
         {
             if (def.Loop is not null) await EndIterationAsync(run, task, running, outcome.Result, endedAt).ConfigureAwait(false);
-            else await CompleteAsync(run, task, running, outcome.Result, endedAt).ConfigureAwait(false);
+            else await CompleteAsync(run, task, running, outcome.Result, endedAt, outcome.CacheKey).ConfigureAwait(false);
             return;
         }
 

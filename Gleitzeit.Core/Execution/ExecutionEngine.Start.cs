@@ -7,10 +7,15 @@ namespace Gleitzeit.Core.Execution;
 // Run construction: a run's tasks, counters and dependents; for a resumed run, reconciliation with its stored state.
 public sealed partial class ExecutionEngine
 {
-    private async Task<RunState> StartAsync(Workflow workflow, RunOptions? options, WorkflowRun? existing, CancellationToken cancellationToken)
+    // seed: for a retry, the results kept from the run retried (completed tasks that do not run again).
+    private async Task<RunState> StartAsync(Workflow workflow, RunOptions? options, WorkflowRun? existing, CancellationToken cancellationToken, WorkflowRun? seed = null)
     {
         ObjectDisposedException.ThrowIf(_disposed, this);
         ArgumentNullException.ThrowIfNull(workflow);
+        if (options is { Budget: not null } or { NoCache: true })
+        {
+            workflow = workflow with { Budget = options.Budget ?? workflow.Budget, CacheDisabled = workflow.CacheDisabled || options.NoCache };
+        }
         WorkflowValidator.EnsureValid(workflow, _registry, workflow.Name);
 
         var id = options?.WorkflowId ?? (string.IsNullOrEmpty(workflow.Id) ? NewRunId() : workflow.Id);
@@ -32,7 +37,7 @@ public sealed partial class ExecutionEngine
         var now = _time.GetUtcNow();
         var definition = workflow with { Id = id };
         var run = new RunState(this, id, definition, inputs, options?.OnEvent, existing?.CreatedAt ?? now) { StartedAt = now };
-        BuildTasks(run, existing);
+        BuildTasks(run, existing ?? seed);
 
         if (!_active.TryAdd(id, run))
         {

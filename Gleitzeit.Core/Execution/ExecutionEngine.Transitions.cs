@@ -8,9 +8,10 @@ namespace Gleitzeit.Core.Execution;
 // finishes.
 public sealed partial class ExecutionEngine
 {
-    private async ValueTask CompleteAsync(RunState run, TaskState task, TaskResult running, JsonNode? result, DateTimeOffset endedAt)
+    private async ValueTask CompleteAsync(RunState run, TaskState task, TaskResult running, JsonNode? result, DateTimeOffset endedAt, string? cacheKey = null)
     {
-        var done = running with { Status = WorkflowTaskStatus.Completed, Result = result, CompletedAt = endedAt, Error = null };
+        var done = running with { Status = WorkflowTaskStatus.Completed, Result = result, CompletedAt = endedAt, Error = null, Cached = cacheKey is not null };
+        if (cacheKey is not null && run.HasListeners) run.Publish(new TaskCacheHit(run.Id, endedAt, task.Definition.Id, cacheKey));
         List<TaskState> last = [];
         lock (_gate)
         {
@@ -146,6 +147,38 @@ public sealed partial class ExecutionEngine
         catch (OperationCanceledException)
         {
             // Stopping the run ends this task (it is not in flight, so StopAsync marked it).
+            return;
+        }
+        lock (_gate)
+        {
+            if (task.Finished) return;
+            EnqueueLocked(task);
+            DispatchLocked();
+        }
+    }
+
+    /// <summary>
+    /// The attempt made no call (its provider is over its rate limit): the task goes back to queued, the attempt uncounted,
+    /// its slot freed, and it is queued in its lane again after <paramref name="delay"/>.
+    /// </summary>
+    private async ValueTask DeferAsync(RunState run, TaskState task, TaskResult running, TimeSpan delay, DateTimeOffset now)
+    {
+        task.Attempt--;
+        var queued = running with { Status = WorkflowTaskStatus.Queued, Attempts = task.Attempt };
+        var wait = Task.Delay(delay, _time, run.Cancellation.Token);
+        await _store.SaveTaskAsync(run.Id, queued, CancellationToken.None).ConfigureAwait(false);
+        run.Transition(task, queued, run.HasListeners ? new TaskRateLimited(run.Id, now, task.Definition.Id, task.Registration.Id, delay) : null);
+        lock (_gate)
+        {
+            ReleaseLocked(task);
+            DispatchLocked();
+        }
+        try
+        {
+            await wait.ConfigureAwait(false);
+        }
+        catch (OperationCanceledException)
+        {
             return;
         }
         lock (_gate)

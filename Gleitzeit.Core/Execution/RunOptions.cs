@@ -11,6 +11,12 @@ public sealed record RunOptions
     /// <summary>Input values overriding the workflow's defaults (<c>${inputs.NAME}</c>).</summary>
     public IReadOnlyDictionary<string, JsonNode?> Inputs { get; init; } = new Dictionary<string, JsonNode?>();
 
+    /// <summary>A budget for this run, replacing the workflow's <c>budget:</c>; null keeps the workflow's.</summary>
+    public Cost.WorkflowBudget? Budget { get; init; }
+
+    /// <summary>True: the result cache is neither read nor written by this run (CLI <c>--no-cache</c>).</summary>
+    public bool NoCache { get; init; }
+
     /// <summary>Called for every event of the run, on the thread that raised it; keep it short and do not block.</summary>
     public Action<WorkflowEvent>? OnEvent { get; init; }
 }

@@ -23,6 +23,9 @@ public sealed class LlmOptions
     /// <summary>Name of the service in error messages, e.g. "Ollama at http://localhost:11434". Default: "the LLM service".</summary>
     public string ServiceName { get; set; } = "the LLM service";
 
+    /// <summary>Requests and tokens per minute this provider may use (see <see cref="Cost.RateLimitOptions"/>). Default: none.</summary>
+    public Cost.RateLimitOptions? RateLimit { get; set; }
+
     /// <summary>
     /// Models this provider serves, as patterns (<c>*</c> matches any run of characters, case-insensitive: <c>gpt-*</c>,
     /// <c>llama3*</c>). A task without <c>provider:</c> goes to the first provider whose pattern matches its model, else to
@@ -58,6 +61,7 @@ public sealed class LlmOptions
     internal LlmOptions Clone()
     {
         var copy = (LlmOptions)MemberwiseClone();
+        copy.RateLimit = RateLimit?.Clone();
         copy.Models = [.. Models];
         return copy;
     }

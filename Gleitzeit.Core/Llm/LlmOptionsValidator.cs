@@ -10,5 +10,6 @@ internal sealed class LlmOptionsValidator : OptionsValidator<LlmOptions>
         if (options.MaxFileBytes < 1) yield return $"LlmOptions.MaxFileBytes must be at least 1 (got {options.MaxFileBytes}).";
         if (options.MaxImageBytes < 1) yield return $"LlmOptions.MaxImageBytes must be at least 1 (got {options.MaxImageBytes}).";
         if (string.IsNullOrWhiteSpace(options.ServiceName)) yield return "LlmOptions.ServiceName must not be empty.";
+        foreach (var problem in options.RateLimit?.Problems("LlmOptions.RateLimit") ?? []) yield return problem + ".";
     }
 }

@@ -70,6 +70,15 @@ public sealed class LlmProvider : ITaskProvider
         };
     }
 
+    /// <summary>The provider itself, its <see cref="LlmOptions"/> (a copy: default models for cache keys and plans), or null.</summary>
+    public object? GetService(Type serviceType)
+    {
+        ArgumentNullException.ThrowIfNull(serviceType);
+        if (serviceType == typeof(LlmOptions)) return _options.Clone();
+        if (serviceType == typeof(Cost.RateLimitOptions)) return _options.RateLimit;
+        return serviceType.IsInstanceOfType(this) ? this : null;
+    }
+
     /// <summary>Healthy when a client is configured; clients that can be probed (Ollama) report more from their own provider.</summary>
     public ValueTask<ProviderHealth> CheckHealthAsync(CancellationToken cancellationToken)
     {

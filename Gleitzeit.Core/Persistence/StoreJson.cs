@@ -20,7 +20,17 @@ public static class StoreJson
         ["base_directory"] = workflow.BaseDirectory,
         ["inputs"] = new JsonObject(workflow.Inputs.Select(kv => KeyValuePair.Create(kv.Key, kv.Value?.DeepClone()))),
         ["tasks"] = new JsonArray(workflow.Tasks.Select(t => (JsonNode)ToJson(t)).ToArray()),
+        ["budget"] = workflow.Budget is { } b ? new JsonObject { ["max_tokens"] = b.MaxTokens, ["max_llm_calls"] = b.MaxLlmCalls } : null,
+        ["cache"] = CacheJson(workflow.Cache),
+        ["cache_disabled"] = workflow.CacheDisabled ? true : null,
+        ["retry_of"] = workflow.RetryOf,
     };
+
+    private static JsonNode? CacheJson(Cost.TaskCachePolicy? policy) =>
+        policy is null ? null : new JsonObject { ["enabled"] = policy.Enabled, ["ttl_ms"] = policy.Ttl?.TotalMilliseconds };
+
+    private static Cost.TaskCachePolicy? CacheFromJson(JsonNode? node) =>
+        node is JsonObject c ? new Cost.TaskCachePolicy { Enabled = (bool?)c["enabled"] ?? true, Ttl = Ms(c["ttl_ms"]) } : null;
 
     public static JsonObject ToJson(WorkflowTask task)
     {
@@ -36,6 +46,7 @@ public static class StoreJson
             ["timeout_ms"] = task.Timeout?.TotalMilliseconds,
             ["provider"] = task.Provider,
         };
+        if (task.Cache is { } cache) obj["cache"] = CacheJson(cache);
         if (task.When is not null) obj["when"] = task.When;
         if (task.Join != JoinMode.All) obj["join"] = task.Join == JoinMode.Any ? "any" : "all";
         if (task.Loop is { } loop)
@@ -72,6 +83,10 @@ public static class StoreJson
         BaseDirectory = (string?)obj["base_directory"],
         Inputs = (obj["inputs"] as JsonObject)?.ToDictionary(kv => kv.Key, kv => kv.Value?.DeepClone()) ?? new Dictionary<string, JsonNode?>(),
         Tasks = (obj["tasks"] as JsonArray)?.Select(t => TaskFromJson((JsonObject)t!)).ToList() ?? [],
+        Budget = obj["budget"] is JsonObject b ? new Cost.WorkflowBudget { MaxTokens = (long?)b["max_tokens"], MaxLlmCalls = (int?)b["max_llm_calls"] } : null,
+        Cache = CacheFromJson(obj["cache"]),
+        CacheDisabled = (bool?)obj["cache_disabled"] ?? false,
+        RetryOf = (string?)obj["retry_of"],
     };
 
     public static WorkflowTask TaskFromJson(JsonObject obj) => new()
@@ -85,6 +100,7 @@ public static class StoreJson
         Priority = (int?)obj["priority"] ?? TaskPriority.Normal,
         Timeout = Ms(obj["timeout_ms"]),
         Provider = (string?)obj["provider"],
+        Cache = CacheFromJson(obj["cache"]),
         When = (string?)obj["when"],
         Join = (string?)obj["join"] == "any" ? JoinMode.Any : JoinMode.All,
         Loop = obj["loop"] is JsonObject l
@@ -121,6 +137,7 @@ public static class StoreJson
         };
         if (task.Iteration > 0) obj["iteration"] = task.Iteration;
         if (task.History.Count > 0) obj["history"] = ToJson(task.History);
+        if (task.Cached) obj["cached"] = true;
         return obj;
     }
 
@@ -133,6 +150,7 @@ public static class StoreJson
         Attempts = (int?)obj["attempts"] ?? 0,
         StartedAt = Time(obj["started_at"]),
         CompletedAt = Time(obj["completed_at"]),
+        Cached = (bool?)obj["cached"] ?? false,
         Iteration = (int?)obj["iteration"] ?? 0,
         History = HistoryFromJson(obj["history"]),
     };

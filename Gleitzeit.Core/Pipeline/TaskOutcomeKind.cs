@@ -11,4 +11,10 @@ public enum TaskOutcomeKind
 
     /// <summary>The run was cancelled (or its worker is stopping) while the attempt ran.</summary>
     Cancelled,
+
+    /// <summary>
+    /// The attempt did not start its call (a provider's rate limit): the task is queued again after
+    /// <see cref="TaskOutcome.RetryAfter"/>, holding no slot meanwhile, and the attempt does not count.
+    /// </summary>
+    Deferred,
 }

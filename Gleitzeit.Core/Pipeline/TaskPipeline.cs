@@ -10,6 +10,9 @@ namespace Gleitzeit.Core.Pipeline;
 /// <item><b>telemetry</b>: the <c>gleitzeit.task</c> activity and the duration of the whole attempt;</item>
 /// <item><b>references</b>: <c>${...}</c> replaced by results and inputs;</item>
 /// <item><b>validation</b>: the resolved parameters checked against the method's specs;</item>
+/// <item><b>cache</b>: a task with <c>cache:</c> answered from the <see cref="Cost.ITaskResultCache"/>, or its result stored;</item>
+/// <item><b>rate limit</b>: an LLM task over its provider's <see cref="Cost.RateLimitOptions"/> deferred (queued again later, holding no slot);</item>
+/// <item><b>budget</b>: an LLM task of a run with <c>budget:</c> admitted by the <see cref="Cost.IBudgetLedger"/>, or failed BUDGET_EXCEEDED;</item>
 /// <item>the <see cref="ITaskMiddleware"/> registered with <c>UseTaskMiddleware&lt;T&gt;()</c>, in registration order
 /// (cache, budget and rate limits belong here: they see final parameters and may answer without calling the provider,
 /// and a wait of theirs does not eat the attempt's timeout);</item>
@@ -31,6 +34,14 @@ public sealed partial class TaskPipeline
     /// <param name="logger">Receives retries, final failures and middleware faults.</param>
     /// <param name="timeProvider">The clock of timeouts and durations.</param>
     public TaskPipeline(IEnumerable<ITaskMiddleware>? middleware = null, IServiceProvider? services = null, ILogger? logger = null, TimeProvider? timeProvider = null)
+        : this(middleware, services, logger, timeProvider, costStages: true)
+    {
+    }
+
+    /// <summary>The pipeline as it was before the cost stages: only for measuring what they add (benchmarks).</summary>
+    internal static TaskPipeline WithoutCostStages(IServiceProvider? services = null) => new(null, services, null, null, costStages: false);
+
+    private TaskPipeline(IEnumerable<ITaskMiddleware>? middleware, IServiceProvider? services, ILogger? logger, TimeProvider? timeProvider, bool costStages)
     {
         var time = timeProvider ?? TimeProvider.System;
         _services = services;
@@ -47,6 +58,12 @@ public sealed partial class TaskPipeline
             ("references", new ReferenceStage(), false),
             ("validation", new ValidationStage(), false),
         };
+        if (costStages)
+        {
+            stages.Add(("cache", new CacheStage(time, _logger), false));
+            stages.Add(("rate limit", new RateLimitStage(time), false));
+            stages.Add(("budget", new BudgetStage(_logger), false));
+        }
         foreach (var m in user) stages.Add((NameOf(m), m, true));
         stages.Add(("timeout", new TimeoutStage(time), false));
 

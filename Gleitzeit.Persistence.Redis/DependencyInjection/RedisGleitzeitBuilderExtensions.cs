@@ -44,6 +44,13 @@ public static class RedisGleitzeitBuilderExtensions
         services.RemoveAll<IWorkflowStore>();
         services.TryAddSingleton(sp => new RedisWorkflowStore(sp.GetRequiredService<RedisConnection>(), ownsConnection: false));
         services.AddSingleton<IWorkflowStore>(sp => sp.GetRequiredService<RedisWorkflowStore>());
+        // The cost stages of every pipeline built here (engine and workers) share the cache and the budgets through Redis.
+        services.RemoveAll<Gleitzeit.Core.Cost.ITaskResultCache>();
+        services.AddSingleton<Gleitzeit.Core.Cost.ITaskResultCache>(sp => new RedisTaskResultCache(sp.GetRequiredService<RedisWorkflowStore>()));
+        services.RemoveAll<Gleitzeit.Core.Cost.IProviderRateLimiter>();
+        services.AddSingleton<Gleitzeit.Core.Cost.IProviderRateLimiter>(sp => new RedisProviderRateLimiter(sp.GetRequiredService<RedisWorkflowStore>()));
+        services.RemoveAll<Gleitzeit.Core.Cost.IBudgetLedger>();
+        services.AddSingleton<Gleitzeit.Core.Cost.IBudgetLedger>(sp => new RedisBudgetLedger(sp.GetRequiredService<RedisWorkflowStore>()));
         services.TryAddSingleton(sp => new RedisWorkflowQueue(sp.GetRequiredService<RedisWorkflowStore>(), sp.GetService<TimeProvider>()));
         // The distributed runner is keyed: the unkeyed IWorkflowRunner stays the in-process engine, so adding Redis as a
         // store never sends runs to workers that may not exist.

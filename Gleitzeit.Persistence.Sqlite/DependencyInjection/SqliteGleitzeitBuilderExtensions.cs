@@ -39,6 +39,9 @@ public static class SqliteGleitzeitBuilderExtensions
             sp.GetService<ILogger<SqliteWorkflowStore>>(),
             sp.GetService<TimeProvider>()));
         builder.Services.AddSingleton<IWorkflowStore>(sp => sp.GetRequiredService<SqliteWorkflowStore>());
+        // The result cache lives in the same file (table cache_entries), shared by every process that opens it.
+        builder.Services.RemoveAll<Gleitzeit.Core.Cost.ITaskResultCache>();
+        builder.Services.AddSingleton<Gleitzeit.Core.Cost.ITaskResultCache>(sp => new SqliteTaskResultCache(sp.GetRequiredService<SqliteWorkflowStore>()));
         return builder;
     }
 }

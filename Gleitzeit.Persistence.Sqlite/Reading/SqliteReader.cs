@@ -53,7 +53,7 @@ internal sealed class SqliteReader(string readConnectionString, string databaseP
                         : ParseJson(reader.GetString(8), workflowId).AsObject().ToDictionary(kv => kv.Key, kv => kv.Value?.DeepClone(), StringComparer.Ordinal),
                 };
             }
-            using var tasks = Command(connection, "SELECT task_id, status, result, error, attempts, started_at, completed_at, loop FROM tasks WHERE run_id = $run ORDER BY position", ("$run", workflowId));
+            using var tasks = Command(connection, "SELECT task_id, status, result, error, attempts, started_at, completed_at, loop, cached FROM tasks WHERE run_id = $run ORDER BY position", ("$run", workflowId));
             tasks.Transaction = tx;
             var states = new Dictionary<string, TaskResult>(StringComparer.Ordinal);
             using (var reader = tasks.ExecuteReader())
@@ -61,6 +61,7 @@ internal sealed class SqliteReader(string readConnectionString, string databaseP
                 while (reader.Read())
                 {
                     var task = ReadTask(reader, 0, workflowId);
+                    if (!reader.IsDBNull(8) && reader.GetInt64(8) != 0) task = task with { Cached = true };
                     states[task.TaskId] = task;
                 }
             }
@@ -197,7 +198,7 @@ internal sealed class SqliteReader(string readConnectionString, string databaseP
             return (IReadOnlyList<StoredEvent>)list;
         }, cancellationToken);
 
-    private ValueTask<T> Read<T>(Func<SqliteConnection, T> read, CancellationToken cancellationToken)
+    internal ValueTask<T> Read<T>(Func<SqliteConnection, T> read, CancellationToken cancellationToken)
     {
         cancellationToken.ThrowIfCancellationRequested();
         ObjectDisposedException.ThrowIf(isDisposed(), typeof(SqliteWorkflowStore));

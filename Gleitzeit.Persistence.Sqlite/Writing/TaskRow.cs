@@ -15,6 +15,7 @@ internal readonly record struct TaskRow
         StartedAt = Ticks(task.StartedAt);
         CompletedAt = Ticks(task.CompletedAt);
         EventAt = (task.CompletedAt ?? task.StartedAt ?? now).UtcTicks;
+        Cached = task.Cached ? 1 : 0;
         Loop = task.Iteration > 0 || task.History.Count > 0
             ? new System.Text.Json.Nodes.JsonObject { ["iteration"] = task.Iteration, ["history"] = Core.Persistence.StoreJson.ToJson(task.History) }.ToJsonString()
             : null;
@@ -28,6 +29,8 @@ internal readonly record struct TaskRow
     public object? StartedAt { get; }
     public object? CompletedAt { get; }
     public long EventAt { get; }
+    public int Cached { get; }
+
     /// <summary>A loop task's iteration and history as JSON; null for other tasks.</summary>
     public string? Loop { get; }
 

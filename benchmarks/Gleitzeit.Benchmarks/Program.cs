@@ -184,6 +184,7 @@ if (only == "slow-sibling")
         report.Note($"LangGraph.js slow-sibling: whole run median {Median(lTotal) * 1000:N0} ms");
     }
 }
+if (Want("cost")) await CostRuns.MeasureAsync(report, quick, warm, runs);
 
 report.Print();
 return 0;

@@ -287,7 +287,7 @@ public sealed class RunTests
     internal static void AssertRunShape(JsonNode json, string name, string status, string[] taskIds)
     {
         var run = json.AsObject();
-        Assert.That(run.Select(p => p.Key), Is.EquivalentTo(new[] { "workflow_id", "name", "status", "started_at", "completed_at", "tasks" }));
+        Assert.That(run.Select(p => p.Key), Is.EquivalentTo(new[] { "workflow_id", "name", "status", "started_at", "completed_at", "tasks", "usage", "cached_tasks", "budget", "retry_of" }));
         Assert.Multiple(() =>
         {
             Assert.That((string)run["workflow_id"]!, Does.StartWith("wf-"));
@@ -296,10 +296,13 @@ public sealed class RunTests
             Assert.That(DateTimeOffset.TryParse((string)run["started_at"]!, CultureInfo.InvariantCulture, DateTimeStyles.None, out _), Is.True);
             Assert.That(DateTimeOffset.TryParse((string)run["completed_at"]!, CultureInfo.InvariantCulture, DateTimeStyles.None, out _), Is.True);
             Assert.That(run["tasks"]!.AsObject().Select(p => p.Key), Is.EqualTo(taskIds));
+            Assert.That(run["usage"]!.AsObject().Select(p => p.Key), Is.EquivalentTo(new[] { "prompt_tokens", "completion_tokens", "total_tokens", "calls", "by_model" }));
+            Assert.That((int)run["cached_tasks"]!, Is.GreaterThanOrEqualTo(0));
         });
         foreach (var (id, task) in run["tasks"]!.AsObject())
         {
-            Assert.That(task!.AsObject().Select(p => p.Key), Is.EquivalentTo(new[] { "status", "result", "error", "attempts", "duration_ms" }), id);
+            Assert.That(task!.AsObject().Select(p => p.Key), Is.EquivalentTo(new[] { "status", "result", "error", "attempts", "duration_ms", "cached" }), id);
+            Assert.That(task["cached"]!.GetValueKind(), Is.EqualTo(System.Text.Json.JsonValueKind.False).Or.EqualTo(System.Text.Json.JsonValueKind.True), id);
             var taskStatus = (string)task["status"]!;
             Assert.That(taskStatus, Is.AnyOf("pending", "queued", "running", "completed", "failed", "skipped", "cancelled", "retrying"), id);
             if (task["error"] is { } error) Assert.That(error.AsObject().Select(p => p.Key), Is.EquivalentTo(new[] { "code", "message" }), id);

@@ -50,7 +50,7 @@ public sealed class PipelineTests
         Assert.That(TraceOf(remote, "a"), Is.EqualTo(TraceOf(local, "a")));
         Assert.That(TraceOf(remote, "b"), Is.EqualTo(TraceOf(local, "b")));
         Assert.That(worker.Output, Does.Contain("stages: " + string.Join(" ", pipeline.Stages)));
-        Assert.That(pipeline.Stages, Is.EqualTo(new[] { "telemetry", "references", "validation", "StageTrace", "StageTrace", "timeout", "provider" }));
+        Assert.That(pipeline.Stages, Is.EqualTo(new[] { "telemetry", "references", "validation", "cache", "rate limit", "budget", "StageTrace", "StageTrace", "timeout", "provider" }));
     }
 
     private sealed class Throwing : ITaskMiddleware

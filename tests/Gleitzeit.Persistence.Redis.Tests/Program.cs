@@ -8,7 +8,7 @@ namespace Gleitzeit.Persistence.Redis.Tests;
 
 /// <summary>
 /// Entry point of the test assembly when run as a program: <c>--worker --redis HOST:PORT --prefix P [--consumer NAME]
-/// [--concurrency N] [--lease-ms MS] [--log FILE] [--middleware trace] [--provider-bound N] [--spans FILE]</c> runs a <see cref="GleitzeitWorker"/> with the <see cref="TestProvider"/>
+/// [--concurrency N] [--lease-ms MS] [--log FILE] [--middleware trace] [--provider-bound N] [--spans FILE] [--cost redis] [--llm fake] [--rpm N]</c> runs a <see cref="GleitzeitWorker"/> with the <see cref="TestProvider"/>
 /// until its standard input closes (or it is killed). Each execution is appended to the log file as it starts.
 /// <c>--middleware trace</c> puts the <see cref="StageTrace"/> pair into its task pipeline, whose stages it prints.
 /// <c>--spans FILE</c> appends every Gleitzeit span the worker ends as a line: trace id, parent span id, span id, name,
@@ -51,9 +51,24 @@ public static class Program
         };
         ActivitySource.AddActivityListener(spanListener);
 
-        var pipeline = options.GetValueOrDefault("--middleware") == "trace" ? new TaskPipeline(StageTrace.Pair()) : new TaskPipeline();
-
         await using var store = new RedisWorkflowStore(new RedisStoreOptions { Configuration = options["--redis"], KeyPrefix = options["--prefix"] });
+        if (options.GetValueOrDefault("--llm") == "fake")
+        {
+            // An LLM provider whose every answer reports 10 + 20 tokens of usage.
+            var rateLimit = options.TryGetValue("--rpm", out var rpm) ? new Gleitzeit.Core.Cost.RateLimitOptions { RequestsPerMinute = int.Parse(rpm, CultureInfo.InvariantCulture) } : null;
+            registry.Register(new Gleitzeit.Core.Llm.LlmProvider(new Gleitzeit.Testing.UsageChatClient(), options: new Gleitzeit.Core.Llm.LlmOptions { DefaultModel = "fake", RateLimit = rateLimit }));
+        }
+        // --cost redis: the cost stages share the result cache and the budgets through Redis, as AddRedis wires them.
+        var services = new Microsoft.Extensions.DependencyInjection.ServiceCollection();
+        if (options.GetValueOrDefault("--cost") == "redis")
+        {
+            Microsoft.Extensions.DependencyInjection.ServiceCollectionServiceExtensions.AddSingleton<Gleitzeit.Core.Cost.ITaskResultCache>(services, new RedisTaskResultCache(store));
+            Microsoft.Extensions.DependencyInjection.ServiceCollectionServiceExtensions.AddSingleton<Gleitzeit.Core.Cost.IBudgetLedger>(services, new RedisBudgetLedger(store));
+            Microsoft.Extensions.DependencyInjection.ServiceCollectionServiceExtensions.AddSingleton<Gleitzeit.Core.Cost.IProviderRateLimiter>(services, new RedisProviderRateLimiter(store));
+        }
+        var provider = Microsoft.Extensions.DependencyInjection.ServiceCollectionContainerBuilderExtensions.BuildServiceProvider(services);
+        var pipeline = options.GetValueOrDefault("--middleware") == "trace" ? new TaskPipeline(StageTrace.Pair(), provider) : new TaskPipeline(services: provider);
+
         var worker = new GleitzeitWorker(store, registry, new GleitzeitWorkerOptions
         {
             ConsumerName = options.GetValueOrDefault("--consumer"),

@@ -24,7 +24,7 @@ internal sealed class WorkerProcess : IAsyncDisposable
 
     public bool HasExited => _process.HasExited;
 
-    public static async Task<WorkerProcess> StartAsync(RedisStoreOptions options, string consumer, int concurrency = 4, TimeSpan? lease = null, string? logFile = null, string? middleware = null, int? providerBound = null, string? spansFile = null)
+    public static async Task<WorkerProcess> StartAsync(RedisStoreOptions options, string consumer, int concurrency = 4, TimeSpan? lease = null, string? logFile = null, string? middleware = null, int? providerBound = null, string? spansFile = null, bool cost = false, int? requestsPerMinute = null)
     {
         var log = logFile ?? Path.Combine(Path.GetTempPath(), $"gleitzeit-worker-{consumer}-{Guid.NewGuid():N}.log");
         var host = Environment.GetEnvironmentVariable("DOTNET_HOST_PATH") is { Length: > 0 } h ? h : "dotnet";
@@ -48,6 +48,15 @@ internal sealed class WorkerProcess : IAsyncDisposable
         {
             start.ArgumentList.Add("--provider-bound");
             start.ArgumentList.Add(providerBound.Value.ToString(CultureInfo.InvariantCulture));
+        }
+        if (cost)
+        {
+            foreach (var a in new[] { "--cost", "redis", "--llm", "fake" }) start.ArgumentList.Add(a);
+            if (requestsPerMinute is { } rpm)
+            {
+                start.ArgumentList.Add("--rpm");
+                start.ArgumentList.Add(rpm.ToString(CultureInfo.InvariantCulture));
+            }
         }
         if (spansFile is not null)
         {

@@ -80,6 +80,7 @@ internal sealed class DraftExpander
             Timeout = d.Timeout,
             Retry = d.Retry,
             Provider = d.Provider,
+            Cache = d.Cache,
             When = d.When,
             Join = d.Join,
             Loop = d.Loop,

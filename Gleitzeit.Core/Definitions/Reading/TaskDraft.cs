@@ -26,6 +26,7 @@ internal sealed class TaskDraft
 
     public string? Provider { get; init; }
 
+    public Cost.TaskCachePolicy? Cache { get; init; }
     public string? When { get; init; }
 
     public JoinMode Join { get; init; }

@@ -12,10 +12,10 @@ namespace Gleitzeit.Core.Definitions.Reading;
 internal sealed class WorkflowReader
 {
     internal static readonly string[] TopLevelKeys =
-        ["name", "description", "version", "timeout", "max_concurrency", "inputs", "tasks", "type", "batch", "template", "protocol", "wait_for_completion", "metadata"];
+        ["name", "description", "version", "timeout", "max_concurrency", "inputs", "tasks", "type", "batch", "template", "protocol", "wait_for_completion", "metadata", "budget", "cache"];
 
     internal static readonly string[] TaskKeys =
-        ["id", "name", "description", "method", "protocol", "params", "parameters", "dependencies", "depends_on", "priority", "timeout", "retry", "provider", "server", "metadata", "when", "join", "loop"];
+        ["id", "name", "description", "method", "protocol", "params", "parameters", "dependencies", "depends_on", "priority", "timeout", "retry", "provider", "server", "metadata", "when", "join", "loop", "cache"];
 
     internal static readonly string[] LoopKeys = ["until", "max_iterations", "on_exhausted"];
 
@@ -28,6 +28,7 @@ internal sealed class WorkflowReader
     private readonly FieldReader _fields;
     private readonly BatchForms _batch;
     private readonly DraftExpander _expander = new();
+    private readonly CostFields _cost;
 
     public WorkflowReader(string? source, string? baseDirectory, string? defaultName)
     {
@@ -37,6 +38,7 @@ internal sealed class WorkflowReader
         _errors = new ReadErrors(source);
         _fields = new FieldReader(_errors);
         _batch = new BatchForms(_errors, _fields, baseDirectory);
+        _cost = new CostFields(_errors, _fields);
     }
 
     public Workflow Read(YNode? root, ProviderRegistry? registry)
@@ -61,6 +63,8 @@ internal sealed class WorkflowReader
         var inputs = ReadInputs(map.Get("inputs"));
         var type = _fields.OptionalString(map, "type", null);
         var defaultProtocol = _fields.OptionalString(map, "protocol", null);
+        var budget = _cost.Budget(map.Get("budget"));
+        var cache = _cost.Cache(map.Get("cache"), null);
 
         var drafts = new List<TaskDraft>();
         var tasksNode = map.Get("tasks");
@@ -106,6 +110,8 @@ internal sealed class WorkflowReader
             Inputs = inputs,
             BaseDirectory = _baseDirectory,
             Tasks = tasks,
+            Budget = budget,
+            Cache = cache,
         };
         var owners = new List<int>();
         var problems = WorkflowValidator.Validate(workflow, registry, owners);
@@ -159,6 +165,7 @@ internal sealed class WorkflowReader
         var timeout = _fields.Seconds(task.Get("timeout"), "timeout", label);
         var retry = _fields.Retry(task.Get("retry"), label);
         var provider = _fields.OptionalString(task, "provider", label) ?? _fields.OptionalString(task, "server", label);
+        var cache = _cost.Cache(task.Get("cache"), label);
         var when = _fields.OptionalString(task, "when", label);
         var join = ReadJoin(task.Get("join"), label);
         var loop = ReadLoop(task.Get("loop"), label);
@@ -205,6 +212,7 @@ internal sealed class WorkflowReader
             Timeout = timeout,
             Retry = retry,
             Provider = provider,
+            Cache = cache,
             When = when,
             Join = join,
             Loop = loop,

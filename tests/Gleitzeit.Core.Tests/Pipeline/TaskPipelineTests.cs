@@ -68,7 +68,7 @@ public class TaskPipelineTests
     {
         var pipeline = new TaskPipeline([new Throwing(), new Answering()]);
 
-        Assert.That(pipeline.Stages, Is.EqualTo(new[] { "telemetry", "references", "validation", "Throwing", "Answering", "timeout", "provider" }));
+        Assert.That(pipeline.Stages, Is.EqualTo(new[] { "telemetry", "references", "validation", "cache", "rate limit", "budget", "Throwing", "Answering", "timeout", "provider" }));
     }
 
     [Test]
@@ -217,7 +217,7 @@ public class TaskPipelineTests
         var run = await engine.RunAsync(new WorkflowBuilder("di").AddTask("a", "test/run").Build());
 
         Assert.That(run.Status, Is.EqualTo(WorkflowStatus.Completed));
-        Assert.That(engine.Pipeline.Stages, Is.EqualTo(new[] { "telemetry", "references", "validation", "First", "Second", "timeout", "provider" }));
+        Assert.That(engine.Pipeline.Stages, Is.EqualTo(new[] { "telemetry", "references", "validation", "cache", "rate limit", "budget", "First", "Second", "timeout", "provider" }));
         Assert.That(trace, Is.EqualTo(new[] { "First", "Second" }));
     }
 
