@@ -45,6 +45,9 @@ public enum GleitzeitErrorCode
     TaskNotFound = -29006,
     TaskAlreadyExists = -29007,
     TaskRetriesExhausted = -29008,
+    TaskForeachNotList = -29014,
+    TaskItemFailed = -29015,
+    TaskSubworkflowFailed = -29016,
 
     // Workflow
     WorkflowValidationFailed = -28001,
@@ -55,6 +58,8 @@ public enum GleitzeitErrorCode
     WorkflowCircularDependency = -28006,
     WorkflowAlreadyExists = -28007,
     WorkflowLeased = -28008,
+    WorkflowOutputFailed = -28012,
+    WorkflowSubworkflowCycle = -28013,
 
     // Queue
     QueueFull = -27001,

@@ -32,6 +32,17 @@ public sealed record WorkflowTask
     /// <summary>Which configured provider instance serves this task (e.g. which MCP server); null lets the registry route by protocol.</summary>
     public string? Provider { get; init; }
 
+    /// <summary>
+    /// Makes this a foreach task: the list its items are made from, either a literal <see cref="JsonArray"/> or a string
+    /// that is exactly one reference to a list (<c>${plan.result}</c>). At run time the task expands into one item per
+    /// element (<c>id[0]</c>, <c>id[1]</c>, ...), each reading its element as <c>${item}</c> and its position as
+    /// <c>${index}</c>; null for an ordinary task.
+    /// </summary>
+    public JsonNode? ForEach { get; init; }
+
+    /// <summary>Most items of this foreach task running at once; null for no bound of its own.</summary>
+    public int? MaxConcurrency { get; init; }
+
     public string DisplayName => Name ?? Id;
 
     /// <summary>The dependencies without repeats; no set is built for the common case of one or none.</summary>

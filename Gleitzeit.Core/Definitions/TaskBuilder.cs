@@ -6,8 +6,8 @@ namespace Gleitzeit.Core.Definitions;
 public sealed class TaskBuilder
 {
     private readonly string _id;
-    private readonly string _method;
-    private readonly JsonObject _parameters;
+    private string _method;
+    private JsonObject _parameters;
     private readonly List<string> _dependencies = [];
     private string? _protocol;
     private string? _name;
@@ -15,6 +15,8 @@ public sealed class TaskBuilder
     private TimeSpan? _timeout;
     private RetryPolicy? _retry;
     private string? _provider;
+    private JsonNode? _forEach;
+    private int? _maxConcurrency;
 
     internal TaskBuilder(string id, string method, JsonObject parameters)
     {
@@ -90,6 +92,35 @@ public sealed class TaskBuilder
         return this;
     }
 
+    /// <summary>
+    /// Sets the method the task calls and, when given, its parameters (replacing those set before). A foreach task
+    /// (<see cref="WorkflowBuilder.ForEach(string, string, Action{TaskBuilder})"/>) names its items' method here; the
+    /// parameters may read <c>${item}</c> and <c>${index}</c>.
+    /// </summary>
+    public TaskBuilder WithMethod(string method, JsonObject? parameters = null)
+    {
+        ArgumentException.ThrowIfNullOrWhiteSpace(method);
+        _method = method;
+        if (parameters is not null) _parameters = parameters;
+        return this;
+    }
+
+    /// <summary>Most items of this foreach task running at once.</summary>
+    public TaskBuilder WithMaxConcurrency(int maxConcurrency)
+    {
+        ArgumentOutOfRangeException.ThrowIfLessThan(maxConcurrency, 1);
+        _maxConcurrency = maxConcurrency;
+        return this;
+    }
+
+    internal TaskBuilder WithForEach(JsonNode list)
+    {
+        _forEach = list;
+        return this;
+    }
+
+    internal string Method => _method;
+
     public TaskBuilder WithParameter(string name, JsonNode? value)
     {
         _parameters[name] = value;
@@ -108,5 +139,7 @@ public sealed class TaskBuilder
         Timeout = _timeout,
         Retry = _retry,
         Provider = _provider,
+        ForEach = _forEach,
+        MaxConcurrency = _maxConcurrency,
     };
 }

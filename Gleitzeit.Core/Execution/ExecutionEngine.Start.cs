@@ -31,7 +31,7 @@ public sealed partial class ExecutionEngine
 
         var now = _time.GetUtcNow();
         var definition = workflow with { Id = id };
-        var run = new RunState(this, id, definition, inputs, options?.OnEvent, existing?.CreatedAt ?? now) { StartedAt = now };
+        var run = new RunState(this, id, definition, inputs, options?.OnEvent, existing?.CreatedAt ?? now) { StartedAt = now, ParentId = existing?.ParentId ?? options?.ParentId };
         BuildTasks(run, existing);
 
         if (!_active.TryAdd(id, run))
@@ -50,7 +50,7 @@ public sealed partial class ExecutionEngine
             {
                 // Unfinished (and interrupted) tasks go back to pending; tasks skipped now because a dependency failed before the crash
                 // are stored as skipped (else the store would show them pending in a finished run).
-                var reset = run.Tasks.Where(t =>
+                var reset = run.AllTasks().Where(t =>
                 {
                     var stored = existing.Tasks.GetValueOrDefault(t.Definition.Id);
                     return t.Finished ? stored?.Status != t.Current.Status : stored is not null && stored.Status != WorkflowTaskStatus.Pending;
@@ -84,12 +84,28 @@ public sealed partial class ExecutionEngine
         }
 
         var roots = new List<TaskState>();
+        List<TaskState>? concluded = null;
         bool finishedAlready;
         lock (_gate)
         {
             foreach (var t in run.Tasks)
             {
-                if (!t.Finished && t.RemainingDependencies == 0) roots.Add(t);
+                if (t.Finished || t.RemainingDependencies != 0) continue;
+                if (t.Items is not { } items)
+                {
+                    roots.Add(t);
+                    continue;
+                }
+                // A resumed foreach task, expanded before: its unfinished items run; with none left, it completes now.
+                foreach (var item in items)
+                {
+                    if (!item.Finished) roots.Add(item);
+                }
+                if (t.ItemsRemaining == 0)
+                {
+                    t.Concluding = true;
+                    (concluded ??= []).Add(t);
+                }
             }
             finishedAlready = run.Unfinished == 0;
         }
@@ -99,6 +115,10 @@ public sealed partial class ExecutionEngine
             try
             {
                 await MakeReadyAsync(run, roots).ConfigureAwait(false);
+                if (concluded is not null)
+                {
+                    foreach (var t in concluded) await CompleteForEachAsync(run, t).ConfigureAwait(false);
+                }
             }
             catch (Exception ex)
             {
@@ -135,6 +155,7 @@ public sealed partial class ExecutionEngine
             };
             tasks[i] = state;
             run.ById[def.Id] = state;
+            if (existing is not null && def.ForEach is not null) RestoreItems(run, state, existing);
         }
 
         var dependents = new List<int>[tasks.Length];
@@ -158,6 +179,10 @@ public sealed partial class ExecutionEngine
         {
             t.Dependents = dependents[t.Index]?.ToArray() ?? [];
             if (!t.Finished) unfinished++;
+            if (t.Items is { } items)
+            {
+                foreach (var item in items) if (!item.Finished) unfinished++;
+            }
             if (t.Current.Status == WorkflowTaskStatus.Failed) run.AnyFailed = true;
             if (t.Current.Status == WorkflowTaskStatus.Skipped) run.AnyFailed = true;
         }

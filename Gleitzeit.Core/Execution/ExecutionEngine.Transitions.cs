@@ -13,8 +13,10 @@ public sealed partial class ExecutionEngine
         List<TaskState> last = [];
         lock (_gate)
         {
-            ReleaseLocked(task);
-            MarkFinishedLocked(task);
+            if (task.InFlight) ReleaseLocked(task);
+            // A task in flight is never marked final by another path; a foreach task (never in flight) may have been
+            // stopped meanwhile, and then its completion is not recorded.
+            if (!MarkFinishedLocked(task)) return;
             // Dependents waiting for this task alone will be ready once it is stored: queue them in the same write.
             // The count-down itself waits until this completion is stored and applied (see MakeReadyAsync).
             foreach (var d in task.Dependents)
@@ -31,6 +33,7 @@ public sealed partial class ExecutionEngine
         try
         {
             await MakeReadyAsync(run, last, (task, done, evt)).ConfigureAwait(false);
+            if (task.Parent is { } parent) await ItemCompletedAsync(run, parent).ConfigureAwait(false);
         }
         catch (Exception ex)
         {
@@ -60,6 +63,16 @@ public sealed partial class ExecutionEngine
                 skipped.Add(dependent);
                 foreach (var next in dependent.Dependents) stack.Push(next);
             }
+            if (task.Items is { } items)
+            {
+                // A failed foreach task: its items not started are skipped (those in flight finish on their own).
+                foreach (var item in items)
+                {
+                    if (item.Finished || item.InFlight) continue;
+                    MarkFinishedLocked(item);
+                    skipped.Add(item);
+                }
+            }
             DispatchLocked();
         }
         var batch = new List<TaskResult>(skipped.Count + 1) { failed };
@@ -80,6 +93,7 @@ public sealed partial class ExecutionEngine
             run.Transition(skipped[i], batch[i + 1], listeners ? new TaskSkipped(run.Id, now, skipped[i].Definition.Id, batch[i + 1].Error!) : null);
         }
         if (fault is not null) await FaultAsync(run, null, fault).ConfigureAwait(false);
+        else if (newly && task.Parent is { } parent) await ItemFailedAsync(run, parent, task, failed.Error!).ConfigureAwait(false);
         await SettleAsync(run, skipped.Count + (newly ? 1 : 0)).ConfigureAwait(false);
     }
 
@@ -206,7 +220,7 @@ public sealed partial class ExecutionEngine
             if (run.StopReason != StopReason.None || run.Unfinished == 0) return;
             run.StopReason = reason;
             run.StopError = error ?? (reason == StopReason.Cancelled ? CancelledError("the run was cancelled") : null);
-            foreach (var t in run.Tasks)
+            foreach (var t in run.AllTasks())
             {
                 if (t.Finished || t.InFlight) continue;
                 MarkFinishedLocked(t);
@@ -274,6 +288,19 @@ public sealed partial class ExecutionEngine
             default:
                 status = run.AnyFailed ? WorkflowStatus.Failed : WorkflowStatus.Completed;
                 error = run.AnyFailed ? FailureSummary(run) : null;
+                if (!run.AnyFailed && run.Workflow.Outputs.Count > 0)
+                {
+                    try
+                    {
+                        // Resolved now, so that a run whose outputs cannot be read does not end completed.
+                        RunReferences.ResolveOutputs(run.Workflow, run.Results, run.Inputs, strict: true);
+                    }
+                    catch (GleitzeitException ex)
+                    {
+                        status = WorkflowStatus.Failed;
+                        error = ex.ToError();
+                    }
+                }
                 break;
         }
         try

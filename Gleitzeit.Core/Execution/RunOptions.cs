@@ -11,6 +11,9 @@ public sealed record RunOptions
     /// <summary>Input values overriding the workflow's defaults (<c>${inputs.NAME}</c>).</summary>
     public IReadOnlyDictionary<string, JsonNode?> Inputs { get; init; } = new Dictionary<string, JsonNode?>();
 
+    /// <summary>The run that starts this one (a <c>workflow/run</c> task's run), stored as <see cref="WorkflowRun.ParentId"/>.</summary>
+    public string? ParentId { get; init; }
+
     /// <summary>Called for every event of the run, on the thread that raised it; keep it short and do not block.</summary>
     public Action<WorkflowEvent>? OnEvent { get; init; }
 }

@@ -20,6 +20,7 @@ public static class StoreJson
         ["base_directory"] = workflow.BaseDirectory,
         ["inputs"] = new JsonObject(workflow.Inputs.Select(kv => KeyValuePair.Create(kv.Key, kv.Value?.DeepClone()))),
         ["tasks"] = new JsonArray(workflow.Tasks.Select(t => (JsonNode)ToJson(t)).ToArray()),
+        ["outputs"] = workflow.Outputs.Count == 0 ? null : new JsonObject(workflow.Outputs.Select(kv => KeyValuePair.Create(kv.Key, (JsonNode?)JsonValue.Create(kv.Value)))),
     };
 
     public static JsonObject ToJson(WorkflowTask task)
@@ -36,6 +37,8 @@ public static class StoreJson
             ["timeout_ms"] = task.Timeout?.TotalMilliseconds,
             ["provider"] = task.Provider,
         };
+        if (task.ForEach is not null) obj["foreach"] = task.ForEach.DeepClone();
+        if (task.MaxConcurrency is not null) obj["max_concurrency"] = task.MaxConcurrency;
         if (task.Retry is { } r)
         {
             obj["retry"] = new JsonObject
@@ -61,6 +64,7 @@ public static class StoreJson
         BaseDirectory = (string?)obj["base_directory"],
         Inputs = (obj["inputs"] as JsonObject)?.ToDictionary(kv => kv.Key, kv => kv.Value?.DeepClone()) ?? new Dictionary<string, JsonNode?>(),
         Tasks = (obj["tasks"] as JsonArray)?.Select(t => TaskFromJson((JsonObject)t!)).ToList() ?? [],
+        Outputs = (obj["outputs"] as JsonObject)?.ToDictionary(kv => kv.Key, kv => (string?)kv.Value ?? "", StringComparer.Ordinal) ?? new Dictionary<string, string>(),
     };
 
     public static WorkflowTask TaskFromJson(JsonObject obj) => new()
@@ -74,6 +78,8 @@ public static class StoreJson
         Priority = (int?)obj["priority"] ?? TaskPriority.Normal,
         Timeout = Ms(obj["timeout_ms"]),
         Provider = (string?)obj["provider"],
+        ForEach = obj["foreach"]?.DeepClone(),
+        MaxConcurrency = (int?)obj["max_concurrency"],
         Retry = obj["retry"] is JsonObject r
             ? new RetryPolicy
             {

@@ -80,6 +80,8 @@ internal sealed class DraftExpander
             Timeout = d.Timeout,
             Retry = d.Retry,
             Provider = d.Provider,
+            ForEach = d.ForEach?.DeepClone(),
+            MaxConcurrency = d.MaxConcurrency,
         };
     }
 

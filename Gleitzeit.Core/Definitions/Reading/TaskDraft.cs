@@ -26,6 +26,10 @@ internal sealed class TaskDraft
 
     public string? Provider { get; init; }
 
+    public JsonNode? ForEach { get; init; }
+
+    public int? MaxConcurrency { get; init; }
+
     public required TaskSource Source { get; init; }
 
     /// <summary>Files this task expands into (batch forms), in order; null for an ordinary task.</summary>
