@@ -160,14 +160,9 @@ public sealed partial class ExecutionEngine
         await CompleteAsync(run, parent, parent.Current, ForEachResult(results), now).ConfigureAwait(false);
     }
 
-    /// <summary>An item failed for good: its foreach task fails (once), naming it.</summary>
-    private async ValueTask ItemFailedAsync(RunState run, TaskState parent, TaskState item, GleitzeitError error)
+    /// <summary>An item failed for good (and claimed its foreach task's failure): the foreach task fails, naming it.</summary>
+    private async ValueTask FailForEachAsync(RunState run, TaskState parent, TaskState item, GleitzeitError error)
     {
-        lock (_gate)
-        {
-            if (parent.Finished || parent.Concluding) return;
-            parent.Concluding = true;
-        }
         var now = _time.GetUtcNow();
         var failed = parent.Current with
         {

@@ -48,6 +48,7 @@ public sealed partial class ExecutionEngine
         var now = failed.CompletedAt ?? _time.GetUtcNow();
         List<TaskState> skipped = [];
         bool newly;
+        TaskState? failOwner = null;
         lock (_gate)
         {
             if (task.InFlight) ReleaseLocked(task);
@@ -62,6 +63,19 @@ public sealed partial class ExecutionEngine
                 MarkFinishedLocked(dependent);
                 skipped.Add(dependent);
                 foreach (var next in dependent.Dependents) stack.Push(next);
+            }
+            if (newly && task.Parent is { } owner && !owner.Finished && !owner.Concluding)
+            {
+                // An item failed for good: its foreach task fails (claimed here, once), and the items not started are
+                // skipped now, before the slot this item held lets another one start.
+                owner.Concluding = true;
+                failOwner = owner;
+                foreach (var item in owner.Items!)
+                {
+                    if (item.Finished || item.InFlight) continue;
+                    MarkFinishedLocked(item);
+                    skipped.Add(item);
+                }
             }
             if (task.Items is { } items)
             {
@@ -93,7 +107,7 @@ public sealed partial class ExecutionEngine
             run.Transition(skipped[i], batch[i + 1], listeners ? new TaskSkipped(run.Id, now, skipped[i].Definition.Id, batch[i + 1].Error!) : null);
         }
         if (fault is not null) await FaultAsync(run, null, fault).ConfigureAwait(false);
-        else if (newly && task.Parent is { } parent) await ItemFailedAsync(run, parent, task, failed.Error!).ConfigureAwait(false);
+        else if (failOwner is not null) await FailForEachAsync(run, failOwner, task, failed.Error!).ConfigureAwait(false);
         await SettleAsync(run, skipped.Count + (newly ? 1 : 0)).ConfigureAwait(false);
     }
 

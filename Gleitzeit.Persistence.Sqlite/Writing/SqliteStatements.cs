@@ -69,6 +69,13 @@ internal sealed class SqliteStatements : IDisposable
         return _updateTask.ExecuteNonQuery() > 0;
     }
 
+    /// <summary>The position after the run's last task.</summary>
+    public int NextPosition(string runId)
+    {
+        _nextPosition.Parameters[0].Value = runId;
+        return Convert.ToInt32(_nextPosition.ExecuteScalar(), System.Globalization.CultureInfo.InvariantCulture);
+    }
+
     /// <summary>Inserts a task row; at <paramref name="position"/>, or after the run's last task when null.</summary>
     public void InsertTask(string runId, in TaskRow row, int? position = null)
     {
