@@ -53,6 +53,7 @@ public sealed class RedisWorkflowStore : IWorkflowStore, IAsyncDisposable
             Time(run.StartedAt), Time(run.CompletedAt), run.Error is null ? "" : run.Error.ToJson().ToJsonString(),
             Math.Max(run.Workflow?.Tasks.Count ?? 0, run.Tasks.Count),
             EventJson(null, StoreJson.StatusName(run.Status), run.CreatedAt, 0, null),
+            run.ParentId ?? "",
         };
         foreach (var task in run.Tasks.Values)
         {
@@ -202,6 +203,7 @@ public sealed class RedisWorkflowStore : IWorkflowStore, IAsyncDisposable
             StartedAt = ParseTime(meta.GetValueOrDefault("started_at")),
             CompletedAt = ParseTime(meta.GetValueOrDefault("completed_at")),
             Error = meta.TryGetValue("error", out var e) && !e.IsNullOrEmpty ? StoreJson.ErrorFromJson((JsonObject)JsonNode.Parse((string)e!)!) : null,
+            ParentId = meta.TryGetValue("parent_id", out var p) && !p.IsNullOrEmpty ? (string?)p : null,
         };
     }
 

@@ -79,6 +79,10 @@ internal static class SqliteSchema
             ) WITHOUT ROWID
             """,
         ],
+        // sub-workflows: the run that started this one through workflow/run
+        [
+            "ALTER TABLE runs ADD COLUMN parent_id TEXT",
+        ],
     ];
 
     public static int CurrentVersion => Migrations.Length;

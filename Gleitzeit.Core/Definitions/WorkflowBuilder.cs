@@ -66,6 +66,24 @@ public sealed class WorkflowBuilder
     }
 
     /// <summary>
+    /// Adds a <c>workflow/run</c> task: it runs <paramref name="workflowOrPath"/> (a workflow file, relative to
+    /// <see cref="WithBaseDirectory"/>, or the name of a workflow registered with the engine) as a run of its own, with
+    /// <paramref name="inputs"/> (values or references such as <c>${draft.response}</c>), and answers
+    /// <c>{ "workflow_id", "status", "outputs" }</c>.
+    /// </summary>
+    public WorkflowBuilder RunWorkflow(string id, string workflowOrPath, object? inputs = null, Action<TaskBuilder>? configure = null)
+    {
+        ArgumentException.ThrowIfNullOrWhiteSpace(workflowOrPath);
+        var p = new JsonObject { ["workflow"] = workflowOrPath };
+        if (ToJson(inputs) is { } given)
+        {
+            if (given is not JsonObject) throw new ArgumentException("inputs must be an object: input names to values.", nameof(inputs));
+            p["inputs"] = given;
+        }
+        return AddTask(id, Execution.WorkflowRunProvider.MethodName, p, configure);
+    }
+
+    /// <summary>
     /// Adds a foreach task: once its dependencies are done, it expands into one item per element of the list that
     /// <paramref name="listReference"/> names (<c>${plan.result}</c>), ids <c>id[0]</c>, <c>id[1]</c>, ...; each item calls
     /// the method set with <see cref="TaskBuilder.WithMethod"/>, its parameters reading <c>${item}</c> and <c>${index}</c>.

@@ -17,9 +17,9 @@ internal sealed class SqliteStatements : IDisposable
         _connection = connection;
         _runExists = Prepare("SELECT 1 FROM runs WHERE id = $run", "$run");
         _insertRun = Prepare("""
-            INSERT INTO runs (id, name, status, created_at, started_at, completed_at, error, task_count, definition, inputs)
-            VALUES ($run, $name, $status, $created, $started, $completed, $error, $count, $definition, $inputs)
-            """, "$run", "$name", "$status", "$created", "$started", "$completed", "$error", "$count", "$definition", "$inputs");
+            INSERT INTO runs (id, name, status, created_at, started_at, completed_at, error, task_count, definition, inputs, parent_id)
+            VALUES ($run, $name, $status, $created, $started, $completed, $error, $count, $definition, $inputs, $parent)
+            """, "$run", "$name", "$status", "$created", "$started", "$completed", "$error", "$count", "$definition", "$inputs", "$parent");
         _updateRun = Prepare("""
             UPDATE runs SET
                 status = $status,
@@ -50,7 +50,7 @@ internal sealed class SqliteStatements : IDisposable
     public void InsertRun(WorkflowRun run, string? definition, string inputs, string? error, int taskCount)
     {
         Set(_insertRun, run.WorkflowId, run.Name, StatusNames.Of(run.Status), run.CreatedAt.UtcTicks, TaskRow.Ticks(run.StartedAt), TaskRow.Ticks(run.CompletedAt),
-            error, taskCount, definition, inputs);
+            error, taskCount, definition, inputs, run.ParentId);
         _insertRun.ExecuteNonQuery();
     }
 

@@ -21,3 +21,22 @@ public sealed class SqliteForEachEngineTests : ForEachEngineTests
         _directory?.Dispose();
     }
 }
+
+/// <summary><c>workflow/run</c> with the SQLite store.</summary>
+public sealed class SqliteSubWorkflowEngineTests : SubWorkflowEngineTests
+{
+    private TempDirectory? _directory;
+
+    protected override ValueTask<IWorkflowStore> CreateStoreAsync()
+    {
+        _directory = new TempDirectory();
+        return ValueTask.FromResult<IWorkflowStore>(new SqliteWorkflowStore(_directory.File("store.db")));
+    }
+
+    [TearDown]
+    public void DeleteDirectory()
+    {
+        Microsoft.Data.Sqlite.SqliteConnection.ClearAllPools();
+        _directory?.Dispose();
+    }
+}

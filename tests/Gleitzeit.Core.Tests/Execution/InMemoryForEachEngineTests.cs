@@ -8,3 +8,9 @@ public sealed class InMemoryForEachEngineTests : ForEachEngineTests
 {
     protected override ValueTask<IWorkflowStore> CreateStoreAsync() => ValueTask.FromResult<IWorkflowStore>(new InMemoryWorkflowStore());
 }
+
+/// <summary><c>workflow/run</c> with the in-memory store.</summary>
+public sealed class InMemorySubWorkflowEngineTests : SubWorkflowEngineTests
+{
+    protected override ValueTask<IWorkflowStore> CreateStoreAsync() => ValueTask.FromResult<IWorkflowStore>(new InMemoryWorkflowStore());
+}
