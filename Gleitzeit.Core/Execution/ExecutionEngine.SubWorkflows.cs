@@ -63,6 +63,12 @@ public sealed partial class ExecutionEngine
         try
         {
             finished = await RunOrContinueChildAsync(child, childId, inputs, parent.Id, cancellationToken).ConfigureAwait(false);
+            if (finished.Status == WorkflowStatus.Interrupted && _disposed)
+            {
+                // The engine is stopping and reached the child first: this task is interrupted with its run (its token fires),
+                // and the resumed parent continues the child.
+                await Task.Delay(Timeout.Infinite, cancellationToken).ConfigureAwait(false);
+            }
         }
         catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
         {

@@ -32,31 +32,15 @@ internal sealed class WorkflowRunProvider(Func<ExecutionEngine> engine) : ITaskP
 
     public ValueTask<ProviderHealth> CheckHealthAsync(CancellationToken cancellationToken) => ValueTask.FromResult(ProviderHealth.Healthy());
 
-    /// <summary>Adds the provider to <paramref name="registry"/> unless it has one for <c>workflow/v1</c>.</summary>
+    /// <summary>Makes the provider the registry's built-in <c>workflow/v1</c> unless it has one (the first engine's).</summary>
     public static void AddTo(ProviderRegistry registry, Func<ExecutionEngine> engine)
     {
-        foreach (var r in registry.Providers)
+        lock (registry)
         {
-            if (r.Protocol.Id == ProtocolId) return;
-        }
-        try
-        {
-            registry.Register(new WorkflowRunProvider(engine), ProviderId);
-        }
-        catch (InvalidOperationException)
-        {
-            // Another engine sharing the registry added one meanwhile (or the id is taken by a provider of the user's).
+            registry.BuiltIn ??= new ProviderRegistration(new WorkflowRunProvider(engine), ProviderId);
         }
     }
 
-    /// <summary>The provider of <c>workflow/v1</c> in <paramref name="registry"/>, when it is this built-in one.</summary>
-    public static WorkflowRunProvider? In(ProviderRegistry? registry)
-    {
-        if (registry is null) return null;
-        foreach (var r in registry.Providers)
-        {
-            if (r.Provider is WorkflowRunProvider p) return p;
-        }
-        return null;
-    }
+    /// <summary>The built-in provider of <c>workflow/v1</c> in <paramref name="registry"/>, if it has one.</summary>
+    public static WorkflowRunProvider? In(ProviderRegistry? registry) => registry?.BuiltIn?.Provider as WorkflowRunProvider;
 }
