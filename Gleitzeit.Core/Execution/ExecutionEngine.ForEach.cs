@@ -25,7 +25,7 @@ public sealed partial class ExecutionEngine
         catch (GleitzeitException ex)
         {
             var failed = parent.Current with { Status = WorkflowTaskStatus.Failed, StartedAt = now, CompletedAt = now, Error = ex.ToError() };
-            await FailAsync(run, parent, failed).ConfigureAwait(false);
+            await EndUnsuccessfulAsync(run, parent, failed).ConfigureAwait(false);
             return;
         }
 
@@ -103,7 +103,7 @@ public sealed partial class ExecutionEngine
     private TaskState NewItem(RunState run, TaskState parent, int index, JsonNode? value, TaskResult current)
     {
         var def = parent.Definition;
-        var itemDef = def with { Id = ItemId(def.Id, index), Name = null, Dependencies = [], ForEach = null, MaxConcurrency = null };
+        var itemDef = def with { Id = ItemId(def.Id, index), Name = null, Dependencies = [], ForEach = null, MaxConcurrency = null, When = null, Loop = null };
         return new TaskState(this, run, itemDef, -1, parent.Registration, parent.Method, current, parent.HasReferences)
         {
             Parent = parent,
@@ -171,11 +171,13 @@ public sealed partial class ExecutionEngine
             CompletedAt = now,
             Error = ItemFailure(item.Definition.Id, error),
         };
-        await FailAsync(run, parent, failed).ConfigureAwait(false);
+        await EndUnsuccessfulAsync(run, parent, failed).ConfigureAwait(false);
     }
 
     private static GleitzeitError ItemFailure(string itemId, GleitzeitError error) =>
         new(GleitzeitErrorCode.TaskItemFailed, $"item {itemId} failed: {error.CodeName}: {error.Message}", error.ToJson());
+
+    private static GleitzeitError ItemSkipped(string taskId) => new(GleitzeitErrorCode.TaskDependencyFailed, $"dependency '{taskId}' failed");
 
     private static bool IsFinal(WorkflowTaskStatus status) =>
         status is WorkflowTaskStatus.Completed or WorkflowTaskStatus.Failed or WorkflowTaskStatus.Skipped or WorkflowTaskStatus.Cancelled;
@@ -205,7 +207,7 @@ public sealed partial class ExecutionEngine
         {
             var id = ItemId(def.Id, i);
             var current = existing.Tasks.GetValueOrDefault(id) ?? TaskResult.Pending(id);
-            if (expansion is null && !IsFinal(current.Status)) current = Skip(current, def.Id, _time.GetUtcNow());
+            if (expansion is null && !IsFinal(current.Status)) current = Skip(current, ItemSkipped(def.Id), _time.GetUtcNow());
             if (expansion is not null && current.Status is not (WorkflowTaskStatus.Completed or WorkflowTaskStatus.Failed or WorkflowTaskStatus.Skipped))
             {
                 current = current with { Status = WorkflowTaskStatus.Pending, Error = null, CompletedAt = null };
@@ -233,7 +235,7 @@ public sealed partial class ExecutionEngine
             {
                 if (item.Finished) continue;
                 item.Finished = true;
-                item.Current = Skip(item.Current, def.Id, _time.GetUtcNow());
+                item.Current = Skip(item.Current, ItemSkipped(def.Id), _time.GetUtcNow());
             }
         }
     }

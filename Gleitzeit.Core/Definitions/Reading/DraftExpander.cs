@@ -82,6 +82,9 @@ internal sealed class DraftExpander
             Provider = d.Provider,
             ForEach = d.ForEach?.DeepClone(),
             MaxConcurrency = d.MaxConcurrency,
+            When = d.When,
+            Join = d.Join,
+            Loop = d.Loop,
         };
     }
 
