@@ -336,29 +336,29 @@ public static class WorkflowValidator
                     var name = reference.Path.Count > 0 ? reference.Path[0].Field : null;
                     if (name is null)
                     {
-                        errors.Add(new ValidationError(GleitzeitErrorCode.TaskValidationFailed, $"{reference} names no input: write ${{inputs.NAME}}", task.Id, "parameters." + path));
+                        errors.Add(new ValidationError(GleitzeitErrorCode.TaskValidationFailed, $"{reference} names no input: write ${{inputs.NAME}}", task.Id, field));
                     }
                     else if (!workflow.Inputs.ContainsKey(name))
                     {
                         errors.Add(new ValidationError(GleitzeitErrorCode.TaskValidationFailed,
                             $"{reference}: unknown input '{name}'" + (workflow.Inputs.Count > 0 ? $"; inputs: {string.Join(", ", workflow.Inputs.Keys)}" : "; declare it under 'inputs:'"),
-                            task.Id, "parameters." + path));
+                            task.Id, field));
                     }
                     continue;
                 }
                 if (task.Loop is not null && reference.Root is TaskConditions.IterationRoot or TaskConditions.PreviousRoot) continue;
                 if (!index.TryGetValue(reference.Root, out var rootIndex))
                 {
-                    errors.Add(new ValidationError(GleitzeitErrorCode.TaskValidationFailed, UnknownRoot(reference, index, inUntil: false), task.Id, "parameters." + path));
+                    errors.Add(new ValidationError(GleitzeitErrorCode.TaskValidationFailed, UnknownRoot(reference, index, inUntil: false), task.Id, field));
                 }
                 else if (reference.Root == task.Id)
                 {
-                    errors.Add(new ValidationError(GleitzeitErrorCode.TaskValidationFailed, $"{reference} refers to the task itself", task.Id, "parameters." + path));
+                    errors.Add(new ValidationError(GleitzeitErrorCode.TaskValidationFailed, $"{reference} refers to the task itself", task.Id, field));
                 }
                 else if (!(direct?.Contains(reference.Root) ?? IsDirect(task.Dependencies, reference.Root)) && !reachability.DependsOn(taskIndex, rootIndex))
                 {
                     errors.Add(new ValidationError(GleitzeitErrorCode.TaskValidationFailed,
-                        $"{reference} refers to task '{reference.Root}', which is not a dependency: add it to dependencies", task.Id, "parameters." + path));
+                        $"{reference} refers to task '{reference.Root}', which is not a dependency: add it to dependencies", task.Id, field));
                 }
             }
         }
