@@ -51,6 +51,9 @@ public enum GleitzeitErrorCode
     TaskNotFound = -29006,
     TaskAlreadyExists = -29007,
     TaskRetriesExhausted = -29008,
+    TaskForeachNotList = -29014,
+    TaskItemFailed = -29015,
+    TaskSubworkflowFailed = -29016,
 
     /// <summary>The task's <c>when</c> condition was false (or a dependency was skipped so): it was skipped; the run does not fail for it.</summary>
     TaskConditionFalse = -29009,
@@ -83,6 +86,8 @@ public enum GleitzeitErrorCode
     WorkflowLeased = -28008,
     BudgetExceeded = -28010,
     WorkflowStillRunning = -28016,
+    WorkflowOutputFailed = -28012,
+    WorkflowSubworkflowCycle = -28013,
 
     // Queue
     QueueFull = -27001,

@@ -29,6 +29,12 @@ public sealed record Workflow
     /// <summary>Named inputs with their defaults, read through <c>${inputs.NAME}</c>.</summary>
     public IReadOnlyDictionary<string, JsonNode?> Inputs { get; init; } = new Dictionary<string, JsonNode?>();
 
+    /// <summary>
+    /// The workflow's result: output names to templates (usually one reference each, <c>${merge.result}</c>), resolved
+    /// against the tasks' results when the run completes (<see cref="WorkflowRun.Outputs"/>).
+    /// </summary>
+    public IReadOnlyDictionary<string, string> Outputs { get; init; } = new Dictionary<string, string>();
+
     /// <summary>Directory that relative file paths in parameters resolve against (the YAML file's base directory).</summary>
     public string? BaseDirectory { get; init; }
 

@@ -29,6 +29,20 @@ public sealed record WorkflowRun
     /// <summary>Why the run failed or was cancelled, when it did.</summary>
     public GleitzeitError? Error { get; init; }
 
+    /// <summary>The run that started this one through a <c>workflow/run</c> task, or null for a run of its own.</summary>
+    public string? ParentId { get; init; }
+
+    /// <summary>
+    /// The workflow's <c>outputs:</c>, resolved against the tasks' results: filled once the run completed (empty before,
+    /// and for a run that failed or was cancelled). A reference to a task that did not complete (skipped) is null.
+    /// </summary>
+    public IReadOnlyDictionary<string, JsonNode?> Outputs =>
+        Status == WorkflowStatus.Completed && Workflow is { Outputs.Count: > 0 } w
+            ? Execution.RunReferences.ResolveOutputs(w, Tasks, Inputs, strict: false)
+            : NoOutputs;
+
+    private static readonly IReadOnlyDictionary<string, JsonNode?> NoOutputs = new Dictionary<string, JsonNode?>();
+
     /// <summary>The run this one retries, when it was started by <see cref="Execution.ExecutionEngine.RetryAsync"/> (<c>retry_of</c> in --json).</summary>
     public string? RetryOf => Workflow?.RetryOf;
 

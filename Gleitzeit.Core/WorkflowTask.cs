@@ -36,6 +36,17 @@ public sealed record WorkflowTask
     public Cost.TaskCachePolicy? Cache { get; init; }
 
     /// <summary>
+    /// Makes this a foreach task: the list its items are made from, either a literal <see cref="JsonArray"/> or a string
+    /// that is exactly one reference to a list (<c>${plan.result}</c>). At run time the task expands into one item per
+    /// element (<c>id[0]</c>, <c>id[1]</c>, ...), each reading its element as <c>${item}</c> and its position as
+    /// <c>${index}</c>; null for an ordinary task.
+    /// </summary>
+    public JsonNode? ForEach { get; init; }
+
+    /// <summary>Most items of this foreach task running at once; null for no bound of its own.</summary>
+    public int? MaxConcurrency { get; init; }
+
+    /// <summary>
     /// Condition checked when the dependencies are finished (YAML <c>when:</c>), e.g. <c>${review.score} >= 8</c>; false skips the
     /// task with <see cref="GleitzeitErrorCode.TaskConditionFalse"/>, which does not fail the run. Null: always runs.
     /// </summary>

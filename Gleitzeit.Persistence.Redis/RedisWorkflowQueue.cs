@@ -40,6 +40,14 @@ public sealed class RedisWorkflowQueue
         ArgumentNullException.ThrowIfNull(workflow);
         cancellationToken.ThrowIfCancellationRequested();
         WorkflowValidator.EnsureValid(workflow, registry: null, workflow.Name);
+        // foreach and workflow/run expand at run time inside an ExecutionEngine; the workers' Lua scripts do not expand them yet.
+        var unsupported = workflow.Tasks.Where(t => t.ForEach is not null || t.Method == "workflow/run").ToList();
+        if (unsupported.Count > 0)
+        {
+            throw new WorkflowValidationException(unsupported.Select(t => new ValidationError(GleitzeitErrorCode.WorkflowValidationFailed,
+                (t.ForEach is not null ? "a foreach task" : "a workflow/run task") + " does not run on Redis workers in this version: run this workflow in an ExecutionEngine (gleitzeit run without --detach), with the Redis store if you like",
+                t.Id, t.ForEach is not null ? "foreach" : "method")).ToList(), workflow.Name);
+        }
         var values = new Dictionary<string, JsonNode?>(StringComparer.Ordinal);
         foreach (var (k, v) in workflow.Inputs) values[k] = v?.DeepClone();
         foreach (var (k, v) in inputs ?? new Dictionary<string, JsonNode?>())

@@ -53,6 +53,7 @@ public sealed class RedisWorkflowStore : IWorkflowStore, IAsyncDisposable
             Time(run.StartedAt), Time(run.CompletedAt), run.Error is null ? "" : run.Error.ToJson().ToJsonString(),
             Math.Max(run.Workflow?.Tasks.Count ?? 0, run.Tasks.Count),
             EventJson(null, StoreJson.StatusName(run.Status), run.CreatedAt, 0, null),
+            run.ParentId ?? "",
         };
         foreach (var task in run.Tasks.Values)
         {
@@ -192,6 +193,13 @@ public sealed class RedisWorkflowStore : IWorkflowStore, IAsyncDisposable
 
     // ---------------------------------------------------------------- reading
 
+    private static string ItemOwner(string taskId) =>
+        taskId.EndsWith(']') && taskId.LastIndexOf('[') is > 0 and var open ? taskId[..open] : taskId;
+
+    private static long ItemIndex(string taskId) =>
+        taskId.EndsWith(']') && taskId.LastIndexOf('[') is > 0 and var open
+            && long.TryParse(taskId.AsSpan(open + 1, taskId.Length - open - 2), System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out var n) ? n : -1;
+
     internal static WorkflowRun ToRun(Dictionary<string, RedisValue> meta, HashEntry[] tasks)
     {
         var workflow = meta.TryGetValue("workflow", out var w) && !w.IsNullOrEmpty ? StoreJson.WorkflowFromJson((JsonObject)JsonNode.Parse((string)w!)!) : null;
@@ -207,7 +215,12 @@ public sealed class RedisWorkflowStore : IWorkflowStore, IAsyncDisposable
                 if (byId.TryGetValue(t.Id, out var r)) ordered[t.Id] = r;
             }
         }
-        foreach (var (k, v) in byId) ordered.TryAdd(k, v);
+        // Tasks the definition does not list (a foreach task's items, id[n]) come after it, by task and then by index
+        // (a hash keeps no order).
+        foreach (var k in byId.Keys.Where(k => !ordered.ContainsKey(k)).OrderBy(ItemOwner, StringComparer.Ordinal).ThenBy(ItemIndex))
+        {
+            ordered[k] = byId[k];
+        }
         return new WorkflowRun
         {
             WorkflowId = (string)meta["id"]!,
@@ -220,6 +233,7 @@ public sealed class RedisWorkflowStore : IWorkflowStore, IAsyncDisposable
             StartedAt = ParseTime(meta.GetValueOrDefault("started_at")),
             CompletedAt = ParseTime(meta.GetValueOrDefault("completed_at")),
             Error = meta.TryGetValue("error", out var e) && !e.IsNullOrEmpty ? StoreJson.ErrorFromJson((JsonObject)JsonNode.Parse((string)e!)!) : null,
+            ParentId = meta.TryGetValue("parent_id", out var p) && !p.IsNullOrEmpty ? (string?)p : null,
         };
     }
 

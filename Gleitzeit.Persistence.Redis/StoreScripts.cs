@@ -5,7 +5,7 @@ internal static class StoreScripts
 {
     // KEYS: run, tasks, statuses, events, runs, seq
     // ARGV: id, name, status, created_at, created_ms, workflow, inputs, started_at, completed_at, error, task_count, event,
-    //       then (task id, task json, status) triples
+    //       parent id or '', then (task id, task json, status) triples
     public const string CreateRun = """
         if redis.call('EXISTS', KEYS[1]) == 1 then return 0 end
         local seq = redis.call('INCR', KEYS[6])
@@ -14,7 +14,8 @@ internal static class StoreScripts
         if ARGV[8] ~= '' then redis.call('HSET', KEYS[1], 'started_at', ARGV[8]) end
         if ARGV[9] ~= '' then redis.call('HSET', KEYS[1], 'completed_at', ARGV[9]) end
         if ARGV[10] ~= '' then redis.call('HSET', KEYS[1], 'error', ARGV[10]) end
-        for i = 13, #ARGV, 3 do
+        if ARGV[13] ~= '' then redis.call('HSET', KEYS[1], 'parent_id', ARGV[13]) end
+        for i = 14, #ARGV, 3 do
             redis.call('HSET', KEYS[2], ARGV[i], ARGV[i + 1])
             redis.call('HSET', KEYS[3], ARGV[i], ARGV[i + 2])
         end

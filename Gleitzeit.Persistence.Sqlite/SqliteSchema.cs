@@ -98,6 +98,9 @@ internal static class SqliteSchema
             """,
             "CREATE INDEX cache_entries_by_workflow ON cache_entries (workflow)",
             "ALTER TABLE tasks ADD COLUMN cached INTEGER NOT NULL DEFAULT 0",
+        // sub-workflows: the run that started this one through workflow/run
+        [
+            "ALTER TABLE runs ADD COLUMN parent_id TEXT",
         ],
     ];
 

@@ -159,6 +159,14 @@ internal static class RunExecution
             : $"The provider reported the error above: its own log says more. See every task with 'gleitzeit workflow status {runId}'.",
     };
 
+    /// <summary>Whether a task id is an item of one of the run's foreach tasks (<c>research[3]</c>).</summary>
+    public static bool IsItem(WorkflowRun run, string taskId)
+    {
+        if (taskId.Length < 4 || taskId[^1] != ']' || run.Workflow is not { } workflow) return false;
+        var open = taskId.LastIndexOf('[');
+        return open > 0 && workflow.FindTask(taskId[..open]) is { ForEach: not null } && workflow.FindTask(taskId) is null;
+    }
+
     /// <summary>Prints the finished run (JSON, or results as text), writes <paramref name="outputFile"/>, and returns the exit code;
     /// a failed run throws a <see cref="CliException"/> naming each failed task.</summary>
     public static async Task<int> ReportAsync(CliContext context, WorkflowRun run, string? outputFile, Action<WorkflowRun>? printResults = null)
@@ -177,11 +185,18 @@ internal static class RunExecution
             if (printResults is not null) printResults(run);
             else
             {
-                foreach (var task in run.Tasks.Values.Where(t => t.Status == WorkflowTaskStatus.Completed))
+                // A foreach task's items are in its result ({results, count}): they are not printed one by one.
+                foreach (var task in run.Tasks.Values.Where(t => t.Status == WorkflowTaskStatus.Completed && !IsItem(run, t.TaskId)))
                 {
                     output.Heading($"── {task.TaskId} ──");
                     output.Line(JsonShapes.Describe(task.Result));
                 }
+                output.Line();
+            }
+            if (run.Outputs.Count > 0)
+            {
+                output.Heading("── outputs ──");
+                foreach (var (name, value) in run.Outputs) output.Line($"{name}: {JsonShapes.Describe(value)}");
                 output.Line();
             }
             var summary = $"{run.Name}: {JsonShapes.Lower(run.Status)} in {JsonShapes.Duration(run.Duration)} (run id {run.WorkflowId})";

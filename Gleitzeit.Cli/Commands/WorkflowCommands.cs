@@ -118,12 +118,22 @@ internal static class WorkflowCommands
             }
             output.Heading($"{run.Name} ({run.WorkflowId})");
             output.Line($"status: {JsonShapes.Lower(run.Status)}   started: {Local(run.StartedAt)}   completed: {Local(run.CompletedAt)}   duration: {JsonShapes.Duration(run.Duration)}");
+            if (run.ParentId is { } parent) output.Line($"started by run {parent} (workflow/run)");
             if (run.Error is { } error) output.Line($"error: {error.CodeName}: {Output.Tidy(error.Message)}");
             if (CostShapes.Line(run) is { } cost) output.Line(cost);
             if (run.RetryOf is { } original) output.Line($"retry of run {original}");
+            // A foreach task's items are grouped under it (a count per state); only items that failed get a line of their own.
+            var items = run.Tasks.Values.Where(t => RunExecution.IsItem(run, t.TaskId)).GroupBy(t => t.TaskId[..t.TaskId.LastIndexOf('[')]).ToDictionary(g => g.Key, g => g.ToList());
             output.Table(["task", "status", "attempts", "time", "result / error"],
-                run.Tasks.Values.Select(t => (IReadOnlyList<string>)[t.TaskId, JsonShapes.Lower(t.Status) + (t.Cached ? " (cached)" : ""), t.Attempts.ToString(CultureInfo.InvariantCulture),
-                    JsonShapes.Duration(t.Duration), t.Error is { } e ? $"{e.CodeName}: {Output.Tidy(e.Message)}" : Output.Clip(JsonShapes.Describe(t.Result))]));
+                run.Tasks.Values.Where(t => !items.ContainsKey(t.TaskId[..Math.Max(0, t.TaskId.LastIndexOf('['))]) || t.Status == WorkflowTaskStatus.Failed)
+                    .Select(t => (IReadOnlyList<string>)[items.ContainsKey(t.TaskId[..Math.Max(0, t.TaskId.LastIndexOf('['))]) ? "  " + t.TaskId : t.TaskId, JsonShapes.Lower(t.Status) + (t.Cached ? " (cached)" : ""), t.Attempts.ToString(CultureInfo.InvariantCulture),
+                    JsonShapes.Duration(t.Duration), items.TryGetValue(t.TaskId, out var own) ? ItemCounts(own) + (t.Error is { } fe ? $"; {fe.CodeName}: {Output.Tidy(fe.Message)}" : "")
+                        : t.Error is { } e ? $"{e.CodeName}: {Output.Tidy(e.Message)}" : Output.Clip(JsonShapes.Describe(t.Result))]));
+            if (run.Outputs.Count > 0)
+            {
+                output.Line("outputs:");
+                foreach (var (name, value) in run.Outputs) output.Line($"  {name}: {Output.Clip(JsonShapes.Describe(value))}");
+            }
             return ExitCodes.Ok;
         });
         return command;
@@ -217,4 +227,8 @@ internal static class WorkflowCommands
     }
 
     public static string Local(DateTimeOffset? at) => at is { } t ? t.ToLocalTime().ToString("yyyy-MM-dd HH:mm:ss", CultureInfo.InvariantCulture) : "";
+
+    /// <summary>"10 items: 8 completed, 2 failed".</summary>
+    private static string ItemCounts(List<TaskResult> items) =>
+        $"{items.Count} item{(items.Count == 1 ? "" : "s")}: " + string.Join(", ", items.GroupBy(i => i.Status).OrderBy(g => g.Key).Select(g => $"{g.Count()} {JsonShapes.Lower(g.Key)}"));
 }

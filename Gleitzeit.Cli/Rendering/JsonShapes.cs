@@ -18,7 +18,7 @@ internal static class JsonShapes
 
     public static JsonNode? Error(GleitzeitError? error) => error is null ? null : new JsonObject { ["code"] = (int)error.Code, ["message"] = error.Message };
 
-    /// <summary><c>{"workflow_id","name","status","started_at","completed_at","tasks":{id:{status,result,error,attempts,duration_ms}}}</c>.</summary>
+    /// <summary><c>{"workflow_id","name","status","started_at","completed_at","parent_id","outputs":{name:value},"tasks":{id:{status,result,error,attempts,duration_ms}}}</c>.</summary>
     public static JsonObject Run(WorkflowRun run)
     {
         var tasks = new JsonObject();
@@ -41,6 +41,8 @@ internal static class JsonShapes
             ["status"] = Lower(run.Status),
             ["started_at"] = Time(run.StartedAt),
             ["completed_at"] = Time(run.CompletedAt),
+            ["parent_id"] = run.ParentId,
+            ["outputs"] = new JsonObject(run.Outputs.Select(kv => KeyValuePair.Create(kv.Key, kv.Value?.DeepClone()))),
             ["tasks"] = tasks,
         };
         CostShapes.AddTo(json, run);

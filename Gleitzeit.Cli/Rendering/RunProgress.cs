@@ -23,6 +23,31 @@ internal sealed class TaskLine(string id)
 
     /// <summary>The tail of the tokens streamed by the running task.</summary>
     public StringBuilder Stream { get; } = new();
+
+    /// <summary>A foreach task's items by index: each item's state (the line shows the counts, not a line per item).</summary>
+    public Dictionary<int, string>? Items { get; set; }
+
+    /// <summary>"3/10 items completed, 2 running, 1 failed" for a foreach task.</summary>
+    public string ItemSummary()
+    {
+        if (Items is not { } items) return "";
+        int completed = 0, running = 0, failed = 0, skipped = 0;
+        foreach (var state in items.Values)
+        {
+            switch (state)
+            {
+                case "completed": completed++; break;
+                case "running" or "retrying": running++; break;
+                case "failed": failed++; break;
+                case "skipped" or "cancelled": skipped++; break;
+            }
+        }
+        var text = $"{completed}/{items.Count} item{(items.Count == 1 ? "" : "s")} completed";
+        if (running > 0) text += $", {running} running";
+        if (failed > 0) text += $", {failed} failed";
+        if (skipped > 0) text += $", {skipped} skipped";
+        return text;
+    }
 }
 
 /// <summary>
@@ -148,9 +173,28 @@ internal sealed class RunProgress
 
     private string? Update(string taskId, Action<TaskLine> change, string? line)
     {
+        if (ItemOf(taskId) is { } item)
+        {
+            // An item of a foreach task (id[n]): counted on its task's line. Plain mode prints only what needs attention.
+            var probe = new TaskLine(taskId);
+            change(probe);
+            (item.Owner.Items ??= [])[item.Index] = probe.State;
+            item.Owner.Note = item.Owner.ItemSummary();
+            return probe.State is "failed" or "retrying" ? line : null;
+        }
         if (!_tasks.TryGetValue(taskId, out var t)) _tasks[taskId] = t = new TaskLine(taskId);
         change(t);
+        if (t.Items is not null && t.State is "running" or "queued") t.Note = t.ItemSummary();
         return line;
+    }
+
+    /// <summary>The foreach task and index of an item id such as <c>research[3]</c>; null for a task of the workflow.</summary>
+    private (TaskLine Owner, int Index)? ItemOf(string taskId)
+    {
+        if (taskId.Length < 4 || taskId[^1] != ']' || _tasks.ContainsKey(taskId)) return null;
+        var open = taskId.LastIndexOf('[');
+        if (open <= 0 || !int.TryParse(taskId.AsSpan(open + 1, taskId.Length - open - 2), NumberStyles.None, CultureInfo.InvariantCulture, out var index)) return null;
+        return _tasks.TryGetValue(taskId[..open], out var owner) ? (owner, index) : null;
     }
 
     private string? Progress(TaskProgress p)
@@ -188,7 +232,7 @@ internal sealed class RunProgress
             return _tasks.Values.Select(t =>
             {
                 var duration = t.Duration ?? (t.State is "running" or "retrying" && t.StartedAt is { } s ? now - s : null);
-                var detail = t.State == "running" && t.Stream.Length > 0 ? Tail(t.Stream) : t.Note;
+                var detail = t.Items is not null ? t.ItemSummary() : t.State == "running" && t.Stream.Length > 0 ? Tail(t.Stream) : t.Note;
                 return (t.Id, t.State, t.Attempt == 0 ? "" : t.Attempt.ToString(CultureInfo.InvariantCulture), JsonShapes.Duration(duration), detail);
             }).ToList();
         }

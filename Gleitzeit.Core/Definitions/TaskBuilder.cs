@@ -6,8 +6,8 @@ namespace Gleitzeit.Core.Definitions;
 public sealed class TaskBuilder
 {
     private readonly string _id;
-    private readonly string _method;
-    private readonly JsonObject _parameters;
+    private string _method;
+    private JsonObject _parameters;
     private readonly List<string> _dependencies = [];
     private string? _protocol;
     private string? _name;
@@ -15,6 +15,8 @@ public sealed class TaskBuilder
     private TimeSpan? _timeout;
     private RetryPolicy? _retry;
     private string? _provider;
+    private JsonNode? _forEach;
+    private int? _maxConcurrency;
     private string? _when;
     private JoinMode _join = JoinMode.All;
     private TaskLoop? _loop;
@@ -94,6 +96,35 @@ public sealed class TaskBuilder
     }
 
     /// <summary>
+    /// Sets the method the task calls and, when given, its parameters (replacing those set before). A foreach task
+    /// (<see cref="WorkflowBuilder.ForEach(string, string, Action{TaskBuilder})"/>) names its items' method here; the
+    /// parameters may read <c>${item}</c> and <c>${index}</c>.
+    /// </summary>
+    public TaskBuilder WithMethod(string method, JsonObject? parameters = null)
+    {
+        ArgumentException.ThrowIfNullOrWhiteSpace(method);
+        _method = method;
+        if (parameters is not null) _parameters = parameters;
+        return this;
+    }
+
+    /// <summary>Most items of this foreach task running at once.</summary>
+    public TaskBuilder WithMaxConcurrency(int maxConcurrency)
+    {
+        ArgumentOutOfRangeException.ThrowIfLessThan(maxConcurrency, 1);
+        _maxConcurrency = maxConcurrency;
+        return this;
+    }
+
+    internal TaskBuilder WithForEach(JsonNode list)
+    {
+        _forEach = list;
+        return this;
+    }
+
+    internal string Method => _method;
+
+    /// <summary>
     /// Runs the task only when <paramref name="condition"/> holds once its dependencies are finished, e.g.
     /// <c>"${review.score} >= 8"</c>; otherwise it is skipped with <see cref="GleitzeitErrorCode.TaskConditionFalse"/>,
     /// which does not fail the run. Throws <see cref="WorkflowValidationException"/> when the condition does not parse.
@@ -160,6 +191,8 @@ public sealed class TaskBuilder
         Timeout = _timeout,
         Retry = _retry,
         Provider = _provider,
+        ForEach = _forEach,
+        MaxConcurrency = _maxConcurrency,
         When = _when,
         Join = _join,
         Loop = _loop,

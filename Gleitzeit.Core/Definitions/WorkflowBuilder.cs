@@ -15,6 +15,7 @@ public sealed class WorkflowBuilder
     private readonly List<WorkflowTask> _tasks = [];
     private readonly Dictionary<string, WorkflowTask> _byId = new(StringComparer.Ordinal);
     private readonly Dictionary<string, JsonNode?> _inputs = new(StringComparer.Ordinal);
+    private readonly Dictionary<string, string> _outputs = new(StringComparer.Ordinal);
     private readonly string _name;
     private string? _description;
     private string? _version;
@@ -53,6 +54,77 @@ public sealed class WorkflowBuilder
         ArgumentException.ThrowIfNullOrWhiteSpace(name);
         return Set(() => _inputs[name] = defaultValue);
     }
+
+    /// <summary>
+    /// Declares an output of the workflow: <paramref name="reference"/> (<c>${merge.result}</c>, or text holding
+    /// references) is resolved when the run completes, into <see cref="WorkflowRun.Outputs"/>[<paramref name="name"/>].
+    /// </summary>
+    public WorkflowBuilder Output(string name, string reference)
+    {
+        ArgumentException.ThrowIfNullOrWhiteSpace(name);
+        ArgumentNullException.ThrowIfNull(reference);
+        return Set(() => _outputs[name] = reference);
+    }
+
+    /// <summary>
+    /// Adds a <c>workflow/run</c> task: it runs <paramref name="workflowOrPath"/> (a workflow file, relative to
+    /// <see cref="WithBaseDirectory"/>, or the name of a workflow registered with the engine) as a run of its own, with
+    /// <paramref name="inputs"/> (values or references such as <c>${draft.response}</c>), and answers
+    /// <c>{ "workflow_id", "status", "outputs" }</c>.
+    /// </summary>
+    public WorkflowBuilder RunWorkflow(string id, string workflowOrPath, object? inputs = null, Action<TaskBuilder>? configure = null)
+    {
+        ArgumentException.ThrowIfNullOrWhiteSpace(workflowOrPath);
+        var p = new JsonObject { ["workflow"] = workflowOrPath };
+        if (ToJson(inputs) is { } given)
+        {
+            if (given is not JsonObject) throw new ArgumentException("inputs must be an object: input names to values.", nameof(inputs));
+            p["inputs"] = given;
+        }
+        return AddTask(id, Execution.WorkflowRunProvider.MethodName, p, configure);
+    }
+
+    /// <summary>
+    /// Adds a foreach task: once its dependencies are done, it expands into one item per element of the list that
+    /// <paramref name="listReference"/> names (<c>${plan.result}</c>), ids <c>id[0]</c>, <c>id[1]</c>, ...; each item calls
+    /// the method set with <see cref="TaskBuilder.WithMethod"/>, its parameters reading <c>${item}</c> and <c>${index}</c>.
+    /// The task's result is <c>{ "results": [...], "count": n }</c>.
+    /// </summary>
+    /// <example><c>.ForEach("research", "${plan.result}", t => t.DependsOn("plan").WithMethod("llm/chat", new JsonObject { ["prompt"] = "About ${item}" }).WithMaxConcurrency(2))</c></example>
+    public WorkflowBuilder ForEach(string id, string listReference, Action<TaskBuilder> configure)
+    {
+        ArgumentNullException.ThrowIfNull(listReference);
+        return AddForEach(id, JsonValue.Create(listReference), configure);
+    }
+
+    /// <summary>Adds a foreach task over a list known now (<paramref name="items"/>, converted as JSON sees them); see
+    /// <see cref="ForEach(string, string, Action{TaskBuilder})"/>.</summary>
+    public WorkflowBuilder ForEach(string id, IEnumerable<object?> items, Action<TaskBuilder> configure)
+    {
+        ArgumentNullException.ThrowIfNull(items);
+        return AddForEach(id, new JsonArray(items.Select(ToJson).ToArray()), configure);
+    }
+
+    private WorkflowBuilder AddForEach(string id, JsonNode list, Action<TaskBuilder> configure)
+    {
+        ArgumentNullException.ThrowIfNull(configure);
+        string? method = null;
+        AddTask(id, ForEachUnsetMethod, null, t =>
+        {
+            t.WithForEach(list);
+            configure(t);
+            method = t.Method;
+        });
+        if (method == ForEachUnsetMethod)
+        {
+            _tasks.RemoveAt(_tasks.Count - 1);
+            _byId.Remove(id);
+            Fail(GleitzeitErrorCode.TaskValidationFailed, $"foreach task '{id}' names no method: call WithMethod(\"llm/chat\", parameters) in its configuration", id, "method");
+        }
+        return this;
+    }
+
+    private const string ForEachUnsetMethod = "foreach/unset";
 
     /// <summary>Directory that relative file paths in parameters resolve against (default: the current directory at run time).</summary>
     public WorkflowBuilder WithBaseDirectory(string directory) => Set(() => _baseDirectory = Path.GetFullPath(directory));
@@ -136,6 +208,7 @@ public sealed class WorkflowBuilder
             Timeout = _timeout,
             MaxConcurrency = _maxConcurrency,
             Inputs = new Dictionary<string, JsonNode?>(_inputs),
+            Outputs = new Dictionary<string, string>(_outputs, StringComparer.Ordinal),
             BaseDirectory = _baseDirectory,
             Tasks = _tasks.ToList(),
         };
@@ -189,19 +262,32 @@ public sealed class WorkflowBuilder
             Fail(GleitzeitErrorCode.TaskValidationFailed, $"malformed reference: {ex.Message}", task.Id, "parameters");
             return;
         }
+        if (task.ForEach is JsonValue fe && fe.GetValueKind() == JsonValueKind.String)
+        {
+            try
+            {
+                templates.Add(("\u0000foreach", Template.Parse(fe.GetValue<string>())));
+            }
+            catch (FormatException ex)
+            {
+                Fail(GleitzeitErrorCode.TaskValidationFailed, $"malformed reference in foreach: {ex.Message}", task.Id, "foreach");
+            }
+        }
         foreach (var (path, template) in templates)
         {
             foreach (var reference in template.References)
             {
                 if (reference.IsInput) continue; // inputs may be declared after the task; Build() checks them
+                // ${item} and ${index} (in a foreach task's parameters) are checked by Build() like everything else.
+                if (reference.Root is "item" or "index" && !_byId.ContainsKey(reference.Root)) continue;
                 if (task.Loop is not null && reference.Root is TaskConditions.IterationRoot or TaskConditions.PreviousRoot) continue;
                 if (!_byId.ContainsKey(reference.Root))
                 {
-                    Fail(GleitzeitErrorCode.TaskValidationFailed, $"{reference} refers to unknown task '{reference.Root}'", task.Id, "parameters." + path);
+                    Fail(GleitzeitErrorCode.TaskValidationFailed, $"{reference} refers to unknown task '{reference.Root}'", task.Id, path[0] == '\u0000' ? "foreach" : "parameters." + path);
                 }
                 if (!IsAncestor(task, reference.Root))
                 {
-                    Fail(GleitzeitErrorCode.TaskValidationFailed, $"{reference} refers to task '{reference.Root}', which is not a dependency: add dependsOn: [\"{reference.Root}\"]", task.Id, "parameters." + path);
+                    Fail(GleitzeitErrorCode.TaskValidationFailed, $"{reference} refers to task '{reference.Root}', which is not a dependency: add dependsOn: [\"{reference.Root}\"]", task.Id, path[0] == '\u0000' ? "foreach" : "parameters." + path);
                 }
             }
         }

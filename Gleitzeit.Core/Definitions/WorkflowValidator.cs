@@ -94,8 +94,11 @@ public static class WorkflowValidator
             ValidateReferences(workflow, task, i, index, reachability, errors);
             ValidateConditions(workflow, task, i, index, reachability, errors);
             if (registry is not null) ValidateMethod(task, registry, errors);
+            if (task.Method == Execution.WorkflowRunProvider.MethodName && errors.Count == 0) SubWorkflows.Validate(workflow, task, registry, errors);
             Own(i);
         }
+        ValidateOutputs(workflow, index, errors);
+        Own(-1);
         return errors;
     }
 
@@ -118,6 +121,38 @@ public static class WorkflowValidator
                 $"no protocol given and none can be inferred from method '{task.Method}': add e.g. 'protocol: myproto/v1'", task.Id, "protocol"));
         }
         if (task.Timeout is { } t && t <= TimeSpan.Zero) errors.Add(new ValidationError(GleitzeitErrorCode.TaskValidationFailed, "timeout must be positive", task.Id, "timeout"));
+        if (task.MaxConcurrency is { } bound)
+        {
+            if (bound < 1) errors.Add(new ValidationError(GleitzeitErrorCode.TaskValidationFailed, $"max_concurrency must be at least 1, got {bound}: it bounds how many items of this foreach task run at once", task.Id, "max_concurrency"));
+            else if (task.ForEach is null) errors.Add(new ValidationError(GleitzeitErrorCode.TaskValidationFailed, "max_concurrency bounds the items of a foreach task, and this task has no 'foreach:': add one or remove max_concurrency", task.Id, "max_concurrency"));
+        }
+        switch (task.ForEach)
+        {
+            case null:
+            case JsonArray:
+                break;
+            case JsonValue v when v.GetValueKind() == System.Text.Json.JsonValueKind.String:
+                var text = v.GetValue<string>();
+                Template? template = null;
+                try
+                {
+                    template = Template.Parse(text);
+                }
+                catch (FormatException ex)
+                {
+                    errors.Add(new ValidationError(GleitzeitErrorCode.TaskValidationFailed, $"malformed reference in foreach: {ex.Message}", task.Id, "foreach"));
+                }
+                if (template is not null && !template.IsSingleReference)
+                {
+                    errors.Add(new ValidationError(GleitzeitErrorCode.TaskValidationFailed,
+                        $"foreach must be a list, or exactly one reference to a list such as \"${{plan.result}}\"; got the text '{text}'", task.Id, "foreach"));
+                }
+                break;
+            default:
+                errors.Add(new ValidationError(GleitzeitErrorCode.TaskValidationFailed,
+                    $"foreach must be a list (a YAML sequence) or a reference to one such as \"${{plan.result}}\"; got {Protocol.JsonTypes.Describe(task.ForEach)}", task.Id, "foreach"));
+                break;
+        }
         if (task.Retry is { } r)
         {
             if (r.MaxAttempts < 1) errors.Add(new ValidationError(GleitzeitErrorCode.TaskValidationFailed, "retry.max_attempts must be at least 1", task.Id, "retry"));
@@ -190,14 +225,77 @@ public static class WorkflowValidator
         }
     }
 
+    /// <summary>Each output is a template whose references name a task of the workflow (any one: outputs are read when the
+    /// run completes) or an input.</summary>
+    private static void ValidateOutputs(Workflow workflow, Dictionary<string, int> index, List<ValidationError> errors)
+    {
+        foreach (var (name, text) in workflow.Outputs)
+        {
+            var field = "outputs." + name;
+            if (string.IsNullOrWhiteSpace(name))
+            {
+                errors.Add(new ValidationError(GleitzeitErrorCode.WorkflowValidationFailed, "an output has an empty name", Field: "outputs"));
+                continue;
+            }
+            Template template;
+            try
+            {
+                template = Template.Parse(text ?? "");
+            }
+            catch (FormatException ex)
+            {
+                errors.Add(new ValidationError(GleitzeitErrorCode.WorkflowValidationFailed, $"malformed reference in output '{name}': {ex.Message}", Field: field));
+                continue;
+            }
+            foreach (var reference in template.References)
+            {
+                if (reference.IsInput && !index.ContainsKey(Reference.InputsRoot))
+                {
+                    var input = reference.Path.Count > 0 ? reference.Path[0].Field : null;
+                    if (input is null || !workflow.Inputs.ContainsKey(input))
+                    {
+                        errors.Add(new ValidationError(GleitzeitErrorCode.WorkflowValidationFailed, $"output '{name}': {reference} names no declared input", Field: field));
+                    }
+                    continue;
+                }
+                if (!index.ContainsKey(reference.Root))
+                {
+                    errors.Add(new ValidationError(GleitzeitErrorCode.WorkflowValidationFailed,
+                        $"output '{name}': {reference} refers to unknown task '{reference.Root}'{Spelling.DidYouMean(reference.Root, index.Keys)}", Field: field));
+                }
+            }
+        }
+    }
+
+    private const string ForEachField = "\u0000foreach";
+    private const string ItemRoot = "item";
+    private const string IndexRoot = "index";
+
     private static void ValidateReferences(Workflow workflow, WorkflowTask task, int taskIndex, Dictionary<string, int> index, Reachability reachability, List<ValidationError> errors)
     {
         var strings = new List<(string Path, string Text)>();
         CollectTemplateStrings(task.Parameters, "", strings);
+        // The foreach reference follows the same rules (its field is "foreach", not a parameter).
+        if (task.ForEach is JsonValue fe && fe.GetValueKind() == System.Text.Json.JsonValueKind.String && Template.MayContainReferences(fe.GetValue<string>()))
+        {
+            strings.Add((ForEachField, fe.GetValue<string>()));
+        }
         if (strings.Count == 0) return;
         var templates = new List<(string Path, Template Template)>(strings.Count);
         foreach (var (path, text) in strings)
         {
+            if (path == ForEachField)
+            {
+                // Reported by ValidateTaskFields when it does not parse.
+                try
+                {
+                    templates.Add((path, Template.Parse(text)));
+                }
+                catch (FormatException)
+                {
+                }
+                continue;
+            }
             try
             {
                 templates.Add((path, Template.Parse(text)));
@@ -213,34 +311,55 @@ public static class WorkflowValidator
         {
             foreach (var reference in template.References)
             {
+                var field = path == ForEachField ? "foreach" : "parameters." + path;
+                if (reference.Root is ItemRoot or IndexRoot && !index.ContainsKey(reference.Root))
+                {
+                    // ${item} and ${index}: the element and position of a foreach task's item, nowhere else.
+                    if (path == ForEachField)
+                    {
+                        errors.Add(new ValidationError(GleitzeitErrorCode.TaskValidationFailed,
+                            $"foreach cannot use {reference}: ${{item}} and ${{index}} are what the foreach makes; refer to a dependency's list such as \"${{plan.result}}\"", task.Id, field));
+                    }
+                    else if (task.ForEach is null)
+                    {
+                        errors.Add(new ValidationError(GleitzeitErrorCode.TaskValidationFailed,
+                            $"{reference} is only defined in a foreach task (one with 'foreach:'): add 'foreach:' to this task, or refer to a task's result", task.Id, field));
+                    }
+                    else if (reference.Root == IndexRoot && reference.Path.Count > 0)
+                    {
+                        errors.Add(new ValidationError(GleitzeitErrorCode.TaskValidationFailed, $"{reference}: ${{index}} is a number and has no fields", task.Id, field));
+                    }
+                    continue;
+                }
+                if (reference.Root is ItemRoot or IndexRoot && task.ForEach is not null && path != ForEachField) continue;
                 if (reference.IsInput && !index.ContainsKey(Reference.InputsRoot))
                 {
                     var name = reference.Path.Count > 0 ? reference.Path[0].Field : null;
                     if (name is null)
                     {
-                        errors.Add(new ValidationError(GleitzeitErrorCode.TaskValidationFailed, $"{reference} names no input: write ${{inputs.NAME}}", task.Id, "parameters." + path));
+                        errors.Add(new ValidationError(GleitzeitErrorCode.TaskValidationFailed, $"{reference} names no input: write ${{inputs.NAME}}", task.Id, field));
                     }
                     else if (!workflow.Inputs.ContainsKey(name))
                     {
                         errors.Add(new ValidationError(GleitzeitErrorCode.TaskValidationFailed,
                             $"{reference}: unknown input '{name}'" + (workflow.Inputs.Count > 0 ? $"; inputs: {string.Join(", ", workflow.Inputs.Keys)}" : "; declare it under 'inputs:'"),
-                            task.Id, "parameters." + path));
+                            task.Id, field));
                     }
                     continue;
                 }
                 if (task.Loop is not null && reference.Root is TaskConditions.IterationRoot or TaskConditions.PreviousRoot) continue;
                 if (!index.TryGetValue(reference.Root, out var rootIndex))
                 {
-                    errors.Add(new ValidationError(GleitzeitErrorCode.TaskValidationFailed, UnknownRoot(reference, index, inUntil: false), task.Id, "parameters." + path));
+                    errors.Add(new ValidationError(GleitzeitErrorCode.TaskValidationFailed, UnknownRoot(reference, index, inUntil: false), task.Id, field));
                 }
                 else if (reference.Root == task.Id)
                 {
-                    errors.Add(new ValidationError(GleitzeitErrorCode.TaskValidationFailed, $"{reference} refers to the task itself", task.Id, "parameters." + path));
+                    errors.Add(new ValidationError(GleitzeitErrorCode.TaskValidationFailed, $"{reference} refers to the task itself", task.Id, field));
                 }
                 else if (!(direct?.Contains(reference.Root) ?? IsDirect(task.Dependencies, reference.Root)) && !reachability.DependsOn(taskIndex, rootIndex))
                 {
                     errors.Add(new ValidationError(GleitzeitErrorCode.TaskValidationFailed,
-                        $"{reference} refers to task '{reference.Root}', which is not a dependency: add it to dependencies", task.Id, "parameters." + path));
+                        $"{reference} refers to task '{reference.Root}', which is not a dependency: add it to dependencies", task.Id, field));
                 }
             }
         }
@@ -403,6 +522,12 @@ public static class WorkflowValidator
         try
         {
             (_, method) = registry.Resolve(task);
+        }
+        catch (GleitzeitException ex) when (task.Protocol == Execution.WorkflowRunProvider.ProtocolId && ex.Code == GleitzeitErrorCode.ProviderNotFound
+            && Execution.WorkflowRunProvider.Descriptor.FindMethod(task.Method) is { } builtIn)
+        {
+            // workflow/v1 is built into every engine: a registry checked without one (a file validated alone) still knows it.
+            method = builtIn;
         }
         catch (GleitzeitException ex)
         {

@@ -66,19 +66,30 @@ public static class GleitzeitServiceCollectionExtensions
         {
             services.AddSingleton(new ProviderRegistration(Gleitzeit.Core.Human.HumanProvider.Instance, "human"));
         }
-        services.TryAddSingleton(sp => new ProviderRegistry(sp.GetServices<ProviderRegistration>()));
+        services.TryAddSingleton(sp =>
+        {
+            var registry = new ProviderRegistry(sp.GetServices<ProviderRegistration>());
+            // workflow/run: known to validation before the engine is first used; its runs are the engine's.
+            WorkflowRunProvider.AddTo(registry, () => sp.GetRequiredService<ExecutionEngine>());
+            return registry;
+        });
         services.TryAddSingleton(sp => new TaskPipeline(
             sp.GetServices<TaskMiddlewareRegistration>().Select(r => (ITaskMiddleware)sp.GetRequiredService(r.MiddlewareType)),
             sp,
             sp.GetService<ILogger<TaskPipeline>>(),
             sp.GetRequiredService<TimeProvider>()));
-        services.TryAddSingleton(sp => new ExecutionEngine(
-            sp.GetRequiredService<ProviderRegistry>(),
-            sp.GetRequiredService<IWorkflowStore>(),
-            sp.GetRequiredService<IOptions<GleitzeitOptions>>(),
-            sp.GetService<ILogger<ExecutionEngine>>(),
-            sp.GetRequiredService<TimeProvider>(),
-            sp.GetRequiredService<TaskPipeline>()));
+        services.TryAddSingleton(sp =>
+        {
+            var engine = new ExecutionEngine(
+                sp.GetRequiredService<ProviderRegistry>(),
+                sp.GetRequiredService<IWorkflowStore>(),
+                sp.GetRequiredService<IOptions<GleitzeitOptions>>(),
+                sp.GetService<ILogger<ExecutionEngine>>(),
+                sp.GetRequiredService<TimeProvider>(),
+                sp.GetRequiredService<TaskPipeline>());
+            foreach (var named in sp.GetServices<NamedWorkflow>()) engine.RegisterWorkflow(named.Name, named.Workflow);
+            return engine;
+        });
         // The default runner runs in this process; AddRedis adds the distributed one keyed "redis" (never replacing this).
         services.TryAddSingleton<IWorkflowRunner>(sp => sp.GetRequiredService<ExecutionEngine>());
         services.AddOptions<BatchOptions>().ValidateOnStart();
@@ -119,6 +130,19 @@ public static class GleitzeitServiceCollectionExtensions
         ArgumentNullException.ThrowIfNull(builder);
         builder.Services.TryAddSingleton<TMiddleware>();
         builder.Services.AddSingleton(new TaskMiddlewareRegistration(typeof(TMiddleware)));
+        return builder;
+    }
+
+    /// <summary>
+    /// Registers <paramref name="workflow"/> with the engine under <paramref name="name"/>: a <c>workflow/run</c> task runs it
+    /// by name (<c>params: { workflow: NAME }</c>). See <see cref="ExecutionEngine.RegisterWorkflow"/>.
+    /// </summary>
+    public static IGleitzeitBuilder AddWorkflow(this IGleitzeitBuilder builder, string name, Workflow workflow)
+    {
+        ArgumentNullException.ThrowIfNull(builder);
+        ArgumentException.ThrowIfNullOrWhiteSpace(name);
+        ArgumentNullException.ThrowIfNull(workflow);
+        builder.Services.AddSingleton(new NamedWorkflow(name, workflow));
         return builder;
     }
 

@@ -31,6 +31,7 @@ public sealed partial class ExecutionEngine
             run.Transition(ready[i], batch[i + (prefix is null ? 0 : 1)], listeners ? new TaskQueued(run.Id, now, ready[i].Definition.Id) : null);
         }
         List<TaskState>? late = null;
+        List<TaskState>? expand = null;
         var started = StartBuffer();
         List<TaskState>? conditional = null;
         lock (_gate)
@@ -54,13 +55,20 @@ public sealed partial class ExecutionEngine
             }
             foreach (var t in ready)
             {
-                if (!t.Finished) EnqueueLocked(t);
+                if (t.Finished) continue;
+                // A foreach task does not run itself: it expands into its items (ExecutionEngine.ForEach.cs).
+                if (t.Definition.ForEach is not null && t.Parent is null) (expand ??= []).Add(t);
+                else EnqueueLocked(t);
             }
             DispatchLocked(started);
         }
         Start(started);
         if (late is not null) await MakeReadyAsync(run, late).ConfigureAwait(false);
         if (conditional is not null) await DecideAsync(run, conditional).ConfigureAwait(false);
+        if (expand is not null)
+        {
+            foreach (var t in expand) await ExpandAsync(run, t).ConfigureAwait(false);
+        }
     }
 
     /// <summary>
@@ -157,6 +165,21 @@ public sealed partial class ExecutionEngine
 
     private void EnqueueLocked(TaskState task)
     {
+        if (task.Parent is { Definition.MaxConcurrency: { } bound } parent)
+        {
+            // An item of a bounded foreach task: it waits in its task's own queue until one of the task's slots is free.
+            if (parent.ItemsInFlight >= bound)
+            {
+                (parent.ItemsHeld ??= new Queue<TaskState>()).Enqueue(task);
+                return;
+            }
+            parent.ItemsInFlight++;
+        }
+        EnqueueRunLocked(task);
+    }
+
+    private void EnqueueRunLocked(TaskState task)
+    {
         var run = task.Run;
         var key = (task.Definition.Priority, ++_sequence);
         _queued++;
@@ -216,6 +239,7 @@ public sealed partial class ExecutionEngine
             if (task.Finished)
             {
                 ReleaseRunSlotLocked(task.Run);
+                ReleaseItemSlotLocked(task);
                 continue;
             }
             task.InFlight = true;
@@ -249,6 +273,21 @@ public sealed partial class ExecutionEngine
         if (lane.Provider is { } provider) provider.Running--;
         _running--;
         ReleaseRunSlotLocked(task.Run);
+        ReleaseItemSlotLocked(task);
+    }
+
+    /// <summary>An item of a bounded foreach task gave up its slot (its attempt ended, or it was dropped finished): the
+    /// next held item of that task takes it.</summary>
+    private void ReleaseItemSlotLocked(TaskState task)
+    {
+        if (task.Parent is not { Definition.MaxConcurrency: { } bound } parent) return;
+        parent.ItemsInFlight--;
+        while (parent.ItemsInFlight < bound && parent.ItemsHeld is { } held && held.TryDequeue(out var next))
+        {
+            if (next.Finished) continue;
+            parent.ItemsInFlight++;
+            EnqueueRunLocked(next);
+        }
     }
 
     private void ReleaseRunSlotLocked(RunState run)
@@ -260,6 +299,7 @@ public sealed partial class ExecutionEngine
             if (held.Finished)
             {
                 _queued--;
+                ReleaseItemSlotLocked(held);
                 continue;
             }
             run.InFlight++;
@@ -310,7 +350,7 @@ public sealed partial class ExecutionEngine
         var context = new TaskContext(run.Workflow, def, task.Attempt, task.Registration, task.Method, _options, run.Cancellation.Token)
         {
             Inputs = run.Inputs,
-            Results = run.Results,
+            Results = task.Parent is null ? run.Results : new ItemResults(run.Results, task.ItemValue, task.ItemIndex),
             RunDeadline = run.Deadline,
             Progress = run.HasListeners ? ProgressSink(run, def.Id) : null,
             HasReferences = task.HasReferences,

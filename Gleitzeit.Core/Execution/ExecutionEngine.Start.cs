@@ -36,7 +36,7 @@ public sealed partial class ExecutionEngine
 
         var now = _time.GetUtcNow();
         var definition = workflow with { Id = id };
-        var run = new RunState(this, id, definition, inputs, options?.OnEvent, existing?.CreatedAt ?? now) { StartedAt = now };
+        var run = new RunState(this, id, definition, inputs, options?.OnEvent, existing?.CreatedAt ?? now) { StartedAt = now, ParentId = existing?.ParentId ?? options?.ParentId };
         BuildTasks(run, existing ?? seed);
 
         if (!_active.TryAdd(id, run))
@@ -56,7 +56,7 @@ public sealed partial class ExecutionEngine
             {
                 // Unfinished (and interrupted) tasks go back to pending; tasks skipped now because a dependency failed before the crash
                 // are stored as skipped (else the store would show them pending in a finished run).
-                var reset = run.Tasks.Where(t => !t.Waiting).Where(t =>
+                var reset = run.AllTasks().Where(t => !t.Waiting).Where(t =>
                 {
                     var stored = existing.Tasks.GetValueOrDefault(t.Definition.Id);
                     return t.Finished ? stored?.Status != t.Current.Status : stored is not null && stored.Status != WorkflowTaskStatus.Pending;
@@ -91,6 +91,7 @@ public sealed partial class ExecutionEngine
         }
 
         var roots = new List<TaskState>();
+        List<TaskState>? concluded = null;
         var conditional = new List<TaskState>();
         bool finishedAlready;
         lock (_gate)
@@ -98,6 +99,20 @@ public sealed partial class ExecutionEngine
             foreach (var t in run.Tasks)
             {
                 if (t.Finished || t.Waiting || t.RemainingDependencies != 0) continue;
+                if (t.Items is { } items)
+                {
+                    // A resumed foreach task, expanded before: its unfinished items run; with none left, it completes now.
+                    foreach (var item in items)
+                    {
+                        if (!item.Finished) roots.Add(item);
+                    }
+                    if (t.ItemsRemaining == 0)
+                    {
+                        t.Concluding = true;
+                        (concluded ??= []).Add(t);
+                    }
+                    continue;
+                }
                 t.ReadyClaimed = true;
                 (t.Unconditional ? roots : conditional).Add(t);
             }
@@ -109,6 +124,10 @@ public sealed partial class ExecutionEngine
             try
             {
                 await MakeReadyAsync(run, roots).ConfigureAwait(false);
+                if (concluded is not null)
+                {
+                    foreach (var t in concluded) await CompleteForEachAsync(run, t).ConfigureAwait(false);
+                }
                 await DecideAsync(run, conditional).ConfigureAwait(false);
                 // A resumed run's waiting tasks wait again (no re-run of the request): their timeouts re-armed, and the
                 // run stored waiting when nothing else can run.
@@ -155,6 +174,7 @@ public sealed partial class ExecutionEngine
             };
             tasks[i] = state;
             run.ById[def.Id] = state;
+            if (existing is not null && def.ForEach is not null) RestoreItems(run, state, existing);
         }
 
         var dependents = new List<int>[tasks.Length];
@@ -195,6 +215,10 @@ public sealed partial class ExecutionEngine
         {
             t.Dependents = dependents[t.Index]?.ToArray() ?? [];
             if (!t.Finished) unfinished++;
+            if (t.Items is { } items)
+            {
+                foreach (var item in items) if (!item.Finished) unfinished++;
+            }
             if (t.Waiting) run.WaitingCount++;
             if (t.Current.Status == WorkflowTaskStatus.Failed) run.AnyFailed = true;
         }

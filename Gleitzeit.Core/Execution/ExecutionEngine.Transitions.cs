@@ -15,8 +15,10 @@ public sealed partial class ExecutionEngine
         List<TaskState> last = [];
         lock (_gate)
         {
-            ReleaseLocked(task);
-            MarkFinishedLocked(task);
+            if (task.InFlight) ReleaseLocked(task);
+            // A task in flight is never marked final by another path; a foreach task (never in flight) may have been
+            // stopped meanwhile, and then its completion is not recorded.
+            if (!MarkFinishedLocked(task)) return;
             // Dependents waiting for this task alone will be ready once it is stored: queue them in the same write.
             // The count-down itself waits until this completion is stored and applied (see MakeReadyAsync).
             foreach (var d in task.Dependents)
@@ -33,6 +35,7 @@ public sealed partial class ExecutionEngine
         try
         {
             await MakeReadyAsync(run, last, (task, done, evt)).ConfigureAwait(false);
+            if (task.Parent is { } parent) await ItemCompletedAsync(run, parent).ConfigureAwait(false);
         }
         catch (Exception ex)
         {
@@ -55,6 +58,7 @@ public sealed partial class ExecutionEngine
         List<TaskState>? ready = null;
         List<TaskState>? conditional = null;
         bool newly;
+        TaskState? failOwner = null;
         var started = StartBuffer();
         lock (_gate)
         {
@@ -85,6 +89,30 @@ public sealed partial class ExecutionEngine
                     MarkFinishedLocked(dependent);
                     skipped.Add((dependent, item.Cause));
                     stack.Push((dependent, item.Cause));
+                }
+            }
+            var itemCause = SkipCause(task.Definition.Id, final);
+            if (newly && failed && task.Parent is { } owner && !owner.Finished && !owner.Concluding)
+            {
+                // An item failed for good: its foreach task fails (claimed here, once), and the items not started are
+                // skipped now, before the slot this item held lets another one start.
+                owner.Concluding = true;
+                failOwner = owner;
+                foreach (var item in owner.Items!)
+                {
+                    if (item.Finished || item.InFlight) continue;
+                    MarkFinishedLocked(item);
+                    skipped.Add((item, itemCause));
+                }
+            }
+            if (task.Items is { } items)
+            {
+                // A failed foreach task: its items not started are skipped (those in flight finish on their own).
+                foreach (var item in items)
+                {
+                    if (item.Finished || item.InFlight) continue;
+                    MarkFinishedLocked(item);
+                    skipped.Add((item, itemCause));
                 }
             }
             DispatchLocked(started);
@@ -125,6 +153,7 @@ public sealed partial class ExecutionEngine
                 await FaultAsync(run, null, ex).ConfigureAwait(false);
             }
         }
+        if (fault is null && failOwner is not null) await FailForEachAsync(run, failOwner, task, final.Error!).ConfigureAwait(false);
         await SettleAsync(run, skipped.Count + (newly ? 1 : 0)).ConfigureAwait(false);
     }
 
@@ -284,7 +313,7 @@ public sealed partial class ExecutionEngine
             if (run.StopReason != StopReason.None || run.Unfinished == 0) return;
             run.StopReason = reason;
             run.StopError = error ?? (reason == StopReason.Cancelled ? CancelledError("the run was cancelled") : null);
-            foreach (var t in run.Tasks)
+            foreach (var t in run.AllTasks())
             {
                 t.WaitTimer?.Dispose();
                 if (t.Finished || t.InFlight) continue;
@@ -367,6 +396,19 @@ public sealed partial class ExecutionEngine
             default:
                 status = run.AnyFailed ? WorkflowStatus.Failed : WorkflowStatus.Completed;
                 error = run.AnyFailed ? FailureSummary(run) : null;
+                if (!run.AnyFailed && run.Workflow.Outputs.Count > 0)
+                {
+                    try
+                    {
+                        // Resolved now, so that a run whose outputs cannot be read does not end completed.
+                        RunReferences.ResolveOutputs(run.Workflow, run.Results, run.Inputs, strict: true);
+                    }
+                    catch (GleitzeitException ex)
+                    {
+                        status = WorkflowStatus.Failed;
+                        error = ex.ToError();
+                    }
+                }
                 break;
         }
         // After any running/waiting status write in progress (SyncRunStatusAsync writes nothing once the run is ending).

@@ -50,6 +50,8 @@ public sealed partial class ExecutionEngine : IWorkflowRunner, IAsyncDisposable
         _time = timeProvider ?? TimeProvider.System;
         _pipeline = pipeline ?? new TaskPipeline(logger: _logger, timeProvider: _time);
         Register();
+        // workflow/run (sub-workflows) is built in: its runs are this engine's.
+        WorkflowRunProvider.AddTo(_registry, () => this);
     }
 
     /// <summary>The providers this engine routes tasks to.</summary>
@@ -126,6 +128,7 @@ public sealed partial class ExecutionEngine : IWorkflowRunner, IAsyncDisposable
                 .ToList();
             if (cancelled.Count > 0) await _store.SaveTasksAsync(workflowId, cancelled, cancellationToken).ConfigureAwait(false);
             await _store.UpdateRunStatusAsync(workflowId, WorkflowStatus.Cancelled, now, new GleitzeitError(GleitzeitErrorCode.WorkflowCancelled, "the run was cancelled"), cancellationToken).ConfigureAwait(false);
+            await CancelChildrenAsync(stored, cancellationToken).ConfigureAwait(false);
         }
     }
 

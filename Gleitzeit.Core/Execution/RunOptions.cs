@@ -16,6 +16,8 @@ public sealed record RunOptions
 
     /// <summary>True: the result cache is neither read nor written by this run (CLI <c>--no-cache</c>).</summary>
     public bool NoCache { get; init; }
+    /// <summary>The run that starts this one (a <c>workflow/run</c> task's run), stored as <see cref="WorkflowRun.ParentId"/>.</summary>
+    public string? ParentId { get; init; }
 
     /// <summary>Called for every event of the run, on the thread that raised it; keep it short and do not block.</summary>
     public Action<WorkflowEvent>? OnEvent { get; init; }

@@ -31,6 +31,9 @@ internal sealed class RunState
 
     public DateTimeOffset CreatedAt { get; }
 
+    /// <summary>The run that started this one through <c>workflow/run</c>, if any.</summary>
+    public string? ParentId { get; init; }
+
     public DateTimeOffset StartedAt { get; set; }
 
     /// <summary>The run's <c>gleitzeit.workflow</c> activity in this process, when anyone listens; stopped when the run ends here.</summary>
@@ -45,6 +48,19 @@ internal sealed class RunState
     public TaskState[] Tasks { get; set; } = [];
 
     public Dictionary<string, TaskState> ById { get; } = new(StringComparer.Ordinal);
+
+    /// <summary>Every task: the workflow's, each foreach task followed by its items (read under the engine's gate or the EventGate).</summary>
+    public IEnumerable<TaskState> AllTasks()
+    {
+        foreach (var t in Tasks)
+        {
+            yield return t;
+            if (t.Items is { } items)
+            {
+                foreach (var item in items) yield return item;
+            }
+        }
+    }
 
     /// <summary>The tasks' current states by id, for the reference stage of the task pipeline.</summary>
     public IReadOnlyDictionary<string, TaskResult> Results => _results ??= new RunResults(this);
@@ -203,7 +219,7 @@ internal sealed class RunState
         lock (EventGate)
         {
             var tasks = new Dictionary<string, TaskResult>(Tasks.Length, StringComparer.Ordinal);
-            foreach (var t in Tasks) tasks[t.Definition.Id] = t.Current;
+            foreach (var t in AllTasks()) tasks[t.Definition.Id] = t.Current;
             return new WorkflowRun
             {
                 WorkflowId = Id,
@@ -216,6 +232,7 @@ internal sealed class RunState
                 StartedAt = StartedAt,
                 CompletedAt = CompletedAt,
                 Error = Error,
+                ParentId = ParentId,
             };
         }
     }

@@ -1,3 +1,4 @@
+using System.Text.Json.Nodes;
 using Gleitzeit.Core.Protocol;
 
 namespace Gleitzeit.Core.Execution;
@@ -5,7 +6,7 @@ namespace Gleitzeit.Core.Execution;
 /// <summary>One task inside an active run. Scheduling fields are guarded by the engine's gate.</summary>
 internal sealed class TaskState : IThreadPoolWorkItem
 {
-    public TaskState(ExecutionEngine engine, RunState run, WorkflowTask definition, int index, ProviderRegistration registration, MethodDescriptor method, TaskResult current)
+    public TaskState(ExecutionEngine engine, RunState run, WorkflowTask definition, int index, ProviderRegistration registration, MethodDescriptor method, TaskResult current, bool? hasReferences = null)
     {
         Engine = engine;
         Run = run;
@@ -14,7 +15,7 @@ internal sealed class TaskState : IThreadPoolWorkItem
         Registration = registration;
         Method = method;
         _current = current;
-        HasReferences = Substitution.ReferenceResolver.ContainsReferences(definition.Parameters);
+        HasReferences = hasReferences ?? Substitution.ReferenceResolver.ContainsReferences(definition.Parameters);
         IsHuman = registration.Provider.GetService(typeof(Human.HumanProvider)) is not null;
     }
 
@@ -84,6 +85,34 @@ internal sealed class TaskState : IThreadPoolWorkItem
     public ProviderLane? Lane { get; set; }
 
     public long Sequence { get; set; }
+
+    // ---- a foreach task (guarded by the engine's gate; Items is also read under the run's EventGate)
+
+    /// <summary>The items this foreach task expanded into, once the expansion is stored; null before (and for other tasks).</summary>
+    public TaskState[]? Items { get; set; }
+
+    /// <summary>Items not yet completed.</summary>
+    public int ItemsRemaining { get; set; }
+
+    /// <summary>Items holding one of this foreach task's <see cref="WorkflowTask.MaxConcurrency"/> slots (queued or running).</summary>
+    public int ItemsInFlight { get; set; }
+
+    /// <summary>Items waiting for a slot of this foreach task, in order.</summary>
+    public Queue<TaskState>? ItemsHeld { get; set; }
+
+    /// <summary>Its completion or failure has been claimed (by the last item, or the first failing one).</summary>
+    public bool Concluding { get; set; }
+
+    // ---- an item of a foreach task
+
+    /// <summary>The foreach task this is an item of; null for a task of the workflow.</summary>
+    public TaskState? Parent { get; init; }
+
+    /// <summary>This item's element of the list (<c>${item}</c>).</summary>
+    public JsonNode? ItemValue { get; init; }
+
+    /// <summary>This item's position in the list (<c>${index}</c>).</summary>
+    public int ItemIndex { get; init; }
 
     // Queued without the dispatching thread's context (that may be another run's task); the run's own context flows instead.
     void IThreadPoolWorkItem.Execute()

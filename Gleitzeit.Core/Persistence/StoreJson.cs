@@ -24,6 +24,7 @@ public static class StoreJson
         ["cache"] = CacheJson(workflow.Cache),
         ["cache_disabled"] = workflow.CacheDisabled ? true : null,
         ["retry_of"] = workflow.RetryOf,
+        ["outputs"] = workflow.Outputs.Count == 0 ? null : new JsonObject(workflow.Outputs.Select(kv => KeyValuePair.Create(kv.Key, (JsonNode?)JsonValue.Create(kv.Value)))),
     };
 
     private static JsonNode? CacheJson(Cost.TaskCachePolicy? policy) =>
@@ -47,6 +48,8 @@ public static class StoreJson
             ["provider"] = task.Provider,
         };
         if (task.Cache is { } cache) obj["cache"] = CacheJson(cache);
+        if (task.ForEach is not null) obj["foreach"] = task.ForEach.DeepClone();
+        if (task.MaxConcurrency is not null) obj["max_concurrency"] = task.MaxConcurrency;
         if (task.When is not null) obj["when"] = task.When;
         if (task.Join != JoinMode.All) obj["join"] = task.Join == JoinMode.Any ? "any" : "all";
         if (task.Loop is { } loop)
@@ -87,6 +90,7 @@ public static class StoreJson
         Cache = CacheFromJson(obj["cache"]),
         CacheDisabled = (bool?)obj["cache_disabled"] ?? false,
         RetryOf = (string?)obj["retry_of"],
+        Outputs = (obj["outputs"] as JsonObject)?.ToDictionary(kv => kv.Key, kv => (string?)kv.Value ?? "", StringComparer.Ordinal) ?? new Dictionary<string, string>(),
     };
 
     public static WorkflowTask TaskFromJson(JsonObject obj) => new()
@@ -101,6 +105,8 @@ public static class StoreJson
         Timeout = Ms(obj["timeout_ms"]),
         Provider = (string?)obj["provider"],
         Cache = CacheFromJson(obj["cache"]),
+        ForEach = obj["foreach"]?.DeepClone(),
+        MaxConcurrency = (int?)obj["max_concurrency"],
         When = (string?)obj["when"],
         Join = (string?)obj["join"] == "any" ? JoinMode.Any : JoinMode.All,
         Loop = obj["loop"] is JsonObject l

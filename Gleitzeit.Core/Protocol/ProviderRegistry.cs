@@ -19,6 +19,12 @@ public sealed class ProviderRegistry
 
     public IReadOnlyList<ProviderRegistration> Providers => Volatile.Read(ref _registrations);
 
+    /// <summary>
+    /// The engine's built-in <c>workflow/v1</c> provider (sub-workflows): routed to when no registered provider serves that
+    /// protocol, and not listed in <see cref="Providers"/> (it is part of the engine, not a provider of the application's).
+    /// </summary>
+    internal ProviderRegistration? BuiltIn { get; set; }
+
     /// <summary>Adds a provider. Ids must be unique.</summary>
     public ProviderRegistration Register(ITaskProvider provider, string? id = null, int? maxConcurrency = null) =>
         Register(new ProviderRegistration(provider, id, maxConcurrency));
@@ -66,6 +72,7 @@ public sealed class ProviderRegistry
             if (r.Protocol.FindMethod(method) is { } m) return (r, m);
         }
         if (first is not null) return (first, FindMethodOrThrow(first, method));
+        if (BuiltIn is { } builtIn && builtIn.Protocol.Id == protocol) return (builtIn, FindMethodOrThrow(builtIn, method));
 
         var known = all.Count == 0 ? "none is registered" : "registered: " + string.Join(", ", all.Select(r => r.Id == r.Protocol.Name ? r.Protocol.Id : $"{r.Protocol.Id} ({r.Id})").Distinct());
         throw new GleitzeitException(GleitzeitErrorCode.ProviderNotFound,

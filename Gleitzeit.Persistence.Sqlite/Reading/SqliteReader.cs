@@ -32,7 +32,7 @@ internal sealed class SqliteReader(string readConnectionString, string databaseP
         Read(connection =>
         {
             using var tx = connection.BeginTransaction(deferred: true);
-            using var command = Command(connection, "SELECT id, name, status, created_at, started_at, completed_at, error, definition, inputs FROM runs WHERE id = $run", ("$run", workflowId));
+            using var command = Command(connection, "SELECT id, name, status, created_at, started_at, completed_at, error, definition, inputs, parent_id FROM runs WHERE id = $run", ("$run", workflowId));
             command.Transaction = tx;
             WorkflowRun run;
             using (var reader = command.ExecuteReader())
@@ -51,6 +51,7 @@ internal sealed class SqliteReader(string readConnectionString, string databaseP
                     Inputs = reader.IsDBNull(8)
                         ? new Dictionary<string, JsonNode?>()
                         : ParseJson(reader.GetString(8), workflowId).AsObject().ToDictionary(kv => kv.Key, kv => kv.Value?.DeepClone(), StringComparer.Ordinal),
+                    ParentId = reader.IsDBNull(9) ? null : reader.GetString(9),
                 };
             }
             using var tasks = Command(connection, "SELECT task_id, status, result, error, attempts, started_at, completed_at, loop, cached FROM tasks WHERE run_id = $run ORDER BY position", ("$run", workflowId));

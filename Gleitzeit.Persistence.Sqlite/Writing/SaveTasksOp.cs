@@ -18,12 +18,16 @@ internal sealed class SaveTasksOp : WriteOp
     {
         // The common case updates a row that CreateRun wrote; that the update hit a row also proves the run exists.
         var runKnown = false;
+        int? next = null;
         foreach (var row in _rows)
         {
             if (!statements.UpdateTask(_runId, row))
             {
                 if (!runKnown && !statements.RunExists(_runId)) throw NotFound(_runId);
-                statements.InsertTask(_runId, row);
+                // New rows (a foreach task's items) go after the run's last task; the position is read once per write,
+                // not once per row, so that storing an expansion of n items costs O(n).
+                next ??= statements.NextPosition(_runId);
+                statements.InsertTask(_runId, row, next++);
             }
             runKnown = true;
             statements.InsertEvent(_runId, row);

@@ -17,9 +17,9 @@ internal sealed class SqliteStatements : IDisposable
         _connection = connection;
         _runExists = Prepare("SELECT 1 FROM runs WHERE id = $run", "$run");
         _insertRun = Prepare("""
-            INSERT INTO runs (id, name, status, created_at, started_at, completed_at, error, task_count, definition, inputs)
-            VALUES ($run, $name, $status, $created, $started, $completed, $error, $count, $definition, $inputs)
-            """, "$run", "$name", "$status", "$created", "$started", "$completed", "$error", "$count", "$definition", "$inputs");
+            INSERT INTO runs (id, name, status, created_at, started_at, completed_at, error, task_count, definition, inputs, parent_id)
+            VALUES ($run, $name, $status, $created, $started, $completed, $error, $count, $definition, $inputs, $parent)
+            """, "$run", "$name", "$status", "$created", "$started", "$completed", "$error", "$count", "$definition", "$inputs", "$parent");
         _updateRun = Prepare("""
             UPDATE runs SET
                 status = $status,
@@ -50,7 +50,7 @@ internal sealed class SqliteStatements : IDisposable
     public void InsertRun(WorkflowRun run, string? definition, string inputs, string? error, int taskCount)
     {
         Set(_insertRun, run.WorkflowId, run.Name, StatusNames.Of(run.Status), run.CreatedAt.UtcTicks, TaskRow.Ticks(run.StartedAt), TaskRow.Ticks(run.CompletedAt),
-            error, taskCount, definition, inputs);
+            error, taskCount, definition, inputs, run.ParentId);
         _insertRun.ExecuteNonQuery();
     }
 
@@ -67,6 +67,13 @@ internal sealed class SqliteStatements : IDisposable
     {
         Set(_updateTask, row.Status, row.Result, row.Error, row.Attempts, row.StartedAt, row.CompletedAt, row.Loop, row.Cached, runId, row.TaskId);
         return _updateTask.ExecuteNonQuery() > 0;
+    }
+
+    /// <summary>The position after the run's last task.</summary>
+    public int NextPosition(string runId)
+    {
+        _nextPosition.Parameters[0].Value = runId;
+        return Convert.ToInt32(_nextPosition.ExecuteScalar(), System.Globalization.CultureInfo.InvariantCulture);
     }
 
     /// <summary>Inserts a task row; at <paramref name="position"/>, or after the run's last task when null.</summary>

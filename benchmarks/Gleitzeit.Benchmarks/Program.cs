@@ -117,6 +117,8 @@ if (Want("python"))
     }
 }
 
+if (Want("foreach")) await ForEachRuns.MeasureAsync(report, warm, runs, n);
+
 if (Want("mcp")) await McpRuns.MeasureAsync(report, quick);
 
 if (Want("llm")) await LlmRuns.MeasureAsync(report, quick);

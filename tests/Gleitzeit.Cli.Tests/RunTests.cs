@@ -287,7 +287,7 @@ public sealed class RunTests
     internal static void AssertRunShape(JsonNode json, string name, string status, string[] taskIds)
     {
         var run = json.AsObject();
-        Assert.That(run.Select(p => p.Key), Is.EquivalentTo(new[] { "workflow_id", "name", "status", "started_at", "completed_at", "tasks", "usage", "cached_tasks", "budget", "retry_of" }));
+        Assert.That(run.Select(p => p.Key), Is.EquivalentTo(new[] { "workflow_id", "name", "status", "started_at", "completed_at", "parent_id", "outputs", "tasks", "usage", "cached_tasks", "budget", "retry_of" }));
         Assert.Multiple(() =>
         {
             Assert.That((string)run["workflow_id"]!, Does.StartWith("wf-"));
@@ -298,6 +298,8 @@ public sealed class RunTests
             Assert.That(run["tasks"]!.AsObject().Select(p => p.Key), Is.EqualTo(taskIds));
             Assert.That(run["usage"]!.AsObject().Select(p => p.Key), Is.EquivalentTo(new[] { "prompt_tokens", "completion_tokens", "total_tokens", "calls", "by_model" }));
             Assert.That((int)run["cached_tasks"]!, Is.GreaterThanOrEqualTo(0));
+            Assert.That(run["parent_id"], Is.Null, "a run of its own has no parent");
+            Assert.That(run["outputs"], Is.InstanceOf<JsonObject>(), "outputs is an object (empty when the workflow declares none)");
         });
         foreach (var (id, task) in run["tasks"]!.AsObject())
         {

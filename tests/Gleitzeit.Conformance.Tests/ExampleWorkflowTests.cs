@@ -23,7 +23,7 @@ public class ExampleWorkflowTests
             .Select(Path.GetFileName).Distinct().Order(StringComparer.Ordinal)!;
 
     /// <summary>The ones the README says run with no Ollama.</summary>
-    private static readonly string[] Offline = ["python_mcp_workflow.yaml", "batch_python_workflow.yaml", "simple_python_workflow.yaml", "condition_workflow.yaml", "loop_workflow.yaml", "cached_python_workflow.yaml"];
+    private static readonly string[] Offline = ["python_mcp_workflow.yaml", "batch_python_workflow.yaml", "simple_python_workflow.yaml", "condition_workflow.yaml", "loop_workflow.yaml", "cached_python_workflow.yaml", "foreach_workflow.yaml", "subworkflow_workflow.yaml"];
 
     [OneTimeSetUp]
     public void RequireMcpServer()
@@ -74,6 +74,29 @@ public class ExampleWorkflowTests
         var report = json["tasks"]!["report"]!["result"]!["result"]!;
         Assert.That((int)report["sum"]!, Is.EqualTo(55));
         Assert.That((string?)report["echoed"], Is.EqualTo("Echo: MCP says: The sum of 1 and 2 is 3."));
+    }
+
+    [Test]
+    public async Task The_foreach_example_runs_one_item_per_element_and_returns_its_outputs()
+    {
+        var json = AssertCompleted(await RunAsync("foreach_workflow.yaml", null));
+
+        Assert.That(json["tasks"]!.AsObject().Select(t => t.Key), Is.SupersetOf(new[] { "research", "research[0]", "research[1]", "research[2]" }));
+        Assert.That((int)json["outputs"]!["topics"]!, Is.EqualTo(3));
+        Assert.That(json["outputs"]!["summary"]!["topics"]!.AsArray().Select(t => (string?)t), Is.EqualTo(new[] { "solar", "wind", "hydro" }));
+        Assert.That((int)json["outputs"]!["summary"]!["letters"]!, Is.EqualTo(14));
+    }
+
+    [Test]
+    public async Task The_sub_workflow_example_runs_its_child_and_returns_the_childs_outputs()
+    {
+        var json = AssertCompleted(await RunAsync("subworkflow_workflow.yaml", null));
+
+        var score = json["tasks"]!["score"]!["result"]!;
+        Assert.That((string?)score["status"], Is.EqualTo("completed"));
+        Assert.That((string?)score["workflow_id"], Is.EqualTo((string?)json["workflow_id"] + ".score"));
+        Assert.That((int)json["outputs"]!["score"]!, Is.EqualTo(6));
+        Assert.That((string?)json["outputs"]!["verdict"], Is.EqualTo("score 6 (2 sentences)"));
     }
 
     [TestCase("approve", "sent: Release 1.0")]

@@ -45,6 +45,22 @@ public sealed class DistributedExecutionTests
     }
 
     [Test]
+    public async Task A_foreach_or_workflow_run_task_is_refused_at_submit_naming_the_task()
+    {
+        await using var h = Harness.Create("refuse-control-flow");
+        var fanOut = new WorkflowBuilder("w").ForEach("each", new object?[] { 1, 2 }, t => t.WithMethod("test/noop")).Build();
+        var sub = new WorkflowBuilder("w").RunWorkflow("child", "registered-name").Build();
+
+        var a = await Assert.ThrowsAsync<WorkflowValidationException>(async () => await h.Queue.SubmitAsync(fanOut));
+        var b = await Assert.ThrowsAsync<WorkflowValidationException>(async () => await h.Queue.SubmitAsync(sub));
+
+        Assert.That(a!.Errors.Single().TaskId, Is.EqualTo("each"));
+        Assert.That(a.Message, Does.Contain("foreach").And.Contain("ExecutionEngine"));
+        Assert.That(b!.Errors.Single().Message, Does.Contain("workflow/run"));
+        Assert.That(await h.Store.ListRunsAsync(), Is.Empty, "nothing was stored");
+    }
+
+    [Test]
     public async Task Queued_runs_are_told_apart_from_engine_runs_and_only_they_are_cancelled_here()
     {
         await using var h = Harness.Create("kinds");

@@ -81,6 +81,8 @@ internal sealed class DraftExpander
             Retry = d.Retry,
             Provider = d.Provider,
             Cache = d.Cache,
+            ForEach = d.ForEach?.DeepClone(),
+            MaxConcurrency = d.MaxConcurrency,
             When = d.When,
             Join = d.Join,
             Loop = d.Loop,

@@ -22,6 +22,8 @@ internal sealed class ErrorLocator(string? source, YMapping root, IReadOnlyList<
         if (taskIndex < 0 || taskIndex >= sources.Count)
         {
             var top = error.Field is null ? null : root.Get(error.Field.Split('.')[0]);
+            var dot = error.Field?.IndexOf('.', StringComparison.Ordinal) ?? -1;
+            if (top is YMapping topMap && dot > 0 && topMap.Get(error.Field![(dot + 1)..]) is { } inner) return inner;
             return top ?? root;
         }
         var src = sources[taskIndex];

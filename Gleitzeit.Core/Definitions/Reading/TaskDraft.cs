@@ -27,6 +27,10 @@ internal sealed class TaskDraft
     public string? Provider { get; init; }
 
     public Cost.TaskCachePolicy? Cache { get; init; }
+    public JsonNode? ForEach { get; init; }
+
+    public int? MaxConcurrency { get; init; }
+
     public string? When { get; init; }
 
     public JoinMode Join { get; init; }

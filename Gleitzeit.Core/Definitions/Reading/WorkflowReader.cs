@@ -12,10 +12,10 @@ namespace Gleitzeit.Core.Definitions.Reading;
 internal sealed class WorkflowReader
 {
     internal static readonly string[] TopLevelKeys =
-        ["name", "description", "version", "timeout", "max_concurrency", "inputs", "tasks", "type", "batch", "template", "protocol", "wait_for_completion", "metadata", "budget", "cache"];
+        ["name", "description", "version", "timeout", "max_concurrency", "inputs", "tasks", "type", "batch", "template", "protocol", "wait_for_completion", "metadata", "budget", "cache", "outputs"];
 
     internal static readonly string[] TaskKeys =
-        ["id", "name", "description", "method", "protocol", "params", "parameters", "dependencies", "depends_on", "priority", "timeout", "retry", "provider", "server", "metadata", "when", "join", "loop", "cache"];
+        ["id", "name", "description", "method", "protocol", "params", "parameters", "dependencies", "depends_on", "priority", "timeout", "retry", "provider", "server", "metadata", "when", "join", "loop", "cache", "foreach", "max_concurrency"];
 
     internal static readonly string[] LoopKeys = ["until", "max_iterations", "on_exhausted"];
 
@@ -61,6 +61,7 @@ internal sealed class WorkflowReader
         var timeout = _fields.Seconds(map.Get("timeout"), "timeout", null);
         var maxConcurrency = _fields.Integer(map.Get("max_concurrency"), "max_concurrency", null);
         var inputs = ReadInputs(map.Get("inputs"));
+        var outputs = ReadOutputs(map.Get("outputs"));
         var type = _fields.OptionalString(map, "type", null);
         var defaultProtocol = _fields.OptionalString(map, "protocol", null);
         var budget = _cost.Budget(map.Get("budget"));
@@ -108,6 +109,7 @@ internal sealed class WorkflowReader
             Timeout = timeout,
             MaxConcurrency = maxConcurrency,
             Inputs = inputs,
+            Outputs = outputs,
             BaseDirectory = _baseDirectory,
             Tasks = tasks,
             Budget = budget,
@@ -166,6 +168,13 @@ internal sealed class WorkflowReader
         var retry = _fields.Retry(task.Get("retry"), label);
         var provider = _fields.OptionalString(task, "provider", label) ?? _fields.OptionalString(task, "server", label);
         var cache = _cost.Cache(task.Get("cache"), label);
+        var forEachNode = task.Get("foreach");
+        var forEach = forEachNode is null or YScalar { IsNull: true } ? null : YamlScalars.ToJson(forEachNode);
+        if (forEachNode is YScalar { IsNull: true })
+        {
+            _errors.Add(GleitzeitErrorCode.TaskValidationFailed, "'foreach' is empty: give a list, or a reference to one such as \"${plan.result}\"", forEachNode, label, "foreach");
+        }
+        var itemBound = _fields.Integer(task.Get("max_concurrency"), "max_concurrency", label);
         var when = _fields.OptionalString(task, "when", label);
         var join = ReadJoin(task.Get("join"), label);
         var loop = ReadLoop(task.Get("loop"), label);
@@ -213,6 +222,8 @@ internal sealed class WorkflowReader
             Retry = retry,
             Provider = provider,
             Cache = cache,
+            ForEach = forEach,
+            MaxConcurrency = itemBound,
             When = when,
             Join = join,
             Loop = loop,
@@ -221,6 +232,36 @@ internal sealed class WorkflowReader
         draft.Dependencies.AddRange(dependencies);
         _batch.ReadBatchMode(draft, paramsNode as YMapping);
         return draft;
+    }
+
+    private Dictionary<string, string> ReadOutputs(YNode? node)
+    {
+        var outputs = new Dictionary<string, string>(StringComparer.Ordinal);
+        switch (node)
+        {
+            case null:
+                break;
+            case YScalar s when s.IsNull:
+                break;
+            case YMapping m:
+                foreach (var (k, v) in m.Entries)
+                {
+                    if (v is YScalar value && !value.IsNull && YamlScalars.ToJson(value) is JsonValue text && text.GetValueKind() == System.Text.Json.JsonValueKind.String)
+                    {
+                        outputs[k.Value] = value.Value;
+                    }
+                    else
+                    {
+                        _errors.Add(GleitzeitErrorCode.WorkflowValidationFailed,
+                            $"output '{k.Value}' must be a reference such as \"${{merge.result}}\" (or text holding references), got {v.Kind}", v, field: "outputs." + k.Value);
+                    }
+                }
+                break;
+            default:
+                _errors.Add(GleitzeitErrorCode.WorkflowValidationFailed, $"'outputs' must be a mapping of output names to references such as \"${{merge.result}}\", got {node.Kind}", node, field: "outputs");
+                break;
+        }
+        return outputs;
     }
 
     private JoinMode ReadJoin(YNode? node, string label)

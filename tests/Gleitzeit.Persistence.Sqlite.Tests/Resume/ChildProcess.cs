@@ -32,7 +32,11 @@ internal sealed class ChildProcess : IDisposable
 
     public int Id => _process.Id;
 
-    public static ChildProcess Start(string databasePath, string sideEffectDirectory, string runId)
+    public static ChildProcess Start(string databasePath, string sideEffectDirectory, string runId) =>
+        StartWith(CrashChild.Flag, databasePath, sideEffectDirectory, runId);
+
+    /// <summary>Starts this assembly as a child process with <paramref name="flag"/> and <paramref name="args"/>.</summary>
+    public static ChildProcess StartWith(string flag, params string[] args)
     {
         var assembly = typeof(CrashChild).Assembly.Location;
         var info = new ProcessStartInfo(Environment.GetEnvironmentVariable("DOTNET_HOST_PATH") ?? "dotnet")
@@ -42,7 +46,7 @@ internal sealed class ChildProcess : IDisposable
             RedirectStandardError = true,
             UseShellExecute = false,
         };
-        foreach (var arg in new[] { assembly, CrashChild.Flag, databasePath, sideEffectDirectory, runId }) info.ArgumentList.Add(arg);
+        foreach (var arg in new[] { assembly, flag }.Concat(args)) info.ArgumentList.Add(arg);
         return new ChildProcess(Process.Start(info) ?? throw new InvalidOperationException("could not start the child process"));
     }
 

@@ -71,6 +71,26 @@ public abstract class WorkflowStoreConformanceTests
     }
 
     [Test]
+    public async Task A_child_run_keeps_its_parent_id_and_tasks_added_later_come_after_the_definitions()
+    {
+        await State.CreateRunAsync(NewRun("wf-parent", "report", T0));
+        await State.CreateRunAsync(NewRun("wf-parent.child", "report", T0) with { ParentId = "wf-parent" });
+        // A foreach task's items are stored after the run was created: ids the definition does not list.
+        var items = Enumerable.Range(0, 3).Select(i => new TaskResult { TaskId = $"parse[{i}]", Status = WorkflowTaskStatus.Queued }).ToList();
+        await State.SaveTasksAsync("wf-parent", items);
+        await State.SaveTaskAsync("wf-parent", items[1] with { Status = WorkflowTaskStatus.Completed, Result = new JsonObject { ["n"] = 1 }, Attempts = 1 });
+
+        var child = await State.GetRunAsync("wf-parent.child");
+        var parent = await State.GetRunAsync("wf-parent");
+
+        Assert.That(child!.ParentId, Is.EqualTo("wf-parent"));
+        Assert.That(parent!.ParentId, Is.Null);
+        Assert.That(parent.Tasks.Keys, Is.EqualTo(new[] { "fetch", "parse", "summarize", "parse[0]", "parse[1]", "parse[2]" }));
+        Assert.That(parent.Tasks["parse[1]"].Status, Is.EqualTo(WorkflowTaskStatus.Completed));
+        Assert.That((int)parent.Tasks["parse[1]"].Result!["n"]!, Is.EqualTo(1));
+    }
+
+    [Test]
     public async Task Creating_a_run_with_a_taken_id_is_refused()
     {
         await State.CreateRunAsync(NewRun("wf-1", "report", T0));
