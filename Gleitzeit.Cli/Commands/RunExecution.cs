@@ -29,7 +29,7 @@ internal static class RunExecution
     {
         var services = context.GetServices();
         await CheckProvidersAsync(context, workflow).ConfigureAwait(false);
-        var progress = new RunProgress(context.Output, watch, workflow.Tasks.Select(t => t.Id), taskLabel);
+        var progress = new RunProgress(context.Output, watch, workflow, taskLabel);
         var options = new RunOptions { Inputs = inputs, OnEvent = progress.OnEvent };
         // No cancellation token: a signal interrupts the run (FollowAsync), it does not cancel it.
         var work = services.Engine.RunAsync(workflow, options, CancellationToken.None);

@@ -91,7 +91,7 @@ internal static class WorkflowCommands
             output.Line($"status: {JsonShapes.Lower(run.Status)}   started: {Local(run.StartedAt)}   completed: {Local(run.CompletedAt)}   duration: {JsonShapes.Duration(run.Duration)}");
             if (run.Error is { } error) output.Line($"error: {error.CodeName}: {Output.Tidy(error.Message)}");
             output.Table(["task", "status", "attempts", "time", "result / error"],
-                run.Tasks.Values.Select(t => (IReadOnlyList<string>)[t.TaskId, JsonShapes.Lower(t.Status), t.Attempts.ToString(CultureInfo.InvariantCulture),
+                run.Tasks.Values.Select(t => (IReadOnlyList<string>)[t.TaskId, JsonShapes.StatusText(t, run.Workflow?.FindTask(t.TaskId)), t.Attempts.ToString(CultureInfo.InvariantCulture),
                     JsonShapes.Duration(t.Duration), t.Error is { } e ? $"{e.CodeName}: {Output.Tidy(e.Message)}" : Output.Clip(JsonShapes.Describe(t.Result))]));
             return ExitCodes.Ok;
         });
