@@ -32,7 +32,7 @@ internal sealed class ChildProcess : IDisposable
 
     public int Id => _process.Id;
 
-    public static ChildProcess Start(string databasePath, string sideEffectDirectory, string runId)
+    public static ChildProcess Start(string databasePath, string sideEffectDirectory, string runId, string flag = CrashChild.Flag)
     {
         var assembly = typeof(CrashChild).Assembly.Location;
         var info = new ProcessStartInfo(Environment.GetEnvironmentVariable("DOTNET_HOST_PATH") ?? "dotnet")
@@ -42,7 +42,7 @@ internal sealed class ChildProcess : IDisposable
             RedirectStandardError = true,
             UseShellExecute = false,
         };
-        foreach (var arg in new[] { assembly, CrashChild.Flag, databasePath, sideEffectDirectory, runId }) info.ArgumentList.Add(arg);
+        foreach (var arg in new[] { assembly, flag, databasePath, sideEffectDirectory, runId }) info.ArgumentList.Add(arg);
         return new ChildProcess(Process.Start(info) ?? throw new InvalidOperationException("could not start the child process"));
     }
 
