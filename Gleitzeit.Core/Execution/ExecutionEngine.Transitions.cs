@@ -58,6 +58,12 @@ public sealed partial class ExecutionEngine
         {
             if (task.InFlight) ReleaseLocked(task);
             newly = MarkFinishedLocked(task);
+            if (!newly)
+            {
+                // Stopped (cancelled, interrupted) between its claim and this decision: its state is already written.
+                DispatchLocked();
+                return;
+            }
             if (failed) run.AnyFailed = true;
             var stack = new Stack<(TaskState From, GleitzeitError Cause)>();
             stack.Push((task, SkipCause(task.Definition.Id, final)));
