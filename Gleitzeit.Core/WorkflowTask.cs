@@ -47,6 +47,21 @@ public sealed record WorkflowTask
     public string DisplayName => Name ?? Id;
 
     /// <summary>The dependencies without repeats; no set is built for the common case of one or none.</summary>
-    internal IReadOnlyList<string> DistinctDependencies() =>
-        Dependencies.Count <= 1 ? Dependencies : Dependencies.Distinct(StringComparer.Ordinal).ToList();
+    internal IReadOnlyList<string> DistinctDependencies()
+    {
+        if (Dependencies.Count <= 1) return Dependencies;
+        if (Dependencies.Count <= 8)
+        {
+            // A few dependencies: compared pairwise, and the list itself returned when there is no repeat (the usual case).
+            for (var i = 1; i < Dependencies.Count; i++)
+            {
+                for (var j = 0; j < i; j++)
+                {
+                    if (string.Equals(Dependencies[i], Dependencies[j], StringComparison.Ordinal)) return Dependencies.Distinct(StringComparer.Ordinal).ToList();
+                }
+            }
+            return Dependencies;
+        }
+        return Dependencies.Distinct(StringComparer.Ordinal).ToList();
+    }
 }

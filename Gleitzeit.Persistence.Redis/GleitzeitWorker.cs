@@ -1,4 +1,5 @@
 using System.Collections.Concurrent;
+using System.Diagnostics;
 using System.Globalization;
 using System.Text;
 using System.Text.Json.Nodes;
@@ -205,15 +206,15 @@ public sealed partial class GleitzeitWorker
             {
                 if (e.IsNull) continue;
                 LogRedelivered(ConsumerName, (string?)e["run"] ?? "?", (string?)e["task"] ?? "?");
-                result.Add(new Taken((string)e.Id!, (string?)e["run"], (string?)e["task"], (string?)e["rank"]));
+                result.Add(new Taken((string)e.Id!, (string?)e["run"], (string?)e["task"], (string?)e["rank"], (string?)e["traceparent"]));
             }
             if (result.Count >= count) return result;
         }
         // The best-ranked ready tasks, claimed on the stream in the same script.
-        var taken = (RedisValue[])(await db.ScriptEvaluateAsync(QueueScripts.Take, [keys.Ready, keys.Queue], [keys.Group, ConsumerName, count - result.Count]).ConfigureAwait(false))!;
-        for (var i = 0; i + 3 < taken.Length; i += 4)
+        var taken = (RedisValue[])(await db.ScriptEvaluateAsync(QueueScripts.Take, [keys.Ready, keys.Queue], [keys.Group, ConsumerName, count - result.Count, keys.Prefix]).ConfigureAwait(false))!;
+        for (var i = 0; i + 4 < taken.Length; i += 5)
         {
-            result.Add(new Taken((string)taken[i]!, NullIfEmpty(taken[i + 1]), NullIfEmpty(taken[i + 2]), NullIfEmpty(taken[i + 3])));
+            result.Add(new Taken((string)taken[i]!, NullIfEmpty(taken[i + 1]), NullIfEmpty(taken[i + 2]), NullIfEmpty(taken[i + 3]), NullIfEmpty(taken[i + 4])));
         }
         return result;
     }
@@ -312,6 +313,13 @@ public sealed partial class GleitzeitWorker
             }
             var started = await QueueRedis(QueueScripts.Start, runId, startArgs, "starting task " + taskId).ConfigureAwait(false);
             var parts = (RedisResult[])started!;
+            if ((int)parts[0] == 3)
+            {
+                // A waiting task came back from the delayed set: its timeout is due. Decide it (it does not run again).
+                claim.Lanes = null;
+                await DecideTimeoutAsync(runId, taskId).ConfigureAwait(false);
+                return;
+            }
             if ((int)parts[0] != 1)
             {
                 // Not run here; when a lane was full the task waits parked in it and holds no permit.
@@ -324,7 +332,7 @@ public sealed partial class GleitzeitWorker
             Outcome outcome;
             if (context.Deadline is not { } deadline)
             {
-                outcome = await ExecuteAsync(context, taskId, attempt, claim.Token).ConfigureAwait(false);
+                outcome = await ExecuteAsync(context, taskId, attempt, entry.TraceParent, claim.Token).ConfigureAwait(false);
             }
             else
             {
@@ -333,7 +341,7 @@ public sealed partial class GleitzeitWorker
                 using var linked = CancellationTokenSource.CreateLinkedTokenSource(claim.Token, runTimeout.Token);
                 outcome = runTimeout.IsCancellationRequested
                     ? Outcome.Cancelled(_time.GetUtcNow())
-                    : await ExecuteAsync(context, taskId, attempt, linked.Token).ConfigureAwait(false);
+                    : await ExecuteAsync(context, taskId, attempt, entry.TraceParent, linked.Token).ConfigureAwait(false);
                 if (outcome.Kind == OutcomeKind.Cancelled && runTimeout.IsCancellationRequested && !claim.Abandoned)
                 {
                     var limit = context.Workflow.Timeout!.Value;
@@ -398,7 +406,7 @@ public sealed partial class GleitzeitWorker
         }
     }
 
-    private async Task<Outcome> ExecuteAsync(RunContext run, string taskId, int attempt, CancellationToken cancelled)
+    private async Task<Outcome> ExecuteAsync(RunContext run, string taskId, int attempt, string? traceParent, CancellationToken cancelled)
     {
         if (run.Workflow.FindTask(taskId) is not { } def)
         {
@@ -442,6 +450,8 @@ public sealed partial class GleitzeitWorker
             Inputs = run.Inputs,
             Results = results ?? (IReadOnlyDictionary<string, TaskResult>)EmptyResults,
             RunDeadline = run.Deadline,
+            // The run's trace context from the stream entry: this attempt's span joins the submitter's trace.
+            TraceParent = traceParent is not null && ActivityContext.TryParse(traceParent, null, isRemote: true, out var parent) ? parent : default,
             Iteration = own is null ? 0 : Math.Max(1, own.Iteration),
             PreviousIteration = own is { History.Count: > 0 } ? own.History[^1].Result : null,
         };
@@ -449,6 +459,7 @@ public sealed partial class GleitzeitWorker
 
         var endedAt = _time.GetUtcNow();
         if (outcome.IsCancelled) return Outcome.Cancelled(endedAt);
+        if (outcome.IsCompleted && registration.Provider.GetService(typeof(Gleitzeit.Core.Human.HumanProvider)) is not null) return Outcome.Waiting(outcome.Result, endedAt);
         if (outcome.IsCompleted && own is not null) return EndIteration(run, def, own, attempt, outcome.Result, context.Results, endedAt);
         if (outcome.IsCompleted) return Outcome.Completed(outcome.Result, endedAt);
         if (cancelled.IsCancellationRequested) return Outcome.Cancelled(endedAt);
@@ -525,6 +536,31 @@ public sealed partial class GleitzeitWorker
             if (values[i].HasValue) results[ids[i]] = RedisWorkflowStore.ParseTask((string)values[i]!);
         }
         return results;
+    }
+
+    /// <summary>A waiting task's timeout is due: record what its on_timeout decides (unless a person answered first).</summary>
+    private async Task DecideTimeoutAsync(string runId, string taskId)
+    {
+        var json = await _connection.RunAsync(db => db.HashGetAsync(_connection.Keys.Tasks(runId), taskId), "reading task " + taskId).ConfigureAwait(false);
+        if (!json.HasValue) return;
+        var waiting = RedisWorkflowStore.ParseTask((string)json!);
+        var now = _time.GetUtcNow();
+        var decided = Gleitzeit.Core.Human.HumanDecisions.DecideTimeout(waiting, now);
+        if (decided is null)
+        {
+            // Not due yet by this worker's clock: come back then.
+            if (Gleitzeit.Core.Human.HumanDecisions.TimeoutAt(waiting) is { } due)
+            {
+                var context = await GetRunAsync(runId).ConfigureAwait(false);
+                var priority = context.Workflow.FindTask(taskId)?.Priority ?? TaskPriority.Normal;
+                var member = string.Create(CultureInfo.InvariantCulture, $"{priority}|{Encoding.UTF8.GetByteCount(runId)}:{runId}{taskId}");
+                await _connection.RunAsync(db => db.SortedSetAddAsync(_connection.Keys.Delayed, member, due.ToUnixTimeMilliseconds()), "re-arming a timeout").ConfigureAwait(false);
+                ScheduleWake(due);
+            }
+            return;
+        }
+        var run = await GetRunAsync(runId).ConfigureAwait(false);
+        await RedisWorkflowQueue.RecordDecisionAsync(_connection, run.Workflow, runId, decided, now).ConfigureAwait(false);
     }
 
     /// <summary>The task cannot even enter the pipeline here (no such task, no provider for it, its inputs unreadable).</summary>
@@ -610,6 +646,21 @@ public sealed partial class GleitzeitWorker
                 args.Add(StoreJson.ToJson(next).ToJsonString());
                 args.Add(RedisWorkflowStore.EventJson(taskId, "queued", outcome.At, 0, null));
                 args.Add(run.Workflow.FindTask(taskId)?.Priority ?? TaskPriority.Normal);
+                break;
+            }
+            case OutcomeKind.Waiting:
+            {
+                var waiting = Gleitzeit.Core.Human.HumanDecisions.Waiting(baseResult, outcome.Result, outcome.At);
+                script = QueueScripts.Wait;
+                args.Add(StoreJson.ToJson(waiting).ToJsonString());
+                args.Add(RedisWorkflowStore.EventJson(taskId, "waiting", outcome.At, attempt, null));
+                // Its timeout comes back through the delayed set, like a retry; Start then hands it to a worker to decide.
+                var timeoutAt = Gleitzeit.Core.Human.HumanDecisions.TimeoutAt(waiting);
+                args.Add(timeoutAt is { } due ? due.ToUnixTimeMilliseconds() : "");
+                var priority = run.Workflow.FindTask(taskId)?.Priority ?? TaskPriority.Normal;
+                args.Add(string.Create(CultureInfo.InvariantCulture, $"{priority}|{Encoding.UTF8.GetByteCount(run.Id)}:{run.Id}{taskId}"));
+                args.Add(_connection.Keys.Delayed.ToString());
+                if (timeoutAt is { } wake) ScheduleWake(wake);
                 break;
             }
             case OutcomeKind.Retry:

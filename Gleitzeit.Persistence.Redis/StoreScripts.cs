@@ -50,6 +50,17 @@ internal static class StoreScripts
         return 1
         """;
 
+    // KEYS: run, tasks, statuses, events. ARGV: task id, json, status, event. Records a waiting task's decision only while
+    // the task is stored waiting (compare-and-set). Returns -1 for an unknown run, 0 when not waiting, 1 when recorded.
+    public const string SaveAnswer = """
+        if redis.call('EXISTS', KEYS[1]) == 0 then return -1 end
+        if redis.call('HGET', KEYS[3], ARGV[1]) ~= 'waiting' then return 0 end
+        redis.call('HSET', KEYS[2], ARGV[1], ARGV[2])
+        redis.call('HSET', KEYS[3], ARGV[1], ARGV[3])
+        redis.call('RPUSH', KEYS[4], ARGV[4])
+        return 1
+        """;
+
     // KEYS: lease. ARGV: owner, host, pid, expires (Unix ms), now (Unix ms), owner to take over from or ''.
     // Returns the lease in force afterwards: owner, host, pid, expires.
     public const string AcquireLease = """

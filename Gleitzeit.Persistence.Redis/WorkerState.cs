@@ -133,7 +133,7 @@ internal sealed class Claim(string entryId, string runId, string taskId) : IDisp
 }
 
 /// <summary>A stream entry this worker claimed: the task it names and its rank in the ready set (null for entries without one).</summary>
-internal sealed record Taken(string EntryId, string? RunId, string? TaskId, string? Rank);
+internal sealed record Taken(string EntryId, string? RunId, string? TaskId, string? Rank, string? TraceParent = null);
 
 internal enum OutcomeKind
 {
@@ -147,6 +147,7 @@ internal enum OutcomeKind
 
     /// <summary>A loop iteration completed and <c>until</c> is false: the next one is queued.</summary>
     Iterate,
+    Waiting,
 }
 
 /// <summary>How one attempt ended.</summary>
@@ -165,6 +166,9 @@ internal sealed record Outcome(OutcomeKind Kind, JsonNode? Result, GleitzeitErro
     public static Outcome Failed(GleitzeitError error, JsonNode? result, DateTimeOffset at) => new(OutcomeKind.Failed, result, error, TimeSpan.Zero, at);
 
     public static Outcome Retry(GleitzeitError error, TimeSpan delay, DateTimeOffset at) => new(OutcomeKind.Retry, null, error, delay, at);
+
+    /// <summary>A human task's attempt returned its request: the task waits for a person.</summary>
+    public static Outcome Waiting(JsonNode? request, DateTimeOffset at) => new(OutcomeKind.Waiting, request, null, TimeSpan.Zero, at);
 
     public static Outcome Cancelled(DateTimeOffset at) => new(OutcomeKind.Cancelled, null, null, TimeSpan.Zero, at);
 }

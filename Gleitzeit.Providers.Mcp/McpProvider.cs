@@ -1,6 +1,7 @@
 using System.Text.Json;
 using System.Text.Json.Nodes;
 using Gleitzeit.Core;
+using Gleitzeit.Core.Llm;
 using Gleitzeit.Core.Protocol;
 using Gleitzeit.Providers.Mcp.Sessions;
 using Gleitzeit.Providers.Mcp.Tools;
@@ -44,6 +45,11 @@ public sealed class McpProvider : ITaskProvider, ITaskLanes, IAsyncDisposable
     }
 
     public ProtocolDescriptor Protocol { get; }
+
+    /// <summary>The tools of the configured servers for <c>llm/*</c> tasks (<c>tools: [mcp:SERVER, mcp:SERVER/TOOL]</c>).</summary>
+    public ILlmToolSource ToolSource => _toolSource ??= new Tools.McpToolSource(_sessions);
+
+    private ILlmToolSource? _toolSource;
 
     /// <summary>
     /// Each server is a lane of the scheduler, bounded by its <see cref="McpServerOptions.MaxConcurrency"/>: a task for a
@@ -116,7 +122,7 @@ public sealed class McpProvider : ITaskProvider, ITaskLanes, IAsyncDisposable
         var details = new JsonObject { ["servers"] = servers };
         if (failed == 0) return ProviderHealth.Healthy($"{results.Length} MCP server(s) answering", details);
         var message = $"{failed} of {results.Length} MCP server(s) not answering: " + string.Join("; ", results.Where(r => r.Item2 is not null).Select(r => r.Item2));
-        return failed == results.Length ? ProviderHealth.Unhealthy(message, details) : new ProviderHealth(HealthStatus.Degraded, message, details);
+        return failed == results.Length ? ProviderHealth.Unhealthy(message, details) : new ProviderHealth(ProviderHealthStatus.Degraded, message, details);
     }
 
     /// <summary>Every configured server with its tools (starting servers not running), for listings such as <c>gleitzeit provider list</c>.</summary>

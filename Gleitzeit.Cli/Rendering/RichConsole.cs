@@ -79,6 +79,7 @@ internal static class RichConsole
     /// "completed after 3 iterations"); escapes everything else.</summary>
     public static string StatusMarkup(string cell)
     {
+        if (cell == "⏸ waiting") return $"[magenta]{Markup.Escape(cell)}[/]";
         var cut = cell.IndexOfAny([' ', ',']);
         var word = cut < 0 ? cell : IsStatusSuffix(cell.AsSpan(cut)) ? cell[..cut] : null;
         return word is not null && Colour(word) is { } colour ? $"[{colour}]{Markup.Escape(cell)}[/]" : Markup.Escape(cell);
@@ -92,6 +93,7 @@ internal static class RichConsole
         "completed" or "healthy" or "success" => "green",
         "failed" or "unhealthy" => "red",
         "running" or "retrying" or "degraded" => "yellow",
+        "waiting" => "magenta",
         "skipped" or "cancelled" or "pending" or "queued" => "grey",
         _ => null,
     };
@@ -130,7 +132,7 @@ internal static class LiveRunView
     /// <summary>The table for a terminal <paramref name="width"/> columns wide.</summary>
     public static Table Build(RunProgress progress, int width, DateTimeOffset now)
     {
-        var rows = progress.Snapshot(now).Select(l => (IReadOnlyList<string>)[l.Id, l.State.StartsWith("running", StringComparison.Ordinal) ? "● " + l.State : l.State, l.Attempt, l.Duration, l.Detail]).ToList();
+        var rows = progress.Snapshot(now).Select(l => (IReadOnlyList<string>)[l.Id, l.State.StartsWith("running", StringComparison.Ordinal) ? "● " + l.State : l.State == "waiting" ? "⏸ waiting" : l.State, l.Attempt, l.Duration, l.Detail]).ToList();
         return RichConsole.BuildTable(Columns, rows, width, (column, text) => column == 1 && text.StartsWith("● running", StringComparison.Ordinal) ? $"[yellow]{Markup.Escape(text)}[/]" : RichConsole.StatusMarkup(text));
     }
 }

@@ -206,44 +206,52 @@ public static class WorkflowValidator
                 errors.Add(new ValidationError(GleitzeitErrorCode.TaskValidationFailed, $"malformed reference in parameter '{path}': {ex.Message}", task.Id, "parameters." + path));
             }
         }
-        // A set of the direct dependencies, so that a task reading many of them is not quadratic (a fan-in of n).
-        var direct = new HashSet<string>(task.Dependencies, StringComparer.Ordinal);
+        // A set of the direct dependencies, so that a task reading many of them is not quadratic (a fan-in of n); a few are scanned.
+        var direct = task.Dependencies.Count > 8 ? new HashSet<string>(task.Dependencies, StringComparer.Ordinal) : null;
         foreach (var (path, template) in templates)
         {
             foreach (var reference in template.References)
             {
-                var field = "parameters." + path;
                 if (reference.IsInput && !index.ContainsKey(Reference.InputsRoot))
                 {
                     var name = reference.Path.Count > 0 ? reference.Path[0].Field : null;
                     if (name is null)
                     {
-                        errors.Add(new ValidationError(GleitzeitErrorCode.TaskValidationFailed, $"{reference} names no input: write ${{inputs.NAME}}", task.Id, field));
+                        errors.Add(new ValidationError(GleitzeitErrorCode.TaskValidationFailed, $"{reference} names no input: write ${{inputs.NAME}}", task.Id, "parameters." + path));
                     }
                     else if (!workflow.Inputs.ContainsKey(name))
                     {
                         errors.Add(new ValidationError(GleitzeitErrorCode.TaskValidationFailed,
                             $"{reference}: unknown input '{name}'" + (workflow.Inputs.Count > 0 ? $"; inputs: {string.Join(", ", workflow.Inputs.Keys)}" : "; declare it under 'inputs:'"),
-                            task.Id, field));
+                            task.Id, "parameters." + path));
                     }
                     continue;
                 }
                 if (task.Loop is not null && reference.Root is TaskConditions.IterationRoot or TaskConditions.PreviousRoot) continue;
                 if (!index.TryGetValue(reference.Root, out var rootIndex))
                 {
-                    errors.Add(new ValidationError(GleitzeitErrorCode.TaskValidationFailed, UnknownRoot(reference, index, inUntil: false), task.Id, field));
+                    errors.Add(new ValidationError(GleitzeitErrorCode.TaskValidationFailed, UnknownRoot(reference, index, inUntil: false), task.Id, "parameters." + path));
                 }
                 else if (reference.Root == task.Id)
                 {
-                    errors.Add(new ValidationError(GleitzeitErrorCode.TaskValidationFailed, $"{reference} refers to the task itself", task.Id, field));
+                    errors.Add(new ValidationError(GleitzeitErrorCode.TaskValidationFailed, $"{reference} refers to the task itself", task.Id, "parameters." + path));
                 }
-                else if (!direct.Contains(reference.Root) && !reachability.DependsOn(taskIndex, rootIndex))
+                else if (!(direct?.Contains(reference.Root) ?? IsDirect(task.Dependencies, reference.Root)) && !reachability.DependsOn(taskIndex, rootIndex))
                 {
                     errors.Add(new ValidationError(GleitzeitErrorCode.TaskValidationFailed,
-                        $"{reference} refers to task '{reference.Root}', which is not a dependency: add it to dependencies", task.Id, field));
+                        $"{reference} refers to task '{reference.Root}', which is not a dependency: add it to dependencies", task.Id, "parameters." + path));
                 }
             }
         }
+    }
+
+    private static bool IsDirect(IReadOnlyList<string> dependencies, string id)
+    {
+        for (var i = 0; i < dependencies.Count; i++)
+        {
+            if (string.Equals(dependencies[i], id, StringComparison.Ordinal)) return true;
+        }
+        return false;
     }
 
     private static string UnknownRoot(Reference reference, Dictionary<string, int> index, bool inUntil) => reference.Root switch
@@ -400,9 +408,17 @@ public static class WorkflowValidator
             errors.Add(new ValidationError(ex.Code, ex.Message, task.Id, "method"));
             return;
         }
-        foreach (var problem in method.Validate(task.Parameters, referencesUnresolved: true))
+        foreach (var problem in method.ValidateParameters(task.Parameters, referencesUnresolved: true))
         {
-            errors.Add(new ValidationError(GleitzeitErrorCode.TaskValidationFailed, problem, task.Id, "parameters"));
+            errors.Add(new ValidationError(GleitzeitErrorCode.TaskValidationFailed, problem.Message, task.Id,
+                problem.Parameter is null ? "parameters" : "parameters." + problem.Parameter));
+        }
+        if (task.Protocol == Human.HumanProvider.ProtocolId)
+        {
+            foreach (var (field, problem) in Human.HumanRequest.Check(task.Method, task.Parameters))
+            {
+                errors.Add(new ValidationError(GleitzeitErrorCode.TaskValidationFailed, problem, task.Id, "parameters." + field));
+            }
         }
     }
 }

@@ -13,15 +13,16 @@ public sealed partial class ExecutionEngine
     /// Stores the tasks as queued, together with <paramref name="completed"/> (the completion that made them ready, when
     /// there is one), applies those states, and only then queues the tasks: a dependent must see its dependency's result.
     /// </summary>
-    private async ValueTask MakeReadyAsync(RunState run, List<TaskState> ready, (TaskState Task, TaskResult State, WorkflowEvent? Event)? completed = null)
+    private async ValueTask MakeReadyAsync(RunState run, List<TaskState> ready, (TaskState Task, TaskResult State, WorkflowEvent? Event)? completed = null, bool completionStored = false)
     {
-        var prefix = completed?.State;
-        if (ready.Count == 0 && prefix is null) return;
+        // A person's answer was stored by the store's compare-and-set already: only the dependents are written here.
+        var prefix = completionStored ? null : completed?.State;
+        if (ready.Count == 0 && prefix is null && completed is null) return;
         var now = _time.GetUtcNow();
         var batch = new List<TaskResult>(ready.Count + 1);
         if (prefix is not null) batch.Add(prefix);
         foreach (var t in ready) batch.Add(t.Current with { Status = WorkflowTaskStatus.Queued });
-        await _store.SaveTasksAsync(run.Id, batch, CancellationToken.None).ConfigureAwait(false);
+        if (batch.Count > 0) await _store.SaveTasksAsync(run.Id, batch, CancellationToken.None).ConfigureAwait(false);
 
         if (completed is { } c) run.Transition(c.Task, c.State, c.Event);
         var listeners = run.HasListeners;
@@ -30,6 +31,7 @@ public sealed partial class ExecutionEngine
             run.Transition(ready[i], batch[i + (prefix is null ? 0 : 1)], listeners ? new TaskQueued(run.Id, now, ready[i].Definition.Id) : null);
         }
         List<TaskState>? late = null;
+        var started = StartBuffer();
         List<TaskState>? conditional = null;
         lock (_gate)
         {
@@ -54,8 +56,9 @@ public sealed partial class ExecutionEngine
             {
                 if (!t.Finished) EnqueueLocked(t);
             }
-            DispatchLocked();
+            DispatchLocked(started);
         }
+        Start(started);
         if (late is not null) await MakeReadyAsync(run, late).ConfigureAwait(false);
         if (conditional is not null) await DecideAsync(run, conditional).ConfigureAwait(false);
     }
@@ -156,6 +159,7 @@ public sealed partial class ExecutionEngine
     {
         var run = task.Run;
         var key = (task.Definition.Priority, ++_sequence);
+        _queued++;
         if (run.Held is not null && run.InFlight >= run.Workflow.MaxConcurrency)
         {
             run.Held.Enqueue(task, key);
@@ -185,8 +189,13 @@ public sealed partial class ExecutionEngine
         return lane;
     }
 
-    /// <summary>Starts ready tasks while the global bound allows, highest priority first among providers with room.</summary>
-    private void DispatchLocked()
+    /// <summary>
+    /// Starts ready tasks while the global bound allows, highest priority first among providers with room. With
+    /// <paramref name="started"/>, the chosen tasks are only marked in flight and collected there: the caller hands them to
+    /// the thread pool with <see cref="Start"/> after leaving the gate, so a worker thread's wake-up (a system call) is not
+    /// paid while every other completion waits for the gate.
+    /// </summary>
+    private void DispatchLocked(List<TaskState>? started = null)
     {
         while (_running < _options.MaxConcurrency)
         {
@@ -203,6 +212,7 @@ public sealed partial class ExecutionEngine
             }
             if (best is null) return;
             var task = best.Ready.Dequeue();
+            _queued--;
             if (task.Finished)
             {
                 ReleaseRunSlotLocked(task.Run);
@@ -213,8 +223,22 @@ public sealed partial class ExecutionEngine
             best.Running++;
             if (best.Provider is { } provider) provider.Running++;
             _running++;
-            ThreadPool.UnsafeQueueUserWorkItem(task, preferLocal: false);
+            if (started is not null) started.Add(task);
+            else ThreadPool.UnsafeQueueUserWorkItem(task, preferLocal: false);
         }
+    }
+
+    [ThreadStatic]
+    private static List<TaskState>? t_started;
+
+    /// <summary>This thread's list for <see cref="DispatchLocked"/>; empty, used between one gate and the <see cref="Start"/> after it.</summary>
+    private static List<TaskState> StartBuffer() => t_started ??= new List<TaskState>(8);
+
+    /// <summary>Hands the tasks <see cref="DispatchLocked"/> chose to the thread pool (outside the gate) and empties the list.</summary>
+    private static void Start(List<TaskState> started)
+    {
+        for (var i = 0; i < started.Count; i++) ThreadPool.UnsafeQueueUserWorkItem(started[i], preferLocal: false);
+        started.Clear();
     }
 
     private void ReleaseLocked(TaskState task)
@@ -233,7 +257,11 @@ public sealed partial class ExecutionEngine
         if (run.Held is null) return;
         while (run.InFlight < run.Workflow.MaxConcurrency && run.Held.TryDequeue(out var held, out var key))
         {
-            if (held.Finished) continue;
+            if (held.Finished)
+            {
+                _queued--;
+                continue;
+            }
             run.InFlight++;
             LaneFor(held).Ready.Enqueue(held, key);
         }
@@ -277,6 +305,7 @@ public sealed partial class ExecutionEngine
         var running = task.Current with { Status = WorkflowTaskStatus.Running, Attempts = task.Attempt, StartedAt = task.Current.StartedAt ?? startedAt, Error = null };
         await _store.SaveTaskAsync(run.Id, running, CancellationToken.None).ConfigureAwait(false);
         run.Transition(task, running, run.HasListeners ? new TaskStarted(run.Id, startedAt, def.Id, task.Attempt) : null);
+        if (run.StoredStatus == WorkflowStatus.Waiting) await SyncRunStatusAsync(run).ConfigureAwait(false);
 
         var context = new TaskContext(run.Workflow, def, task.Attempt, task.Registration, task.Method, _options, run.Cancellation.Token)
         {
@@ -294,6 +323,11 @@ public sealed partial class ExecutionEngine
         if (outcome.IsCancelled || (!outcome.IsCompleted && run.StopReason != StopReason.None))
         {
             await EndCancelledAsync(run, task).ConfigureAwait(false);
+            return;
+        }
+        if (outcome.IsCompleted && task.IsHuman)
+        {
+            await EnterWaitingAsync(run, task, running, outcome.Result, endedAt).ConfigureAwait(false);
             return;
         }
         if (outcome.IsCompleted)

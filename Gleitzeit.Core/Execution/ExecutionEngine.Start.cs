@@ -38,6 +38,7 @@ public sealed partial class ExecutionEngine
         {
             throw new GleitzeitException(GleitzeitErrorCode.WorkflowAlreadyExists, $"A run with id '{id}' is already active.");
         }
+        BeginRunTelemetry(run, existing is not null);
         try
         {
             if (existing is null)
@@ -50,7 +51,7 @@ public sealed partial class ExecutionEngine
             {
                 // Unfinished (and interrupted) tasks go back to pending; tasks skipped now because a dependency failed before the crash
                 // are stored as skipped (else the store would show them pending in a finished run).
-                var reset = run.Tasks.Where(t =>
+                var reset = run.Tasks.Where(t => !t.Waiting).Where(t =>
                 {
                     var stored = existing.Tasks.GetValueOrDefault(t.Definition.Id);
                     return t.Finished ? stored?.Status != t.Current.Status : stored is not null && stored.Status != WorkflowTaskStatus.Pending;
@@ -59,9 +60,10 @@ public sealed partial class ExecutionEngine
             }
             await _store.UpdateRunStatusAsync(id, WorkflowStatus.Running, now, null, cancellationToken).ConfigureAwait(false);
         }
-        catch
+        catch (Exception ex)
         {
             _active.TryRemove(id, out _);
+            AbandonRunTelemetry(run, ex);
             throw;
         }
 
@@ -90,7 +92,7 @@ public sealed partial class ExecutionEngine
         {
             foreach (var t in run.Tasks)
             {
-                if (t.Finished || t.RemainingDependencies != 0) continue;
+                if (t.Finished || t.Waiting || t.RemainingDependencies != 0) continue;
                 t.ReadyClaimed = true;
                 (t.Unconditional ? roots : conditional).Add(t);
             }
@@ -103,6 +105,9 @@ public sealed partial class ExecutionEngine
             {
                 await MakeReadyAsync(run, roots).ConfigureAwait(false);
                 await DecideAsync(run, conditional).ConfigureAwait(false);
+                // A resumed run's waiting tasks wait again (no re-run of the request): their timeouts re-armed, and the
+                // run stored waiting when nothing else can run.
+                if (run.WaitingCount > 0) await ResumeWaitingAsync(run).ConfigureAwait(false);
             }
             catch (Exception ex)
             {
@@ -123,9 +128,11 @@ public sealed partial class ExecutionEngine
             var def = defs[i];
             var (registration, method) = _registry.Resolve(def);
             var current = TaskResult.Pending(def.Id);
+            Human.WaitingTask? wait = null;
             if (existing is not null && existing.Tasks.TryGetValue(def.Id, out var stored))
             {
-                current = stored.Status is WorkflowTaskStatus.Completed or WorkflowTaskStatus.Failed or WorkflowTaskStatus.Skipped
+                wait = stored.Status == WorkflowTaskStatus.Waiting ? Human.HumanRequest.FromWaitingResult(stored.Result) : null;
+                current = stored.Status is WorkflowTaskStatus.Completed or WorkflowTaskStatus.Failed or WorkflowTaskStatus.Skipped || wait is not null
                     ? stored
                     : stored with { Status = WorkflowTaskStatus.Pending, Error = null, CompletedAt = null };
             }
@@ -136,7 +143,9 @@ public sealed partial class ExecutionEngine
             {
                 LaneName = lane?.Name,
                 LaneBound = lane?.MaxConcurrency,
-                Attempt = current.Status == WorkflowTaskStatus.Pending ? current.Attempts : 0,
+                Attempt = current.Status is WorkflowTaskStatus.Pending or WorkflowTaskStatus.Waiting ? current.Attempts : 0,
+                Waiting = wait is not null,
+                Wait = wait,
                 Finished = current.Status is WorkflowTaskStatus.Completed or WorkflowTaskStatus.Failed or WorkflowTaskStatus.Skipped,
             };
             tasks[i] = state;
@@ -181,6 +190,7 @@ public sealed partial class ExecutionEngine
         {
             t.Dependents = dependents[t.Index]?.ToArray() ?? [];
             if (!t.Finished) unfinished++;
+            if (t.Waiting) run.WaitingCount++;
             if (t.Current.Status == WorkflowTaskStatus.Failed) run.AnyFailed = true;
         }
         run.Tasks = tasks;

@@ -46,7 +46,7 @@ public sealed partial class ExecutionEngine
     /// at once: one with <see cref="JoinMode.All"/> is skipped (and so on below it); one with <see cref="JoinMode.Any"/>
     /// whose last dependency this was runs if another one completed, else is skipped. Failure fails the run; a skip does not.
     /// </summary>
-    private async ValueTask EndUnsuccessfulAsync(RunState run, TaskState task, TaskResult final)
+    private async ValueTask EndUnsuccessfulAsync(RunState run, TaskState task, TaskResult final, bool failureStored = false)
     {
         var now = final.CompletedAt ?? _time.GetUtcNow();
         var failed = final.Status == WorkflowTaskStatus.Failed;
@@ -54,19 +54,15 @@ public sealed partial class ExecutionEngine
         List<TaskState>? ready = null;
         List<TaskState>? conditional = null;
         bool newly;
+        var started = StartBuffer();
         lock (_gate)
         {
             if (task.InFlight) ReleaseLocked(task);
             newly = MarkFinishedLocked(task);
-            if (!newly)
-            {
-                // Stopped (cancelled, interrupted) between its claim and this decision: its state is already written.
-                DispatchLocked();
-                return;
-            }
-            if (failed) run.AnyFailed = true;
+            if (newly && failed) run.AnyFailed = true;
             var stack = new Stack<(TaskState From, GleitzeitError Cause)>();
-            stack.Push((task, SkipCause(task.Definition.Id, final)));
+            // Not newly: stopped (cancelled, interrupted) between its claim and this decision, its state already written.
+            if (newly) stack.Push((task, SkipCause(task.Definition.Id, final)));
             while (stack.TryPop(out var item))
             {
                 foreach (var d in item.From.Dependents)
@@ -91,14 +87,18 @@ public sealed partial class ExecutionEngine
                     stack.Push((dependent, item.Cause));
                 }
             }
-            DispatchLocked();
+            DispatchLocked(started);
         }
+        Start(started);
+        if (!newly) return;
         var batch = new List<TaskResult>(skipped.Count + 1) { final };
         foreach (var (s, cause) in skipped) batch.Add(Skip(s.Current, cause, now));
         Exception? fault = null;
         try
         {
-            await _store.SaveTasksAsync(run.Id, batch, CancellationToken.None).ConfigureAwait(false);
+            // A timed-out wait's failure was stored by the store's compare-and-set already.
+            IReadOnlyList<TaskResult> toSave = failureStored ? batch.GetRange(1, batch.Count - 1) : batch;
+            if (toSave.Count > 0) await _store.SaveTasksAsync(run.Id, toSave, CancellationToken.None).ConfigureAwait(false);
         }
         catch (Exception ex)
         {
@@ -247,6 +247,7 @@ public sealed partial class ExecutionEngine
     internal async Task StopAsync(RunState run, StopReason reason, GleitzeitError? error)
     {
         List<TaskState> ended = [];
+        var kept = 0;
         lock (_gate)
         {
             if (run.StopReason != StopReason.None || run.Unfinished == 0) return;
@@ -254,9 +255,12 @@ public sealed partial class ExecutionEngine
             run.StopError = error ?? (reason == StopReason.Cancelled ? CancelledError("the run was cancelled") : null);
             foreach (var t in run.Tasks)
             {
+                t.WaitTimer?.Dispose();
                 if (t.Finished || t.InFlight) continue;
                 MarkFinishedLocked(t);
-                ended.Add(t);
+                // Interrupted, a waiting task stays stored waiting: any process may answer it, and a resume waits again.
+                if (reason == StopReason.Shutdown && t.Waiting) kept++;
+                else ended.Add(t);
             }
         }
         LogRunStopping(run.Id, reason.ToString());
@@ -287,12 +291,21 @@ public sealed partial class ExecutionEngine
         {
             // Exceptions of cancellation callbacks belong to their owners.
         }
-        await SettleAsync(run, ended.Count).ConfigureAwait(false);
+        await SettleAsync(run, ended.Count + kept).ConfigureAwait(false);
     }
 
     private async Task FinishRunAsync(RunState run)
     {
         run.Ending = true;
+        lock (_gate)
+        {
+            // Tasks held back by the run's bound that will never run now are no longer queued.
+            if (run.Held is { Count: > 0 } held)
+            {
+                _queued -= held.Count;
+                held.Clear();
+            }
+        }
         var now = _time.GetUtcNow();
         WorkflowStatus status;
         GleitzeitError? error;
@@ -308,20 +321,25 @@ public sealed partial class ExecutionEngine
                 error = run.StopError;
                 break;
             case StopReason.Shutdown:
-                status = WorkflowStatus.Interrupted;
+                // A run that was waiting for a person stays waiting: nothing else was left to run.
+                status = run.StoredStatus == WorkflowStatus.Waiting ? WorkflowStatus.Waiting : WorkflowStatus.Interrupted;
                 error = null;
                 break;
             case StopReason.LeaseLost:
                 _active.TryRemove(run.Id, out _);
                 run.TimeoutCancellation?.Dispose();
-                run.Completion.TrySetException(new GleitzeitException(GleitzeitErrorCode.WorkflowLeased,
-                    $"Run '{run.Id}' was taken over by another process after this one failed to renew its lease; it continues there."));
+                var leased = new GleitzeitException(GleitzeitErrorCode.WorkflowLeased,
+                    $"Run '{run.Id}' was taken over by another process after this one failed to renew its lease; it continues there.");
+                AbandonRunTelemetry(run, leased);
+                run.Completion.TrySetException(leased);
                 return;
             default:
                 status = run.AnyFailed ? WorkflowStatus.Failed : WorkflowStatus.Completed;
                 error = run.AnyFailed ? FailureSummary(run) : null;
                 break;
         }
+        // After any running/waiting status write in progress (SyncRunStatusAsync writes nothing once the run is ending).
+        await run.StatusGate.WaitAsync().ConfigureAwait(false);
         try
         {
             await _store.UpdateRunStatusAsync(run.Id, status, now, error, CancellationToken.None).ConfigureAwait(false);
@@ -332,8 +350,13 @@ public sealed partial class ExecutionEngine
             status = WorkflowStatus.Failed;
             error ??= new GleitzeitError(GleitzeitErrorCode.PersistenceWriteFailed, $"the final state could not be stored: {ex.Message}");
         }
+        finally
+        {
+            run.StatusGate.Release();
+        }
         await ReleaseLeaseAsync(run.Id).ConfigureAwait(false);
         Diagnostics.WorkflowsFinished.Add(1, new KeyValuePair<string, object?>("status", StoreJson.StatusName(status)));
+        EndRunTelemetry(run, status, error, now - run.StartedAt);
         run.Finish(status, error, now, new WorkflowCompleted(run.Id, now, status, error, now - run.StartedAt));
         LogRunFinished(run.Id, StoreJson.StatusName(status), (now - run.StartedAt).TotalMilliseconds);
         _active.TryRemove(run.Id, out _);

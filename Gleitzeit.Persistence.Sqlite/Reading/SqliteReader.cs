@@ -86,6 +86,12 @@ internal sealed class SqliteReader(string readConnectionString, string databaseP
                 where.Add($"r.status IN ({string.Join(", ", names.Select(n => n.Name))})");
                 parameters.AddRange(names.Select(n => (n.Name, (object)n.Value)));
             }
+            if (query.After is not null)
+            {
+                // Row-value comparison on the listing order: the (created_at, seq) indexes seek straight to the page.
+                where.Add("(r.created_at, r.seq) < (SELECT a.created_at, a.seq FROM runs a WHERE a.id = $after)");
+                parameters.Add(("$after", query.After));
+            }
             parameters.Add(("$limit", Math.Max(0, query.Limit)));
             parameters.Add(("$offset", Math.Max(0, query.Offset)));
             var sql = $"""

@@ -90,6 +90,16 @@ internal sealed class SqliteStatements : IDisposable
     }
 
     /// <summary>The lease held on a run, or null.</summary>
+    /// <summary>A task's stored status name, or null when the run has no such task.</summary>
+    public string? TaskStatus(string runId, string taskId)
+    {
+        using var command = _connection.CreateCommand();
+        command.CommandText = "SELECT status FROM tasks WHERE run_id = $run AND task_id = $task";
+        command.Parameters.AddWithValue("$run", runId);
+        command.Parameters.AddWithValue("$task", taskId);
+        return command.ExecuteScalar() as string;
+    }
+
     public Core.Persistence.RunLease? ReadLease(string runId)
     {
         using var command = _connection.CreateCommand();
