@@ -160,6 +160,44 @@ internal static class QueueScripts
             end
         end
 
+        -- A task ended failed or skipped: its transitive dependents, ARGV from index i on as groups (id, join 'all'|'any',
+        -- priority, n, then its n dependencies among them and the task), in dependency order. One with join all is
+        -- skipped (with cause) when one of them is gone; one with join any when all its dependencies are final and none
+        -- completed, and queued when one completed. Returns how many were skipped.
+        local function settle_dependents(origin, cause, i)
+            local gone = { [origin] = true }
+            local n = 0
+            local queued = false
+            while i <= #ARGV do
+                local d, join, prio, k = ARGV[i], ARGV[i + 1], ARGV[i + 2], tonumber(ARGV[i + 3])
+                local hits = 0
+                for j = 1, k do
+                    if gone[ARGV[i + 3 + j]] then hits = hits + 1 end
+                end
+                i = i + 4 + k
+                if hits > 0 and redis.call('HEXISTS', done, d) == 0 then
+                    local left = redis.call('HINCRBY', pending, d, -hits)
+                    local skip = true
+                    if join == 'any' then
+                        if left > 0 then
+                            skip = false
+                        elseif tonumber(redis.call('HGET', okdeps, d) or '0') > 0 then
+                            skip = false
+                            enqueue(d, prio)
+                            queued = true
+                        end
+                    end
+                    if skip and claim(d, 'skipped') then
+                        end_task(d, 'skipped', cause)
+                        gone[d] = true
+                        n = n + 1
+                    end
+                end
+            end
+            if queued then redis.call('PUBLISH', wake, run_id) end
+            return n
+        end
+
         -- Why tasks that did not finish were stopped: cancelled (TASK_CANCELLED) or the run's timeout (WORKFLOW_TIMEOUT).
         local function cancelled_error()
             local e = redis.call('HGET', run, 'stop_error')
@@ -266,39 +304,7 @@ internal static class QueueScripts
         if not claim(task_id, status) then return 0 end
         save_json(task_id, ARGV[8], status, ARGV[9])
         if status == 'failed' then redis.call('HSETNX', run, 'first_failure', ARGV[10]) end
-        local cause = cjson.decode(ARGV[12])
-        local gone = { [task_id] = true }
-        local n = 1
-        local queued = false
-        local i = 13
-        while i <= #ARGV do
-            local d, join, prio, k = ARGV[i], ARGV[i + 1], ARGV[i + 2], tonumber(ARGV[i + 3])
-            local hits = 0
-            for j = 1, k do
-                if gone[ARGV[i + 3 + j]] then hits = hits + 1 end
-            end
-            i = i + 4 + k
-            if hits > 0 and redis.call('HEXISTS', done, d) == 0 then
-                local left = redis.call('HINCRBY', pending, d, -hits)
-                local skip = true
-                if join == 'any' then
-                    if left > 0 then
-                        skip = false
-                    elseif tonumber(redis.call('HGET', okdeps, d) or '0') > 0 then
-                        skip = false
-                        enqueue(d, prio)
-                        queued = true
-                    end
-                end
-                if skip and claim(d, 'skipped') then
-                    end_task(d, 'skipped', cause)
-                    gone[d] = true
-                    n = n + 1
-                end
-            end
-        end
-        if queued then redis.call('PUBLISH', wake, run_id) end
-        count_final(n)
+        count_final(1 + settle_dependents(task_id, cjson.decode(ARGV[12]), 13))
         return 1
         """;
 
@@ -355,7 +361,7 @@ internal static class QueueScripts
 
     // A waiting task is decided (a person's answer, or its timeout), only while it is stored waiting: the first wins.
     // ARGV 6 task id, 7 decided task json, 8 'completed' or 'failed', 9 event json, 10 failure summary, 11 n, then n
-    // (direct dependent, priority) pairs, then every transitive dependent (skipped when it failed).
+    // (direct dependent, priority) pairs, then, when it failed, its transitive dependents as settle_dependents reads them.
     // Returns -1 unknown run, 0 not waiting (nothing written), 1 recorded.
     public const string Answer = Prelude + """
         local task_id = ARGV[6]
@@ -369,17 +375,14 @@ internal static class QueueScripts
         if ARGV[8] == 'completed' then
             for i = 12, 11 + direct * 2, 2 do
                 local d = ARGV[i]
-                if redis.call('HEXISTS', done, d) == 0 and redis.call('HINCRBY', pending, d, -1) == 0 then enqueue(d, ARGV[i + 1]) end
+                if redis.call('HEXISTS', done, d) == 0 then
+                    redis.call('HINCRBY', okdeps, d, 1)
+                    if redis.call('HINCRBY', pending, d, -1) == 0 then enqueue(d, ARGV[i + 1]) end
+                end
             end
         else
             redis.call('HSETNX', run, 'first_failure', ARGV[10])
-            for i = 12 + direct * 2, #ARGV do
-                local d = ARGV[i]
-                if claim(d, 'skipped') then
-                    end_task(d, 'skipped', { code = -29005, message = "dependency '" .. task_id .. "' failed" })
-                    n = n + 1
-                end
-            end
+            n = n + settle_dependents(task_id, { code = -29005, message = "dependency '" .. task_id .. "' failed" }, 12 + direct * 2)
         end
         count_final(n)
         redis.call('PUBLISH', wake, run_id)

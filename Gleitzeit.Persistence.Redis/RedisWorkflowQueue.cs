@@ -225,7 +225,7 @@ public sealed class RedisWorkflowQueue
         }
         if (decided.Status != WorkflowTaskStatus.Completed)
         {
-            foreach (var d in context.TransitiveDependents(decided.TaskId)) args.Add(d);
+            context.AppendSkipGraph(decided.TaskId, args);
         }
         var outcome = (int)await Evaluate(connection, QueueScripts.Answer, runId, now, args, "recording the answer to " + decided.TaskId, cancellationToken).ConfigureAwait(false);
         if (outcome < 0) throw new GleitzeitException(GleitzeitErrorCode.WorkflowNotFound, $"No run with id '{runId}'.");

@@ -38,7 +38,7 @@ internal static class RunExecution
                 "Use the sqlite backend (the default: drop --config examples/gleitzeit.yaml, or pass --backend sqlite) or redis, then answer with 'gleitzeit workflow approve|reject|respond' from any shell.");
         }
         await CheckProvidersAsync(context, workflow).ConfigureAwait(false);
-        var progress = new RunProgress(context.Output, watch, workflow.Tasks.Select(t => t.Id), taskLabel, HumanCommands.AnswerHint(context));
+        var progress = new RunProgress(context.Output, watch, workflow, taskLabel, HumanCommands.AnswerHint(context));
         Action<WorkflowEvent> onEvent = progress.OnEvent;
         if (leaveWhenWaiting)
         {

@@ -126,7 +126,7 @@ internal static class WorkflowCommands
             var items = run.Tasks.Values.Where(t => RunExecution.IsItem(run, t.TaskId)).GroupBy(t => t.TaskId[..t.TaskId.LastIndexOf('[')]).ToDictionary(g => g.Key, g => g.ToList());
             output.Table(["task", "status", "attempts", "time", "result / error"],
                 run.Tasks.Values.Where(t => !items.ContainsKey(t.TaskId[..Math.Max(0, t.TaskId.LastIndexOf('['))]) || t.Status == WorkflowTaskStatus.Failed)
-                    .Select(t => (IReadOnlyList<string>)[items.ContainsKey(t.TaskId[..Math.Max(0, t.TaskId.LastIndexOf('['))]) ? "  " + t.TaskId : t.TaskId, JsonShapes.Lower(t.Status) + (t.Cached ? " (cached)" : ""), t.Attempts.ToString(CultureInfo.InvariantCulture),
+                    .Select(t => (IReadOnlyList<string>)[items.ContainsKey(t.TaskId[..Math.Max(0, t.TaskId.LastIndexOf('['))]) ? "  " + t.TaskId : t.TaskId, JsonShapes.StatusText(t, run.Workflow?.FindTask(t.TaskId)) + (t.Cached ? " (cached)" : ""), t.Attempts.ToString(CultureInfo.InvariantCulture),
                     JsonShapes.Duration(t.Duration), items.TryGetValue(t.TaskId, out var own) ? ItemCounts(own) + (t.Error is { } fe ? $"; {fe.CodeName}: {Output.Tidy(fe.Message)}" : "")
                         : t.Error is { } e ? $"{e.CodeName}: {Output.Tidy(e.Message)}" : Output.Clip(JsonShapes.Describe(t.Result))]));
             if (run.Outputs.Count > 0)

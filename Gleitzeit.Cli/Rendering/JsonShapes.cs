@@ -24,7 +24,7 @@ internal static class JsonShapes
         var tasks = new JsonObject();
         foreach (var (id, t) in run.Tasks)
         {
-            tasks[id] = new JsonObject
+            var task = new JsonObject
             {
                 ["status"] = Lower(t.Status),
                 ["result"] = t.Result?.DeepClone(),
@@ -33,6 +33,8 @@ internal static class JsonShapes
                 ["duration_ms"] = Milliseconds(t.Duration),
                 ["cached"] = t.Cached,
             };
+            AddLoop(task, t);
+            tasks[id] = task;
         }
         var json = new JsonObject
         {
@@ -62,19 +64,57 @@ internal static class JsonShapes
         ["failed_tasks"] = s.FailedTasks,
     };
 
-    public static JsonObject Task(string workflowId, string workflowName, TaskResult t) => new()
+    public static JsonObject Task(string workflowId, string workflowName, TaskResult t)
     {
-        ["task_id"] = t.TaskId,
-        ["workflow_id"] = workflowId,
-        ["workflow_name"] = workflowName,
-        ["status"] = Lower(t.Status),
-        ["result"] = t.Result?.DeepClone(),
-        ["error"] = Error(t.Error),
-        ["attempts"] = t.Attempts,
-        ["started_at"] = Time(t.StartedAt),
-        ["completed_at"] = Time(t.CompletedAt),
-        ["duration_ms"] = Milliseconds(t.Duration),
-    };
+        var task = new JsonObject
+        {
+            ["task_id"] = t.TaskId,
+            ["workflow_id"] = workflowId,
+            ["workflow_name"] = workflowName,
+            ["status"] = Lower(t.Status),
+            ["result"] = t.Result?.DeepClone(),
+            ["error"] = Error(t.Error),
+            ["attempts"] = t.Attempts,
+            ["started_at"] = Time(t.StartedAt),
+            ["completed_at"] = Time(t.CompletedAt),
+            ["duration_ms"] = Milliseconds(t.Duration),
+        };
+        AddLoop(task, t);
+        return task;
+    }
+
+    /// <summary>A loop task's <c>iteration</c> and <c>history</c> (every finished iteration); nothing for other tasks.</summary>
+    private static void AddLoop(JsonObject task, TaskResult t)
+    {
+        if (t.Iteration == 0 && t.History.Count == 0) return;
+        task["iteration"] = t.Iteration;
+        task["history"] = new JsonArray(t.History.Select(h => (JsonNode)new JsonObject
+        {
+            ["iteration"] = h.Number,
+            ["result"] = h.Result?.DeepClone(),
+            ["attempts"] = h.Attempts,
+            ["started_at"] = Time(h.StartedAt),
+            ["completed_at"] = Time(h.CompletedAt),
+        }).ToArray());
+    }
+
+    /// <summary>
+    /// A task's status for people: <c>skipped (condition false)</c> for a task its <c>when</c> (or a skip above it)
+    /// left out, the iteration of a loop task (<c>running, iteration 2/5</c>, <c>completed after 3 iterations</c>).
+    /// </summary>
+    public static string StatusText(TaskResult t, WorkflowTask? definition)
+    {
+        var status = Lower(t.Status);
+        if (t.Status == WorkflowTaskStatus.Skipped && t.Error?.Code == GleitzeitErrorCode.TaskConditionFalse) return "skipped (condition false)";
+        if (definition?.Loop is not { } loop || t.Iteration == 0) return status;
+        return t.Status switch
+        {
+            WorkflowTaskStatus.Completed or WorkflowTaskStatus.Failed =>
+                $"{status} after {t.History.Count} iteration{(t.History.Count == 1 ? "" : "s")}",
+            WorkflowTaskStatus.Pending or WorkflowTaskStatus.Skipped or WorkflowTaskStatus.Cancelled when t.History.Count == 0 => status,
+            _ => $"{status}, iteration {t.Iteration}/{loop.MaxIterations}",
+        };
+    }
 
     /// <summary>A short text for a result: an LLM's response, python's result, else compact JSON.</summary>
     public static string Describe(JsonNode? result)

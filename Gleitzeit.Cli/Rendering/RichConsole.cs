@@ -75,15 +75,27 @@ internal static class RichConsole
         if (hint is not null) writer.WriteLine($"\u001b[33mhint:\u001b[0m {hint}");
     }
 
-    /// <summary>Colours a cell that is a status word; escapes everything else.</summary>
-    public static string StatusMarkup(string cell) => cell switch
+    /// <summary>Colours a cell that is a status word, or starts with one ("skipped (condition false)", "running (2/5)",
+    /// "completed after 3 iterations"); escapes everything else.</summary>
+    public static string StatusMarkup(string cell)
     {
-        "completed" or "healthy" or "success" => $"[green]{cell}[/]",
-        "failed" or "unhealthy" => $"[red]{cell}[/]",
-        "running" or "retrying" or "degraded" => $"[yellow]{cell}[/]",
-        "waiting" or "⏸ waiting" => $"[magenta]{Markup.Escape(cell)}[/]",
-        "skipped" or "cancelled" or "pending" or "queued" => $"[grey]{cell}[/]",
-        _ => Markup.Escape(cell),
+        if (cell == "⏸ waiting") return $"[magenta]{Markup.Escape(cell)}[/]";
+        var cut = cell.IndexOfAny([' ', ',']);
+        var word = cut < 0 ? cell : IsStatusSuffix(cell.AsSpan(cut)) ? cell[..cut] : null;
+        return word is not null && Colour(word) is { } colour ? $"[{colour}]{Markup.Escape(cell)}[/]" : Markup.Escape(cell);
+    }
+
+    private static bool IsStatusSuffix(ReadOnlySpan<char> rest) =>
+        rest.StartsWith(" (", StringComparison.Ordinal) || rest.StartsWith(", iteration ", StringComparison.Ordinal) || rest.StartsWith(" after ", StringComparison.Ordinal);
+
+    private static string? Colour(string word) => word switch
+    {
+        "completed" or "healthy" or "success" => "green",
+        "failed" or "unhealthy" => "red",
+        "running" or "retrying" or "degraded" => "yellow",
+        "waiting" => "magenta",
+        "skipped" or "cancelled" or "pending" or "queued" => "grey",
+        _ => null,
     };
 }
 
@@ -120,8 +132,8 @@ internal static class LiveRunView
     /// <summary>The table for a terminal <paramref name="width"/> columns wide.</summary>
     public static IRenderable Build(RunProgress progress, int width, DateTimeOffset now)
     {
-        var rows = progress.Snapshot(now).Select(l => (IReadOnlyList<string>)[l.Id, l.State switch { "running" => "● running", "waiting" => "⏸ waiting", _ => l.State }, l.Attempt, l.Duration, l.Detail]).ToList();
-        var table = RichConsole.BuildTable(Columns, rows, width, (column, text) => column == 1 && text == "● running" ? "[yellow]● running[/]" : RichConsole.StatusMarkup(text));
+        var rows = progress.Snapshot(now).Select(l => (IReadOnlyList<string>)[l.Id, l.State.StartsWith("running", StringComparison.Ordinal) ? "● " + l.State : l.State == "waiting" ? "⏸ waiting" : l.State, l.Attempt, l.Duration, l.Detail]).ToList();
+        return RichConsole.BuildTable(Columns, rows, width, (column, text) => column == 1 && text.StartsWith("● running", StringComparison.Ordinal) ? $"[yellow]{Markup.Escape(text)}[/]" : RichConsole.StatusMarkup(text));
         var awaiting = progress.Awaiting();
         if (awaiting.Count == 0) return table;
         // Waiting for a person: what is asked and the exact commands that answer it, in full under the table.

@@ -21,6 +21,11 @@ internal sealed class TaskLine(string id)
 
     public string Note { get; set; } = "";
 
+    /// <summary>For a loop task, the iteration it is in (1-based) and its bound; 0 for other tasks.</summary>
+    public int Iteration { get; set; }
+
+    public int MaxIterations { get; set; }
+
     /// <summary>The tail of the tokens streamed by the running task.</summary>
     public StringBuilder Stream { get; } = new();
 
@@ -80,6 +85,16 @@ internal sealed class RunProgress
         foreach (var id in taskIds) _tasks[id] = new TaskLine(id);
     }
 
+    /// <summary>Follows the tasks of <paramref name="workflow"/>, showing the iteration of its loop tasks.</summary>
+    public RunProgress(Output output, bool watch, Workflow workflow, Func<string, string>? label = null, Func<string, string, string, IReadOnlyList<string>>? answerHint = null)
+        : this(output, watch, workflow.Tasks.Select(t => t.Id), label, answerHint)
+    {
+        foreach (var t in workflow.Tasks)
+        {
+            if (t.Loop is { } loop) _tasks[t.Id].MaxIterations = loop.MaxIterations;
+        }
+    }
+
     public string? WorkflowId { get; private set; }
 
     /// <summary>Feeds one event (called on the engine's thread: quick, no blocking I/O beyond a console line).</summary>
@@ -101,14 +116,15 @@ internal sealed class RunProgress
             var line = evt switch
             {
                 WorkflowStarted s => $"workflow {s.Name} ({s.WorkflowId}) started with {s.TaskCount} task{(s.TaskCount == 1 ? "" : "s")}",
-                TaskQueued q => Update(q.TaskId, t => t.State = "queued", null),
-                TaskStarted s => Update(s.TaskId, t => { t.State = "running"; t.Attempt = s.Attempt; t.StartedAt = s.Timestamp; t.Stream.Clear(); t.Note = ""; }, $"{_label(s.TaskId)} started (attempt {s.Attempt})"),
+                TaskQueued q => Queued(q),
+                TaskStarted s => Update(s.TaskId, t => { t.State = Looping(t, "running"); t.Attempt = s.Attempt; t.StartedAt = s.Timestamp; t.Stream.Clear(); t.Note = ""; },
+                    $"{_label(s.TaskId)} started (attempt {s.Attempt}{IterationNote(s.TaskId)})"),
                 TaskProgress p => Progress(p),
                 TaskCacheHit h => Update(h.TaskId, t => t.Note = "from the cache", $"{_label(h.TaskId)} answered from the result cache"),
                 TaskRetrying r => Update(r.TaskId, t => { t.State = "retrying"; t.Note = Brief(r.Error); }, $"{_label(r.TaskId)} retrying: attempt {r.NextAttempt} in {JsonShapes.Duration(r.Delay)} after {Brief(r.Error)}"),
                 TaskCompleted c => Update(c.TaskId, t => { t.State = "completed"; t.Attempt = c.Attempts; t.Duration = c.Duration; t.Note = Output.Clip(JsonShapes.Describe(c.Result), StreamTail); }, $"{_label(c.TaskId)} completed in {JsonShapes.Duration(c.Duration)}"),
                 TaskFailed f => Update(f.TaskId, t => { t.State = "failed"; t.Attempt = f.Attempts; t.Duration = t.StartedAt is { } st ? f.Timestamp - st : null; t.Note = Brief(f.Error); }, $"{_label(f.TaskId)} failed after {f.Attempts} attempt{(f.Attempts == 1 ? "" : "s")}: {Brief(f.Error)}"),
-                TaskSkipped k => Update(k.TaskId, t => { t.State = k.Error.Code == GleitzeitErrorCode.TaskCancelled ? "cancelled" : "skipped"; t.Note = FirstLine(k.Error.Message); }, $"{_label(k.TaskId)} {(k.Error.Code == GleitzeitErrorCode.TaskCancelled ? "cancelled" : "skipped")}: {FirstLine(k.Error.Message)}"),
+                TaskSkipped k => Update(k.TaskId, t => { t.State = SkipState(k.Error); t.Note = FirstLine(k.Error.Message); }, $"{_label(k.TaskId)} {SkipState(k.Error)}: {FirstLine(k.Error.Message)}"),
                 TaskWaiting w => Update(w.TaskId, t => { t.State = "waiting"; t.Note = $"{Output.Clip(FirstLine(w.Prompt), StreamTail)} → {_answerHint(w.WorkflowId, w.TaskId, w.Method)[0]}"; }, Awaited(w)),
                 TaskAnswered a => Update(a.TaskId, t => { t.State = "answered"; t.Note = Decision(a); }, $"{_label(a.TaskId)} {Decision(a)}"),
                 WorkflowWaiting w => $"workflow waiting for a person ({string.Join(", ", w.TaskIds)}); answer from any shell with the command above: this process continues the run when the answer arrives (Ctrl+C leaves it waiting)",
@@ -140,6 +156,35 @@ internal sealed class RunProgress
             return [.. _awaiting.Values];
         }
     }
+
+    private static string SkipState(GleitzeitError error) => error.Code switch
+    {
+        GleitzeitErrorCode.TaskCancelled => "cancelled",
+        GleitzeitErrorCode.TaskConditionFalse => "skipped (condition false)",
+        _ => "skipped",
+    };
+
+    /// <summary>A loop task queued again after an iteration is in the next one.</summary>
+    private string? Queued(TaskQueued q)
+    {
+        string? line = null;
+        Update(q.TaskId, t =>
+        {
+            if (t.MaxIterations > 0)
+            {
+                var again = t.State.StartsWith("running", StringComparison.Ordinal);
+                t.Iteration = again ? t.Iteration + 1 : Math.Max(1, t.Iteration);
+                if (again) line = $"{_label(q.TaskId)} iteration {t.Iteration - 1} done; iteration {t.Iteration} of at most {t.MaxIterations} queued";
+            }
+            t.State = Looping(t, "queued");
+        }, null);
+        return line;
+    }
+
+    private static string Looping(TaskLine t, string state) => t.MaxIterations > 0 && t.Iteration > 0 ? $"{state} ({t.Iteration}/{t.MaxIterations})" : state;
+
+    private string IterationNote(string taskId) =>
+        _tasks.TryGetValue(taskId, out var t) && t.MaxIterations > 0 && t.Iteration > 0 ? $", iteration {t.Iteration}/{t.MaxIterations}" : "";
 
     /// <summary>What a waiting task asks and the exact commands that answer it.</summary>
     private string Awaited(TaskWaiting w)
@@ -231,8 +276,9 @@ internal sealed class RunProgress
         {
             return _tasks.Values.Select(t =>
             {
-                var duration = t.Duration ?? (t.State is "running" or "retrying" && t.StartedAt is { } s ? now - s : null);
-                var detail = t.Items is not null ? t.ItemSummary() : t.State == "running" && t.Stream.Length > 0 ? Tail(t.Stream) : t.Note;
+                var active = t.State.StartsWith("running", StringComparison.Ordinal) || t.State == "retrying";
+                var duration = t.Duration ?? (active && t.StartedAt is { } s ? now - s : null);
+                var detail = t.Items is not null ? t.ItemSummary() : t.State.StartsWith("running", StringComparison.Ordinal) && t.Stream.Length > 0 ? Tail(t.Stream) : t.Note;
                 return (t.Id, t.State, t.Attempt == 0 ? "" : t.Attempt.ToString(CultureInfo.InvariantCulture), JsonShapes.Duration(duration), detail);
             }).ToList();
         }

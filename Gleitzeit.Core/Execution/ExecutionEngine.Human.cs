@@ -223,7 +223,8 @@ public sealed partial class ExecutionEngine
                 foreach (var d in task.Dependents)
                 {
                     var dependent = run.Tasks[d];
-                    if (dependent.RemainingDependencies == 1 && !dependent.Finished)
+                    // As CompleteAsync: a dependent with a condition is decided after the count-down, not queued here.
+                    if (dependent.RemainingDependencies == 1 && !dependent.Finished && !dependent.ReadyClaimed && dependent.Unconditional)
                     {
                         dependent.ReadyClaimed = true;
                         ready.Add(dependent);

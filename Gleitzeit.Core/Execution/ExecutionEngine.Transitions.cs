@@ -64,9 +64,10 @@ public sealed partial class ExecutionEngine
         {
             if (task.InFlight) ReleaseLocked(task);
             newly = MarkFinishedLocked(task);
-            if (failed) run.AnyFailed = true;
+            if (newly && failed) run.AnyFailed = true;
             var stack = new Stack<(TaskState From, GleitzeitError Cause)>();
-            stack.Push((task, SkipCause(task.Definition.Id, final)));
+            // Not newly: stopped (cancelled, interrupted) between its claim and this decision, its state already written.
+            if (newly) stack.Push((task, SkipCause(task.Definition.Id, final)));
             while (stack.TryPop(out var item))
             {
                 foreach (var d in item.From.Dependents)
@@ -118,6 +119,7 @@ public sealed partial class ExecutionEngine
             DispatchLocked(started);
         }
         Start(started);
+        if (!newly) return;
         var batch = new List<TaskResult>(skipped.Count + 1) { final };
         foreach (var (s, cause) in skipped) batch.Add(Skip(s.Current, cause, now));
         Exception? fault = null;

@@ -84,4 +84,41 @@ public sealed class ControlFlowWorkerTests
         Assert.That(run.Tasks["exhausted"].History, Has.Count.EqualTo(2));
         Assert.That(run.Status, Is.EqualTo(WorkflowStatus.Failed));
     }
+
+    [Test]
+    [NonParallelizable]
+    public async Task Two_worker_processes_run_branches_joins_and_loop_iterations()
+    {
+        var options = RedisTestServer.NewOptions("cf-processes");
+        await using var store = new RedisWorkflowStore(options);
+        var queue = new RedisWorkflowQueue(store);
+        await using var w1 = await WorkerProcess.StartAsync(options, "w1");
+        await using var w2 = await WorkerProcess.StartAsync(options, "w2");
+        var builder = new WorkflowBuilder("branches");
+        for (var i = 0; i < 20; i++)
+        {
+            builder.AddTask($"s{i}", "test/sum", new JsonObject { ["add"] = i, ["sleep_ms"] = 50 });
+            builder.AddTask($"even{i}", "test/sum", new JsonObject { ["add"] = 1, ["values"] = new JsonArray($"${{s{i}.n}}") }, t => t.DependsOn($"s{i}").When($"${{s{i}.n}} < 10"));
+            builder.AddTask($"loop{i}", "test/sum", new JsonObject { ["add"] = "${iteration}" }, t => t.DependsOn($"even{i}").Loop("${self.n} >= 2", 3));
+            builder.AddTask($"join{i}", "test/noop", configure: t => t.DependsOn($"loop{i}", $"s{i}").Join(JoinMode.Any));
+        }
+
+        var id = await queue.SubmitAsync(builder.Build());
+        using var limit = new CancellationTokenSource(TimeSpan.FromMinutes(3));
+        var run = await queue.WaitAsync(id, limit.Token);
+
+        Assert.That(run.Status, Is.EqualTo(WorkflowStatus.Completed), run.Error?.ToString());
+        for (var i = 0; i < 20; i++)
+        {
+            var ran = i < 10;
+            Assert.That(run.Tasks[$"even{i}"].Status, Is.EqualTo(ran ? WorkflowTaskStatus.Completed : WorkflowTaskStatus.Skipped), $"even{i}");
+            Assert.That(run.Tasks[$"loop{i}"].Status, Is.EqualTo(ran ? WorkflowTaskStatus.Completed : WorkflowTaskStatus.Skipped), $"loop{i}");
+            if (ran) Assert.That(run.Tasks[$"loop{i}"].History.Select(h => (long?)h.Result!["n"]), Is.EqualTo(new long?[] { 1, 2 }), $"loop{i}");
+            Assert.That(run.Tasks[$"join{i}"].Status, Is.EqualTo(WorkflowTaskStatus.Completed), $"join{i}");
+        }
+        var executions = new[] { w1, w2 }.SelectMany(w => w.Executions().Select(l => l.Split('\t')).Where(p => p[0] == id).Select(p => (w.Consumer, Task: p[1]))).ToList();
+        Assert.That(executions.Count(e => e.Task.StartsWith("loop", StringComparison.Ordinal)), Is.EqualTo(20), "10 loops of 2 iterations");
+        Assert.That(executions.Where(e => e.Task.StartsWith("even", StringComparison.Ordinal)).Select(e => e.Task), Is.EquivalentTo(Enumerable.Range(0, 10).Select(i => $"even{i}")));
+        Assert.That(executions.Select(e => e.Consumer).Distinct(), Is.EquivalentTo(new[] { "w1", "w2" }), "both workers took part");
+    }
 }

@@ -12,6 +12,7 @@ internal static class Program
     {
         if (args.Length == 4 && args[0] == CrashChild.Flag) return await CrashChild.RunAsync(args[1], args[2], args[3]);
         if (args.Length == 5 && args[0] == ControlFlowCrashChild.Flag) return await ControlFlowCrashChild.RunAsync(args[1], args[2], args[3], args[4]);
+        if (args.Length == 4 && args[0] == LoopCrashChild.Flag) return await LoopCrashChild.RunAsync(args[1], args[3]);
         await Console.Error.WriteLineAsync($"usage: {CrashChild.Flag} DATABASE SIDE_EFFECT_DIRECTORY RUN_ID (this assembly is a test assembly; run it with dotnet test)");
         return 2;
     }

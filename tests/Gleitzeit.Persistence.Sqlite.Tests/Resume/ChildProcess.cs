@@ -32,8 +32,8 @@ internal sealed class ChildProcess : IDisposable
 
     public int Id => _process.Id;
 
-    public static ChildProcess Start(string databasePath, string sideEffectDirectory, string runId) =>
-        StartWith(CrashChild.Flag, databasePath, sideEffectDirectory, runId);
+    public static ChildProcess Start(string databasePath, string sideEffectDirectory, string runId, string flag = CrashChild.Flag) =>
+        StartWith(flag, databasePath, sideEffectDirectory, runId);
 
     /// <summary>Starts this assembly as a child process with <paramref name="flag"/> and <paramref name="args"/>.</summary>
     public static ChildProcess StartWith(string flag, params string[] args)
