@@ -9,6 +9,7 @@ Sample[] samples =
     new("custom-provider", "your own ITaskProvider (protocol text/v1) used by a workflow; no Ollama needed", false, CustomProviderSample.RunAsync),
     new("hosted-worker", "Gleitzeit inside a Generic Host: a BackgroundService runs workflows with ExecutionEngine", true, HostedWorkerSample.RunAsync),
     new("events", "watching a run's events and streaming an LLM's tokens as they arrive", true, EventsSample.RunAsync),
+    new("openai-pipeline", "AddOpenAI with a ChatClientBuilder pipeline: a distributed cache answers a repeated question (OpenAI or a compatible server)", false, OpenAIPipelineSample.RunAsync),
 ];
 
 var testServer = args.Contains("--test-server");
@@ -34,4 +35,4 @@ if (sample is null || names.Count > 1)
 
 await using var ollama = sample.NeedsOllama ? await OllamaConnection.OpenAsync(testServer) : null;
 if (sample.NeedsOllama && ollama is null) return 3;
-return await sample.RunAsync(new SampleContext(ollama?.Endpoint ?? new Uri("http://localhost:11434")));
+return await sample.RunAsync(new SampleContext(ollama?.Endpoint ?? new Uri("http://localhost:11434"), testServer));

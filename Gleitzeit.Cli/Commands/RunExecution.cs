@@ -166,6 +166,7 @@ internal static class RunExecution
             var summary = $"{run.Name}: {JsonShapes.Lower(run.Status)} in {JsonShapes.Duration(run.Duration)} (run id {run.WorkflowId})";
             if (run.Status == WorkflowStatus.Completed) output.Success(summary);
             else output.Line(summary);
+            if (JsonShapes.UsageLine(run.Usage) is { } tokens) output.Line(tokens);
             if (outputFile is not null) output.Line($"results written to {Path.GetFullPath(outputFile)}");
         }
 

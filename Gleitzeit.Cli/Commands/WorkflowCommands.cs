@@ -89,6 +89,7 @@ internal static class WorkflowCommands
             }
             output.Heading($"{run.Name} ({run.WorkflowId})");
             output.Line($"status: {JsonShapes.Lower(run.Status)}   started: {Local(run.StartedAt)}   completed: {Local(run.CompletedAt)}   duration: {JsonShapes.Duration(run.Duration)}");
+            if (JsonShapes.UsageLine(run.Usage) is { } tokens) output.Line(tokens);
             if (run.Error is { } error) output.Line($"error: {error.CodeName}: {Output.Tidy(error.Message)}");
             output.Table(["task", "status", "attempts", "time", "result / error"],
                 run.Tasks.Values.Select(t => (IReadOnlyList<string>)[t.TaskId, JsonShapes.Lower(t.Status), t.Attempts.ToString(CultureInfo.InvariantCulture),
