@@ -122,7 +122,7 @@ public sealed class McpProvider : ITaskProvider, ITaskLanes, IAsyncDisposable
         var details = new JsonObject { ["servers"] = servers };
         if (failed == 0) return ProviderHealth.Healthy($"{results.Length} MCP server(s) answering", details);
         var message = $"{failed} of {results.Length} MCP server(s) not answering: " + string.Join("; ", results.Where(r => r.Item2 is not null).Select(r => r.Item2));
-        return failed == results.Length ? ProviderHealth.Unhealthy(message, details) : new ProviderHealth(HealthStatus.Degraded, message, details);
+        return failed == results.Length ? ProviderHealth.Unhealthy(message, details) : new ProviderHealth(ProviderHealthStatus.Degraded, message, details);
     }
 
     /// <summary>Every configured server with its tools (starting servers not running), for listings such as <c>gleitzeit provider list</c>.</summary>

@@ -117,7 +117,7 @@ public sealed class OllamaProvider : ITaskProvider, IAsyncDisposable, IDisposabl
             details["default_model"] = _options.DefaultModel;
             if (!models.Any(m => SameModel(m.Name, _options.DefaultModel)))
             {
-                return new ProviderHealth(HealthStatus.Degraded,
+                return new ProviderHealth(ProviderHealthStatus.Degraded,
                     $"Ollama {version} is running at {_options.Endpoint}, but the default model '{_options.DefaultModel}' is not installed: run `ollama pull {_options.DefaultModel}`.", details);
             }
             return ProviderHealth.Healthy($"Ollama {version} at {_options.Endpoint}, {models.Count} model(s)", details);

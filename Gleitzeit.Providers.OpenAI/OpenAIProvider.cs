@@ -114,7 +114,7 @@ public sealed class OpenAIProvider : ITaskProvider, IAsyncDisposable, IDisposabl
             details["models"] = new JsonArray(models.Select(m => (JsonNode)m).ToArray());
             if (models.Count > 0 && !models.Contains(_options.DefaultModel, StringComparer.Ordinal))
             {
-                return new ProviderHealth(HealthStatus.Degraded,
+                return new ProviderHealth(ProviderHealthStatus.Degraded,
                     $"{_options.Describe()} answers, but does not list the default model '{_options.DefaultModel}'; it serves: {string.Join(", ", models.Take(10))}.", details);
             }
             return ProviderHealth.Healthy($"{_options.Describe()}, {models.Count} model(s)", details);

@@ -69,7 +69,7 @@ internal static class ProviderCommands
                 output.Table(["id", "protocol", "status", "message"],
                     results.Select(r => (IReadOnlyList<string>)[r.Registration.Id, r.Registration.Protocol.Id, r.Health.Status.ToString().ToLowerInvariant(), r.Health.Message is { } m ? Output.Tidy(m) : ""]));
             }
-            var sick = results.FirstOrDefault(r => r.Health.Status == HealthStatus.Unhealthy);
+            var sick = results.FirstOrDefault(r => r.Health.Status == ProviderHealthStatus.Unhealthy);
             if (sick.Registration is not null)
             {
                 throw new CliException(ExitCodes.ProviderError, $"Provider '{sick.Registration.Id}' is unhealthy: {sick.Health.Message}", RunExecution.FixFor(sick.Registration.Protocol.Name));

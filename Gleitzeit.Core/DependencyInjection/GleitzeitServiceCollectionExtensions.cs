@@ -5,6 +5,7 @@ using Gleitzeit.Core.Hosting;
 using Gleitzeit.Core.Persistence;
 using Gleitzeit.Core.Pipeline;
 using Gleitzeit.Core.Protocol;
+using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
@@ -18,6 +19,32 @@ public static class GleitzeitServiceCollectionExtensions
     /// <summary>Adds Gleitzeit with default options.</summary>
     public static IGleitzeitBuilder AddGleitzeit(this IServiceCollection services) => services.AddGleitzeit(_ => { });
 
+    /// <summary>
+    /// Adds Gleitzeit with <see cref="GleitzeitOptions"/> bound from <paramref name="configuration"/> (its keys are the
+    /// property names) and <see cref="BatchOptions"/> from its <c>Batch</c> child, all validated together when the host
+    /// starts. Pass the <c>Gleitzeit</c> section of appsettings.json, and its children to the packages' own overloads:
+    /// <c>AddGleitzeit(section).AddOllama(section.GetSection("Ollama")).AddSqlite(section.GetSection("Sqlite"))</c>.
+    /// Every key is documented in docs/hosting.md.
+    /// </summary>
+    public static IGleitzeitBuilder AddGleitzeit(this IServiceCollection services, IConfiguration configuration)
+    {
+        ArgumentNullException.ThrowIfNull(configuration);
+        var builder = services.AddGleitzeit(_ => { });
+        services.AddOptions<GleitzeitOptions>().Bind(configuration).Configure(o => o.DefaultRetry = BindRetry(configuration.GetSection("DefaultRetry"), o.DefaultRetry));
+        services.AddOptions<BatchOptions>().Bind(configuration.GetSection("Batch"));
+        return builder;
+    }
+
+    // RetryPolicy is an immutable record (init-only properties), which the binder does not set: its keys are read here.
+    private static RetryPolicy BindRetry(IConfigurationSection section, RetryPolicy current) => !section.Exists() ? current : current with
+    {
+        MaxAttempts = section.GetValue(nameof(RetryPolicy.MaxAttempts), current.MaxAttempts),
+        InitialDelay = section.GetValue(nameof(RetryPolicy.InitialDelay), current.InitialDelay),
+        BackoffFactor = section.GetValue(nameof(RetryPolicy.BackoffFactor), current.BackoffFactor),
+        MaxDelay = section.GetValue(nameof(RetryPolicy.MaxDelay), current.MaxDelay),
+        Jitter = section.GetValue(nameof(RetryPolicy.Jitter), current.Jitter),
+    };
+
     /// <summary>Adds Gleitzeit; <paramref name="configure"/> sets <see cref="GleitzeitOptions"/>, validated on start.</summary>
     public static IGleitzeitBuilder AddGleitzeit(this IServiceCollection services, Action<GleitzeitOptions> configure)
     {
@@ -30,6 +57,11 @@ public static class GleitzeitServiceCollectionExtensions
         // Both sides of whichever store is registered last (UseStore, AddSqlite and AddRedis replace IWorkflowStore).
         services.TryAddSingleton<IWorkflowStateStore>(sp => sp.GetRequiredService<IWorkflowStore>());
         services.TryAddSingleton<IWorkflowHistory>(sp => sp.GetRequiredService<IWorkflowStore>());
+        // human/v1 (approvals and inputs) is always there: it needs nothing but the engine and the store.
+        if (!services.Any(d => d.ServiceType == typeof(ProviderRegistration) && d.ImplementationInstance is ProviderRegistration { Provider: Gleitzeit.Core.Human.HumanProvider }))
+        {
+            services.AddSingleton(new ProviderRegistration(Gleitzeit.Core.Human.HumanProvider.Instance, "human"));
+        }
         services.TryAddSingleton(sp => new ProviderRegistry(sp.GetServices<ProviderRegistration>()));
         services.TryAddSingleton(sp => new TaskPipeline(
             sp.GetServices<TaskMiddlewareRegistration>().Select(r => (ITaskMiddleware)sp.GetRequiredService(r.MiddlewareType)),

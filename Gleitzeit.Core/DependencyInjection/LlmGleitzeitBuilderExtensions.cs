@@ -1,6 +1,7 @@
 using Gleitzeit.Core.Llm;
 using Gleitzeit.Core.Protocol;
 using Microsoft.Extensions.AI;
+using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Options;
 
@@ -93,6 +94,18 @@ public static class LlmGleitzeitBuilderExtensions
             Create(sp, sp.GetRequiredService<IChatClient>(), sp.GetService<IEmbeddingGenerator<string, Embedding<float>>>(),
                 sp.GetRequiredService<IOptions<LlmOptions>>().Value),
             "llm", maxConcurrency));
+        return builder;
+    }
+
+    /// <summary>
+    /// Serves <c>llm/v1</c> with the <see cref="IChatClient"/> registered in the container; <see cref="LlmOptions"/> bound from
+    /// <paramref name="configuration"/> (e.g. the <c>Gleitzeit:Llm</c> section of appsettings.json; see docs/hosting.md).
+    /// </summary>
+    public static IGleitzeitBuilder AddLlm(this IGleitzeitBuilder builder, IConfiguration configuration, int? maxConcurrency = null)
+    {
+        ArgumentNullException.ThrowIfNull(configuration);
+        builder.AddLlm(configure: null, maxConcurrency);
+        builder.Services.AddOptions<LlmOptions>().Bind(configuration);
         return builder;
     }
 

@@ -26,6 +26,18 @@ public sealed partial class ExecutionEngine
     [LoggerMessage(9, LogLevel.Warning, "Run {WorkflowId}: the lease could not be renewed or released")]
     private partial void LogLeaseWriteFailed(string workflowId, Exception exception);
 
+    [LoggerMessage(40, LogLevel.Error, "Run {WorkflowId}: the OnEvent handler threw on {EventType}; the run goes on")]
+    internal partial void LogEventHandlerFailed(string workflowId, string eventType, Exception exception);
+
     [LoggerMessage(10, LogLevel.Information, "Run {WorkflowId}: took over the lease of {Owner}, a process on this machine that has ended")]
     private partial void LogLeaseTakenOver(string workflowId, string owner);
+
+    [LoggerMessage(40, LogLevel.Information, "Run {WorkflowId}: task {TaskId} waits for a person ({Method})")]
+    private partial void LogTaskWaiting(string workflowId, string taskId, string method);
+
+    [LoggerMessage(41, LogLevel.Information, "Run {WorkflowId}: task {TaskId} decided ({Decision})")]
+    private partial void LogTaskAnswered(string workflowId, string taskId, string decision);
+
+    [LoggerMessage(42, LogLevel.Information, "Run {WorkflowId} is waiting: {Count} task(s) wait for a person, nothing else can run")]
+    private partial void LogRunWaiting(string workflowId, int count);
 }

@@ -124,6 +124,7 @@ public sealed class LlmProvider : ITaskProvider
         }
 
         var started = Stopwatch.GetTimestamp();
+        var activity = LlmTelemetry.Start("chat", model, _chat.GetService<ChatClientMetadata>()?.ProviderName ?? _options.ServiceName, chatOptions);
         var text = new StringBuilder();
         var updates = new List<ChatResponseUpdate>();
         try
@@ -140,7 +141,14 @@ public sealed class LlmProvider : ITaskProvider
         }
         catch (Exception ex) when (ex is not OperationCanceledException || !cancellationToken.IsCancellationRequested)
         {
-            throw LlmErrors.Map(ex, _options.ServiceName, model, streamStarted: updates.Count > 0);
+            var error = LlmErrors.Map(ex, _options.ServiceName, model, streamStarted: updates.Count > 0);
+            LlmTelemetry.Failed(activity, error);
+            throw error;
+        }
+        catch
+        {
+            activity?.Dispose();
+            throw;
         }
 
         if (recorder?.Exceeded is { } exceeded)
@@ -152,6 +160,7 @@ public sealed class LlmProvider : ITaskProvider
         }
 
         var response = updates.ToChatResponse();
+        LlmTelemetry.Completed(activity, model, response);
         // With tools, the answer is the text of the last assistant turn, not the thinking-aloud before the calls.
         var answer = recorder is null ? text.ToString() : response.Messages.LastOrDefault(m => m.Role == ChatRole.Assistant)?.Text ?? text.ToString();
         var result = new JsonObject

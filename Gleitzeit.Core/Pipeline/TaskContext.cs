@@ -1,3 +1,4 @@
+using System.Diagnostics;
 using System.Text.Json.Nodes;
 using Gleitzeit.Core.Protocol;
 using Gleitzeit.Core.Substitution;
@@ -79,6 +80,12 @@ public sealed class TaskContext
     /// </summary>
     public IReadOnlyDictionary<string, TaskResult> Results { get; init; } = NoResults;
 
+    /// <summary>For a <c>loop</c> task, the iteration this attempt belongs to (1-based, read by <c>${iteration}</c>); 0 otherwise.</summary>
+    public int Iteration { get; init; }
+
+    /// <summary>For a <c>loop</c> task, the previous iteration's result (read by <c>${previous.…}</c>); null at the first.</summary>
+    public JsonNode? PreviousIteration { get; init; }
+
     /// <summary>Limit for this attempt, applied by the timeout stage; null or infinite for none.</summary>
     public TimeSpan? Timeout
     {
@@ -98,6 +105,12 @@ public sealed class TaskContext
 
     /// <summary>When the run's own timeout expires, if it has one: no retry waits beyond it.</summary>
     public DateTimeOffset? RunDeadline { get; init; }
+
+    /// <summary>
+    /// The trace context the attempt's <c>gleitzeit.task</c> activity is a child of, when set: a Redis worker passes the
+    /// run's W3C trace context carried in the stream entry. Default (unset): the current activity is the parent.
+    /// </summary>
+    public ActivityContext TraceParent { get; init; }
 
     /// <summary>Where progress (streamed tokens, output lines) goes, when anyone listens.</summary>
     public Action<TaskProgressUpdate>? Progress { get; init; }

@@ -3,9 +3,9 @@ using System.Text.Json.Nodes;
 namespace Gleitzeit.Core.Protocol;
 
 /// <summary>Outcome of a health check, with details to show (models, tools, version, ...).</summary>
-public sealed record ProviderHealth(HealthStatus Status, string? Message = null, JsonObject? Details = null)
+public sealed record ProviderHealth(ProviderHealthStatus Status, string? Message = null, JsonObject? Details = null)
 {
-    public static ProviderHealth Healthy(string? message = null, JsonObject? details = null) => new(HealthStatus.Healthy, message, details);
+    public static ProviderHealth Healthy(string? message = null, JsonObject? details = null) => new(ProviderHealthStatus.Healthy, message, details);
 
-    public static ProviderHealth Unhealthy(string message, JsonObject? details = null) => new(HealthStatus.Unhealthy, message, details);
+    public static ProviderHealth Unhealthy(string message, JsonObject? details = null) => new(ProviderHealthStatus.Unhealthy, message, details);
 }

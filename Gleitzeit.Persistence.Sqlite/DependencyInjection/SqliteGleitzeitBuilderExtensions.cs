@@ -1,5 +1,6 @@
 using Gleitzeit.Core.Persistence;
 using Gleitzeit.Persistence.Sqlite;
+using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
@@ -11,6 +12,19 @@ public static class SqliteGleitzeitBuilderExtensions
 {
     /// <summary>Keeps runs in SQLite at <c>~/.gleitzeit/gleitzeit.db</c>.</summary>
     public static IGleitzeitBuilder AddSqlite(this IGleitzeitBuilder builder) => builder.AddSqlite(_ => { });
+
+    /// <summary>
+    /// Stores runs in SQLite; <see cref="SqliteStoreOptions"/> bound from <paramref name="configuration"/> (its keys are the property names, e.g. the
+    /// <c>Gleitzeit:Sqlite</c> section of appsettings.json; see docs/hosting.md), validated when the host starts.
+    /// </summary>
+    public static IGleitzeitBuilder AddSqlite(this IGleitzeitBuilder builder, IConfiguration configuration)
+    {
+        ArgumentNullException.ThrowIfNull(builder);
+        ArgumentNullException.ThrowIfNull(configuration);
+        builder.AddSqlite(_ => { });
+        builder.Services.AddOptions<SqliteStoreOptions>().Bind(configuration);
+        return builder;
+    }
 
     /// <summary>Keeps runs in SQLite; <paramref name="configure"/> sets <see cref="SqliteStoreOptions"/>, validated on start.</summary>
     public static IGleitzeitBuilder AddSqlite(this IGleitzeitBuilder builder, Action<SqliteStoreOptions> configure)

@@ -1,3 +1,4 @@
+using System.Diagnostics;
 using System.Globalization;
 using Gleitzeit.Core;
 using Gleitzeit.Core.Pipeline;
@@ -7,9 +8,11 @@ namespace Gleitzeit.Persistence.Redis.Tests;
 
 /// <summary>
 /// Entry point of the test assembly when run as a program: <c>--worker --redis HOST:PORT --prefix P [--consumer NAME]
-/// [--concurrency N] [--lease-ms MS] [--log FILE] [--middleware trace] [--provider-bound N]</c> runs a <see cref="GleitzeitWorker"/> with the <see cref="TestProvider"/>
+/// [--concurrency N] [--lease-ms MS] [--log FILE] [--middleware trace] [--provider-bound N] [--spans FILE]</c> runs a <see cref="GleitzeitWorker"/> with the <see cref="TestProvider"/>
 /// until its standard input closes (or it is killed). Each execution is appended to the log file as it starts.
 /// <c>--middleware trace</c> puts the <see cref="StageTrace"/> pair into its task pipeline, whose stages it prints.
+/// <c>--spans FILE</c> appends every Gleitzeit span the worker ends as a line: trace id, parent span id, span id, name,
+/// task id, attempt (what an exporter in the worker process would send).
 /// </summary>
 public static class Program
 {
@@ -34,6 +37,19 @@ public static class Program
             if (log is null) return;
             lock (gate) log.WriteLine(line);
         }), maxConcurrency: bound);
+        registry.Register(Gleitzeit.Core.Human.HumanProvider.Instance);
+
+        using var spans = options.TryGetValue("--spans", out var spanPath) ? new StreamWriter(spanPath, append: true) { AutoFlush = true } : null;
+        using var spanListener = new ActivityListener
+        {
+            ShouldListenTo = s => spans is not null && s.Name == GleitzeitDiagnostics.SourceName,
+            Sample = (ref ActivityCreationOptions<ActivityContext> _) => ActivitySamplingResult.AllDataAndRecorded,
+            ActivityStopped = a =>
+            {
+                lock (gate) spans!.WriteLine($"{a.TraceId}\t{a.ParentSpanId}\t{a.SpanId}\t{a.OperationName}\t{a.GetTagItem("gleitzeit.task.id")}\t{a.GetTagItem("gleitzeit.task.attempt")}");
+            },
+        };
+        ActivitySource.AddActivityListener(spanListener);
 
         var pipeline = options.GetValueOrDefault("--middleware") == "trace" ? new TaskPipeline(StageTrace.Pair()) : new TaskPipeline();
 

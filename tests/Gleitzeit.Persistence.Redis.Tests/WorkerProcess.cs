@@ -24,7 +24,7 @@ internal sealed class WorkerProcess : IAsyncDisposable
 
     public bool HasExited => _process.HasExited;
 
-    public static async Task<WorkerProcess> StartAsync(RedisStoreOptions options, string consumer, int concurrency = 4, TimeSpan? lease = null, string? logFile = null, string? middleware = null, int? providerBound = null)
+    public static async Task<WorkerProcess> StartAsync(RedisStoreOptions options, string consumer, int concurrency = 4, TimeSpan? lease = null, string? logFile = null, string? middleware = null, int? providerBound = null, string? spansFile = null)
     {
         var log = logFile ?? Path.Combine(Path.GetTempPath(), $"gleitzeit-worker-{consumer}-{Guid.NewGuid():N}.log");
         var host = Environment.GetEnvironmentVariable("DOTNET_HOST_PATH") is { Length: > 0 } h ? h : "dotnet";
@@ -48,6 +48,11 @@ internal sealed class WorkerProcess : IAsyncDisposable
         {
             start.ArgumentList.Add("--provider-bound");
             start.ArgumentList.Add(providerBound.Value.ToString(CultureInfo.InvariantCulture));
+        }
+        if (spansFile is not null)
+        {
+            start.ArgumentList.Add("--spans");
+            start.ArgumentList.Add(spansFile);
         }
         if (middleware is not null)
         {

@@ -54,7 +54,7 @@ public sealed class RegistrationTests
         var health = await mcp.CheckHealthAsync(CancellationToken.None);
         var ex = (await Assert.ThrowsAsync<GleitzeitException>(async () => await mcp.ExecuteAsync(TestServers.Invocation("tool.echo"), CancellationToken.None)))!;
 
-        Assert.That(health.Status, Is.EqualTo(HealthStatus.Unhealthy));
+        Assert.That(health.Status, Is.EqualTo(ProviderHealthStatus.Unhealthy));
         Assert.That(ex.Message, Does.Contain("AddMcp(").And.Contain("providers.mcp.servers"));
     }
 }

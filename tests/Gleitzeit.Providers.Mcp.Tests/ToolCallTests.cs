@@ -231,7 +231,7 @@ public sealed class ToolCallTests
     {
         var health = await _provider.CheckHealthAsync(CancellationToken.None);
 
-        Assert.That(health.Status, Is.EqualTo(Core.Protocol.HealthStatus.Healthy), health.Message);
+        Assert.That(health.Status, Is.EqualTo(Core.Protocol.ProviderHealthStatus.Healthy), health.Message);
         Assert.That(health.Details!["servers"]!.AsObject().Select(s => s.Key), Is.EquivalentTo(new[] { "test", "everything", "files" }));
     }
 

@@ -92,7 +92,7 @@ public sealed class OllamaFaultTests : OllamaTestContext
         Assert.That(ex!.Code, Is.EqualTo(GleitzeitErrorCode.ProviderAuthenticationFailed));
         Assert.That(ex.Message, Does.Contain("HTTP 401").And.Contain("missing bearer token").And.Not.Contain("ollama serve"));
         Assert.That(ex.IsRetryable, Is.False);
-        Assert.That(health.Status, Is.EqualTo(HealthStatus.Unhealthy));
+        Assert.That(health.Status, Is.EqualTo(ProviderHealthStatus.Unhealthy));
         Assert.That((string?)health.Details?["error_code"], Is.EqualTo("PROVIDER_AUTHENTICATION_FAILED"));
     }
 

@@ -12,7 +12,7 @@ public sealed class OllamaHealthTests : OllamaTestContext
     {
         var health = await Provider.CheckHealthAsync(CancellationToken.None);
 
-        Assert.That(health.Status, Is.EqualTo(HealthStatus.Healthy));
+        Assert.That(health.Status, Is.EqualTo(ProviderHealthStatus.Healthy));
         Assert.That((string?)health.Details!["version"], Is.EqualTo("0.6.8"));
         Assert.That(health.Details!["models"]!.AsArray().Select(m => (string?)m), Is.EqualTo(new[] { "llama3.2:latest", "llava:latest", "nomic-embed-text:latest" }));
         Assert.That(Server.Requests.Select(r => r.Path), Is.EqualTo(new[] { "/api/version", "/api/tags" }));
@@ -25,7 +25,7 @@ public sealed class OllamaHealthTests : OllamaTestContext
 
         var health = await Provider.CheckHealthAsync(CancellationToken.None);
 
-        Assert.That(health.Status, Is.EqualTo(HealthStatus.Degraded));
+        Assert.That(health.Status, Is.EqualTo(ProviderHealthStatus.Degraded));
         Assert.That(health.Message, Does.Contain("ollama pull llama3.2:latest"));
     }
 
@@ -42,7 +42,7 @@ public sealed class OllamaHealthTests : OllamaTestContext
 
         var health = await provider.CheckHealthAsync(CancellationToken.None);
 
-        Assert.That(health.Status, Is.EqualTo(HealthStatus.Unhealthy));
+        Assert.That(health.Status, Is.EqualTo(ProviderHealthStatus.Unhealthy));
         Assert.That(health.Message, Does.Contain("ollama serve"));
     }
 

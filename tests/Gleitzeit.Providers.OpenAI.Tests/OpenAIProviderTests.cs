@@ -173,10 +173,10 @@ public sealed class OpenAIProviderTests
         await using var wrong = new OpenAIProvider(new OpenAIOptions { Endpoint = _server.BaseUri, ApiKey = "sk-nope" });
         var refused = await wrong.CheckHealthAsync(CancellationToken.None);
 
-        Assert.That(healthy.Status, Is.EqualTo(HealthStatus.Healthy));
+        Assert.That(healthy.Status, Is.EqualTo(ProviderHealthStatus.Healthy));
         Assert.That(healthy.Details!["models"]!.AsArray().Select(m => (string?)m), Is.EqualTo(new[] { "gpt-4o", "gpt-4o-mini" }));
         Assert.That((string?)healthy.Details["api_key"], Is.EqualTo("set"));
-        Assert.That(refused.Status, Is.EqualTo(HealthStatus.Unhealthy));
+        Assert.That(refused.Status, Is.EqualTo(ProviderHealthStatus.Unhealthy));
         Assert.That((string?)refused.Details!["error_code"], Is.EqualTo("PROVIDER_AUTHENTICATION_FAILED"));
     }
 

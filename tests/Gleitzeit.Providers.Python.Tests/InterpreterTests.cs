@@ -51,7 +51,7 @@ public class InterpreterTests
 
         var health = await provider.CheckHealthAsync(default);
 
-        Assert.That(health.Status, Is.EqualTo(HealthStatus.Unhealthy));
+        Assert.That(health.Status, Is.EqualTo(ProviderHealthStatus.Unhealthy));
         Assert.That(health.Message, Does.Contain("/nonexistent/bin/python3"));
     }
 
@@ -73,7 +73,7 @@ public class InterpreterTests
 
         var health = await provider.CheckHealthAsync(default);
 
-        Assert.That(health.Status, Is.EqualTo(HealthStatus.Healthy));
+        Assert.That(health.Status, Is.EqualTo(ProviderHealthStatus.Healthy));
         var executable = (string)health.Details!["interpreter"]!;
         Assert.That(File.Exists(executable), Is.True);
         Assert.That(executable, Does.Not.Contain("/shims/"), "a pyenv shim is resolved to the real executable");

@@ -59,7 +59,7 @@ public sealed class StreamableHttpTests
     {
         var health = await _provider.CheckHealthAsync(CancellationToken.None);
 
-        Assert.That(health.Status, Is.EqualTo(Core.Protocol.HealthStatus.Healthy), health.Message);
+        Assert.That(health.Status, Is.EqualTo(Core.Protocol.ProviderHealthStatus.Healthy), health.Message);
         Assert.That((string?)health.Details!["servers"]!["web"]!["transport"], Does.StartWith("http: http://127.0.0.1:"));
     }
 
