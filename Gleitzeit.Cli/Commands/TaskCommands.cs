@@ -62,7 +62,8 @@ internal static class TaskCommands
             if (context.Parse.GetValue(prompt) is { } text) values["prompt"] = text;
             var isLlm = name.StartsWith("llm/", StringComparison.Ordinal);
             if (context.Parse.GetValue(model) is { } m) values["model"] = m;
-            else if (isLlm && !values.ContainsKey("model"))
+            // Another LLM provider (openai, ...) takes its own default model; Ollama's applies only to Ollama.
+            else if (isLlm && !values.ContainsKey("model") && context.Parse.GetValue(provider) is null or "ollama")
             {
                 values["model"] = context.Settings.Get(name switch { "llm/vision" => SettingKeys.OllamaVisionModel, "llm/embed" => SettingKeys.OllamaEmbeddingModel, _ => SettingKeys.OllamaDefaultModel });
             }

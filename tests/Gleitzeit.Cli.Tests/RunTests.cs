@@ -287,7 +287,7 @@ public sealed class RunTests
     internal static void AssertRunShape(JsonNode json, string name, string status, string[] taskIds)
     {
         var run = json.AsObject();
-        Assert.That(run.Select(p => p.Key), Is.EquivalentTo(new[] { "workflow_id", "name", "status", "started_at", "completed_at", "tasks" }));
+        Assert.That(run.Select(p => p.Key), Is.EquivalentTo(new[] { "workflow_id", "name", "status", "started_at", "completed_at", "tasks", "usage" }));
         Assert.Multiple(() =>
         {
             Assert.That((string)run["workflow_id"]!, Does.StartWith("wf-"));
