@@ -10,6 +10,7 @@ Sample[] samples =
     new("hosted-worker", "Gleitzeit inside a Generic Host: a BackgroundService runs workflows with ExecutionEngine", true, HostedWorkerSample.RunAsync),
     new("events", "watching a run's events and streaming an LLM's tokens as they arrive", true, EventsSample.RunAsync),
     new("approvals", "human in the loop: a hosted app whose HTTP endpoint approves a waiting task; the run continues", false, ApprovalEndpointSample.RunAsync),
+    new("openai-pipeline", "AddOpenAI with a ChatClientBuilder pipeline: a distributed cache answers a repeated question (OpenAI or a compatible server)", false, OpenAIPipelineSample.RunAsync),
 ];
 
 var testServer = args.Contains("--test-server");
@@ -35,4 +36,4 @@ if (sample is null || names.Count > 1)
 
 await using var ollama = sample.NeedsOllama ? await OllamaConnection.OpenAsync(testServer) : null;
 if (sample.NeedsOllama && ollama is null) return 3;
-return await sample.RunAsync(new SampleContext(ollama?.Endpoint ?? new Uri("http://localhost:11434")));
+return await sample.RunAsync(new SampleContext(ollama?.Endpoint ?? new Uri("http://localhost:11434"), testServer));

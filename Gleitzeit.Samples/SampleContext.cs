@@ -1,7 +1,7 @@
 namespace Gleitzeit.Samples;
 
-/// <summary>What a sample gets: the Ollama endpoint to use (a real one, or the test server).</summary>
-internal sealed record SampleContext(Uri OllamaEndpoint)
+/// <summary>What a sample gets: the Ollama endpoint to use (a real one, or the test server), and whether --test-server was given.</summary>
+internal sealed record SampleContext(Uri OllamaEndpoint, bool TestServer = false)
 {
     /// <summary>The repository's examples/ folder, found by walking up from the current and the program's directory.</summary>
     public static string ExamplesDirectory

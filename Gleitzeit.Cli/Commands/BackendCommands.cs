@@ -2,6 +2,7 @@ using System.CommandLine;
 using System.Globalization;
 using System.Text.Json.Nodes;
 using Gleitzeit.Cli.Rendering;
+using Gleitzeit.Core;
 using Gleitzeit.Core.Persistence;
 
 namespace Gleitzeit.Cli.Commands;
@@ -18,15 +19,26 @@ internal static class BackendCommands
         {
             var services = context.GetServices();
             var s = await services.Store.GetStatisticsAsync(context.CancellationToken).ConfigureAwait(false);
+            var usage = await UsageAsync(services.Store, context.CancellationToken).ConfigureAwait(false);
             var output = context.Output;
             if (output.Json)
             {
-                output.WriteJson(StatsJson(services.Settings.Backend, services.StoreDescription, s));
+                var json = StatsJson(services.Settings.Backend, services.StoreDescription, s);
+                json["tokens"] = usage.ToJson();
+                output.WriteJson(json);
                 return ExitCodes.Ok;
             }
             output.Line($"store: {services.StoreDescription}");
             output.Line($"runs: {s.TotalRuns}   tasks: {s.TotalTasks}   mean run: {JsonShapes.Duration(s.AverageRunDuration)}   mean task: {JsonShapes.Duration(s.AverageTaskDuration)}");
             if (s.TotalRuns == 0) return ExitCodes.Ok;
+            if (usage.Total.Calls > 0)
+            {
+                output.Line(JsonShapes.UsageLine(usage)!);
+                output.Table(["model", "calls", "prompt tokens", "completion tokens", "total tokens"],
+                    usage.ByModel.Select(kv => (IReadOnlyList<string>)[kv.Key, kv.Value.Calls.ToString(CultureInfo.InvariantCulture),
+                        kv.Value.PromptTokens.ToString(CultureInfo.InvariantCulture), kv.Value.CompletionTokens.ToString(CultureInfo.InvariantCulture),
+                        kv.Value.TotalTokens.ToString(CultureInfo.InvariantCulture)]));
+            }
             output.Table(["kind", "status", "count"],
                 s.RunsByStatus.Select(kv => (IReadOnlyList<string>)["runs", JsonShapes.Lower(kv.Key), kv.Value.ToString(CultureInfo.InvariantCulture)])
                 .Concat(s.TasksByStatus.Select(kv => (IReadOnlyList<string>)["tasks", JsonShapes.Lower(kv.Key), kv.Value.ToString(CultureInfo.InvariantCulture)])));
@@ -75,6 +87,27 @@ internal static class BackendCommands
         });
         group.Add(purge);
         return group;
+    }
+
+    /// <summary>Tokens spent by every stored run, by model: the sum of each run's <see cref="WorkflowRun.Usage"/>, read a page of runs at a time.</summary>
+    private static async Task<RunUsage> UsageAsync(IWorkflowStore store, CancellationToken cancellationToken)
+    {
+        const int page = 200;
+        var total = TokenUsage.Zero;
+        var byModel = new SortedDictionary<string, TokenUsage>(StringComparer.Ordinal);
+        for (var offset = 0; ; offset += page)
+        {
+            var runs = await store.ListRunsAsync(new RunQuery { Limit = page, Offset = offset }, cancellationToken).ConfigureAwait(false);
+            foreach (var summary in runs)
+            {
+                if (await store.GetRunAsync(summary.WorkflowId, cancellationToken).ConfigureAwait(false) is not { } run) continue;
+                var usage = run.Usage;
+                total = total.Add(usage.Total);
+                foreach (var (model, u) in usage.ByModel) byModel[model] = byModel.TryGetValue(model, out var sum) ? sum.Add(u) : u;
+            }
+            if (runs.Count < page) break;
+        }
+        return new RunUsage(total, byModel);
     }
 
     public static JsonObject StatsJson(string backend, string description, StoreStatistics s) => new()

@@ -28,6 +28,8 @@ internal static class ProviderCommands
                         ["protocol"] = p.Protocol.Id,
                         ["methods"] = new JsonArray(p.Protocol.Methods.Select(m => (JsonNode)JsonValue.Create(m.Name)).ToArray()),
                         ["max_concurrency"] = p.MaxConcurrency,
+                        ["default_model"] = Llm(p)?.Options.DefaultModel,
+                        ["models"] = Llm(p) is { } llm ? new JsonArray(llm.Options.Models.Select(m => (JsonNode)JsonValue.Create(m)).ToArray()) : null,
                     }).ToArray()),
                 });
             }
@@ -37,8 +39,9 @@ internal static class ProviderCommands
             }
             else
             {
-                output.Table(["id", "protocol", "methods", "max concurrency"],
+                output.Table(["id", "protocol", "methods", "models", "max concurrency"],
                     providers.Select(p => (IReadOnlyList<string>)[p.Id, p.Protocol.Id, string.Join(", ", p.Protocol.Methods.Select(m => m.Name)),
+                        Llm(p) is { } llm ? (llm.Options.Models.Count == 0 ? "any (default)" : string.Join(", ", llm.Options.Models)) : "-",
                         p.MaxConcurrency?.ToString(CultureInfo.InvariantCulture) ?? "-"]));
             }
             return Task.FromResult(ExitCodes.Ok);
@@ -76,6 +79,10 @@ internal static class ProviderCommands
         group.Add(health);
         return group;
     }
+
+    /// <summary>The llm/v1 provider behind a registration (Ollama, OpenAI, your own), or null for other protocols.</summary>
+    private static Gleitzeit.Core.Llm.LlmProvider? Llm(ProviderRegistration registration) =>
+        registration.Provider.GetService(typeof(Gleitzeit.Core.Llm.LlmProvider)) as Gleitzeit.Core.Llm.LlmProvider;
 
     public static async Task<List<(ProviderRegistration Registration, ProviderHealth Health)>> CheckAllAsync(IEnumerable<ProviderRegistration> providers, CancellationToken cancellationToken)
     {

@@ -204,6 +204,7 @@ internal static class RunExecution
             if (run.RetryOf is { } original) output.Line($"retry of run {original}");
             if (run.Status == WorkflowStatus.Completed) output.Success(summary);
             else output.Line(summary);
+            if (JsonShapes.UsageLine(run.Usage) is { } tokens) output.Line(tokens);
             if (outputFile is not null) output.Line($"results written to {Path.GetFullPath(outputFile)}");
         }
 

@@ -26,10 +26,10 @@ internal static class TaskCommands
     {
         var method = new Argument<string>("METHOD") { Description = "Method to call: llm/chat, llm/generate, llm/vision, llm/embed, python/execute, tool.NAME, ..." };
         var parameters = new Option<string[]>("--param", "-p") { Description = "Parameter NAME=VALUE (repeatable); JSON values keep their type.", HelpName = "NAME=VALUE", Arity = ArgumentArity.ZeroOrMore };
-        var model = new Option<string?>("--model", "-m") { Description = "Model for llm methods (default: providers.ollama.default_model)." };
+        var model = new Option<string?>("--model", "-m") { Description = "Model for llm methods (default: the chosen provider's default model)." };
         var messages = new Option<string?>("--messages") { Description = "Chat messages as JSON: [{\"role\":\"user\",\"content\":\"...\"}]." };
         var prompt = new Option<string?>("--prompt") { Description = "Prompt text (one user message)." };
-        var provider = new Option<string?>("--provider") { Description = "Configured provider instance to use (e.g. an MCP server name)." };
+        var provider = new Option<string?>("--provider") { Description = "Configured provider instance to use: an LLM provider (ollama, openai) or an MCP server name." };
         var timeout = new Option<int?>("--timeout") { Description = "Limit for the task in seconds." };
         var output = new Option<string?>("--output", "-o") { Description = "Also write the run's JSON to this file.", HelpName = "FILE" };
         var watch = new Option<bool>("--watch", "-w") { Description = "Print streamed tokens as they arrive (plain output)." };
@@ -62,7 +62,8 @@ internal static class TaskCommands
             if (context.Parse.GetValue(prompt) is { } text) values["prompt"] = text;
             var isLlm = name.StartsWith("llm/", StringComparison.Ordinal);
             if (context.Parse.GetValue(model) is { } m) values["model"] = m;
-            else if (isLlm && !values.ContainsKey("model"))
+            // Another LLM provider (openai, ...) takes its own default model; Ollama's applies only to Ollama.
+            else if (isLlm && !values.ContainsKey("model") && context.Parse.GetValue(provider) is null or "ollama")
             {
                 values["model"] = context.Settings.Get(name switch { "llm/vision" => SettingKeys.OllamaVisionModel, "llm/embed" => SettingKeys.OllamaEmbeddingModel, _ => SettingKeys.OllamaDefaultModel });
             }

@@ -25,6 +25,14 @@ internal static class SettingKeys
     public const string OllamaRequestTimeout = "providers.ollama.request_timeout";
     public const string OllamaRequestsPerMinute = "providers.ollama.rate_limit.requests_per_minute";
     public const string OllamaTokensPerMinute = "providers.ollama.rate_limit.tokens_per_minute";
+    public const string OpenAIUrl = "providers.openai.url";
+    public const string OpenAIApiKeyEnv = "providers.openai.api_key_env";
+    public const string OpenAIDefaultModel = "providers.openai.default_model";
+    public const string OpenAIModels = "providers.openai.models";
+    public const string OpenAIMaxConcurrency = "providers.openai.max_concurrency";
+
+    /// <summary>An API key given directly in the environment (never a config key, never printed).</summary>
+    public const string OpenAIApiKeyVariable = "GLEITZEIT_OPENAI_API_KEY";
     public const string PythonInterpreter = "providers.python.interpreter";
     public const string PythonScriptsDir = "providers.python.scripts_dir";
     public const string PythonTimeout = "providers.python.timeout";
@@ -50,6 +58,13 @@ internal static class SettingKeys
         new(OllamaRequestTimeout, "300", SettingKind.PositiveInteger, "Seconds one Ollama request may take (loading a large model can take minutes)."),
         new(OllamaRequestsPerMinute, "", SettingKind.PositiveInteger, "Most Ollama calls started per minute (empty: no limit); over it tasks wait, they never fail."),
         new(OllamaTokensPerMinute, "", SettingKind.PositiveInteger, "Most tokens Ollama calls may use per minute (empty: no limit); over it tasks wait."),
+        new(OpenAIUrl, "", SettingKind.Text,
+            "OpenAI-compatible endpoint (https://api.openai.com/v1, an Azure OpenAI .../openai/v1/ URL, or a local vLLM / LM Studio / llama.cpp server); empty: the openai provider is added only when GLEITZEIT_OPENAI_API_KEY is set.",
+            "GLEITZEIT_OPENAI_URL"),
+        new(OpenAIApiKeyEnv, "OPENAI_API_KEY", SettingKind.Text, "Environment variable holding the OpenAI API key (GLEITZEIT_OPENAI_API_KEY, when set, wins)."),
+        new(OpenAIDefaultModel, "gpt-4o-mini", SettingKind.Text, "Model for tasks sent to the openai provider that name none."),
+        new(OpenAIModels, "gpt-*,o1*,o3*,o4*,chatgpt-*", SettingKind.Text, "Comma-separated model patterns routed to the openai provider (others go to Ollama unless a task says provider: openai)."),
+        new(OpenAIMaxConcurrency, "8", SettingKind.PositiveInteger, "Most OpenAI calls at once."),
         new(PythonInterpreter, "python3", SettingKind.Text, "Python interpreter for python/execute.", "GLEITZEIT_PYTHON"),
         new(PythonScriptsDir, ".", SettingKind.Path, "Directory that python/execute 'file' paths resolve against when the workflow gives no directory."),
         new(PythonTimeout, "30", SettingKind.PositiveInteger, "Default python/execute timeout in seconds."),

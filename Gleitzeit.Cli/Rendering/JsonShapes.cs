@@ -46,9 +46,23 @@ internal static class JsonShapes
             ["parent_id"] = run.ParentId,
             ["outputs"] = new JsonObject(run.Outputs.Select(kv => KeyValuePair.Create(kv.Key, kv.Value?.DeepClone()))),
             ["tasks"] = tasks,
+            ["usage"] = run.Usage.ToJson(),
         };
         CostShapes.AddTo(json, run);
         return json;
+    }
+
+    /// <summary>One line for a human: <c>tokens: 1234 (prompt 1000, completion 234) in 3 LLM calls; llama3.2 1200, gpt-4o 34</c>, or null when no LLM ran.</summary>
+    public static string? UsageLine(RunUsage usage)
+    {
+        ArgumentNullException.ThrowIfNull(usage);
+        var t = usage.Total;
+        if (t.Calls == 0) return null;
+        var line = string.Create(CultureInfo.InvariantCulture,
+            $"tokens: {t.TotalTokens} (prompt {t.PromptTokens}, completion {t.CompletionTokens}) in {t.Calls} LLM call{(t.Calls == 1 ? "" : "s")}");
+        return usage.ByModel.Count > 1
+            ? line + "; " + string.Join(", ", usage.ByModel.Select(kv => string.Create(CultureInfo.InvariantCulture, $"{kv.Key} {kv.Value.TotalTokens}")))
+            : line;
     }
 
     public static JsonObject Summary(WorkflowRunSummary s) => new()

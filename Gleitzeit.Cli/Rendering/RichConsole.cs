@@ -133,7 +133,7 @@ internal static class LiveRunView
     public static IRenderable Build(RunProgress progress, int width, DateTimeOffset now)
     {
         var rows = progress.Snapshot(now).Select(l => (IReadOnlyList<string>)[l.Id, l.State.StartsWith("running", StringComparison.Ordinal) ? "● " + l.State : l.State == "waiting" ? "⏸ waiting" : l.State, l.Attempt, l.Duration, l.Detail]).ToList();
-        return RichConsole.BuildTable(Columns, rows, width, (column, text) => column == 1 && text.StartsWith("● running", StringComparison.Ordinal) ? $"[yellow]{Markup.Escape(text)}[/]" : RichConsole.StatusMarkup(text));
+        var table = RichConsole.BuildTable(Columns, rows, width, (column, text) => column == 1 && text.StartsWith("● running", StringComparison.Ordinal) ? $"[yellow]{Markup.Escape(text)}[/]" : RichConsole.StatusMarkup(text));
         var awaiting = progress.Awaiting();
         if (awaiting.Count == 0) return table;
         // Waiting for a person: what is asked and the exact commands that answer it, in full under the table.

@@ -104,6 +104,7 @@ internal sealed class GleitzeitServices : IAsyncDisposable
                 };
             }
         });
+        AddOpenAI(gleitzeit, settings);
         gleitzeit.AddPython(o =>
         {
             o.Interpreter = settings.Get(SettingKeys.PythonInterpreter);
@@ -126,6 +127,32 @@ internal sealed class GleitzeitServices : IAsyncDisposable
                 }
             });
         }
+    }
+
+    /// <summary>
+    /// The <c>openai</c> provider, when <c>providers.openai.url</c> is set or <c>GLEITZEIT_OPENAI_API_KEY</c> holds a key. The key
+    /// comes from that variable, else from the one <c>providers.openai.api_key_env</c> names; it is never printed.
+    /// </summary>
+    private static void AddOpenAI(IGleitzeitBuilder gleitzeit, CliSettings settings)
+    {
+        var url = settings.Get(SettingKeys.OpenAIUrl).Trim();
+        var directKey = Environment.GetEnvironmentVariable(SettingKeys.OpenAIApiKeyVariable);
+        if (url.Length == 0 && string.IsNullOrEmpty(directKey)) return;
+        Uri? endpoint = null;
+        if (url.Length > 0 && (!Uri.TryCreate(url, UriKind.Absolute, out endpoint) || (endpoint.Scheme != Uri.UriSchemeHttp && endpoint.Scheme != Uri.UriSchemeHttps)))
+        {
+            throw CliException.Invalid($"{SettingKeys.OpenAIUrl} '{url}' (from {settings[SettingKeys.OpenAIUrl].Source}) is not an http:// or https:// address.",
+                "Use e.g. https://api.openai.com/v1 or http://localhost:8000/v1.");
+        }
+        gleitzeit.AddOpenAI(o =>
+        {
+            o.Endpoint = endpoint;
+            o.ApiKey = string.IsNullOrEmpty(directKey) ? null : directKey;
+            o.ApiKeyEnvironmentVariable = settings.Get(SettingKeys.OpenAIApiKeyEnv);
+            o.DefaultModel = settings.Get(SettingKeys.OpenAIDefaultModel);
+            o.Models = settings.Get(SettingKeys.OpenAIModels).Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries).ToList();
+            o.MaxConcurrency = settings.GetInt(SettingKeys.OpenAIMaxConcurrency);
+        });
     }
 
     private static string AddStore(IGleitzeitBuilder gleitzeit, CliSettings settings)

@@ -3,7 +3,7 @@ namespace Gleitzeit.Conformance.Tests;
 /// <summary>Each sample of Gleitzeit.Samples run as a process (<c>dotnet Gleitzeit.Samples.dll NAME --test-server</c>).</summary>
 public class SampleTests
 {
-    public static readonly string[] Names = ["code-built", "yaml", "batch", "custom-provider", "hosted-worker", "events", "approvals"];
+    public static readonly string[] Names = ["code-built", "yaml", "batch", "custom-provider", "hosted-worker", "events", "approvals", "openai-pipeline"];
 
     [TestCaseSource(nameof(Names))]
     public async Task Sample_runs_against_the_test_server_and_leaves_nothing_behind(string name)
