@@ -79,11 +79,11 @@ internal static class SqliteSchema
             ) WITHOUT ROWID
             """,
         ],
-        // loop tasks: the iteration and every finished iteration's result, {"iteration": n, "history": [...]} (StoreJson)
+        // 4: loop tasks: the iteration and every finished iteration's result, {"iteration": n, "history": [...]} (StoreJson)
         [
             "ALTER TABLE tasks ADD COLUMN loop TEXT",
         ],
-        // cost control (issue 20): the result cache across runs, and whether a task's result came from it
+        // 5: cost control (issue 20): the result cache across runs, and whether a task's result came from it
         [
             """
             CREATE TABLE cache_entries (
@@ -98,7 +98,8 @@ internal static class SqliteSchema
             """,
             "CREATE INDEX cache_entries_by_workflow ON cache_entries (workflow)",
             "ALTER TABLE tasks ADD COLUMN cached INTEGER NOT NULL DEFAULT 0",
-        // sub-workflows: the run that started this one through workflow/run
+        ],
+        // 6: sub-workflows: the run that started this one through workflow/run
         [
             "ALTER TABLE runs ADD COLUMN parent_id TEXT",
         ],
