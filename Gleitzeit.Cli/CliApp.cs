@@ -64,6 +64,8 @@ internal static class CliApp
         root.Add(ConfigCommand.Create());
         root.Add(ExecCommand.Create());
         root.Add(WorkerCommand.Create());
+        root.Add(DashboardCommand.Create());
+        root.Add(McpCommands.Create());
         return root;
     }
 }

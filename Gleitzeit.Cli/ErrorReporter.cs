@@ -54,7 +54,7 @@ internal static class ErrorReporter
         >= -25999 and <= -25000 => ExitCodes.ProviderError,
         _ => code switch
         {
-            GleitzeitErrorCode.WorkflowValidationFailed or GleitzeitErrorCode.WorkflowCircularDependency or GleitzeitErrorCode.TaskValidationFailed
+            GleitzeitErrorCode.WorkflowValidationFailed or GleitzeitErrorCode.WorkflowCircularDependency or GleitzeitErrorCode.TaskValidationFailed or GleitzeitErrorCode.HumanInputInvalid
                 or GleitzeitErrorCode.InvalidParams or GleitzeitErrorCode.MethodNotFound or GleitzeitErrorCode.ConfigurationError => ExitCodes.InvalidInput,
             _ => ExitCodes.General,
         },
@@ -66,6 +66,9 @@ internal static class ErrorReporter
         GleitzeitErrorCode.TaskNotFound => "List tasks with 'gleitzeit task list'.",
         GleitzeitErrorCode.WorkflowLeased => "Only the process that runs it continues it: let it finish, or stop it (Ctrl+C leaves the run interrupted) and resume it then; 'gleitzeit workflow status ID' shows its progress.",
         GleitzeitErrorCode.ProviderNotFound => "See what is configured with 'gleitzeit provider list'.",
+        GleitzeitErrorCode.TaskNotWaiting or GleitzeitErrorCode.TaskAlreadyAnswered or GleitzeitErrorCode.HumanTimeout =>
+            "'gleitzeit workflow status ID' shows each task's state; 'gleitzeit workflow list --status waiting' lists the runs waiting for an answer.",
+        GleitzeitErrorCode.HumanInputInvalid => "'gleitzeit workflow status ID --json' shows the task's schema (under its result); answer again with a matching --data.",
         _ => null,
     };
 }

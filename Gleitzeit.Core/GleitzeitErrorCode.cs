@@ -36,6 +36,12 @@ public enum GleitzeitErrorCode
     ProviderInvalidResponse = -30009,
     ModelNotFound = -30010,
 
+    /// <summary>The model's answer is not the JSON its task's <c>response_format</c> asks for (retryable: a new answer may be).</summary>
+    LlmOutputInvalid = -30011,
+
+    /// <summary>The model asked for more tool calls than the task's <c>max_tool_calls</c> allows.</summary>
+    LlmToolCallsExceeded = -30012,
+
     // Task
     TaskValidationFailed = -29001,
     TaskExecutionFailed = -29002,
@@ -45,6 +51,26 @@ public enum GleitzeitErrorCode
     TaskNotFound = -29006,
     TaskAlreadyExists = -29007,
     TaskRetriesExhausted = -29008,
+
+    /// <summary>The task's <c>when</c> condition was false (or a dependency was skipped so): it was skipped; the run does not fail for it.</summary>
+    TaskConditionFalse = -29009,
+
+    /// <summary>A <c>loop</c> task ran <c>max_iterations</c> times and its <c>until</c> condition never held.</summary>
+    TaskLoopExhausted = -29010,
+
+    /// <summary>A <c>when</c> or <c>until</c> condition could not be evaluated: incomparable types, a missing field.</summary>
+    TaskConditionError = -29011,
+    /// <summary>An answer to a <c>human/input</c> task does not match its schema; the task keeps waiting.</summary>
+    HumanInputInvalid = -29018,
+
+    /// <summary>An answer was given to a task that is not waiting for one (not started yet, running, finished).</summary>
+    TaskNotWaiting = -29019,
+
+    /// <summary>Nobody answered a waiting task within its <c>timeout</c>, and its <c>on_timeout</c> is <c>fail</c>.</summary>
+    HumanTimeout = -29020,
+
+    /// <summary>A waiting task was answered (or decided by its timeout) before this answer could be recorded: the first answer wins.</summary>
+    TaskAlreadyAnswered = -29021,
 
     // Workflow
     WorkflowValidationFailed = -28001,

@@ -14,6 +14,7 @@ public static class GleitzeitErrorCodes
         GleitzeitErrorCode.ProviderOverloaded,
         GleitzeitErrorCode.ProviderTimeout,
         GleitzeitErrorCode.ProviderRateLimited,
+        GleitzeitErrorCode.LlmOutputInvalid,
         GleitzeitErrorCode.TaskTimeout,
         GleitzeitErrorCode.QueueFull,
         GleitzeitErrorCode.PersistenceConnectionFailed,

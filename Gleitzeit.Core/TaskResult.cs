@@ -20,6 +20,12 @@ public sealed record TaskResult
 
     public DateTimeOffset? CompletedAt { get; init; }
 
+    /// <summary>For a <c>loop</c> task, the iteration now running or last run (1-based); 0 for other tasks.</summary>
+    public int Iteration { get; init; }
+
+    /// <summary>For a <c>loop</c> task, every finished iteration in order; empty for other tasks.</summary>
+    public IReadOnlyList<TaskIteration> History { get; init; } = [];
+
     public TimeSpan? Duration => StartedAt is { } s && CompletedAt is { } c ? c - s : null;
 
     public static TaskResult Pending(string taskId) => new() { TaskId = taskId, Status = WorkflowTaskStatus.Pending };

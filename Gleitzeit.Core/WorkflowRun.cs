@@ -29,6 +29,9 @@ public sealed record WorkflowRun
     /// <summary>Why the run failed or was cancelled, when it did.</summary>
     public GleitzeitError? Error { get; init; }
 
+    /// <summary>Tokens spent by this run's LLM tasks (the sum of their results' <c>usage</c>), in total and by model.</summary>
+    public RunUsage Usage => RunUsage.FromResults(Tasks.Values.Select(t => t.Result));
+
     public TimeSpan? Duration => StartedAt is { } s && CompletedAt is { } c ? c - s : null;
 
     /// <summary>Completed, failed or cancelled: nothing more will run. Pending, running and interrupted runs are not finished.</summary>

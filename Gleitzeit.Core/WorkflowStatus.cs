@@ -24,4 +24,11 @@ public enum WorkflowStatus
     /// <c>gleitzeit workflow resume</c> or <see cref="GleitzeitOptions.ResumeUnfinishedRunsOnStart"/>. Not finished.
     /// </summary>
     Interrupted,
+
+    /// <summary>
+    /// No task can run until a person answers a waiting task (<c>human/approval</c>, <c>human/input</c>). Stored, so the
+    /// process may exit: an answer from any process continues it (<c>ApproveAsync</c>, <c>RejectAsync</c>, <c>RespondAsync</c>,
+    /// <c>gleitzeit workflow approve|reject|respond</c>). Not finished.
+    /// </summary>
+    Waiting,
 }

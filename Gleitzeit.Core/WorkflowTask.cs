@@ -32,9 +32,36 @@ public sealed record WorkflowTask
     /// <summary>Which configured provider instance serves this task (e.g. which MCP server); null lets the registry route by protocol.</summary>
     public string? Provider { get; init; }
 
+    /// <summary>
+    /// Condition checked when the dependencies are finished (YAML <c>when:</c>), e.g. <c>${review.score} >= 8</c>; false skips the
+    /// task with <see cref="GleitzeitErrorCode.TaskConditionFalse"/>, which does not fail the run. Null: always runs.
+    /// </summary>
+    public string? When { get; init; }
+
+    /// <summary>Whether the task needs every dependency completed (the default) or any one (YAML <c>join:</c>).</summary>
+    public JoinMode Join { get; init; } = JoinMode.All;
+
+    /// <summary>Runs the task again until a condition holds (YAML <c>loop:</c>); null runs it once.</summary>
+    public TaskLoop? Loop { get; init; }
+
     public string DisplayName => Name ?? Id;
 
     /// <summary>The dependencies without repeats; no set is built for the common case of one or none.</summary>
-    internal IReadOnlyList<string> DistinctDependencies() =>
-        Dependencies.Count <= 1 ? Dependencies : Dependencies.Distinct(StringComparer.Ordinal).ToList();
+    internal IReadOnlyList<string> DistinctDependencies()
+    {
+        if (Dependencies.Count <= 1) return Dependencies;
+        if (Dependencies.Count <= 8)
+        {
+            // A few dependencies: compared pairwise, and the list itself returned when there is no repeat (the usual case).
+            for (var i = 1; i < Dependencies.Count; i++)
+            {
+                for (var j = 0; j < i; j++)
+                {
+                    if (string.Equals(Dependencies[i], Dependencies[j], StringComparison.Ordinal)) return Dependencies.Distinct(StringComparer.Ordinal).ToList();
+                }
+            }
+            return Dependencies;
+        }
+        return Dependencies.Distinct(StringComparer.Ordinal).ToList();
+    }
 }

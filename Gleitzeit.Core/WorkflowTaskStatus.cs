@@ -11,4 +11,8 @@ public enum WorkflowTaskStatus
     Skipped,
     Cancelled,
     Retrying,
+
+    /// <summary>Waiting for a person (<c>human/approval</c>, <c>human/input</c>): holds no slot, no thread and no timer but its
+    /// timeout; stored, so any process may answer it later.</summary>
+    Waiting,
 }

@@ -4,6 +4,7 @@ using System.Globalization;
 using System.Text;
 using System.Text.Json.Nodes;
 using Gleitzeit.Core;
+using Gleitzeit.Core.Conditions;
 using Gleitzeit.Core.Execution;
 using Gleitzeit.Core.Persistence;
 using Gleitzeit.Core.Pipeline;
@@ -275,7 +276,7 @@ public sealed partial class GleitzeitWorker
         Interlocked.Increment(ref _running);
         RunContext? context = null;
         var attempt = 0;
-        var startedAt = DateTimeOffset.MinValue;
+        DateTimeOffset? startedAt = null;
         try
         {
             List<RedisValue> startArgs = [taskId, entryId];
@@ -289,6 +290,13 @@ public sealed partial class GleitzeitWorker
             }
             if (context?.Workflow.FindTask(taskId) is { } def)
             {
+                // A task with a condition: evaluated before it takes a lane permit or an attempt. False skips it, an
+                // expression that cannot be evaluated fails it (the script acknowledges the entry and settles dependents).
+                if (def.When is not null && await DecideAsync(context, def).ConfigureAwait(false) is { } decided)
+                {
+                    await ReportAsync(context, claim, 0, null, decided, stopping).ConfigureAwait(false);
+                    return;
+                }
                 var lanes = BoundedLanes(def);
                 if (lanes.Count > 0)
                 {
@@ -305,6 +313,13 @@ public sealed partial class GleitzeitWorker
             }
             var started = await QueueRedis(QueueScripts.Start, runId, startArgs, "starting task " + taskId).ConfigureAwait(false);
             var parts = (RedisResult[])started!;
+            if ((int)parts[0] == 3)
+            {
+                // A waiting task came back from the delayed set: its timeout is due. Decide it (it does not run again).
+                claim.Lanes = null;
+                await DecideTimeoutAsync(runId, taskId).ConfigureAwait(false);
+                return;
+            }
             if ((int)parts[0] != 1)
             {
                 // Not run here; when a lane was full the task waits parked in it and holds no permit.
@@ -418,6 +433,18 @@ public sealed partial class GleitzeitWorker
             return CannotRun(run, taskId, new GleitzeitError(GleitzeitErrorCode.TaskExecutionFailed, $"{ex.GetType().Name}: {ex.Message}"));
         }
 
+        TaskResult? own = null;
+        if (def.Loop is not null)
+        {
+            try
+            {
+                own = await ReadOwnStateAsync(run, taskId).ConfigureAwait(false);
+            }
+            catch (GleitzeitException ex)
+            {
+                return CannotRun(run, taskId, ex.ToError());
+            }
+        }
         var context = new TaskContext(run.Workflow, def, attempt, registration, method, _engineOptions, cancelled)
         {
             Inputs = run.Inputs,
@@ -425,15 +452,115 @@ public sealed partial class GleitzeitWorker
             RunDeadline = run.Deadline,
             // The run's trace context from the stream entry: this attempt's span joins the submitter's trace.
             TraceParent = traceParent is not null && ActivityContext.TryParse(traceParent, null, isRemote: true, out var parent) ? parent : default,
+            Iteration = own is null ? 0 : Math.Max(1, own.Iteration),
+            PreviousIteration = own is { History.Count: > 0 } ? own.History[^1].Result : null,
         };
         var outcome = await _pipeline.ExecuteAsync(context).ConfigureAwait(false);
 
         var endedAt = _time.GetUtcNow();
         if (outcome.IsCancelled) return Outcome.Cancelled(endedAt);
+        if (outcome.IsCompleted && registration.Provider.GetService(typeof(Gleitzeit.Core.Human.HumanProvider)) is not null) return Outcome.Waiting(outcome.Result, endedAt);
+        if (outcome.IsCompleted && own is not null) return EndIteration(run, def, own, attempt, outcome.Result, context.Results, endedAt);
         if (outcome.IsCompleted) return Outcome.Completed(outcome.Result, endedAt);
         if (cancelled.IsCancellationRequested) return Outcome.Cancelled(endedAt);
         var decision = _pipeline.DecideRetry(context, outcome, endedAt);
         return decision.Retry ? Outcome.Retry(decision.Error, decision.Delay, endedAt) : Outcome.Failed(decision.Error, null, endedAt);
+    }
+
+    /// <summary>
+    /// The task's <c>when</c>, over the stored states of the tasks it reads: null when it runs, else the outcome to
+    /// report (skipped with TASK_CONDITION_FALSE, or failed with the evaluation's error).
+    /// </summary>
+    private async Task<Outcome?> DecideAsync(RunContext run, WorkflowTask def)
+    {
+        var states = await ReadStatesAsync(run, TaskConditions.ReferencedTasks(def), def.Id).ConfigureAwait(false);
+        try
+        {
+            if (TaskConditions.ShouldRun(def, states, run.Inputs)) return null;
+            return Outcome.Skipped(new GleitzeitError(GleitzeitErrorCode.TaskConditionFalse, $"condition '{def.When}' is false"), _time.GetUtcNow());
+        }
+        catch (GleitzeitException ex)
+        {
+            return Outcome.Failed(ex.ToError(), null, _time.GetUtcNow());
+        }
+    }
+
+    /// <summary>
+    /// A loop iteration completed: kept in the history, then <c>until</c> decides between completing, the next
+    /// iteration, and TASK_LOOP_EXHAUSTED (or completing, with <c>on_exhausted: complete</c>), as in the engine.
+    /// </summary>
+    private Outcome EndIteration(RunContext run, WorkflowTask def, TaskResult own, int attempt, JsonNode? result, IReadOnlyDictionary<string, TaskResult> results, DateTimeOffset endedAt)
+    {
+        var loop = def.Loop!;
+        var iteration = Math.Max(1, own.Iteration);
+        var previous = own.History.Count > 0 ? own.History[^1].Result : null;
+        var history = new List<TaskIteration>(own.History.Count + 1);
+        history.AddRange(own.History);
+        history.Add(new TaskIteration(iteration, result?.DeepClone(), attempt, own.History.Count > 0 ? own.History[^1].CompletedAt : own.StartedAt, endedAt));
+        bool ends;
+        try
+        {
+            ends = TaskConditions.LoopEnds(def, result, iteration, previous, results, run.Inputs);
+        }
+        catch (GleitzeitException ex)
+        {
+            return Outcome.Failed(ex.ToError(), result, endedAt) with { Iteration = iteration, History = history };
+        }
+        if (ends || (iteration >= loop.MaxIterations && loop.OnExhausted == LoopExhaustedAction.Complete))
+        {
+            return Outcome.Completed(result, endedAt) with { Iteration = iteration, History = history };
+        }
+        if (iteration >= loop.MaxIterations)
+        {
+            var error = new GleitzeitError(GleitzeitErrorCode.TaskLoopExhausted,
+                $"loop.until '{loop.Until}' still false after {loop.MaxIterations} iteration{(loop.MaxIterations == 1 ? "" : "s")}; the last result is kept in the task's result and history");
+            return Outcome.Failed(error, result, endedAt) with { Iteration = iteration, History = history };
+        }
+        return new Outcome(OutcomeKind.Iterate, result, null, TimeSpan.Zero, endedAt) { Iteration = iteration + 1, History = history };
+    }
+
+    private async Task<TaskResult> ReadOwnStateAsync(RunContext run, string taskId)
+    {
+        var json = await _connection.RunAsync(db => db.HashGetAsync(_connection.Keys.Tasks(run.Id), taskId), "reading task " + taskId).ConfigureAwait(false);
+        return json.IsNullOrEmpty ? TaskResult.Pending(taskId) : RedisWorkflowStore.ParseTask((string)json!);
+    }
+
+    private async Task<Dictionary<string, TaskResult>> ReadStatesAsync(RunContext run, IReadOnlyCollection<string> roots, string forTask)
+    {
+        var results = new Dictionary<string, TaskResult>(StringComparer.Ordinal);
+        var ids = roots.Where(r => r != Reference.InputsRoot || run.HasInputsTask).ToArray();
+        if (ids.Length == 0) return results;
+        var values = await _connection.RunAsync(db => db.HashGetAsync(_connection.Keys.Tasks(run.Id), ids.Select(i => (RedisValue)i).ToArray()), "reading results for " + forTask).ConfigureAwait(false);
+        for (var i = 0; i < ids.Length; i++)
+        {
+            if (values[i].HasValue) results[ids[i]] = RedisWorkflowStore.ParseTask((string)values[i]!);
+        }
+        return results;
+    }
+
+    /// <summary>A waiting task's timeout is due: record what its on_timeout decides (unless a person answered first).</summary>
+    private async Task DecideTimeoutAsync(string runId, string taskId)
+    {
+        var json = await _connection.RunAsync(db => db.HashGetAsync(_connection.Keys.Tasks(runId), taskId), "reading task " + taskId).ConfigureAwait(false);
+        if (!json.HasValue) return;
+        var waiting = RedisWorkflowStore.ParseTask((string)json!);
+        var now = _time.GetUtcNow();
+        var decided = Gleitzeit.Core.Human.HumanDecisions.DecideTimeout(waiting, now);
+        if (decided is null)
+        {
+            // Not due yet by this worker's clock: come back then.
+            if (Gleitzeit.Core.Human.HumanDecisions.TimeoutAt(waiting) is { } due)
+            {
+                var context = await GetRunAsync(runId).ConfigureAwait(false);
+                var priority = context.Workflow.FindTask(taskId)?.Priority ?? TaskPriority.Normal;
+                var member = string.Create(CultureInfo.InvariantCulture, $"{priority}|{Encoding.UTF8.GetByteCount(runId)}:{runId}{taskId}");
+                await _connection.RunAsync(db => db.SortedSetAddAsync(_connection.Keys.Delayed, member, due.ToUnixTimeMilliseconds()), "re-arming a timeout").ConfigureAwait(false);
+                ScheduleWake(due);
+            }
+            return;
+        }
+        var run = await GetRunAsync(runId).ConfigureAwait(false);
+        await RedisWorkflowQueue.RecordDecisionAsync(_connection, run.Workflow, runId, decided, now).ConfigureAwait(false);
     }
 
     /// <summary>The task cannot even enter the pipeline here (no such task, no provider for it, its inputs unreadable).</summary>
@@ -466,12 +593,12 @@ public sealed partial class GleitzeitWorker
 
     // ---------------------------------------------------------------- reporting
 
-    private async Task ReportAsync(RunContext run, Claim claim, int attempt, DateTimeOffset startedAt, Outcome outcome, CancellationToken stopping)
+    private async Task ReportAsync(RunContext run, Claim claim, int attempt, DateTimeOffset? startedAt, Outcome outcome, CancellationToken stopping)
     {
         var taskId = claim.TaskId;
         string script;
         List<RedisValue> args = [taskId, claim.EntryId];
-        var baseResult = new TaskResult { TaskId = taskId, Attempts = attempt, StartedAt = startedAt };
+        var baseResult = new TaskResult { TaskId = taskId, Attempts = attempt, StartedAt = startedAt, Iteration = outcome.Iteration, History = outcome.History };
         switch (outcome.Kind)
         {
             case OutcomeKind.Completed:
@@ -488,13 +615,52 @@ public sealed partial class GleitzeitWorker
                 break;
             }
             case OutcomeKind.Failed:
+            case OutcomeKind.Skipped:
             {
-                var failed = baseResult with { Status = WorkflowTaskStatus.Failed, Error = outcome.Error, CompletedAt = outcome.At };
-                script = QueueScripts.Fail;
-                args.Add(StoreJson.ToJson(failed).ToJsonString());
-                args.Add(RedisWorkflowStore.EventJson(taskId, "failed", outcome.At, attempt, outcome.Error));
+                var failed = outcome.Kind == OutcomeKind.Failed;
+                var final = baseResult with
+                {
+                    Status = failed ? WorkflowTaskStatus.Failed : WorkflowTaskStatus.Skipped,
+                    Result = outcome.Result,
+                    Error = outcome.Error,
+                    CompletedAt = outcome.At,
+                };
+                var status = failed ? "failed" : "skipped";
+                script = QueueScripts.EndUnsuccessful;
+                args.Add(StoreJson.ToJson(final).ToJsonString());
+                args.Add(RedisWorkflowStore.EventJson(taskId, status, outcome.At, attempt, outcome.Error));
                 args.Add($": {taskId}: {outcome.Error!.CodeName}: {outcome.Error.Message}");
-                foreach (var d in run.TransitiveDependents(taskId)) args.Add(d);
+                args.Add(status);
+                // As the engine: a failure skips dependents with TASK_DEPENDENCY_FAILED, a false condition with TASK_CONDITION_FALSE.
+                var cause = failed
+                    ? new GleitzeitError(GleitzeitErrorCode.TaskDependencyFailed, $"dependency '{taskId}' failed")
+                    : new GleitzeitError(GleitzeitErrorCode.TaskConditionFalse, $"dependency '{taskId}' was skipped");
+                args.Add(cause.ToJson().ToJsonString());
+                run.AppendSkipGraph(taskId, args);
+                break;
+            }
+            case OutcomeKind.Iterate:
+            {
+                var next = baseResult with { Status = WorkflowTaskStatus.Queued, Attempts = 0, Result = outcome.Result };
+                script = QueueScripts.Iterate;
+                args.Add(StoreJson.ToJson(next).ToJsonString());
+                args.Add(RedisWorkflowStore.EventJson(taskId, "queued", outcome.At, 0, null));
+                args.Add(run.Workflow.FindTask(taskId)?.Priority ?? TaskPriority.Normal);
+                break;
+            }
+            case OutcomeKind.Waiting:
+            {
+                var waiting = Gleitzeit.Core.Human.HumanDecisions.Waiting(baseResult, outcome.Result, outcome.At);
+                script = QueueScripts.Wait;
+                args.Add(StoreJson.ToJson(waiting).ToJsonString());
+                args.Add(RedisWorkflowStore.EventJson(taskId, "waiting", outcome.At, attempt, null));
+                // Its timeout comes back through the delayed set, like a retry; Start then hands it to a worker to decide.
+                var timeoutAt = Gleitzeit.Core.Human.HumanDecisions.TimeoutAt(waiting);
+                args.Add(timeoutAt is { } due ? due.ToUnixTimeMilliseconds() : "");
+                var priority = run.Workflow.FindTask(taskId)?.Priority ?? TaskPriority.Normal;
+                args.Add(string.Create(CultureInfo.InvariantCulture, $"{priority}|{Encoding.UTF8.GetByteCount(run.Id)}:{run.Id}{taskId}"));
+                args.Add(_connection.Keys.Delayed.ToString());
+                if (timeoutAt is { } wake) ScheduleWake(wake);
                 break;
             }
             case OutcomeKind.Retry:

@@ -58,11 +58,11 @@ internal static class QueueScripts
         """;
 
     // KEYS: 1 run, 2 tasks, 3 statuses, 4 events, 5 pending, 6 done, 7 attempts, 8 queue stream, 9 delayed set,
-    //       10 ready set, 11 ready sequence, 12 set of lanes
+    //       10 ready set, 11 ready sequence, 12 set of lanes, 13 completed dependencies (join: any)
     // ARGV: 1 run id, 2 now (ISO 8601), 3 wake channel, 4 finished channel, 5 consumer group, then the script's own
     private const string Prelude = Lanes + """
         local run, tasks, statuses, events, pending, done, attempts, queue = KEYS[1], KEYS[2], KEYS[3], KEYS[4], KEYS[5], KEYS[6], KEYS[7], KEYS[8]
-        local ready, ready_seq, lanes = KEYS[10], KEYS[11], KEYS[12]
+        local ready, ready_seq, lanes, okdeps = KEYS[10], KEYS[11], KEYS[12], KEYS[13]
         local run_id, now, wake, finished, group = ARGV[1], ARGV[2], ARGV[3], ARGV[4], ARGV[5]
 
         local function event(task_id, status, attempt, err)
@@ -123,9 +123,27 @@ internal static class QueueScripts
             redis.call('PUBLISH', finished, run_id)
         end
 
+        -- A run with tasks waiting for a person ('waiting' counts them) is stored 'waiting' while none of its tasks is
+        -- queued, running or retrying, and 'running' again once one is. Runs with no waiting task pay one HGET.
+        local function sync_waiting()
+            if tonumber(redis.call('HGET', run, 'waiting') or '0') <= 0 then return end
+            local s = redis.call('HGET', run, 'status')
+            if s ~= 'running' and s ~= 'waiting' then return end
+            local want = 'waiting'
+            for _, st in ipairs(redis.call('HVALS', statuses)) do
+                if st == 'queued' or st == 'running' or st == 'retrying' then want = 'running'; break end
+            end
+            if want ~= s then
+                redis.call('HSET', run, 'status', want)
+                redis.call('RPUSH', events, event(nil, want, 0, nil))
+            end
+        end
+
         -- n tasks reached a final state; the run ends when none is left.
         local function count_final(n)
-            if n > 0 and redis.call('HINCRBY', run, 'remaining', -n) == 0 then finish_run() end
+            if n > 0 then
+                if redis.call('HINCRBY', run, 'remaining', -n) == 0 then finish_run() else sync_waiting() end
+            end
         end
 
         local function enqueue(task_id, prio)
@@ -181,6 +199,8 @@ internal static class QueueScripts
             if claim(task_id, 'cancelled') then end_task(task_id, 'cancelled', cancelled_error()); count_final(1) end
             return { 0, 0 }
         end
+        -- A waiting task comes back only when its timeout is due: the worker decides it (it does not run again).
+        if redis.call('HGET', statuses, task_id) == 'waiting' then ack(entry); return { 3, 0 } end
         if #ARGV > 10 then
             local now_ms = server_ms()
             local woke = 0
@@ -221,9 +241,12 @@ internal static class QueueScripts
         local queued = false
         for i = 10, #ARGV, 2 do
             local d = ARGV[i]
-            if redis.call('HEXISTS', done, d) == 0 and redis.call('HINCRBY', pending, d, -1) == 0 then
-                enqueue(d, ARGV[i + 1])
-                queued = true
+            if redis.call('HEXISTS', done, d) == 0 then
+                redis.call('HINCRBY', okdeps, d, 1)
+                if redis.call('HINCRBY', pending, d, -1) == 0 then
+                    enqueue(d, ARGV[i + 1])
+                    queued = true
+                end
             end
         end
         if queued then redis.call('PUBLISH', wake, run_id) end
@@ -231,22 +254,68 @@ internal static class QueueScripts
         return 1
         """;
 
-    // ARGV 6 task id, 7 entry id, 8 failed task json, 9 event json, 10 failure summary, 11.. every transitive dependent
-    public const string Fail = Prelude + """
-        local task_id, entry = ARGV[6], ARGV[7]
+    // A task ends failed or skipped (by its condition). ARGV 6 task id, 7 entry id, 8 its final json, 9 event json,
+    // 10 failure summary, 11 status ('failed' or 'skipped'), 12 the error its skipped dependents get (json), 13.. its
+    // transitive dependents in dependency order, each as (id, join 'all'|'any', priority, n, then its n dependencies
+    // among this task and those dependents). A dependent with join all is skipped when one of them is gone; one with
+    // join any when all its dependencies are final and none completed, and queued when one completed.
+    // Returns 1 recorded, 0 duplicate.
+    public const string EndUnsuccessful = Prelude + """
+        local task_id, entry, status = ARGV[6], ARGV[7], ARGV[11]
         ack(entry)
-        if not claim(task_id, 'failed') then return 0 end
-        save_json(task_id, ARGV[8], 'failed', ARGV[9])
-        redis.call('HSETNX', run, 'first_failure', ARGV[10])
+        if not claim(task_id, status) then return 0 end
+        save_json(task_id, ARGV[8], status, ARGV[9])
+        if status == 'failed' then redis.call('HSETNX', run, 'first_failure', ARGV[10]) end
+        local cause = cjson.decode(ARGV[12])
+        local gone = { [task_id] = true }
         local n = 1
-        for i = 11, #ARGV do
-            local d = ARGV[i]
-            if claim(d, 'skipped') then
-                end_task(d, 'skipped', { code = -29005, message = "dependency '" .. task_id .. "' failed" })
-                n = n + 1
+        local queued = false
+        local i = 13
+        while i <= #ARGV do
+            local d, join, prio, k = ARGV[i], ARGV[i + 1], ARGV[i + 2], tonumber(ARGV[i + 3])
+            local hits = 0
+            for j = 1, k do
+                if gone[ARGV[i + 3 + j]] then hits = hits + 1 end
+            end
+            i = i + 4 + k
+            if hits > 0 and redis.call('HEXISTS', done, d) == 0 then
+                local left = redis.call('HINCRBY', pending, d, -hits)
+                local skip = true
+                if join == 'any' then
+                    if left > 0 then
+                        skip = false
+                    elseif tonumber(redis.call('HGET', okdeps, d) or '0') > 0 then
+                        skip = false
+                        enqueue(d, prio)
+                        queued = true
+                    end
+                end
+                if skip and claim(d, 'skipped') then
+                    end_task(d, 'skipped', cause)
+                    gone[d] = true
+                    n = n + 1
+                end
             end
         end
+        if queued then redis.call('PUBLISH', wake, run_id) end
         count_final(n)
+        return 1
+        """;
+
+    // A loop task's iteration completed and its until condition is false: it runs again. ARGV 6 task id, 7 entry id,
+    // 8 the queued task json (next iteration, history), 9 event json, 10 priority. The attempt count restarts.
+    public const string Iterate = Prelude + """
+        local task_id, entry = ARGV[6], ARGV[7]
+        ack(entry)
+        if redis.call('HEXISTS', done, task_id) == 1 then return 0 end
+        if redis.call('HGET', run, 'cancelled') then
+            if claim(task_id, 'cancelled') then end_task(task_id, 'cancelled', cancelled_error()); count_final(1) end
+            return 0
+        end
+        save_json(task_id, ARGV[8], 'queued', ARGV[9])
+        redis.call('HSET', attempts, task_id, 0)
+        redis.call('ZADD', ready, ready_rank(ready_seq, ARGV[10]), ready_member(run_id, task_id))
+        redis.call('PUBLISH', wake, run_id)
         return 1
         """;
 
@@ -262,6 +331,58 @@ internal static class QueueScripts
         end
         save_json(task_id, ARGV[8], 'retrying', ARGV[9])
         redis.call('ZADD', ARGV[12], ARGV[10], ARGV[11])
+        return 1
+        """;
+
+    // A human task's attempt returned its request: the task waits for a person, holding nothing. ARGV 6 task id,
+    // 7 entry id, 8 waiting task json, 9 event json, 10 timeout due (Unix ms) or '', 11 delayed-set member, 12 delayed key.
+    // When the timeout is due the task comes back from the delayed set, and Start hands it to a worker to decide.
+    public const string Wait = Prelude + """
+        local task_id, entry = ARGV[6], ARGV[7]
+        ack(entry)
+        if redis.call('HEXISTS', done, task_id) == 1 then return 0 end
+        if redis.call('HGET', run, 'cancelled') then
+            if claim(task_id, 'cancelled') then end_task(task_id, 'cancelled', cancelled_error()); count_final(1) end
+            return 0
+        end
+        save_json(task_id, ARGV[8], 'waiting', ARGV[9])
+        redis.call('HINCRBY', run, 'waiting', 1)
+        if ARGV[10] ~= '' then redis.call('ZADD', ARGV[12], ARGV[10], ARGV[11]) end
+        sync_waiting()
+        redis.call('PUBLISH', wake, run_id)
+        return 1
+        """;
+
+    // A waiting task is decided (a person's answer, or its timeout), only while it is stored waiting: the first wins.
+    // ARGV 6 task id, 7 decided task json, 8 'completed' or 'failed', 9 event json, 10 failure summary, 11 n, then n
+    // (direct dependent, priority) pairs, then every transitive dependent (skipped when it failed).
+    // Returns -1 unknown run, 0 not waiting (nothing written), 1 recorded.
+    public const string Answer = Prelude + """
+        local task_id = ARGV[6]
+        if redis.call('EXISTS', run) == 0 then return -1 end
+        if redis.call('HGET', statuses, task_id) ~= 'waiting' then return 0 end
+        if not claim(task_id, ARGV[8]) then return 0 end
+        redis.call('HINCRBY', run, 'waiting', -1)
+        save_json(task_id, ARGV[7], ARGV[8], ARGV[9])
+        local direct = tonumber(ARGV[11])
+        local n = 1
+        if ARGV[8] == 'completed' then
+            for i = 12, 11 + direct * 2, 2 do
+                local d = ARGV[i]
+                if redis.call('HEXISTS', done, d) == 0 and redis.call('HINCRBY', pending, d, -1) == 0 then enqueue(d, ARGV[i + 1]) end
+            end
+        else
+            redis.call('HSETNX', run, 'first_failure', ARGV[10])
+            for i = 12 + direct * 2, #ARGV do
+                local d = ARGV[i]
+                if claim(d, 'skipped') then
+                    end_task(d, 'skipped', { code = -29005, message = "dependency '" .. task_id .. "' failed" })
+                    n = n + 1
+                end
+            end
+        end
+        count_final(n)
+        redis.call('PUBLISH', wake, run_id)
         return 1
         """;
 

@@ -30,6 +30,9 @@ internal sealed class RedisKeys(string prefix)
     /// <summary>Hash: task id to the number of its dependencies not yet completed (distributed runs).</summary>
     public RedisKey Pending(string id) => Prefix + "run:{" + id + "}:pending";
 
+    /// <summary>Hash: task id to the number of its dependencies that completed (what <c>join: any</c> needs one of).</summary>
+    public RedisKey CompletedDependencies(string id) => Prefix + "run:{" + id + "}:okdeps";
+
     /// <summary>Hash: task id to its final status, written once: what makes a result recorded exactly once.</summary>
     public RedisKey Done(string id) => Prefix + "run:{" + id + "}:done";
 
@@ -74,5 +77,5 @@ internal sealed class RedisKeys(string prefix)
     /// <summary>Pub/sub: a run id that finished.</summary>
     public RedisChannel FinishedChannel => RedisChannel.Literal(Prefix + "finished");
 
-    public RedisKey[] AllOf(string id) => [Run(id), Tasks(id), Statuses(id), Events(id), Pending(id), Done(id), Attempts(id)];
+    public RedisKey[] AllOf(string id) => [Run(id), Tasks(id), Statuses(id), Events(id), Pending(id), Done(id), Attempts(id), CompletedDependencies(id)];
 }

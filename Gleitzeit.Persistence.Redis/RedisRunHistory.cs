@@ -25,7 +25,14 @@ internal sealed class RedisRunHistory(RedisConnection connection)
     public async ValueTask<IReadOnlyList<WorkflowRunSummary>> ListRunsAsync(RunQuery? query, CancellationToken cancellationToken)
     {
         query ??= new RunQuery();
-        var summaries = await ReadSummariesAsync(cancellationToken).ConfigureAwait(false);
+        IEnumerable<(WorkflowRunSummary Summary, long Sequence)> summaries = await ReadSummariesAsync(cancellationToken).ConfigureAwait(false);
+        if (query.After is { } after)
+        {
+            // Newest first: everything past the anchor; nothing when the anchor is gone.
+            var list = summaries.ToList();
+            var at = list.FindIndex(s => s.Summary.WorkflowId == after);
+            summaries = at < 0 ? [] : list.Skip(at + 1);
+        }
         return summaries
             .Where(s => query.Statuses.Count == 0 || query.Statuses.Contains(s.Summary.Status))
             .Where(s => query.Name is null || s.Summary.Name == query.Name)
@@ -159,9 +166,9 @@ internal sealed class RedisRunHistory(RedisConnection connection)
         var removed = 0;
         foreach (var slice in old.Chunk(Chunk))
         {
-            var keys = new RedisKey[1 + slice.Length * 7];
+            var keys = new RedisKey[1 + slice.Length * 8];
             keys[0] = Keys.Runs;
-            for (var i = 0; i < slice.Length; i++) Keys.AllOf(slice[i]).CopyTo(keys, 1 + i * 7);
+            for (var i = 0; i < slice.Length; i++) Keys.AllOf(slice[i]).CopyTo(keys, 1 + i * 8);
             var args = slice.Select(id => (RedisValue)id).ToArray();
             removed += (int)await connection.RunAsync(db => db.ScriptEvaluateAsync(StoreScripts.PurgeRuns, keys, args), "purging runs", cancellationToken).ConfigureAwait(false);
         }

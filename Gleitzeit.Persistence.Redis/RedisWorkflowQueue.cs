@@ -170,6 +170,60 @@ public sealed class RedisWorkflowQueue
         }
     }
 
+    /// <summary>
+    /// Answers a waiting task of a queued run (a person's approval, rejection or input): checked by
+    /// <see cref="Gleitzeit.Core.Human.HumanDecisions.Decide"/>, then recorded by one Lua script only while the task is stored
+    /// waiting (the first answer wins; a second gets TASK_ALREADY_ANSWERED); its dependents are queued for the workers, which
+    /// continue the run. Returns the task's decided state. Errors leave Redis unchanged.
+    /// </summary>
+    public async Task<TaskResult> AnswerAsync(string workflowId, string taskId, Gleitzeit.Core.Human.HumanAnswer answer, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(workflowId);
+        ArgumentNullException.ThrowIfNull(taskId);
+        ArgumentNullException.ThrowIfNull(answer);
+        var run = await _store.GetRunAsync(workflowId, cancellationToken).ConfigureAwait(false)
+            ?? throw new GleitzeitException(GleitzeitErrorCode.WorkflowNotFound, $"No run with id '{workflowId}'.");
+        var now = _time.GetUtcNow();
+        var decided = Gleitzeit.Core.Human.HumanDecisions.Decide(run, taskId, answer, now);
+        if (!await RecordDecisionAsync(Connection, run.Workflow!, workflowId, decided, now, cancellationToken).ConfigureAwait(false))
+        {
+            var current = (await _store.GetRunAsync(workflowId, cancellationToken).ConfigureAwait(false))?.Tasks.GetValueOrDefault(taskId);
+            var who = current?.Result?["by"] is { } by ? $" by {by.ToJsonString()}" : "";
+            throw new GleitzeitException(GleitzeitErrorCode.TaskAlreadyAnswered,
+                $"Task '{taskId}' of run '{workflowId}' was not answered by this call: it is {current?.Status.ToString().ToLowerInvariant() ?? "gone"}{who} now. The first answer wins; this one is not recorded.");
+        }
+        return decided;
+    }
+
+    /// <summary>Records a waiting task's decision with its consequences (dependents queued, or skipped when it failed),
+    /// only while the task is stored waiting. False when it was not (nothing written).</summary>
+    internal static async Task<bool> RecordDecisionAsync(RedisConnection connection, Workflow workflow, string runId, TaskResult decided, DateTimeOffset now,
+        CancellationToken cancellationToken = default)
+    {
+        var context = new RunContext(runId, workflow, new Dictionary<string, JsonNode?>());
+        var status = Gleitzeit.Core.Persistence.StoreJson.StatusName(decided.Status);
+        var direct = context.Dependents(decided.TaskId);
+        var args = new List<RedisValue>
+        {
+            decided.TaskId, Gleitzeit.Core.Persistence.StoreJson.ToJson(decided).ToJsonString(), status,
+            RedisWorkflowStore.EventJson(decided.TaskId, status, decided.CompletedAt ?? now, decided.Attempts, decided.Error),
+            decided.Error is { } e ? $": {decided.TaskId}: {e.CodeName}: {e.Message}" : "",
+            direct.Count,
+        };
+        foreach (var d in direct)
+        {
+            args.Add(d);
+            args.Add(workflow.FindTask(d)?.Priority ?? TaskPriority.Normal);
+        }
+        if (decided.Status != WorkflowTaskStatus.Completed)
+        {
+            foreach (var d in context.TransitiveDependents(decided.TaskId)) args.Add(d);
+        }
+        var outcome = (int)await Evaluate(connection, QueueScripts.Answer, runId, now, args, "recording the answer to " + decided.TaskId, cancellationToken).ConfigureAwait(false);
+        if (outcome < 0) throw new GleitzeitException(GleitzeitErrorCode.WorkflowNotFound, $"No run with id '{runId}'.");
+        return outcome == 1;
+    }
+
     /// <summary>Runs the stop script: reason <c>cancelled</c> or <c>timeout</c>, <paramref name="taskError"/> for the tasks it stops.</summary>
     internal static async Task<int> StopAsync(RedisConnection connection, string runId, DateTimeOffset now, string reason, GleitzeitError taskError,
         CancellationToken cancellationToken = default) =>
@@ -197,7 +251,7 @@ public sealed class RedisWorkflowQueue
         CancellationToken cancellationToken = default)
     {
         var k = connection.Keys;
-        RedisKey[] keys = [k.Run(runId), k.Tasks(runId), k.Statuses(runId), k.Events(runId), k.Pending(runId), k.Done(runId), k.Attempts(runId), k.Queue, k.Delayed, k.Ready, k.ReadySequence, k.Lanes];
+        RedisKey[] keys = [k.Run(runId), k.Tasks(runId), k.Statuses(runId), k.Events(runId), k.Pending(runId), k.Done(runId), k.Attempts(runId), k.Queue, k.Delayed, k.Ready, k.ReadySequence, k.Lanes, k.CompletedDependencies(runId)];
         var args = new RedisValue[5 + extra.Count];
         args[0] = runId;
         args[1] = RedisWorkflowStore.Time(now);

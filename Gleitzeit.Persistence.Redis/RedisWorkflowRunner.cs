@@ -56,6 +56,10 @@ public sealed class RedisWorkflowRunner : IWorkflowRunner
     /// <inheritdoc cref="RedisWorkflowQueue.CancelAsync"/>
     public Task CancelAsync(string workflowId, CancellationToken cancellationToken = default) => _queue.CancelAsync(workflowId, cancellationToken);
 
+    /// <summary>Answers a waiting task of a queued run; the workers continue the run (see <see cref="RedisWorkflowQueue.AnswerAsync"/>).</summary>
+    public Task<TaskResult> AnswerAsync(string workflowId, string taskId, Gleitzeit.Core.Human.HumanAnswer answer, CancellationToken cancellationToken = default) =>
+        _queue.AnswerAsync(workflowId, taskId, answer, cancellationToken);
+
     /// <summary>
     /// Streams the run's events as seen in the store. The first read describes the state so far (<see cref="WorkflowStarted"/>
     /// once the run started, then one event per task that left <c>pending</c>); after that, each change of a task's state

@@ -103,6 +103,24 @@ public sealed class RedisWorkflowStore : IWorkflowStore, IAsyncDisposable
         if (ok == 0) throw NotFound(workflowId);
     }
 
+    /// <summary>Records a waiting task's decision only while it is stored waiting, in one Lua script (atomic for every client).</summary>
+    public async ValueTask<bool> TrySaveAnswerAsync(string workflowId, TaskResult decided, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(workflowId);
+        ArgumentNullException.ThrowIfNull(decided);
+        var status = StoreJson.StatusName(decided.Status);
+        RedisValue[] args =
+        [
+            decided.TaskId, StoreJson.ToJson(decided).ToJsonString(), status,
+            EventJson(decided.TaskId, status, decided.CompletedAt ?? decided.StartedAt ?? DateTimeOffset.UtcNow, decided.Attempts, decided.Error),
+        ];
+        var outcome = (int)await Connection.RunAsync(
+            db => db.ScriptEvaluateAsync(StoreScripts.SaveAnswer, [Keys.Run(workflowId), Keys.Tasks(workflowId), Keys.Statuses(workflowId), Keys.Events(workflowId)], args),
+            "recording an answer in run " + workflowId, cancellationToken).ConfigureAwait(false);
+        if (outcome < 0) throw NotFound(workflowId);
+        return outcome == 1;
+    }
+
     public async ValueTask<WorkflowRun?> GetRunAsync(string workflowId, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(workflowId);

@@ -50,6 +50,17 @@ internal static class StoreScripts
         return 1
         """;
 
+    // KEYS: run, tasks, statuses, events. ARGV: task id, json, status, event. Records a waiting task's decision only while
+    // the task is stored waiting (compare-and-set). Returns -1 for an unknown run, 0 when not waiting, 1 when recorded.
+    public const string SaveAnswer = """
+        if redis.call('EXISTS', KEYS[1]) == 0 then return -1 end
+        if redis.call('HGET', KEYS[3], ARGV[1]) ~= 'waiting' then return 0 end
+        redis.call('HSET', KEYS[2], ARGV[1], ARGV[2])
+        redis.call('HSET', KEYS[3], ARGV[1], ARGV[3])
+        redis.call('RPUSH', KEYS[4], ARGV[4])
+        return 1
+        """;
+
     // KEYS: lease. ARGV: owner, host, pid, expires (Unix ms), now (Unix ms), owner to take over from or ''.
     // Returns the lease in force afterwards: owner, host, pid, expires.
     public const string AcquireLease = """
@@ -67,16 +78,16 @@ internal static class StoreScripts
         return 0
         """;
 
-    // KEYS: the runs index, then the keys of each run in the order of RedisKeys.AllOf (7 per run). ARGV: the run ids.
+    // KEYS: the runs index, then the keys of each run in the order of RedisKeys.AllOf (8 per run). ARGV: the run ids.
     // A run is removed only while it is still finished (it may have been resumed since it was listed).
     public const string PurgeRuns = """
         local removed = 0
         for i = 1, #ARGV do
-            local base = 1 + (i - 1) * 7
+            local base = 1 + (i - 1) * 8
             local status = redis.call('HGET', KEYS[base + 1], 'status')
             if status == 'completed' or status == 'failed' or status == 'cancelled' then
                 if redis.call('ZREM', KEYS[1], ARGV[i]) == 1 then removed = removed + 1 end
-                redis.call('DEL', KEYS[base + 1], KEYS[base + 2], KEYS[base + 3], KEYS[base + 4], KEYS[base + 5], KEYS[base + 6], KEYS[base + 7])
+                redis.call('DEL', KEYS[base + 1], KEYS[base + 2], KEYS[base + 3], KEYS[base + 4], KEYS[base + 5], KEYS[base + 6], KEYS[base + 7], KEYS[base + 8])
             end
         end
         return removed

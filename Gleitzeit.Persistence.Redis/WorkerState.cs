@@ -39,6 +39,36 @@ internal sealed class RunContext
 
     public IReadOnlyList<string> Dependents(string taskId) => _dependents.TryGetValue(taskId, out var list) ? list : [];
 
+    /// <summary>
+    /// What <see cref="QueueScripts.EndUnsuccessful"/> needs when <paramref name="taskId"/> fails or is skipped: its
+    /// transitive dependents in dependency order, each as (id, join, priority, n, its n dependencies among them and the task).
+    /// </summary>
+    public void AppendSkipGraph(string taskId, List<StackExchange.Redis.RedisValue> args)
+    {
+        var below = TransitiveDependents(taskId);
+        var inGraph = new HashSet<string>(below, StringComparer.Ordinal) { taskId };
+        var remaining = new Dictionary<string, int>(StringComparer.Ordinal);
+        foreach (var d in below)
+        {
+            remaining[d] = Workflow.FindTask(d)!.Dependencies.Distinct(StringComparer.Ordinal).Count(x => x != taskId && inGraph.Contains(x));
+        }
+        var queue = new Queue<string>(below.Where(d => remaining[d] == 0));
+        while (queue.TryDequeue(out var d))
+        {
+            var def = Workflow.FindTask(d)!;
+            var deps = def.Dependencies.Distinct(StringComparer.Ordinal).Where(inGraph.Contains).ToList();
+            args.Add(d);
+            args.Add(def.Join == JoinMode.Any ? "any" : "all");
+            args.Add(def.Priority);
+            args.Add(deps.Count);
+            foreach (var x in deps) args.Add(x);
+            foreach (var next in Dependents(d))
+            {
+                if (--remaining[next] == 0) queue.Enqueue(next);
+            }
+        }
+    }
+
     public IReadOnlyList<string> TransitiveDependents(string taskId)
     {
         var seen = new HashSet<string>(StringComparer.Ordinal);
@@ -111,16 +141,34 @@ internal enum OutcomeKind
     Failed,
     Retry,
     Cancelled,
+
+    /// <summary>Its <c>when</c> condition was false.</summary>
+    Skipped,
+
+    /// <summary>A loop iteration completed and <c>until</c> is false: the next one is queued.</summary>
+    Iterate,
+    Waiting,
 }
 
 /// <summary>How one attempt ended.</summary>
 internal sealed record Outcome(OutcomeKind Kind, JsonNode? Result, GleitzeitError? Error, TimeSpan Delay, DateTimeOffset At)
 {
+    /// <summary>A loop task's iteration to store (the next one for <see cref="OutcomeKind.Iterate"/>); 0 for other tasks.</summary>
+    public int Iteration { get; init; }
+
+    /// <summary>A loop task's finished iterations, this one included.</summary>
+    public IReadOnlyList<TaskIteration> History { get; init; } = [];
+
+    public static Outcome Skipped(GleitzeitError error, DateTimeOffset at) => new(OutcomeKind.Skipped, null, error, TimeSpan.Zero, at);
+
     public static Outcome Completed(JsonNode? result, DateTimeOffset at) => new(OutcomeKind.Completed, result, null, TimeSpan.Zero, at);
 
     public static Outcome Failed(GleitzeitError error, JsonNode? result, DateTimeOffset at) => new(OutcomeKind.Failed, result, error, TimeSpan.Zero, at);
 
     public static Outcome Retry(GleitzeitError error, TimeSpan delay, DateTimeOffset at) => new(OutcomeKind.Retry, null, error, delay, at);
+
+    /// <summary>A human task's attempt returned its request: the task waits for a person.</summary>
+    public static Outcome Waiting(JsonNode? request, DateTimeOffset at) => new(OutcomeKind.Waiting, request, null, TimeSpan.Zero, at);
 
     public static Outcome Cancelled(DateTimeOffset at) => new(OutcomeKind.Cancelled, null, null, TimeSpan.Zero, at);
 }

@@ -79,6 +79,10 @@ internal static class SqliteSchema
             ) WITHOUT ROWID
             """,
         ],
+        // loop tasks: the iteration and every finished iteration's result, {"iteration": n, "history": [...]} (StoreJson)
+        [
+            "ALTER TABLE tasks ADD COLUMN loop TEXT",
+        ],
     ];
 
     public static int CurrentVersion => Migrations.Length;

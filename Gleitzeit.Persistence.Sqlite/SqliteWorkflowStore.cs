@@ -130,6 +130,17 @@ public sealed partial class SqliteWorkflowStore : IWorkflowStore, IAsyncDisposab
         return op.InForce!;
     }
 
+    /// <summary>Records a waiting task's decision only while it is stored waiting, in one write transaction (atomic across processes).</summary>
+    public async ValueTask<bool> TrySaveAnswerAsync(string workflowId, TaskResult decided, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(workflowId);
+        ArgumentNullException.ThrowIfNull(decided);
+        cancellationToken.ThrowIfCancellationRequested();
+        var op = new SaveAnswerOp(workflowId, decided, _time.GetUtcNow());
+        await _writer.EnqueueAsync(op).ConfigureAwait(false);
+        return op.Recorded;
+    }
+
     public ValueTask ReleaseLeaseAsync(string workflowId, string owner, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(workflowId);

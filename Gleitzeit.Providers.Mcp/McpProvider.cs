@@ -1,6 +1,7 @@
 using System.Text.Json;
 using System.Text.Json.Nodes;
 using Gleitzeit.Core;
+using Gleitzeit.Core.Llm;
 using Gleitzeit.Core.Protocol;
 using Gleitzeit.Providers.Mcp.Sessions;
 using Gleitzeit.Providers.Mcp.Tools;
@@ -44,6 +45,11 @@ public sealed class McpProvider : ITaskProvider, ITaskLanes, IAsyncDisposable
     }
 
     public ProtocolDescriptor Protocol { get; }
+
+    /// <summary>The tools of the configured servers for <c>llm/*</c> tasks (<c>tools: [mcp:SERVER, mcp:SERVER/TOOL]</c>).</summary>
+    public ILlmToolSource ToolSource => _toolSource ??= new Tools.McpToolSource(_sessions);
+
+    private ILlmToolSource? _toolSource;
 
     /// <summary>
     /// Each server is a lane of the scheduler, bounded by its <see cref="McpServerOptions.MaxConcurrency"/>: a task for a

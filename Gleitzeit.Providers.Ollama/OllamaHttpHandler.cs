@@ -20,7 +20,13 @@ internal sealed partial class OllamaHttpHandler : DelegatingHandler
     private readonly string? _keepAlive;
     private readonly TimeProvider _time;
 
-    public OllamaHttpHandler(OllamaOptions options, HttpMessageHandler inner, TimeProvider? time = null) : base(inner)
+    public OllamaHttpHandler(OllamaOptions options, HttpMessageHandler inner, TimeProvider? time = null) : this(options, time)
+    {
+        InnerHandler = inner;
+    }
+
+    /// <summary>For an <c>IHttpClientFactory</c> pipeline, which sets the inner handler itself.</summary>
+    public OllamaHttpHandler(OllamaOptions options, TimeProvider? time)
     {
         _endpoint = options.Endpoint;
         _requestTimeout = options.RequestTimeout;

@@ -34,6 +34,19 @@ public sealed class OllamaOptions
     /// <summary>Largest image that <c>llm/vision</c> sends. Default: 20 MiB.</summary>
     public long MaxImageBytes { get; set; } = 20 * 1024 * 1024;
 
+    /// <summary>
+    /// Models this provider serves, as patterns (<c>*</c> matches anything: <c>llama*</c>, <c>qwen2.5:*</c>). With several
+    /// LLM providers, a task without <c>provider:</c> goes to the first whose pattern matches its model, else to the first
+    /// provider with no patterns. Default: none (any model).
+    /// </summary>
+    public IList<string> Models { get; set; } = [];
+
+    /// <summary>
+    /// Adds Microsoft.Extensions.AI middleware around the Ollama chat client, e.g.
+    /// <c>b => b.UseDistributedCache().UseLogging()</c>; services come from the container. Default: none.
+    /// </summary>
+    public Action<Microsoft.Extensions.AI.ChatClientBuilder>? ConfigureChatClient { get; set; }
+
     /// <summary>Problems with these options, one message each (empty when valid).</summary>
     internal IReadOnlyList<string> Validate()
     {
@@ -54,10 +67,19 @@ public sealed class OllamaOptions
         {
             errors.Add($"OllamaOptions.KeepAlive must be zero or positive (or Timeout.InfiniteTimeSpan), got {k}.");
         }
+        foreach (var pattern in Models)
+        {
+            if (string.IsNullOrWhiteSpace(pattern)) errors.Add("OllamaOptions.Models must not hold an empty pattern.");
+        }
         if (MaxFileBytes < 1) errors.Add("OllamaOptions.MaxFileBytes must be at least 1.");
         if (MaxImageBytes < 1) errors.Add("OllamaOptions.MaxImageBytes must be at least 1.");
         return errors;
     }
 
-    internal OllamaOptions Clone() => (OllamaOptions)MemberwiseClone();
+    internal OllamaOptions Clone()
+    {
+        var copy = (OllamaOptions)MemberwiseClone();
+        copy.Models = [.. Models];
+        return copy;
+    }
 }

@@ -32,6 +32,15 @@ public sealed class OllamaProvider : ITaskProvider, IAsyncDisposable, IDisposabl
     }
 
     internal OllamaProvider(OllamaOptions options, HttpClient? httpClient, TimeProvider? time)
+        : this(options, httpClient, time, null, null)
+    {
+    }
+
+    /// <summary>
+    /// Creates the provider as dependency injection does: <paramref name="services"/> serve the
+    /// <see cref="OllamaOptions.ConfigureChatClient"/> middleware, <paramref name="toolSources"/> the tasks' <c>tools</c>.
+    /// </summary>
+    internal OllamaProvider(OllamaOptions options, HttpClient? httpClient, TimeProvider? time, IServiceProvider? services, IEnumerable<ILlmToolSource>? toolSources)
     {
         ArgumentNullException.ThrowIfNull(options);
         var problems = options.Validate();
@@ -53,15 +62,18 @@ public sealed class OllamaProvider : ITaskProvider, IAsyncDisposable, IDisposabl
             _http.BaseAddress ??= _options.Endpoint;
         }
         _client = new OllamaApiClient(_http, _options.DefaultModel);
-        _llm = new LlmProvider(new OllamaStreamGuard(_client, _options.Endpoint), _client, new LlmOptions
+        var pipeline = new ChatClientBuilder(new OllamaStreamGuard(_client, _options.Endpoint));
+        _options.ConfigureChatClient?.Invoke(pipeline);
+        _llm = new LlmProvider(pipeline.Build(services), _client, new LlmOptions
         {
+            Models = [.. _options.Models],
             DefaultModel = _options.DefaultModel,
             VisionModel = _options.VisionModel,
             EmbeddingModel = _options.EmbeddingModel,
             MaxFileBytes = _options.MaxFileBytes,
             MaxImageBytes = _options.MaxImageBytes,
             ServiceName = $"Ollama at {_options.Endpoint}",
-        });
+        }, toolSources);
     }
 
     public ProtocolDescriptor Protocol => _llm.Protocol;
@@ -74,6 +86,13 @@ public sealed class OllamaProvider : ITaskProvider, IAsyncDisposable, IDisposabl
 
     /// <summary>The Microsoft.Extensions.AI chat client underneath (OllamaSharp's), for code that wants to call Ollama directly.</summary>
     public IChatClient ChatClient => _client;
+
+    /// <summary>This provider, or what the <c>llm/v1</c> provider underneath offers (the <see cref="LlmProvider"/> itself, for routing by model).</summary>
+    public object? GetService(Type serviceType)
+    {
+        ArgumentNullException.ThrowIfNull(serviceType);
+        return serviceType.IsInstanceOfType(this) ? this : ((ITaskProvider)_llm).GetService(serviceType);
+    }
 
     public ValueTask<JsonNode?> ExecuteAsync(TaskInvocation invocation, CancellationToken cancellationToken)
     {

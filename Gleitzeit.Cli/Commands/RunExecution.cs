@@ -25,12 +25,24 @@ internal static class RunExecution
 
     /// <summary>Runs to completion in this process and reports. Returns the exit code (0, 4 or 5).</summary>
     public static async Task<int> RunAsync(CliContext context, Workflow workflow, IReadOnlyDictionary<string, JsonNode?> inputs, string? outputFile, bool watch,
-        Action<WorkflowRun>? printResults = null, Func<string, string>? taskLabel = null)
+        Action<WorkflowRun>? printResults = null, Func<string, string>? taskLabel = null, bool leaveWhenWaiting = false)
     {
         var services = context.GetServices();
         await CheckProvidersAsync(context, workflow).ConfigureAwait(false);
-        var progress = new RunProgress(context.Output, watch, workflow.Tasks.Select(t => t.Id), taskLabel);
-        var options = new RunOptions { Inputs = inputs, OnEvent = progress.OnEvent };
+        var progress = new RunProgress(context.Output, watch, workflow.Tasks.Select(t => t.Id), taskLabel, HumanCommands.AnswerHint(context));
+        Action<WorkflowEvent> onEvent = progress.OnEvent;
+        if (leaveWhenWaiting)
+        {
+            // --detach: once nothing can run until a person answers, stop here; the engine leaves the run stored waiting
+            // (its lease released), and whoever answers continues it.
+            var engine = services.Engine;
+            onEvent = evt =>
+            {
+                progress.OnEvent(evt);
+                if (evt is WorkflowWaiting) _ = Task.Run(async () => await engine.DisposeAsync().ConfigureAwait(false));
+            };
+        }
+        var options = new RunOptions { Inputs = inputs, OnEvent = onEvent };
         // No cancellation token: a signal interrupts the run (FollowAsync), it does not cancel it.
         var work = services.Engine.RunAsync(workflow, options, CancellationToken.None);
         var run = await FollowAsync(context, services.Engine, work, progress).ConfigureAwait(false);
@@ -173,6 +185,14 @@ internal static class RunExecution
         {
             case WorkflowStatus.Completed:
                 return ExitCodes.Ok;
+            case WorkflowStatus.Waiting:
+                if (!output.Json)
+                {
+                    var waiting = run.Tasks.Values.Where(t => t.Status == WorkflowTaskStatus.Waiting).Select(t => t.TaskId).ToList();
+                    output.Line($"Run {run.WorkflowId} is stored waiting for a person ({string.Join(", ", waiting)}); answer with the command printed above, from any shell.");
+                    output.Line($"'gleitzeit workflow status {run.WorkflowId}' shows it; 'gleitzeit workflow list --status waiting' lists every waiting run.");
+                }
+                return context.SignalExitCode ?? ExitCodes.Ok;
             case WorkflowStatus.Cancelled:
                 throw new CliException(context.SignalExitCode ?? ExitCodes.General, $"Run {run.WorkflowId} was cancelled.",
                     "A cancelled run is not resumed: start the workflow again with 'gleitzeit run FILE'.");

@@ -19,6 +19,8 @@ internal static class WorkflowCommands
         group.Add(CreateList());
         group.Add(CreateResume());
         group.Add(CreateCancel());
+        group.Add(GraphCommand.Create());
+        HumanCommands.AddTo(group);
         return group;
     }
 
@@ -28,19 +30,24 @@ internal static class WorkflowCommands
         var inputs = new Option<string[]>("--input", "-i") { Description = "Workflow input NAME=VALUE (repeatable); JSON values keep their type.", HelpName = "NAME=VALUE", Arity = ArgumentArity.ZeroOrMore };
         var output = new Option<string?>("--output", "-o") { Description = "Also write the run's JSON to this file.", HelpName = "FILE" };
         var watch = new Option<bool>("--watch", "-w") { Description = "Print streamed tokens and output lines as tasks produce them (plain output)." };
-        var detach = new Option<bool>("--detach", "-d") { Description = "Queue the run for 'gleitzeit worker' processes and return its id at once (redis backend)." };
+        var detach = new Option<bool>("--detach", "-d") { Description = "Do not stay: with the redis backend, queue the run for 'gleitzeit worker' processes and return its id at once; otherwise run it here until it finishes or waits for a person, then leave it stored waiting." };
         var command = new Command(name, description) { file, inputs, output, watch, detach };
         command.SetHandler(async context =>
         {
             var path = context.Parse.GetRequiredValue(file);
             var values = Arguments.ParsePairs(context.Parse.GetValue(inputs), "--input");
+            if (context.Parse.GetValue(detach) && context.Settings.Backend != "redis")
+            {
+                if (context.Settings.Backend == "memory")
+                {
+                    throw CliException.Invalid("--detach leaves the run stored for later, and the memory backend keeps nothing once this process ends.",
+                        "Use the sqlite (default) or redis backend, or run without --detach.");
+                }
+                var local = RunExecution.LoadWorkflow(context, path);
+                return await RunExecution.RunAsync(context, local, values, context.Parse.GetValue(output), context.Parse.GetValue(watch), leaveWhenWaiting: true).ConfigureAwait(false);
+            }
             if (context.Parse.GetValue(detach))
             {
-                if (context.Settings.Backend != "redis")
-                {
-                    throw CliException.Invalid($"--detach queues the run for 'gleitzeit worker' processes, which needs the redis backend; the configured backend is {context.Settings.Backend}.",
-                        "Pass --backend redis (or set persistence.backend: redis), or run without --detach to run it here.");
-                }
                 var queued = RunExecution.LoadWorkflow(context, path);
                 var runner = context.GetServices().Runners.Distributed;
                 var workflowId = await runner.SubmitAsync(queued, new RunOptions { Inputs = values }, context.CancellationToken).ConfigureAwait(false);
@@ -100,8 +107,8 @@ internal static class WorkflowCommands
 
     private static Command CreateList()
     {
-        var status = new Option<string[]>("--status", "-s") { Description = "Only runs in these states (pending, running, completed, failed, cancelled, interrupted).", Arity = ArgumentArity.ZeroOrMore };
-        status.AcceptOnlyFromAmong("pending", "running", "completed", "failed", "cancelled", "interrupted");
+        var status = new Option<string[]>("--status", "-s") { Description = "Only runs in these states (pending, running, waiting, completed, failed, cancelled, interrupted).", Arity = ArgumentArity.ZeroOrMore };
+        status.AcceptOnlyFromAmong("pending", "running", "waiting", "completed", "failed", "cancelled", "interrupted");
         var name = new Option<string?>("--name", "-n") { Description = "Only runs of the workflow with this name." };
         var limit = new Option<int>("--limit") { Description = "Most runs to list.", DefaultValueFactory = _ => 20 };
         var command = new Command("list", "List runs, newest first.") { status, name, limit };

@@ -81,6 +81,7 @@ internal static class RichConsole
         "completed" or "healthy" or "success" => $"[green]{cell}[/]",
         "failed" or "unhealthy" => $"[red]{cell}[/]",
         "running" or "retrying" or "degraded" => $"[yellow]{cell}[/]",
+        "waiting" or "⏸ waiting" => $"[magenta]{Markup.Escape(cell)}[/]",
         "skipped" or "cancelled" or "pending" or "queued" => $"[grey]{cell}[/]",
         _ => Markup.Escape(cell),
     };
@@ -119,7 +120,7 @@ internal static class LiveRunView
     /// <summary>The table for a terminal <paramref name="width"/> columns wide.</summary>
     public static Table Build(RunProgress progress, int width, DateTimeOffset now)
     {
-        var rows = progress.Snapshot(now).Select(l => (IReadOnlyList<string>)[l.Id, l.State == "running" ? "● running" : l.State, l.Attempt, l.Duration, l.Detail]).ToList();
+        var rows = progress.Snapshot(now).Select(l => (IReadOnlyList<string>)[l.Id, l.State switch { "running" => "● running", "waiting" => "⏸ waiting", _ => l.State }, l.Attempt, l.Duration, l.Detail]).ToList();
         return RichConsole.BuildTable(Columns, rows, width, (column, text) => column == 1 && text == "● running" ? "[yellow]● running[/]" : RichConsole.StatusMarkup(text));
     }
 }

@@ -39,13 +39,17 @@ internal sealed class RunProgress
     private readonly Dictionary<string, StringBuilder> _pendingText = new(StringComparer.Ordinal);
 
     private readonly Func<string, string> _label;
+    private readonly Func<string, string, string, IReadOnlyList<string>> _answerHint;
 
     /// <summary>Follows the tasks <paramref name="taskIds"/>; <paramref name="label"/> is how a plain progress line names a task
     /// (default <c>task ID</c>; <c>task submit</c> names its one task by its method).</summary>
-    public RunProgress(Output output, bool watch, IEnumerable<string> taskIds, Func<string, string>? label = null)
+    public RunProgress(Output output, bool watch, IEnumerable<string> taskIds, Func<string, string>? label = null, Func<string, string, string, IReadOnlyList<string>>? answerHint = null)
     {
         _output = output;
         _watch = watch;
+        _answerHint = answerHint ?? ((id, task, method) => method == "human/input"
+            ? [$"gleitzeit workflow respond {id} {task} --data 'JSON'"]
+            : [$"gleitzeit workflow approve {id} {task} [--comment TEXT]", $"gleitzeit workflow reject {id} {task} [--comment TEXT]"]);
         _label = label ?? (id => $"task {id}");
         foreach (var id in taskIds) _tasks[id] = new TaskLine(id);
     }
@@ -69,6 +73,9 @@ internal sealed class RunProgress
                 TaskCompleted c => Update(c.TaskId, t => { t.State = "completed"; t.Attempt = c.Attempts; t.Duration = c.Duration; t.Note = Output.Clip(JsonShapes.Describe(c.Result), StreamTail); }, $"{_label(c.TaskId)} completed in {JsonShapes.Duration(c.Duration)}"),
                 TaskFailed f => Update(f.TaskId, t => { t.State = "failed"; t.Attempt = f.Attempts; t.Duration = t.StartedAt is { } st ? f.Timestamp - st : null; t.Note = Brief(f.Error); }, $"{_label(f.TaskId)} failed after {f.Attempts} attempt{(f.Attempts == 1 ? "" : "s")}: {Brief(f.Error)}"),
                 TaskSkipped k => Update(k.TaskId, t => { t.State = k.Error.Code == GleitzeitErrorCode.TaskCancelled ? "cancelled" : "skipped"; t.Note = FirstLine(k.Error.Message); }, $"{_label(k.TaskId)} {(k.Error.Code == GleitzeitErrorCode.TaskCancelled ? "cancelled" : "skipped")}: {FirstLine(k.Error.Message)}"),
+                TaskWaiting w => Update(w.TaskId, t => { t.State = "waiting"; t.Note = $"{Output.Clip(FirstLine(w.Prompt), StreamTail)} → {_answerHint(w.WorkflowId, w.TaskId, w.Method)[0]}"; }, Awaited(w)),
+                TaskAnswered a => Update(a.TaskId, t => { t.State = "answered"; t.Note = Decision(a); }, $"{_label(a.TaskId)} {Decision(a)}"),
+                WorkflowWaiting w => $"workflow waiting for a person ({string.Join(", ", w.TaskIds)}); answer from any shell with the command above: this process continues the run when the answer arrives (Ctrl+C leaves it waiting)",
                 WorkflowCompleted w => $"workflow {JsonShapes.Lower(w.Status)} in {JsonShapes.Duration(w.Duration)}",
                 _ => null,
             };
@@ -78,6 +85,25 @@ internal sealed class RunProgress
                 _output.Line(line);
             }
         }
+    }
+
+    /// <summary>What a waiting task asks and the exact commands that answer it.</summary>
+    private string Awaited(TaskWaiting w)
+    {
+        var sb = new StringBuilder();
+        sb.Append(_label(w.TaskId)).Append(w.Method == "human/input" ? " waits for input: " : " waits for approval: ").Append(Output.Tidy(w.Prompt));
+        if (w.Schema is not null) sb.Append("\n  schema: ").Append(w.Schema.ToJsonString());
+        if (w.TimeoutAt is { } at) sb.Append("\n  decided by its timeout at ").Append(at.UtcDateTime.ToString("yyyy-MM-dd HH:mm:ss", CultureInfo.InvariantCulture)).Append(" UTC if nobody answers");
+        sb.Append("\n  answer with:");
+        foreach (var command in _answerHint(w.WorkflowId, w.TaskId, w.Method)) sb.Append("\n    ").Append(command);
+        return sb.ToString();
+    }
+
+    private static string Decision(TaskAnswered a)
+    {
+        var by = a.By is null ? "" : $" by {a.By}";
+        if (a.Result?["approved"] is { } approved) return (a.TimedOut ? "timed out: " : "") + ((bool)approved ? "approved" : "rejected") + by;
+        return a.TimedOut ? "timed out" : "answered" + by;
     }
 
     /// <summary><c>CODE: first line of the message</c>: a progress line carries the gist (a Python traceback, say, is printed

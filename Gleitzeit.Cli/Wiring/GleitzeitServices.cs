@@ -39,6 +39,9 @@ internal sealed class GleitzeitServices : IAsyncDisposable
 
     public IServiceProvider Services => _provider;
 
+    /// <summary>How often the owner of a run renews its lease, and so picks up answers recorded by other processes.</summary>
+    public TimeSpan LeaseRenewal => _provider.GetRequiredService<Microsoft.Extensions.Options.IOptions<Gleitzeit.Core.GleitzeitOptions>>().Value.RunLeaseDuration / 3;
+
     /// <summary>Which runner runs, follows and cancels a run: the engine here or the Redis workers.</summary>
     public RunnerResolver Runners => new(_provider, Settings.Backend);
 

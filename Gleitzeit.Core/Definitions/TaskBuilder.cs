@@ -15,6 +15,9 @@ public sealed class TaskBuilder
     private TimeSpan? _timeout;
     private RetryPolicy? _retry;
     private string? _provider;
+    private string? _when;
+    private JoinMode _join = JoinMode.All;
+    private TaskLoop? _loop;
 
     internal TaskBuilder(string id, string method, JsonObject parameters)
     {
@@ -90,6 +93,55 @@ public sealed class TaskBuilder
         return this;
     }
 
+    /// <summary>
+    /// Runs the task only when <paramref name="condition"/> holds once its dependencies are finished, e.g.
+    /// <c>"${review.score} >= 8"</c>; otherwise it is skipped with <see cref="GleitzeitErrorCode.TaskConditionFalse"/>,
+    /// which does not fail the run. Throws <see cref="WorkflowValidationException"/> when the condition does not parse.
+    /// </summary>
+    public TaskBuilder When(string condition)
+    {
+        ArgumentException.ThrowIfNullOrWhiteSpace(condition);
+        CheckSyntax(condition, "when");
+        _when = condition;
+        return this;
+    }
+
+    /// <summary>Whether the task needs every dependency completed (<see cref="JoinMode.All"/>, the default) or one (<see cref="JoinMode.Any"/>).</summary>
+    public TaskBuilder Join(JoinMode mode)
+    {
+        if (!Enum.IsDefined(mode)) throw new ArgumentOutOfRangeException(nameof(mode), mode, "Join is JoinMode.All or JoinMode.Any.");
+        _join = mode;
+        return this;
+    }
+
+    /// <summary>
+    /// Runs the task again while <paramref name="until"/> is false, at most <paramref name="maxIterations"/> times; then it
+    /// fails with <see cref="GleitzeitErrorCode.TaskLoopExhausted"/>, or completes with the last result when
+    /// <paramref name="onExhausted"/> is <see cref="LoopExhaustedAction.Complete"/>. See <see cref="TaskLoop"/> for
+    /// <c>${self}</c>, <c>${previous}</c> and <c>${iteration}</c>.
+    /// </summary>
+    public TaskBuilder Loop(string until, int maxIterations, LoopExhaustedAction onExhausted = LoopExhaustedAction.Fail)
+    {
+        ArgumentException.ThrowIfNullOrWhiteSpace(until);
+        ArgumentOutOfRangeException.ThrowIfLessThan(maxIterations, 1);
+        if (!Enum.IsDefined(onExhausted)) throw new ArgumentOutOfRangeException(nameof(onExhausted), onExhausted, "OnExhausted is Fail or Complete.");
+        CheckSyntax(until, "loop.until");
+        _loop = new TaskLoop { Until = until, MaxIterations = maxIterations, OnExhausted = onExhausted };
+        return this;
+    }
+
+    private void CheckSyntax(string condition, string field)
+    {
+        try
+        {
+            Conditions.ConditionExpression.Parse(condition);
+        }
+        catch (Conditions.ConditionSyntaxException ex)
+        {
+            throw new WorkflowValidationException([new ValidationError(GleitzeitErrorCode.TaskValidationFailed, $"{field} does not parse: {ex.Message}", _id, field)], null);
+        }
+    }
+
     public TaskBuilder WithParameter(string name, JsonNode? value)
     {
         _parameters[name] = value;
@@ -108,5 +160,8 @@ public sealed class TaskBuilder
         Timeout = _timeout,
         Retry = _retry,
         Provider = _provider,
+        When = _when,
+        Join = _join,
+        Loop = _loop,
     };
 }

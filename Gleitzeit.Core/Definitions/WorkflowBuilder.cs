@@ -1,5 +1,6 @@
 using System.Text.Json;
 using System.Text.Json.Nodes;
+using Gleitzeit.Core.Conditions;
 using Gleitzeit.Core.Substitution;
 
 namespace Gleitzeit.Core.Definitions;
@@ -80,6 +81,7 @@ public sealed class WorkflowBuilder
             }
         }
         CheckReferences(built);
+        CheckConditionReferences(built);
         _tasks.Add(built);
         _byId[id] = built;
         return this;
@@ -192,6 +194,7 @@ public sealed class WorkflowBuilder
             foreach (var reference in template.References)
             {
                 if (reference.IsInput) continue; // inputs may be declared after the task; Build() checks them
+                if (task.Loop is not null && reference.Root is TaskConditions.IterationRoot or TaskConditions.PreviousRoot) continue;
                 if (!_byId.ContainsKey(reference.Root))
                 {
                     Fail(GleitzeitErrorCode.TaskValidationFailed, $"{reference} refers to unknown task '{reference.Root}'", task.Id, "parameters." + path);
@@ -199,6 +202,27 @@ public sealed class WorkflowBuilder
                 if (!IsAncestor(task, reference.Root))
                 {
                     Fail(GleitzeitErrorCode.TaskValidationFailed, $"{reference} refers to task '{reference.Root}', which is not a dependency: add dependsOn: [\"{reference.Root}\"]", task.Id, "parameters." + path);
+                }
+            }
+        }
+    }
+
+    /// <summary>The references of <c>when</c> and <c>loop.until</c> name inputs, dependencies or the loop's own state.</summary>
+    private void CheckConditionReferences(WorkflowTask task)
+    {
+        foreach (var (text, field) in new[] { (task.When, "when"), (task.Loop?.Until, "loop.until") })
+        {
+            if (text is null) continue;
+            foreach (var node in ConditionExpression.Parse(text).References)
+            {
+                var reference = node.Reference;
+                if (reference.IsInput) continue;
+                if (field == "loop.until" && reference.Root is TaskConditions.SelfRoot or TaskConditions.PreviousRoot or TaskConditions.IterationRoot) continue;
+                if (!_byId.ContainsKey(reference.Root) || !IsAncestor(task, reference.Root))
+                {
+                    Fail(GleitzeitErrorCode.TaskValidationFailed,
+                        $"{field}: {reference} refers to task '{reference.Root}', which is not a dependency: add dependsOn: [\"{reference.Root}\"]" +
+                        (field == "loop.until" ? "; ${self.…} is the iteration's own result" : ""), task.Id, field);
                 }
             }
         }

@@ -1,4 +1,5 @@
 using System.Text.Json.Nodes;
+using Gleitzeit.Core.Conditions;
 using Gleitzeit.Core.Protocol;
 using Gleitzeit.Core.Substitution;
 
@@ -90,6 +91,7 @@ public static class WorkflowValidator
         {
             var task = workflow.Tasks[i];
             ValidateReferences(workflow, task, i, index, reachability, errors);
+            ValidateConditions(workflow, task, i, index, reachability, errors);
             if (registry is not null) ValidateMethod(task, registry, errors);
             Own(i);
         }
@@ -204,42 +206,142 @@ public static class WorkflowValidator
                 errors.Add(new ValidationError(GleitzeitErrorCode.TaskValidationFailed, $"malformed reference in parameter '{path}': {ex.Message}", task.Id, "parameters." + path));
             }
         }
-        // A set of the direct dependencies, so that a task reading many of them is not quadratic (a fan-in of n).
-        var direct = new HashSet<string>(task.Dependencies, StringComparer.Ordinal);
+        // A set of the direct dependencies, so that a task reading many of them is not quadratic (a fan-in of n); a few are scanned.
+        var direct = task.Dependencies.Count > 8 ? new HashSet<string>(task.Dependencies, StringComparer.Ordinal) : null;
         foreach (var (path, template) in templates)
         {
             foreach (var reference in template.References)
             {
-                var field = "parameters." + path;
                 if (reference.IsInput && !index.ContainsKey(Reference.InputsRoot))
                 {
                     var name = reference.Path.Count > 0 ? reference.Path[0].Field : null;
                     if (name is null)
                     {
-                        errors.Add(new ValidationError(GleitzeitErrorCode.TaskValidationFailed, $"{reference} names no input: write ${{inputs.NAME}}", task.Id, field));
+                        errors.Add(new ValidationError(GleitzeitErrorCode.TaskValidationFailed, $"{reference} names no input: write ${{inputs.NAME}}", task.Id, "parameters." + path));
                     }
                     else if (!workflow.Inputs.ContainsKey(name))
                     {
                         errors.Add(new ValidationError(GleitzeitErrorCode.TaskValidationFailed,
                             $"{reference}: unknown input '{name}'" + (workflow.Inputs.Count > 0 ? $"; inputs: {string.Join(", ", workflow.Inputs.Keys)}" : "; declare it under 'inputs:'"),
-                            task.Id, field));
+                            task.Id, "parameters." + path));
                     }
                     continue;
                 }
+                if (task.Loop is not null && reference.Root is TaskConditions.IterationRoot or TaskConditions.PreviousRoot) continue;
                 if (!index.TryGetValue(reference.Root, out var rootIndex))
                 {
-                    errors.Add(new ValidationError(GleitzeitErrorCode.TaskValidationFailed,
-                        $"{reference} refers to unknown task '{reference.Root}'{Spelling.DidYouMean(reference.Root, index.Keys)}", task.Id, field));
+                    errors.Add(new ValidationError(GleitzeitErrorCode.TaskValidationFailed, UnknownRoot(reference, index, inUntil: false), task.Id, "parameters." + path));
                 }
                 else if (reference.Root == task.Id)
                 {
-                    errors.Add(new ValidationError(GleitzeitErrorCode.TaskValidationFailed, $"{reference} refers to the task itself", task.Id, field));
+                    errors.Add(new ValidationError(GleitzeitErrorCode.TaskValidationFailed, $"{reference} refers to the task itself", task.Id, "parameters." + path));
                 }
-                else if (!direct.Contains(reference.Root) && !reachability.DependsOn(taskIndex, rootIndex))
+                else if (!(direct?.Contains(reference.Root) ?? IsDirect(task.Dependencies, reference.Root)) && !reachability.DependsOn(taskIndex, rootIndex))
                 {
                     errors.Add(new ValidationError(GleitzeitErrorCode.TaskValidationFailed,
-                        $"{reference} refers to task '{reference.Root}', which is not a dependency: add it to dependencies", task.Id, field));
+                        $"{reference} refers to task '{reference.Root}', which is not a dependency: add it to dependencies", task.Id, "parameters." + path));
                 }
+            }
+        }
+    }
+
+    private static bool IsDirect(IReadOnlyList<string> dependencies, string id)
+    {
+        for (var i = 0; i < dependencies.Count; i++)
+        {
+            if (string.Equals(dependencies[i], id, StringComparison.Ordinal)) return true;
+        }
+        return false;
+    }
+
+    private static string UnknownRoot(Reference reference, Dictionary<string, int> index, bool inUntil) => reference.Root switch
+    {
+        TaskConditions.IterationRoot or TaskConditions.PreviousRoot when !inUntil =>
+            $"{reference} is only available in a task with 'loop:' (its iteration number and the previous iteration's result)",
+        TaskConditions.SelfRoot => $"{reference} is only available in 'loop.until' (the result of the iteration just finished); in parameters read ${{previous.…}}",
+        _ => $"{reference} refers to unknown task '{reference.Root}'{Spelling.DidYouMean(reference.Root, index.Keys)}",
+    };
+
+    /// <summary>
+    /// <c>when</c> and <c>loop.until</c>: they parse, and every reference names an input, a dependency, or (in
+    /// <c>until</c>) the loop's <c>self</c>, <c>previous</c> and <c>iteration</c>; <c>max_iterations</c> is at least 1.
+    /// </summary>
+    private static void ValidateConditions(Workflow workflow, WorkflowTask task, int taskIndex, Dictionary<string, int> index, Reachability reachability, List<ValidationError> errors)
+    {
+        if (task.When is { } when) ValidateCondition(workflow, task, taskIndex, when, "when", inUntil: false, index, reachability, errors);
+        if (task.Loop is not { } loop) return;
+        if (loop.MaxIterations < 1)
+        {
+            errors.Add(new ValidationError(GleitzeitErrorCode.TaskValidationFailed, $"loop.max_iterations must be at least 1, got {loop.MaxIterations}", task.Id, "loop.max_iterations"));
+        }
+        if (string.IsNullOrWhiteSpace(loop.Until))
+        {
+            errors.Add(new ValidationError(GleitzeitErrorCode.TaskValidationFailed, "loop.until is missing: add the condition that ends the loop, e.g. until: \"${self.score} >= 8\"", task.Id, "loop.until"));
+        }
+        else
+        {
+            ValidateCondition(workflow, task, taskIndex, loop.Until, "loop.until", inUntil: true, index, reachability, errors);
+        }
+        for (var d = 0; d < task.Dependencies.Count; d++)
+        {
+            if (task.Dependencies[d] is TaskConditions.SelfRoot or TaskConditions.PreviousRoot or TaskConditions.IterationRoot)
+            {
+                errors.Add(new ValidationError(GleitzeitErrorCode.TaskValidationFailed,
+                    $"a loop task cannot depend on a task named '{task.Dependencies[d]}': inside a loop that name means the loop's own state; rename the task", task.Id, $"dependencies[{d}]"));
+            }
+        }
+    }
+
+    private static void ValidateCondition(Workflow workflow, WorkflowTask task, int taskIndex, string text, string field, bool inUntil,
+        Dictionary<string, int> index, Reachability reachability, List<ValidationError> errors)
+    {
+        ConditionExpression expression;
+        try
+        {
+            expression = ConditionExpression.Parse(text);
+        }
+        catch (ConditionSyntaxException ex)
+        {
+            errors.Add(new ValidationError(GleitzeitErrorCode.TaskValidationFailed, $"{field} does not parse: {ex.Message}", task.Id, field));
+            return;
+        }
+        var direct = new HashSet<string>(task.Dependencies, StringComparer.Ordinal);
+        foreach (var node in expression.References)
+        {
+            var reference = node.Reference;
+            var at = $" (at column {node.Start + 1} of the expression)";
+            if (inUntil && reference.Root is TaskConditions.SelfRoot or TaskConditions.PreviousRoot or TaskConditions.IterationRoot)
+            {
+                if (reference.Root == TaskConditions.IterationRoot && reference.Path.Count > 0)
+                {
+                    errors.Add(new ValidationError(GleitzeitErrorCode.TaskValidationFailed, $"{field}: {reference} has a path, but ${{iteration}} is a number{at}", task.Id, field));
+                }
+                continue;
+            }
+            if (reference.IsInput && !index.ContainsKey(Reference.InputsRoot))
+            {
+                var name = reference.Path.Count > 0 ? reference.Path[0].Field : null;
+                if (name is null || !workflow.Inputs.ContainsKey(name))
+                {
+                    errors.Add(new ValidationError(GleitzeitErrorCode.TaskValidationFailed,
+                        $"{field}: {reference}: " + (name is null ? "names no input: write ${inputs.NAME}" : $"unknown input '{name}'" + (workflow.Inputs.Count > 0 ? $"; inputs: {string.Join(", ", workflow.Inputs.Keys)}" : "; declare it under 'inputs:'")) + at,
+                        task.Id, field));
+                }
+                continue;
+            }
+            if (!index.TryGetValue(reference.Root, out var rootIndex))
+            {
+                errors.Add(new ValidationError(GleitzeitErrorCode.TaskValidationFailed, $"{field}: {UnknownRoot(reference, index, inUntil)}{at}", task.Id, field));
+            }
+            else if (reference.Root == task.Id)
+            {
+                var hint = inUntil ? ": write ${self.…} for the iteration's result" : ": a task's condition is checked before it runs, so it cannot read its own result";
+                errors.Add(new ValidationError(GleitzeitErrorCode.TaskValidationFailed, $"{field}: {reference} refers to the task itself{hint}{at}", task.Id, field));
+            }
+            else if (!direct.Contains(reference.Root) && !reachability.DependsOn(taskIndex, rootIndex))
+            {
+                errors.Add(new ValidationError(GleitzeitErrorCode.TaskValidationFailed,
+                    $"{field}: {reference} refers to task '{reference.Root}', which is not a dependency: add it to dependencies{at}", task.Id, field));
             }
         }
     }
@@ -306,9 +408,17 @@ public static class WorkflowValidator
             errors.Add(new ValidationError(ex.Code, ex.Message, task.Id, "method"));
             return;
         }
-        foreach (var problem in method.Validate(task.Parameters, referencesUnresolved: true))
+        foreach (var problem in method.ValidateParameters(task.Parameters, referencesUnresolved: true))
         {
-            errors.Add(new ValidationError(GleitzeitErrorCode.TaskValidationFailed, problem, task.Id, "parameters"));
+            errors.Add(new ValidationError(GleitzeitErrorCode.TaskValidationFailed, problem.Message, task.Id,
+                problem.Parameter is null ? "parameters" : "parameters." + problem.Parameter));
+        }
+        if (task.Protocol == Human.HumanProvider.ProtocolId)
+        {
+            foreach (var (field, problem) in Human.HumanRequest.Check(task.Method, task.Parameters))
+            {
+                errors.Add(new ValidationError(GleitzeitErrorCode.TaskValidationFailed, problem, task.Id, "parameters." + field));
+            }
         }
     }
 }

@@ -57,6 +57,11 @@ public static class GleitzeitServiceCollectionExtensions
         // Both sides of whichever store is registered last (UseStore, AddSqlite and AddRedis replace IWorkflowStore).
         services.TryAddSingleton<IWorkflowStateStore>(sp => sp.GetRequiredService<IWorkflowStore>());
         services.TryAddSingleton<IWorkflowHistory>(sp => sp.GetRequiredService<IWorkflowStore>());
+        // human/v1 (approvals and inputs) is always there: it needs nothing but the engine and the store.
+        if (!services.Any(d => d.ServiceType == typeof(ProviderRegistration) && d.ImplementationInstance is ProviderRegistration { Provider: Gleitzeit.Core.Human.HumanProvider }))
+        {
+            services.AddSingleton(new ProviderRegistration(Gleitzeit.Core.Human.HumanProvider.Instance, "human"));
+        }
         services.TryAddSingleton(sp => new ProviderRegistry(sp.GetServices<ProviderRegistration>()));
         services.TryAddSingleton(sp => new TaskPipeline(
             sp.GetServices<TaskMiddlewareRegistration>().Select(r => (ITaskMiddleware)sp.GetRequiredService(r.MiddlewareType)),

@@ -25,8 +25,61 @@ public static class LlmGleitzeitBuilderExtensions
         ArgumentNullException.ThrowIfNull(chatClient);
         AddOptions(builder.Services, configure);
         builder.Services.AddSingleton(sp => new ProviderRegistration(
-            new LlmProvider(chatClient, embeddingGenerator, sp.GetRequiredService<IOptions<LlmOptions>>().Value), "llm", maxConcurrency));
+            Create(sp, chatClient, embeddingGenerator, sp.GetRequiredService<IOptions<LlmOptions>>().Value), "llm", maxConcurrency));
         return builder;
+    }
+
+    /// <summary>
+    /// Adds an LLM provider named <paramref name="name"/> (what a task's <c>provider:</c> names) served by
+    /// <paramref name="chatClient"/>, beside any others (<c>AddOllama</c>, <c>AddOpenAI</c>, ...); <paramref name="configure"/> sets its
+    /// own <see cref="LlmOptions"/> (named options <paramref name="name"/>), including <see cref="LlmOptions.Models"/> patterns for routing
+    /// and <see cref="LlmOptions.ConfigureChatClient"/> middleware.
+    /// </summary>
+    public static IGleitzeitBuilder AddLlm(this IGleitzeitBuilder builder, string name, IChatClient chatClient, Action<LlmOptions>? configure = null, int? maxConcurrency = null)
+    {
+        ArgumentNullException.ThrowIfNull(builder);
+        ArgumentException.ThrowIfNullOrWhiteSpace(name);
+        ArgumentNullException.ThrowIfNull(chatClient);
+        AddNamedOptions(builder.Services, name, configure);
+        builder.Services.AddSingleton(sp => new ProviderRegistration(
+            Create(sp, chatClient, null, sp.GetRequiredService<IOptionsMonitor<LlmOptions>>().Get(name)), name, maxConcurrency));
+        return builder;
+    }
+
+    /// <summary>
+    /// Adds an LLM provider named <paramref name="name"/> backed by the keyed <see cref="IChatClient"/> registered under
+    /// <paramref name="serviceKey"/> (default: the name), e.g. by <c>services.AddKeyedChatClient("fast", ...)</c>, and the keyed
+    /// <c>IEmbeddingGenerator&lt;string, Embedding&lt;float&gt;&gt;</c> under the same key when there is one.
+    /// </summary>
+    public static IGleitzeitBuilder AddKeyedLlm(this IGleitzeitBuilder builder, string name, object? serviceKey = null, Action<LlmOptions>? configure = null, int? maxConcurrency = null)
+    {
+        ArgumentNullException.ThrowIfNull(builder);
+        ArgumentException.ThrowIfNullOrWhiteSpace(name);
+        var key = serviceKey ?? name;
+        AddNamedOptions(builder.Services, name, configure);
+        builder.Services.AddSingleton(sp => new ProviderRegistration(
+            Create(sp, sp.GetRequiredKeyedService<IChatClient>(key), sp.GetKeyedService<IEmbeddingGenerator<string, Embedding<float>>>(key),
+                sp.GetRequiredService<IOptionsMonitor<LlmOptions>>().Get(name)), name, maxConcurrency));
+        return builder;
+    }
+
+    private static LlmProvider Create(IServiceProvider sp, IChatClient chatClient, IEmbeddingGenerator<string, Embedding<float>>? embeddings, LlmOptions options)
+    {
+        var client = chatClient;
+        if (options.ConfigureChatClient is { } configure)
+        {
+            var pipeline = new ChatClientBuilder(chatClient);
+            configure(pipeline);
+            client = pipeline.Build(sp);
+        }
+        return new LlmProvider(client, embeddings, options, sp.GetServices<ILlmToolSource>());
+    }
+
+    private static void AddNamedOptions(IServiceCollection services, string name, Action<LlmOptions>? configure)
+    {
+        var options = services.AddOptions<LlmOptions>(name).ValidateOnStart();
+        if (configure is not null) options.Configure(configure);
+        services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<LlmOptions>>(LlmOptionsValidator.Instance));
     }
 
     /// <summary>
@@ -38,7 +91,7 @@ public static class LlmGleitzeitBuilderExtensions
         ArgumentNullException.ThrowIfNull(builder);
         AddOptions(builder.Services, configure);
         builder.Services.AddSingleton(sp => new ProviderRegistration(
-            new LlmProvider(sp.GetRequiredService<IChatClient>(), sp.GetService<IEmbeddingGenerator<string, Embedding<float>>>(),
+            Create(sp, sp.GetRequiredService<IChatClient>(), sp.GetService<IEmbeddingGenerator<string, Embedding<float>>>(),
                 sp.GetRequiredService<IOptions<LlmOptions>>().Value),
             "llm", maxConcurrency));
         return builder;

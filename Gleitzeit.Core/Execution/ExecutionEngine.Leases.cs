@@ -98,7 +98,10 @@ public sealed partial class ExecutionEngine
         if (stored?.Status == WorkflowStatus.Cancelled && run.StopReason == StopReason.None)
         {
             await StopAsync(run, StopReason.Cancelled, null).ConfigureAwait(false);
+            return;
         }
+        // An answer recorded by another process (gleitzeit workflow approve, an API elsewhere) reaches the owner here.
+        if (stored is not null) await ApplyStoredDecisionsAsync(run, stored).ConfigureAwait(false);
     }
 
     private async Task RenewLeasesAsync()

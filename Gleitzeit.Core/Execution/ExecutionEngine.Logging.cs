@@ -31,4 +31,13 @@ public sealed partial class ExecutionEngine
 
     [LoggerMessage(10, LogLevel.Information, "Run {WorkflowId}: took over the lease of {Owner}, a process on this machine that has ended")]
     private partial void LogLeaseTakenOver(string workflowId, string owner);
+
+    [LoggerMessage(40, LogLevel.Information, "Run {WorkflowId}: task {TaskId} waits for a person ({Method})")]
+    private partial void LogTaskWaiting(string workflowId, string taskId, string method);
+
+    [LoggerMessage(41, LogLevel.Information, "Run {WorkflowId}: task {TaskId} decided ({Decision})")]
+    private partial void LogTaskAnswered(string workflowId, string taskId, string decision);
+
+    [LoggerMessage(42, LogLevel.Information, "Run {WorkflowId} is waiting: {Count} task(s) wait for a person, nothing else can run")]
+    private partial void LogRunWaiting(string workflowId, int count);
 }

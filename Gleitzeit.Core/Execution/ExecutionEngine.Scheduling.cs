@@ -1,3 +1,5 @@
+using Gleitzeit.Core.Conditions;
+using System.Text.Json.Nodes;
 using Gleitzeit.Core.Pipeline;
 using Gleitzeit.Core.Protocol;
 
@@ -11,15 +13,16 @@ public sealed partial class ExecutionEngine
     /// Stores the tasks as queued, together with <paramref name="completed"/> (the completion that made them ready, when
     /// there is one), applies those states, and only then queues the tasks: a dependent must see its dependency's result.
     /// </summary>
-    private async ValueTask MakeReadyAsync(RunState run, List<TaskState> ready, (TaskState Task, TaskResult State, WorkflowEvent? Event)? completed = null)
+    private async ValueTask MakeReadyAsync(RunState run, List<TaskState> ready, (TaskState Task, TaskResult State, WorkflowEvent? Event)? completed = null, bool completionStored = false)
     {
-        var prefix = completed?.State;
-        if (ready.Count == 0 && prefix is null) return;
+        // A person's answer was stored by the store's compare-and-set already: only the dependents are written here.
+        var prefix = completionStored ? null : completed?.State;
+        if (ready.Count == 0 && prefix is null && completed is null) return;
         var now = _time.GetUtcNow();
         var batch = new List<TaskResult>(ready.Count + 1);
         if (prefix is not null) batch.Add(prefix);
         foreach (var t in ready) batch.Add(t.Current with { Status = WorkflowTaskStatus.Queued });
-        await _store.SaveTasksAsync(run.Id, batch, CancellationToken.None).ConfigureAwait(false);
+        if (batch.Count > 0) await _store.SaveTasksAsync(run.Id, batch, CancellationToken.None).ConfigureAwait(false);
 
         if (completed is { } c) run.Transition(c.Task, c.State, c.Event);
         var listeners = run.HasListeners;
@@ -28,20 +31,24 @@ public sealed partial class ExecutionEngine
             run.Transition(ready[i], batch[i + (prefix is null ? 0 : 1)], listeners ? new TaskQueued(run.Id, now, ready[i].Definition.Id) : null);
         }
         List<TaskState>? late = null;
+        var started = StartBuffer();
+        List<TaskState>? conditional = null;
         lock (_gate)
         {
             if (completed is { } done)
             {
                 // Counted down only now that the completion is stored and applied: a dependent reaching zero here can
                 // rely on every one of its dependencies. Those not queued above (another dependency finished in
-                // between) get their own queued write.
+                // between, or a condition to evaluate first) get their own queued write.
                 foreach (var d in done.Task.Dependents)
                 {
                     var dependent = run.Tasks[d];
+                    dependent.CompletedDependencies++;
                     if (--dependent.RemainingDependencies == 0 && !dependent.Finished && !dependent.ReadyClaimed)
                     {
                         dependent.ReadyClaimed = true;
-                        (late ??= []).Add(dependent);
+                        if (dependent.Unconditional) (late ??= []).Add(dependent);
+                        else (conditional ??= []).Add(dependent);
                     }
                 }
             }
@@ -49,9 +56,103 @@ public sealed partial class ExecutionEngine
             {
                 if (!t.Finished) EnqueueLocked(t);
             }
+            DispatchLocked(started);
+        }
+        Start(started);
+        if (late is not null) await MakeReadyAsync(run, late).ConfigureAwait(false);
+        if (conditional is not null) await DecideAsync(run, conditional).ConfigureAwait(false);
+    }
+
+    /// <summary>
+    /// Evaluates the <c>when</c> of tasks whose dependencies are finished (claimed ready, not yet queued): true queues
+    /// them, false skips them with TASK_CONDITION_FALSE (the run does not fail for it), an error fails them.
+    /// </summary>
+    private async ValueTask DecideAsync(RunState run, List<TaskState> candidates)
+    {
+        if (candidates.Count == 0) return;
+        List<TaskState>? go = null;
+        foreach (var task in candidates)
+        {
+            bool runs;
+            try
+            {
+                runs = TaskConditions.ShouldRun(task.Definition, run.Results, run.Inputs);
+            }
+            catch (GleitzeitException ex)
+            {
+                var now = _time.GetUtcNow();
+                await EndUnsuccessfulAsync(run, task, task.Current with { Status = WorkflowTaskStatus.Failed, Error = ex.ToError(), CompletedAt = now }).ConfigureAwait(false);
+                continue;
+            }
+            if (runs)
+            {
+                (go ??= []).Add(task);
+                continue;
+            }
+            var skipped = task.Current with
+            {
+                Status = WorkflowTaskStatus.Skipped,
+                CompletedAt = _time.GetUtcNow(),
+                Error = new GleitzeitError(GleitzeitErrorCode.TaskConditionFalse, $"condition '{task.Definition.When}' is false"),
+            };
+            await EndUnsuccessfulAsync(run, task, skipped).ConfigureAwait(false);
+        }
+        if (go is not null) await MakeReadyAsync(run, go).ConfigureAwait(false);
+    }
+
+    /// <summary>
+    /// An iteration of a <c>loop</c> task completed: it joins the task's history, then <c>until</c> decides. True completes
+    /// the task with this result; false runs the next iteration (stored queued with the history in one write, so a
+    /// resumed run continues at the right iteration), or, with none left, fails the task with TASK_LOOP_EXHAUSTED
+    /// (or completes it when <c>on_exhausted: complete</c>). An <c>until</c> that cannot be evaluated fails the task.
+    /// </summary>
+    private async ValueTask EndIterationAsync(RunState run, TaskState task, TaskResult running, JsonNode? result, DateTimeOffset endedAt)
+    {
+        var def = task.Definition;
+        var loop = def.Loop!;
+        var iteration = Math.Max(1, running.Iteration);
+        var history = running.History;
+        var previous = history.Count > 0 ? history[^1].Result : null;
+        var iterationStart = history.Count > 0 ? history[^1].CompletedAt : running.StartedAt;
+        var kept = new List<TaskIteration>(history.Count + 1);
+        kept.AddRange(history);
+        kept.Add(new TaskIteration(iteration, result?.DeepClone(), task.Attempt, iterationStart, endedAt));
+        var withHistory = running with { History = kept, Iteration = iteration };
+
+        bool ends;
+        try
+        {
+            ends = TaskConditions.LoopEnds(def, result, iteration, previous, run.Results, run.Inputs);
+        }
+        catch (GleitzeitException ex)
+        {
+            await EndUnsuccessfulAsync(run, task, withHistory with { Status = WorkflowTaskStatus.Failed, Result = result, Error = ex.ToError(), CompletedAt = endedAt }).ConfigureAwait(false);
+            return;
+        }
+        if (ends || (iteration >= loop.MaxIterations && loop.OnExhausted == LoopExhaustedAction.Complete))
+        {
+            await CompleteAsync(run, task, withHistory, result, endedAt).ConfigureAwait(false);
+            return;
+        }
+        if (iteration >= loop.MaxIterations)
+        {
+            var error = new GleitzeitError(GleitzeitErrorCode.TaskLoopExhausted,
+                $"loop.until '{loop.Until}' still false after {loop.MaxIterations} iteration{(loop.MaxIterations == 1 ? "" : "s")}; the last result is kept in the task's result and history");
+            await EndUnsuccessfulAsync(run, task, withHistory with { Status = WorkflowTaskStatus.Failed, Result = result, Error = error, CompletedAt = endedAt }).ConfigureAwait(false);
+            return;
+        }
+
+        var next = withHistory with { Status = WorkflowTaskStatus.Queued, Iteration = iteration + 1, Attempts = 0, Result = result, Error = null, CompletedAt = null };
+        await _store.SaveTaskAsync(run.Id, next, CancellationToken.None).ConfigureAwait(false);
+        run.Transition(task, next, run.HasListeners ? new TaskQueued(run.Id, endedAt, def.Id) : null);
+        lock (_gate)
+        {
+            ReleaseLocked(task);
+            if (task.Finished) return; // the run was stopped meanwhile, which ended this task
+            task.Attempt = 0;
+            EnqueueLocked(task);
             DispatchLocked();
         }
-        if (late is not null) await MakeReadyAsync(run, late).ConfigureAwait(false);
     }
 
     private void EnqueueLocked(TaskState task)
@@ -88,8 +189,13 @@ public sealed partial class ExecutionEngine
         return lane;
     }
 
-    /// <summary>Starts ready tasks while the global bound allows, highest priority first among providers with room.</summary>
-    private void DispatchLocked()
+    /// <summary>
+    /// Starts ready tasks while the global bound allows, highest priority first among providers with room. With
+    /// <paramref name="started"/>, the chosen tasks are only marked in flight and collected there: the caller hands them to
+    /// the thread pool with <see cref="Start"/> after leaving the gate, so a worker thread's wake-up (a system call) is not
+    /// paid while every other completion waits for the gate.
+    /// </summary>
+    private void DispatchLocked(List<TaskState>? started = null)
     {
         while (_running < _options.MaxConcurrency)
         {
@@ -117,8 +223,22 @@ public sealed partial class ExecutionEngine
             best.Running++;
             if (best.Provider is { } provider) provider.Running++;
             _running++;
-            ThreadPool.UnsafeQueueUserWorkItem(task, preferLocal: false);
+            if (started is not null) started.Add(task);
+            else ThreadPool.UnsafeQueueUserWorkItem(task, preferLocal: false);
         }
+    }
+
+    [ThreadStatic]
+    private static List<TaskState>? t_started;
+
+    /// <summary>This thread's list for <see cref="DispatchLocked"/>; empty, used between one gate and the <see cref="Start"/> after it.</summary>
+    private static List<TaskState> StartBuffer() => t_started ??= new List<TaskState>(8);
+
+    /// <summary>Hands the tasks <see cref="DispatchLocked"/> chose to the thread pool (outside the gate) and empties the list.</summary>
+    private static void Start(List<TaskState> started)
+    {
+        for (var i = 0; i < started.Count; i++) ThreadPool.UnsafeQueueUserWorkItem(started[i], preferLocal: false);
+        started.Clear();
     }
 
     private void ReleaseLocked(TaskState task)
@@ -185,6 +305,7 @@ public sealed partial class ExecutionEngine
         var running = task.Current with { Status = WorkflowTaskStatus.Running, Attempts = task.Attempt, StartedAt = task.Current.StartedAt ?? startedAt, Error = null };
         await _store.SaveTaskAsync(run.Id, running, CancellationToken.None).ConfigureAwait(false);
         run.Transition(task, running, run.HasListeners ? new TaskStarted(run.Id, startedAt, def.Id, task.Attempt) : null);
+        if (run.StoredStatus == WorkflowStatus.Waiting) await SyncRunStatusAsync(run).ConfigureAwait(false);
 
         var context = new TaskContext(run.Workflow, def, task.Attempt, task.Registration, task.Method, _options, run.Cancellation.Token)
         {
@@ -193,6 +314,8 @@ public sealed partial class ExecutionEngine
             RunDeadline = run.Deadline,
             Progress = run.HasListeners ? ProgressSink(run, def.Id) : null,
             HasReferences = task.HasReferences,
+            Iteration = task.Current.Iteration,
+            PreviousIteration = task.Current.History.Count > 0 ? task.Current.History[^1].Result : null,
         };
         var outcome = await _pipeline.ExecuteAsync(context).ConfigureAwait(false);
 
@@ -202,9 +325,15 @@ public sealed partial class ExecutionEngine
             await EndCancelledAsync(run, task).ConfigureAwait(false);
             return;
         }
+        if (outcome.IsCompleted && task.IsHuman)
+        {
+            await EnterWaitingAsync(run, task, running, outcome.Result, endedAt).ConfigureAwait(false);
+            return;
+        }
         if (outcome.IsCompleted)
         {
-            await CompleteAsync(run, task, running, outcome.Result, endedAt).ConfigureAwait(false);
+            if (def.Loop is not null) await EndIterationAsync(run, task, running, outcome.Result, endedAt).ConfigureAwait(false);
+            else await CompleteAsync(run, task, running, outcome.Result, endedAt).ConfigureAwait(false);
             return;
         }
 
@@ -214,6 +343,6 @@ public sealed partial class ExecutionEngine
             await RetryLaterAsync(run, task, running, decision.Error, decision.Delay, endedAt).ConfigureAwait(false);
             return;
         }
-        await FailAsync(run, task, running with { Status = WorkflowTaskStatus.Failed, Error = decision.Error, CompletedAt = endedAt }).ConfigureAwait(false);
+        await EndUnsuccessfulAsync(run, task, running with { Status = WorkflowTaskStatus.Failed, Error = decision.Error, CompletedAt = endedAt }).ConfigureAwait(false);
     }
 }

@@ -51,7 +51,7 @@ public sealed partial class ExecutionEngine
             {
                 // Unfinished (and interrupted) tasks go back to pending; tasks skipped now because a dependency failed before the crash
                 // are stored as skipped (else the store would show them pending in a finished run).
-                var reset = run.Tasks.Where(t =>
+                var reset = run.Tasks.Where(t => !t.Waiting).Where(t =>
                 {
                     var stored = existing.Tasks.GetValueOrDefault(t.Definition.Id);
                     return t.Finished ? stored?.Status != t.Current.Status : stored is not null && stored.Status != WorkflowTaskStatus.Pending;
@@ -86,12 +86,15 @@ public sealed partial class ExecutionEngine
         }
 
         var roots = new List<TaskState>();
+        var conditional = new List<TaskState>();
         bool finishedAlready;
         lock (_gate)
         {
             foreach (var t in run.Tasks)
             {
-                if (!t.Finished && t.RemainingDependencies == 0) roots.Add(t);
+                if (t.Finished || t.Waiting || t.RemainingDependencies != 0) continue;
+                t.ReadyClaimed = true;
+                (t.Unconditional ? roots : conditional).Add(t);
             }
             finishedAlready = run.Unfinished == 0;
         }
@@ -101,6 +104,10 @@ public sealed partial class ExecutionEngine
             try
             {
                 await MakeReadyAsync(run, roots).ConfigureAwait(false);
+                await DecideAsync(run, conditional).ConfigureAwait(false);
+                // A resumed run's waiting tasks wait again (no re-run of the request): their timeouts re-armed, and the
+                // run stored waiting when nothing else can run.
+                if (run.WaitingCount > 0) await ResumeWaitingAsync(run).ConfigureAwait(false);
             }
             catch (Exception ex)
             {
@@ -121,18 +128,24 @@ public sealed partial class ExecutionEngine
             var def = defs[i];
             var (registration, method) = _registry.Resolve(def);
             var current = TaskResult.Pending(def.Id);
+            Human.WaitingTask? wait = null;
             if (existing is not null && existing.Tasks.TryGetValue(def.Id, out var stored))
             {
-                current = stored.Status is WorkflowTaskStatus.Completed or WorkflowTaskStatus.Failed or WorkflowTaskStatus.Skipped
+                wait = stored.Status == WorkflowTaskStatus.Waiting ? Human.HumanRequest.FromWaitingResult(stored.Result) : null;
+                current = stored.Status is WorkflowTaskStatus.Completed or WorkflowTaskStatus.Failed or WorkflowTaskStatus.Skipped || wait is not null
                     ? stored
                     : stored with { Status = WorkflowTaskStatus.Pending, Error = null, CompletedAt = null };
             }
             var lane = LanesOf(registration, ref laneSources)?.LaneFor(def);
+            // A loop task's state says which iteration it is at from the first write on.
+            if (def.Loop is not null && current.Iteration == 0) current = current with { Iteration = 1 };
             var state = new TaskState(this, run, def, i, registration, method, current)
             {
                 LaneName = lane?.Name,
                 LaneBound = lane?.MaxConcurrency,
-                Attempt = current.Status == WorkflowTaskStatus.Pending ? current.Attempts : 0,
+                Attempt = current.Status is WorkflowTaskStatus.Pending or WorkflowTaskStatus.Waiting ? current.Attempts : 0,
+                Waiting = wait is not null,
+                Wait = wait,
                 Finished = current.Status is WorkflowTaskStatus.Completed or WorkflowTaskStatus.Failed or WorkflowTaskStatus.Skipped,
             };
             tasks[i] = state;
@@ -142,17 +155,34 @@ public sealed partial class ExecutionEngine
         var dependents = new List<int>[tasks.Length];
         foreach (var t in tasks)
         {
+            foreach (var dep in t.Definition.DistinctDependencies()) (dependents[run.ById[dep].Index] ??= []).Add(t.Index);
+        }
+        // In dependency order, so that a skip decided here for a resumed run reaches the tasks below it.
+        foreach (var t in TopologicalOrder(tasks, dependents))
+        {
+            GleitzeitError? cause = null;
             foreach (var dep in t.Definition.DistinctDependencies())
             {
                 var d = run.ById[dep];
-                (dependents[d.Index] ??= []).Add(t.Index);
-                if (d.Current.Status != WorkflowTaskStatus.Completed) t.RemainingDependencies++;
-                if (d.Current.Status is WorkflowTaskStatus.Failed or WorkflowTaskStatus.Skipped && !t.Finished)
+                switch (d.Current.Status)
                 {
-                    // Resumed run whose failure did not reach this task before the crash.
-                    t.Finished = true;
-                    t.Current = Skip(t.Current, d.Definition.Id, _time.GetUtcNow());
+                    case WorkflowTaskStatus.Completed:
+                        t.CompletedDependencies++;
+                        break;
+                    case WorkflowTaskStatus.Failed or WorkflowTaskStatus.Skipped:
+                        cause ??= SkipCause(d.Definition.Id, d.Current);
+                        break;
+                    default:
+                        t.RemainingDependencies++;
+                        break;
                 }
+            }
+            if (t.Finished || cause is null) continue;
+            // Resumed run whose failure or skip did not reach this task before the crash.
+            if (t.Definition.Join == JoinMode.All || (t.RemainingDependencies == 0 && t.CompletedDependencies == 0))
+            {
+                t.Finished = true;
+                t.Current = Skip(t.Current, cause, _time.GetUtcNow());
             }
         }
         var unfinished = 0;
@@ -160,13 +190,32 @@ public sealed partial class ExecutionEngine
         {
             t.Dependents = dependents[t.Index]?.ToArray() ?? [];
             if (!t.Finished) unfinished++;
+            if (t.Waiting) run.WaitingCount++;
             if (t.Current.Status == WorkflowTaskStatus.Failed) run.AnyFailed = true;
-            if (t.Current.Status == WorkflowTaskStatus.Skipped) run.AnyFailed = true;
         }
         run.Tasks = tasks;
         run.Unfinished = unfinished;
         run.Outstanding = unfinished;
         if (run.Workflow.MaxConcurrency is not null) run.Held = new PriorityQueue<TaskState, (int, long)>(ReadyOrder.Instance);
+    }
+
+    /// <summary>Kahn's order over the dependency edges (the validator guarantees there is no cycle).</summary>
+    private static List<TaskState> TopologicalOrder(TaskState[] tasks, List<int>[] dependents)
+    {
+        var remaining = new int[tasks.Length];
+        foreach (var t in tasks) remaining[t.Index] = t.Definition.DistinctDependencies().Count;
+        var queue = new Queue<TaskState>(tasks.Where(t => remaining[t.Index] == 0));
+        var order = new List<TaskState>(tasks.Length);
+        while (queue.TryDequeue(out var t))
+        {
+            order.Add(t);
+            if (dependents[t.Index] is not { } below) continue;
+            foreach (var d in below)
+            {
+                if (--remaining[d] == 0) queue.Enqueue(tasks[d]);
+            }
+        }
+        return order;
     }
 
     /// <summary>The provider's <see cref="ITaskLanes"/>, asked once per provider and run.</summary>

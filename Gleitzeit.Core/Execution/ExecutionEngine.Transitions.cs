@@ -1,4 +1,5 @@
 using System.Text.Json.Nodes;
+using Gleitzeit.Core.Conditions;
 using Gleitzeit.Core.Persistence;
 
 namespace Gleitzeit.Core.Execution;
@@ -20,7 +21,7 @@ public sealed partial class ExecutionEngine
             foreach (var d in task.Dependents)
             {
                 var dependent = run.Tasks[d];
-                if (dependent.RemainingDependencies == 1 && !dependent.Finished)
+                if (dependent.RemainingDependencies == 1 && !dependent.Finished && !dependent.ReadyClaimed && dependent.Unconditional)
                 {
                     dependent.ReadyClaimed = true;
                     last.Add(dependent);
@@ -40,46 +41,89 @@ public sealed partial class ExecutionEngine
         await SettleAsync(run, 1).ConfigureAwait(false);
     }
 
-    private async ValueTask FailAsync(RunState run, TaskState task, TaskResult failed)
+    /// <summary>
+    /// A task ends failed or skipped (<paramref name="final"/> says which, with its error). Its dependents learn of it
+    /// at once: one with <see cref="JoinMode.All"/> is skipped (and so on below it); one with <see cref="JoinMode.Any"/>
+    /// whose last dependency this was runs if another one completed, else is skipped. Failure fails the run; a skip does not.
+    /// </summary>
+    private async ValueTask EndUnsuccessfulAsync(RunState run, TaskState task, TaskResult final, bool failureStored = false)
     {
-        var now = failed.CompletedAt ?? _time.GetUtcNow();
-        List<TaskState> skipped = [];
+        var now = final.CompletedAt ?? _time.GetUtcNow();
+        var failed = final.Status == WorkflowTaskStatus.Failed;
+        List<(TaskState Task, GleitzeitError Cause)> skipped = [];
+        List<TaskState>? ready = null;
+        List<TaskState>? conditional = null;
         bool newly;
+        var started = StartBuffer();
         lock (_gate)
         {
             if (task.InFlight) ReleaseLocked(task);
             newly = MarkFinishedLocked(task);
-            run.AnyFailed = true;
-            var stack = new Stack<int>(task.Dependents);
-            while (stack.TryPop(out var d))
+            if (failed) run.AnyFailed = true;
+            var stack = new Stack<(TaskState From, GleitzeitError Cause)>();
+            stack.Push((task, SkipCause(task.Definition.Id, final)));
+            while (stack.TryPop(out var item))
             {
-                var dependent = run.Tasks[d];
-                if (dependent.Finished) continue;
-                // A running dependent cannot exist: dependents start only after this task completed.
-                MarkFinishedLocked(dependent);
-                skipped.Add(dependent);
-                foreach (var next in dependent.Dependents) stack.Push(next);
+                foreach (var d in item.From.Dependents)
+                {
+                    var dependent = run.Tasks[d];
+                    if (dependent.Finished) continue;
+                    // A running dependent cannot exist: dependents start only after all their dependencies finished.
+                    dependent.RemainingDependencies--;
+                    if (dependent.Definition.Join == JoinMode.Any)
+                    {
+                        if (dependent.RemainingDependencies > 0 || dependent.ReadyClaimed) continue;
+                        if (dependent.CompletedDependencies > 0)
+                        {
+                            dependent.ReadyClaimed = true;
+                            if (dependent.Unconditional) (ready ??= []).Add(dependent);
+                            else (conditional ??= []).Add(dependent);
+                            continue;
+                        }
+                    }
+                    MarkFinishedLocked(dependent);
+                    skipped.Add((dependent, item.Cause));
+                    stack.Push((dependent, item.Cause));
+                }
             }
-            DispatchLocked();
+            DispatchLocked(started);
         }
-        var batch = new List<TaskResult>(skipped.Count + 1) { failed };
-        foreach (var s in skipped) batch.Add(Skip(s.Current, task.Definition.Id, now));
+        Start(started);
+        var batch = new List<TaskResult>(skipped.Count + 1) { final };
+        foreach (var (s, cause) in skipped) batch.Add(Skip(s.Current, cause, now));
         Exception? fault = null;
         try
         {
-            await _store.SaveTasksAsync(run.Id, batch, CancellationToken.None).ConfigureAwait(false);
+            // A timed-out wait's failure was stored by the store's compare-and-set already.
+            IReadOnlyList<TaskResult> toSave = failureStored ? batch.GetRange(1, batch.Count - 1) : batch;
+            if (toSave.Count > 0) await _store.SaveTasksAsync(run.Id, toSave, CancellationToken.None).ConfigureAwait(false);
         }
         catch (Exception ex)
         {
             fault = ex;
         }
         var listeners = run.HasListeners;
-        run.Transition(task, failed, listeners ? new TaskFailed(run.Id, now, task.Definition.Id, failed.Error!, task.Attempt) : null);
+        WorkflowEvent? evt = !listeners ? null
+            : failed ? new TaskFailed(run.Id, now, task.Definition.Id, final.Error!, task.Attempt)
+            : new TaskSkipped(run.Id, now, task.Definition.Id, final.Error!);
+        run.Transition(task, final, evt);
         for (var i = 0; i < skipped.Count; i++)
         {
-            run.Transition(skipped[i], batch[i + 1], listeners ? new TaskSkipped(run.Id, now, skipped[i].Definition.Id, batch[i + 1].Error!) : null);
+            run.Transition(skipped[i].Task, batch[i + 1], listeners ? new TaskSkipped(run.Id, now, skipped[i].Task.Definition.Id, batch[i + 1].Error!) : null);
         }
         if (fault is not null) await FaultAsync(run, null, fault).ConfigureAwait(false);
+        else
+        {
+            try
+            {
+                if (ready is not null) await MakeReadyAsync(run, ready).ConfigureAwait(false);
+                if (conditional is not null) await DecideAsync(run, conditional).ConfigureAwait(false);
+            }
+            catch (Exception ex)
+            {
+                await FaultAsync(run, null, ex).ConfigureAwait(false);
+            }
+        }
         await SettleAsync(run, skipped.Count + (newly ? 1 : 0)).ConfigureAwait(false);
     }
 
@@ -201,6 +245,7 @@ public sealed partial class ExecutionEngine
     internal async Task StopAsync(RunState run, StopReason reason, GleitzeitError? error)
     {
         List<TaskState> ended = [];
+        var kept = 0;
         lock (_gate)
         {
             if (run.StopReason != StopReason.None || run.Unfinished == 0) return;
@@ -208,9 +253,12 @@ public sealed partial class ExecutionEngine
             run.StopError = error ?? (reason == StopReason.Cancelled ? CancelledError("the run was cancelled") : null);
             foreach (var t in run.Tasks)
             {
+                t.WaitTimer?.Dispose();
                 if (t.Finished || t.InFlight) continue;
                 MarkFinishedLocked(t);
-                ended.Add(t);
+                // Interrupted, a waiting task stays stored waiting: any process may answer it, and a resume waits again.
+                if (reason == StopReason.Shutdown && t.Waiting) kept++;
+                else ended.Add(t);
             }
         }
         LogRunStopping(run.Id, reason.ToString());
@@ -241,7 +289,7 @@ public sealed partial class ExecutionEngine
         {
             // Exceptions of cancellation callbacks belong to their owners.
         }
-        await SettleAsync(run, ended.Count).ConfigureAwait(false);
+        await SettleAsync(run, ended.Count + kept).ConfigureAwait(false);
     }
 
     private async Task FinishRunAsync(RunState run)
@@ -271,7 +319,8 @@ public sealed partial class ExecutionEngine
                 error = run.StopError;
                 break;
             case StopReason.Shutdown:
-                status = WorkflowStatus.Interrupted;
+                // A run that was waiting for a person stays waiting: nothing else was left to run.
+                status = run.StoredStatus == WorkflowStatus.Waiting ? WorkflowStatus.Waiting : WorkflowStatus.Interrupted;
                 error = null;
                 break;
             case StopReason.LeaseLost:
@@ -287,6 +336,8 @@ public sealed partial class ExecutionEngine
                 error = run.AnyFailed ? FailureSummary(run) : null;
                 break;
         }
+        // After any running/waiting status write in progress (SyncRunStatusAsync writes nothing once the run is ending).
+        await run.StatusGate.WaitAsync().ConfigureAwait(false);
         try
         {
             await _store.UpdateRunStatusAsync(run.Id, status, now, error, CancellationToken.None).ConfigureAwait(false);
@@ -296,6 +347,10 @@ public sealed partial class ExecutionEngine
             LogEngineFault(run.Id, null, ex);
             status = WorkflowStatus.Failed;
             error ??= new GleitzeitError(GleitzeitErrorCode.PersistenceWriteFailed, $"the final state could not be stored: {ex.Message}");
+        }
+        finally
+        {
+            run.StatusGate.Release();
         }
         await ReleaseLeaseAsync(run.Id).ConfigureAwait(false);
         Diagnostics.WorkflowsFinished.Add(1, new KeyValuePair<string, object?>("status", StoreJson.StatusName(status)));
@@ -307,11 +362,25 @@ public sealed partial class ExecutionEngine
         run.Completion.TrySetResult(run.Snapshot());
     }
 
-    private static TaskResult Skip(TaskResult current, string failedDependency, DateTimeOffset now) => current with
+    private static TaskResult Skip(TaskResult current, GleitzeitError cause, DateTimeOffset now) => current with
     {
         Status = WorkflowTaskStatus.Skipped,
         CompletedAt = now,
-        Error = new GleitzeitError(GleitzeitErrorCode.TaskDependencyFailed, $"dependency '{failedDependency}' failed"),
+        Error = cause,
+    };
+
+    /// <summary>
+    /// Why the tasks below <paramref name="taskId"/> are skipped when it ends in <paramref name="final"/>: its failure
+    /// (TASK_DEPENDENCY_FAILED, which fails the run), or the failure it was itself skipped for, or a false condition
+    /// upstream (TASK_CONDITION_FALSE, which does not).
+    /// </summary>
+    private static GleitzeitError SkipCause(string taskId, TaskResult final) => final switch
+    {
+        { Status: WorkflowTaskStatus.Skipped, Error: { Code: GleitzeitErrorCode.TaskDependencyFailed } e } => e,
+        { Status: WorkflowTaskStatus.Skipped, Error.Code: GleitzeitErrorCode.TaskConditionFalse } =>
+            new GleitzeitError(GleitzeitErrorCode.TaskConditionFalse, $"dependency '{taskId}' was skipped"),
+        { Status: WorkflowTaskStatus.Skipped } => new GleitzeitError(GleitzeitErrorCode.TaskDependencyFailed, $"dependency '{taskId}' was skipped"),
+        _ => new GleitzeitError(GleitzeitErrorCode.TaskDependencyFailed, $"dependency '{taskId}' failed"),
     };
 
     /// <summary>An unfinished task of an interrupted run: pending again, nothing of the attempt cut short kept but its start.</summary>

@@ -146,11 +146,11 @@ public sealed partial class ExecutionEngine : IWorkflowRunner, IAsyncDisposable
         return await run.Completion.Task.WaitAsync(cancellationToken).ConfigureAwait(false);
     }
 
-    /// <summary>Resumes, in the background, every run the store lists as pending, running or interrupted, not active here and
+    /// <summary>Resumes, in the background, every run the store lists as pending, running, interrupted or waiting, not active here and
     /// not owned by another live process. Returns their ids.</summary>
     public async Task<IReadOnlyList<string>> ResumeUnfinishedAsync(CancellationToken cancellationToken = default)
     {
-        var unfinished = await _store.ListRunsAsync(new RunQuery { Statuses = [WorkflowStatus.Pending, WorkflowStatus.Running, WorkflowStatus.Interrupted], Limit = int.MaxValue }, cancellationToken).ConfigureAwait(false);
+        var unfinished = await _store.ListRunsAsync(new RunQuery { Statuses = [WorkflowStatus.Pending, WorkflowStatus.Running, WorkflowStatus.Interrupted, WorkflowStatus.Waiting], Limit = int.MaxValue }, cancellationToken).ConfigureAwait(false);
         var ids = new List<string>();
         foreach (var summary in unfinished)
         {

@@ -79,6 +79,26 @@ internal sealed class RunState
 
     public int InFlight { get; set; }
 
+    /// <summary>Tasks waiting for a person (guarded by the engine's gate).</summary>
+    public int WaitingCount { get; set; }
+
+    /// <summary>Serializes writes of the run's running/waiting status, so the last one written is the latest truth.</summary>
+    public SemaphoreSlim StatusGate { get; } = new(1, 1);
+
+    /// <summary>The status last written to the store by this process (running or waiting), under <see cref="StatusGate"/>.</summary>
+    public WorkflowStatus StoredStatus { get; set; } = WorkflowStatus.Running;
+
+    /// <summary>Sets the run's status as listeners see it, and publishes <paramref name="evt"/> with it.</summary>
+    public void SetStatus(WorkflowStatus status, WorkflowEvent? evt)
+    {
+        lock (EventGate)
+        {
+            if (Done) return;
+            Status = status;
+            if (evt is not null) PublishLocked(evt);
+        }
+    }
+
     public PriorityQueue<TaskState, (int Priority, long Sequence)>? Held { get; set; }
 
     // Guarded by EventGate.
@@ -97,6 +117,14 @@ internal sealed class RunState
     /// <summary>Sets a task's state and tells listeners, atomically with respect to <see cref="Subscribe"/>.</summary>
     public void Transition(TaskState task, TaskResult state, WorkflowEvent? evt)
     {
+        if (evt is null)
+        {
+            // Nothing to publish (the caller saw no listener): the gate would order this write against a snapshot and
+            // nothing else, and a snapshot taken either side of it is as consistent as one taken under the gate. Taking
+            // the gate here made every completion of a wide run queue up behind the others.
+            task.Current = state;
+            return;
+        }
         lock (EventGate)
         {
             task.Current = state;

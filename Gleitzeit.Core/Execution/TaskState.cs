@@ -13,9 +13,22 @@ internal sealed class TaskState : IThreadPoolWorkItem
         Index = index;
         Registration = registration;
         Method = method;
-        Current = current;
+        _current = current;
         HasReferences = Substitution.ReferenceResolver.ContainsReferences(definition.Parameters);
+        IsHuman = registration.Provider.GetService(typeof(Human.HumanProvider)) is not null;
     }
+
+    /// <summary>A <c>human/v1</c> task: its attempt produces a request, and the task then waits for an answer.</summary>
+    public bool IsHuman { get; }
+
+    /// <summary>Waiting for a person (under the gate): holds no slot; <see cref="Wait"/> says for what.</summary>
+    public bool Waiting { get; set; }
+
+    /// <summary>What the waiting task asks, and when its timeout decides.</summary>
+    public Human.WaitingTask? Wait { get; set; }
+
+    /// <summary>The one timer of a waiting task: its timeout.</summary>
+    public ITimer? WaitTimer { get; set; }
 
     public ExecutionEngine Engine { get; }
 
@@ -31,12 +44,25 @@ internal sealed class TaskState : IThreadPoolWorkItem
 
     public bool HasReferences { get; }
 
-    /// <summary>Latest state; written under <see cref="RunState.EventGate"/>.</summary>
-    public TaskResult Current { get; set; }
+    /// <summary>Latest state; written under <see cref="RunState.EventGate"/> when an event goes with it (volatile: read without it).</summary>
+    public TaskResult Current
+    {
+        get => Volatile.Read(ref _current);
+        set => Volatile.Write(ref _current, value);
+    }
+
+    private TaskResult _current;
 
     public int[] Dependents { get; set; } = [];
 
+    /// <summary>Dependencies not yet final (completed, failed or skipped).</summary>
     public int RemainingDependencies { get; set; }
+
+    /// <summary>Dependencies that completed (what <see cref="JoinMode.Any"/> needs one of).</summary>
+    public int CompletedDependencies { get; set; }
+
+    /// <summary>Runs straight away once ready: no <c>when</c> to evaluate first.</summary>
+    public bool Unconditional => Definition.When is null;
 
     /// <summary>Already chosen to be queued (by the completion of its last dependency), so no other path queues it.</summary>
     public bool ReadyClaimed { get; set; }

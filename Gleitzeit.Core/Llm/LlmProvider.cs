@@ -18,24 +18,43 @@ public sealed class LlmProvider : ITaskProvider
 {
     private static readonly string[] Roles = ["system", "user", "assistant", "tool"];
 
+    private static readonly string[] ToolChoices = ["auto", "none", "required"];
+
     private readonly IChatClient _chat;
     private readonly IEmbeddingGenerator<string, Embedding<float>>? _embeddings;
     private readonly LlmOptions _options;
+    private readonly ILlmToolSource[] _toolSources;
 
     public LlmProvider(IChatClient chatClient, IEmbeddingGenerator<string, Embedding<float>>? embeddingGenerator = null, LlmOptions? options = null)
+        : this(chatClient, embeddingGenerator, options, null)
+    {
+    }
+
+    /// <summary>
+    /// Creates the provider; <paramref name="toolSources"/> are the tools tasks may name in <c>tools</c>
+    /// (the MCP package registers <c>mcp:</c>).
+    /// </summary>
+    public LlmProvider(IChatClient chatClient, IEmbeddingGenerator<string, Embedding<float>>? embeddingGenerator, LlmOptions? options,
+        IEnumerable<ILlmToolSource>? toolSources)
     {
         ArgumentNullException.ThrowIfNull(chatClient);
         _chat = chatClient;
         _embeddings = embeddingGenerator;
         _options = options?.Clone() ?? new LlmOptions();
         LlmOptionsValidator.Instance.ThrowIfInvalid(_options, nameof(options));
-        Protocol = CreateDescriptor(embeddingGenerator is not null);
+        _toolSources = toolSources?.ToArray() ?? [];
+        Protocol = CreateDescriptor(embeddingGenerator is not null, _toolSources);
     }
 
     public ProtocolDescriptor Protocol { get; }
 
+    /// <summary>The chat client tasks are sent to (with any middleware the provider was built with).</summary>
+    public IChatClient ChatClient => _chat;
+
     /// <summary>The options in effect (a copy; changing it changes nothing).</summary>
     public LlmOptions Options => _options.Clone();
+
+    internal LlmOptions Settings => _options;
 
     public async ValueTask<JsonNode?> ExecuteAsync(TaskInvocation invocation, CancellationToken cancellationToken)
     {
@@ -83,9 +102,26 @@ public sealed class LlmProvider : ITaskProvider
             throw Invalid("llm/vision needs at least one image: set 'image_path', 'image_paths' or 'images' (base64)");
         }
 
-        var chatOptions = new ChatOptions { ModelId = model };
-        if (Number(p["temperature"]) is { } temperature) chatOptions.Temperature = (float)temperature;
-        if (Number(p["max_tokens"]) is { } maxTokens) chatOptions.MaxOutputTokens = (int)Math.Clamp(maxTokens, 1, int.MaxValue);
+        var chatOptions = ToChatOptions(p, model);
+        var format = StructuredOutput.From(p["response_format"]);
+        if (format is not null) chatOptions.ResponseFormat = format.ToChatResponseFormat();
+
+        var client = _chat;
+        ToolCallRecorder? recorder = null;
+        if (p["tools"] is JsonArray { Count: > 0 } toolNames)
+        {
+            var maxToolCalls = Number(p["max_tool_calls"]) is { } m ? (int)Math.Clamp(m, 1, 10_000) : 10;
+            chatOptions.Tools = await ResolveToolsAsync(toolNames, cancellationToken).ConfigureAwait(false);
+            recorder = new ToolCallRecorder(invocation, maxToolCalls);
+            client = new FunctionInvokingChatClient(_chat)
+            {
+                FunctionInvoker = recorder.InvokeAsync,
+                // the recorder refuses the call past the limit and ends the loop; this bound only backs it up
+                MaximumIterationsPerRequest = maxToolCalls + 1,
+                MaximumConsecutiveErrorsPerRequest = maxToolCalls,
+                IncludeDetailedErrors = true,
+            };
+        }
 
         var started = Stopwatch.GetTimestamp();
         var activity = LlmTelemetry.Start("chat", model, _chat.GetService<ChatClientMetadata>()?.ProviderName ?? _options.ServiceName, chatOptions);
@@ -93,9 +129,10 @@ public sealed class LlmProvider : ITaskProvider
         var updates = new List<ChatResponseUpdate>();
         try
         {
-            await foreach (var update in _chat.GetStreamingResponseAsync(messages, chatOptions, cancellationToken).ConfigureAwait(false))
+            await foreach (var update in client.GetStreamingResponseAsync(messages, chatOptions, cancellationToken).ConfigureAwait(false))
             {
                 updates.Add(update);
+                if (update.Role == ChatRole.Tool) continue;
                 var piece = update.Text;
                 if (piece.Length == 0) continue;
                 text.Append(piece);
@@ -114,21 +151,162 @@ public sealed class LlmProvider : ITaskProvider
             throw;
         }
 
+        if (recorder?.Exceeded is { } exceeded)
+        {
+            throw new GleitzeitException(GleitzeitErrorCode.LlmToolCallsExceeded,
+                $"model '{model}' asked for tool call number {exceeded.Count}, past max_tool_calls ({exceeded.Count - 1}); the last call: {exceeded.Tool}({exceeded.Arguments}). "
+                + "Raise max_tool_calls, narrow 'tools', or tell the model in the prompt when to stop.",
+                data: new JsonObject { ["tool_calls"] = recorder.Calls });
+        }
+
         var response = updates.ToChatResponse();
         LlmTelemetry.Completed(activity, model, response);
-        var answer = text.ToString();
+        // With tools, the answer is the text of the last assistant turn, not the thinking-aloud before the calls.
+        var answer = recorder is null ? text.ToString() : response.Messages.LastOrDefault(m => m.Role == ChatRole.Assistant)?.Text ?? text.ToString();
         var result = new JsonObject
         {
             ["response"] = answer,
             ["content"] = answer,
         };
         if (generate) result["text"] = answer;
+        if (format is not null) result["result"] = format.Parse(answer, model);
         result["model"] = response.ModelId ?? model;
         result["done"] = true;
-        if (response.Usage?.InputTokenCount is { } input) result["prompt_tokens"] = Count(input);
-        if (response.Usage?.OutputTokenCount is { } output) result["completion_tokens"] = Count(output);
+        var promptTokens = response.Usage?.InputTokenCount ?? 0;
+        var completionTokens = response.Usage?.OutputTokenCount ?? 0;
+        result["prompt_tokens"] = Count(promptTokens);
+        result["completion_tokens"] = Count(completionTokens);
+        result["usage"] = new JsonObject
+        {
+            ["prompt_tokens"] = Count(promptTokens),
+            ["completion_tokens"] = Count(completionTokens),
+            ["total_tokens"] = Count(response.Usage?.TotalTokenCount is { } total && total >= promptTokens + completionTokens ? total : promptTokens + completionTokens),
+        };
+        if (recorder is not null) result["tool_calls"] = recorder.Calls;
         result["duration_ms"] = Math.Round(ReportedDuration(response)?.TotalMilliseconds ?? Stopwatch.GetElapsedTime(started).TotalMilliseconds, 3);
         return result;
+    }
+
+    private ChatOptions ToChatOptions(JsonObject p, string model)
+    {
+        var o = new ChatOptions { ModelId = model };
+        if (Number(p["temperature"]) is { } temperature) o.Temperature = (float)temperature;
+        if (Number(p["max_tokens"]) is { } maxTokens) o.MaxOutputTokens = (int)Math.Clamp(maxTokens, 1, int.MaxValue);
+        if (Number(p["top_p"]) is { } topP) o.TopP = (float)topP;
+        if (Number(p["top_k"]) is { } topK) o.TopK = (int)Math.Clamp(topK, 1, int.MaxValue);
+        if (Number(p["seed"]) is { } seed) o.Seed = (long)seed;
+        if (Number(p["frequency_penalty"]) is { } frequency) o.FrequencyPenalty = (float)frequency;
+        if (Number(p["presence_penalty"]) is { } presence) o.PresencePenalty = (float)presence;
+        switch (p["stop"])
+        {
+            case JsonValue v when v.TryGetValue<string>(out var one):
+                o.StopSequences = [one];
+                break;
+            case JsonArray many:
+                o.StopSequences = many.Select((n, i) => AsString(n, $"stop[{i}]")).ToList();
+                break;
+        }
+        o.ToolMode = Str(p, "tool_choice") switch
+        {
+            "none" => ChatToolMode.None,
+            "required" => ChatToolMode.RequireAny,
+            "auto" => ChatToolMode.Auto,
+            _ => null,
+        };
+        if (p["options"] is JsonObject extras && extras.Count > 0)
+        {
+            o.AdditionalProperties = [];
+            foreach (var (key, value) in extras) o.AdditionalProperties[key] = ToClr(value);
+        }
+        return o;
+    }
+
+    // Provider extras as CLR values, which is what the Ollama and OpenAI clients expect to find in AdditionalProperties.
+    private static object? ToClr(JsonNode? node) => node switch
+    {
+        null => null,
+        JsonValue v when v.TryGetValue<string>(out var s) => s,
+        JsonValue v when v.TryGetValue<bool>(out var b) => b,
+        JsonValue v when v.GetValueKind() == System.Text.Json.JsonValueKind.Number =>
+            long.TryParse(v.ToJsonString(), System.Globalization.NumberStyles.Integer, System.Globalization.CultureInfo.InvariantCulture, out var l) ? l : Number(v),
+        _ => System.Text.Json.JsonDocument.Parse(node.ToJsonString()).RootElement.Clone(),
+    };
+
+    private async Task<List<AITool>> ResolveToolsAsync(JsonArray names, CancellationToken cancellationToken)
+    {
+        var tools = new List<AITool>();
+        var seen = new HashSet<string>(StringComparer.Ordinal);
+        for (var i = 0; i < names.Count; i++)
+        {
+            var problems = CheckToolName(names[i], _toolSources).ToList();
+            if (problems.Count > 0) throw Invalid($"'tools[{i}]': {problems[0].Message}");
+            var (source, server, tool) = ParseToolName(names[i]!.GetValue<string>(), _toolSources);
+            foreach (var function in await source!.GetToolsAsync(server, tool, cancellationToken).ConfigureAwait(false))
+            {
+                if (seen.Add(function.Name)) tools.Add(function);
+            }
+        }
+        return tools;
+    }
+
+    private static (ILlmToolSource? Source, string Server, string? Tool) ParseToolName(string name, ILlmToolSource[] sources)
+    {
+        var colon = name.IndexOf(':', StringComparison.Ordinal);
+        var scheme = colon < 0 ? "" : name[..colon];
+        var rest = colon < 0 ? name : name[(colon + 1)..];
+        var slash = rest.IndexOf('/', StringComparison.Ordinal);
+        var server = slash < 0 ? rest : rest[..slash];
+        var tool = slash < 0 ? null : rest[(slash + 1)..];
+        return (sources.FirstOrDefault(s => s.Scheme == scheme), server, tool);
+    }
+
+    private static IEnumerable<ParameterProblem> CheckToolName(JsonNode? node, ILlmToolSource[] sources)
+    {
+        if (node is not JsonValue v || !v.TryGetValue<string>(out var name) || name.Length == 0)
+        {
+            yield return new(null, $"must be a string such as 'mcp:SERVER' or 'mcp:SERVER/TOOL', got {JsonTypes.Describe(node)}");
+            yield break;
+        }
+        var (source, server, tool) = ParseToolName(name, sources);
+        if (!name.Contains(':', StringComparison.Ordinal) || server.Length == 0 || tool is { Length: 0 })
+        {
+            yield return new(null, $"'{name}' is not a tool name: write 'mcp:SERVER' (every tool of a server) or 'mcp:SERVER/TOOL'");
+            yield break;
+        }
+        if (source is null)
+        {
+            yield return new(null, sources.Length == 0
+                ? $"'{name}' names tools, but no tool source is registered: add the MCP provider (AddMcp, or providers.mcp in the CLI's config) with the server"
+                : $"'{name}': unknown tool source '{name[..name.IndexOf(':', StringComparison.Ordinal)]}'; known: {string.Join(", ", sources.Select(s => s.Scheme + ":"))}");
+            yield break;
+        }
+        if (!source.Servers.Contains(server))
+        {
+            yield return new(null, $"'{name}': no {source.Scheme} server '{server}'{Spelling.DidYouMean(server, source.Servers)}; configured servers: "
+                + (source.Servers.Count == 0 ? "none" : string.Join(", ", source.Servers)));
+        }
+    }
+
+    private static IEnumerable<ParameterProblem> CheckTools(JsonNode value, bool referencesUnresolved, ILlmToolSource[] sources)
+    {
+        if (value is not JsonArray list) yield break;
+        for (var i = 0; i < list.Count; i++)
+        {
+            if (referencesUnresolved && list[i] is JsonValue v && v.TryGetValue<string>(out var s) && s.Contains("${", StringComparison.Ordinal)) continue;
+            foreach (var problem in CheckToolName(list[i], sources)) yield return problem with { Parameter = $"[{i}]", Message = $"tools[{i}]: {problem.Message}" };
+        }
+    }
+
+    private static IEnumerable<ParameterProblem> CheckToolChoice(JsonNode value, bool referencesUnresolved)
+    {
+        var s = value.GetValue<string>();
+        if (referencesUnresolved && s.Contains("${", StringComparison.Ordinal)) yield break;
+        if (!ToolChoices.Contains(s)) yield return new(null, $"tool_choice must be one of {string.Join(", ", ToolChoices)}, got '{s}'");
+    }
+
+    private static IEnumerable<ParameterProblem> CheckAtLeast(JsonNode value, string name, double min)
+    {
+        if (Number(value) is { } n && n < min) yield return new(null, $"{name} must be at least {min.ToString(System.Globalization.CultureInfo.InvariantCulture)}, got {value.ToJsonString()}");
     }
 
     private async Task<JsonNode?> EmbedAsync(TaskInvocation invocation, IEmbeddingGenerator<string, Embedding<float>> generator, CancellationToken cancellationToken)
@@ -391,29 +569,50 @@ public sealed class LlmProvider : ITaskProvider
 
     private static GleitzeitException Invalid(string message) => new(GleitzeitErrorCode.TaskValidationFailed, message);
 
-    private static ProtocolDescriptor CreateDescriptor(bool embeddings)
+    private static ProtocolDescriptor CreateDescriptor(bool embeddings, ILlmToolSource[] toolSources)
     {
         ParameterSpec Model() => new("model", ParameterType.String, Description: "model name, e.g. llama3.2:latest (default from options)");
         ParameterSpec Messages() => new("messages", ParameterType.Array, Description: "conversation: [{role, content}]");
         ParameterSpec Prompt() => new("prompt", ParameterType.String, Description: "one user message (shorthand for messages)");
         ParameterSpec System() => new("system", ParameterType.String, Description: "system instruction, sent first");
-        ParameterSpec Temperature() => new("temperature", ParameterType.Number, Description: "sampling temperature");
-        ParameterSpec MaxTokens() => new("max_tokens", ParameterType.Integer, Description: "most tokens to generate");
         ParameterSpec FilePath() => new("file_path", ParameterType.String, Description: "text file appended to the last user message");
         ParameterSpec Files() => new("files", ParameterType.Array, Description: "text files appended to the last user message");
+        ParameterSpec[] Sampling() =>
+        [
+            new("temperature", ParameterType.Number, Description: "sampling temperature") { Check = (v, _) => CheckAtLeast(v, "temperature", 0) },
+            new("max_tokens", ParameterType.Integer, Description: "most tokens to generate") { Check = (v, _) => CheckAtLeast(v, "max_tokens", 1) },
+            new("top_p", ParameterType.Number, Description: "nucleus sampling: the probability mass to sample from") { Check = (v, _) => CheckAtLeast(v, "top_p", 0) },
+            new("top_k", ParameterType.Integer, Description: "sample from the k most likely tokens") { Check = (v, _) => CheckAtLeast(v, "top_k", 1) },
+            new("stop", ParameterType.String | ParameterType.Array, Description: "text (or list of texts) that ends the answer"),
+            new("seed", ParameterType.Integer, Description: "seed for reproducible sampling"),
+            new("frequency_penalty", ParameterType.Number, Description: "penalty on tokens by how often they appeared"),
+            new("presence_penalty", ParameterType.Number, Description: "penalty on tokens that appeared at all"),
+            new("response_format", ParameterType.String | ParameterType.Object,
+                Description: "text | json | {type: json_schema, schema, name}: the parsed (and checked) answer goes to result field 'result'")
+            {
+                Check = (v, unresolved) => StructuredOutput.Check(v, unresolved),
+            },
+            new("tools", ParameterType.Array, Description: "tools the model may call: 'mcp:SERVER' (every tool) or 'mcp:SERVER/TOOL'")
+            {
+                Check = (v, unresolved) => CheckTools(v, unresolved, toolSources),
+            },
+            new("tool_choice", ParameterType.String, Description: "auto (default) | none | required") { Check = CheckToolChoice },
+            new("max_tool_calls", ParameterType.Integer, Description: "most tool calls in one task (default 10)") { Check = (v, _) => CheckAtLeast(v, "max_tool_calls", 1) },
+            new("options", ParameterType.Object, Description: "provider-specific extras passed through (e.g. Ollama's num_ctx)"),
+        ];
         string[] messagesOrPrompt = ["messages", "prompt"];
 
         var methods = new List<MethodDescriptor>
         {
-            new("llm/chat", [Model(), Messages(), Prompt(), System(), Temperature(), MaxTokens(), FilePath(), Files()], "chat with a model")
+            new("llm/chat", [Model(), Messages(), Prompt(), System(), .. Sampling(), FilePath(), Files()], "chat with a model")
             {
                 RequireOneOf = [messagesOrPrompt],
             },
-            new("llm/generate", [Model(), Prompt(), Messages(), System(), Temperature(), MaxTokens(), FilePath(), Files()], "complete one prompt")
+            new("llm/generate", [Model(), Prompt(), Messages(), System(), .. Sampling(), FilePath(), Files()], "complete one prompt")
             {
                 RequireOneOf = [messagesOrPrompt],
             },
-            new("llm/vision", [Model(), Messages(), Prompt(), System(), Temperature(), MaxTokens(),
+            new("llm/vision", [Model(), Messages(), Prompt(), System(), .. Sampling(),
                 new ParameterSpec("image_path", ParameterType.String, Description: "image file (png, jpeg, gif, webp)"),
                 new ParameterSpec("image_paths", ParameterType.Array, Description: "image files"),
                 new ParameterSpec("images", ParameterType.Array | ParameterType.String, Description: "base64 images"),

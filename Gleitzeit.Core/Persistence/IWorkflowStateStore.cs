@@ -37,4 +37,22 @@ public interface IWorkflowStateStore
 
     /// <summary>The lease held on a run (expired or not), or null.</summary>
     ValueTask<RunLease?> GetLeaseAsync(string workflowId, CancellationToken cancellationToken = default);
+
+    /// <summary>
+    /// Records the decision of a waiting task (a person's answer, or its timeout) only while the task is stored
+    /// <see cref="WorkflowTaskStatus.Waiting"/>: a compare-and-set, so of two answers given at once exactly one is recorded.
+    /// Returns true when <paramref name="decided"/> was stored (and appended to the history), false when the task is not
+    /// stored waiting (nothing written). Throws WORKFLOW_NOT_FOUND for an unknown run. The in-memory, SQLite and Redis
+    /// stores do this atomically (also across processes); this default reads, then writes, and is atomic only when
+    /// nothing else writes the run at the same moment: a store of your own should override it.
+    /// </summary>
+    async ValueTask<bool> TrySaveAnswerAsync(string workflowId, TaskResult decided, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(decided);
+        var run = await GetRunAsync(workflowId, cancellationToken).ConfigureAwait(false)
+            ?? throw new GleitzeitException(GleitzeitErrorCode.WorkflowNotFound, $"No run with id '{workflowId}'.");
+        if (!run.Tasks.TryGetValue(decided.TaskId, out var stored) || stored.Status != WorkflowTaskStatus.Waiting) return false;
+        await SaveTaskAsync(workflowId, decided, cancellationToken).ConfigureAwait(false);
+        return true;
+    }
 }

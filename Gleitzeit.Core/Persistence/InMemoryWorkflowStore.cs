@@ -48,28 +48,54 @@ public sealed class InMemoryWorkflowStore : IWorkflowStore
     public ValueTask SaveTaskAsync(string workflowId, TaskResult task, CancellationToken cancellationToken = default)
     {
         var entry = Get(workflowId);
+        // The copy and the event are made before taking the run's lock: every completion of a run writes here.
+        var detached = Detached(task);
+        var evt = EventOf(workflowId, task);
         lock (entry)
         {
-            Apply(entry, workflowId, task);
+            entry.Tasks[task.TaskId] = detached;
+            entry.Events.Add(evt);
         }
         return ValueTask.CompletedTask;
     }
 
     public ValueTask SaveTasksAsync(string workflowId, IReadOnlyList<TaskResult> tasks, CancellationToken cancellationToken = default)
     {
+        if (tasks.Count == 1) return SaveTaskAsync(workflowId, tasks[0], cancellationToken);
         var entry = Get(workflowId);
+        var detached = new TaskResult[tasks.Count];
+        var events = new StoredEvent[tasks.Count];
+        for (var i = 0; i < tasks.Count; i++)
+        {
+            detached[i] = Detached(tasks[i]);
+            events[i] = EventOf(workflowId, tasks[i]);
+        }
         lock (entry)
         {
-            foreach (var task in tasks) Apply(entry, workflowId, task);
+            for (var i = 0; i < detached.Length; i++)
+            {
+                entry.Tasks[detached[i].TaskId] = detached[i];
+                entry.Events.Add(events[i]);
+            }
         }
         return ValueTask.CompletedTask;
     }
 
-    private static void Apply(Entry entry, string workflowId, TaskResult task)
+    private static StoredEvent EventOf(string workflowId, TaskResult task) =>
+        new(workflowId, task.TaskId, StoreJson.StatusName(task.Status), task.CompletedAt ?? task.StartedAt ?? DateTimeOffset.UtcNow, task.Attempts, task.Error);
+
+    /// <summary>Records <paramref name="decided"/> only while the task is stored waiting, under the run's lock.</summary>
+    public ValueTask<bool> TrySaveAnswerAsync(string workflowId, TaskResult decided, CancellationToken cancellationToken = default)
     {
-        entry.Tasks[task.TaskId] = Detached(task);
-        entry.Events.Add(new StoredEvent(workflowId, task.TaskId, StoreJson.StatusName(task.Status),
-            task.CompletedAt ?? task.StartedAt ?? DateTimeOffset.UtcNow, task.Attempts, task.Error));
+        ArgumentNullException.ThrowIfNull(decided);
+        var entry = Get(workflowId);
+        lock (entry)
+        {
+            if (!entry.Tasks.TryGetValue(decided.TaskId, out var stored) || stored.Status != WorkflowTaskStatus.Waiting) return ValueTask.FromResult(false);
+            entry.Tasks[decided.TaskId] = Detached(decided);
+            entry.Events.Add(EventOf(workflowId, decided));
+        }
+        return ValueTask.FromResult(true);
     }
 
     public ValueTask<WorkflowRun?> GetRunAsync(string workflowId, CancellationToken cancellationToken = default)
@@ -116,8 +142,13 @@ public sealed class InMemoryWorkflowStore : IWorkflowStore
     public ValueTask<IReadOnlyList<WorkflowRunSummary>> ListRunsAsync(RunQuery? query = null, CancellationToken cancellationToken = default)
     {
         query ??= new RunQuery();
-        var list = _runs.Values
-            .OrderByDescending(e => e.Run.CreatedAt).ThenByDescending(e => e.Sequence)
+        IEnumerable<Entry> ordered = _runs.Values.OrderByDescending(e => e.Run.CreatedAt).ThenByDescending(e => e.Sequence);
+        if (query.After is { } after)
+        {
+            if (!_runs.TryGetValue(after, out var anchor)) return ValueTask.FromResult<IReadOnlyList<WorkflowRunSummary>>([]);
+            ordered = ordered.Where(e => e.Run.CreatedAt < anchor.Run.CreatedAt || (e.Run.CreatedAt == anchor.Run.CreatedAt && e.Sequence < anchor.Sequence));
+        }
+        var list = ordered
             .Select(e => { lock (e) return e.Summary(); })
             .Where(s => query.Statuses.Count == 0 || query.Statuses.Contains(s.Status))
             .Where(s => query.Name is null || s.Name == query.Name)

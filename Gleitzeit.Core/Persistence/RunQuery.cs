@@ -12,4 +12,11 @@ public sealed record RunQuery
     public int Limit { get; init; } = 100;
 
     public int Offset { get; init; }
+
+    /// <summary>
+    /// Keyset paging: only runs listed after the run with this id (older than it, in the listing order), so a page costs
+    /// the same however deep it is. Pass the last id of the previous page; an id no longer stored gives an empty page.
+    /// Applied before <see cref="Offset"/>.
+    /// </summary>
+    public string? After { get; init; }
 }

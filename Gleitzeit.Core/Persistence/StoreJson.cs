@@ -36,6 +36,17 @@ public static class StoreJson
             ["timeout_ms"] = task.Timeout?.TotalMilliseconds,
             ["provider"] = task.Provider,
         };
+        if (task.When is not null) obj["when"] = task.When;
+        if (task.Join != JoinMode.All) obj["join"] = task.Join == JoinMode.Any ? "any" : "all";
+        if (task.Loop is { } loop)
+        {
+            obj["loop"] = new JsonObject
+            {
+                ["until"] = loop.Until,
+                ["max_iterations"] = loop.MaxIterations,
+                ["on_exhausted"] = loop.OnExhausted == LoopExhaustedAction.Complete ? "complete" : "fail",
+            };
+        }
         if (task.Retry is { } r)
         {
             obj["retry"] = new JsonObject
@@ -74,6 +85,16 @@ public static class StoreJson
         Priority = (int?)obj["priority"] ?? TaskPriority.Normal,
         Timeout = Ms(obj["timeout_ms"]),
         Provider = (string?)obj["provider"],
+        When = (string?)obj["when"],
+        Join = (string?)obj["join"] == "any" ? JoinMode.Any : JoinMode.All,
+        Loop = obj["loop"] is JsonObject l
+            ? new TaskLoop
+            {
+                Until = (string?)l["until"] ?? "",
+                MaxIterations = (int?)l["max_iterations"] ?? 1,
+                OnExhausted = (string?)l["on_exhausted"] == "complete" ? LoopExhaustedAction.Complete : LoopExhaustedAction.Fail,
+            }
+            : null,
         Retry = obj["retry"] is JsonObject r
             ? new RetryPolicy
             {
@@ -86,16 +107,22 @@ public static class StoreJson
             : null,
     };
 
-    public static JsonObject ToJson(TaskResult task) => new()
+    public static JsonObject ToJson(TaskResult task)
     {
-        ["task_id"] = task.TaskId,
-        ["status"] = StatusName(task.Status),
-        ["result"] = task.Result?.DeepClone(),
-        ["error"] = task.Error?.ToJson(),
-        ["attempts"] = task.Attempts,
-        ["started_at"] = task.StartedAt?.ToString("O", CultureInfo.InvariantCulture),
-        ["completed_at"] = task.CompletedAt?.ToString("O", CultureInfo.InvariantCulture),
-    };
+        var obj = new JsonObject
+        {
+            ["task_id"] = task.TaskId,
+            ["status"] = StatusName(task.Status),
+            ["result"] = task.Result?.DeepClone(),
+            ["error"] = task.Error?.ToJson(),
+            ["attempts"] = task.Attempts,
+            ["started_at"] = task.StartedAt?.ToString("O", CultureInfo.InvariantCulture),
+            ["completed_at"] = task.CompletedAt?.ToString("O", CultureInfo.InvariantCulture),
+        };
+        if (task.Iteration > 0) obj["iteration"] = task.Iteration;
+        if (task.History.Count > 0) obj["history"] = ToJson(task.History);
+        return obj;
+    }
 
     public static TaskResult TaskResultFromJson(JsonObject obj) => new()
     {
@@ -106,7 +133,24 @@ public static class StoreJson
         Attempts = (int?)obj["attempts"] ?? 0,
         StartedAt = Time(obj["started_at"]),
         CompletedAt = Time(obj["completed_at"]),
+        Iteration = (int?)obj["iteration"] ?? 0,
+        History = HistoryFromJson(obj["history"]),
     };
+
+    /// <summary>A loop task's iterations: <c>[{"iteration","result","attempts","started_at","completed_at"}]</c>.</summary>
+    public static JsonArray ToJson(IReadOnlyList<TaskIteration> history) => new(history.Select(h => (JsonNode)new JsonObject
+    {
+        ["iteration"] = h.Number,
+        ["result"] = h.Result?.DeepClone(),
+        ["attempts"] = h.Attempts,
+        ["started_at"] = h.StartedAt?.ToString("O", CultureInfo.InvariantCulture),
+        ["completed_at"] = h.CompletedAt?.ToString("O", CultureInfo.InvariantCulture),
+    }).ToArray());
+
+    /// <summary>Reads what <see cref="ToJson(IReadOnlyList{TaskIteration})"/> wrote; anything else (an empty object from a Lua round trip) is no history.</summary>
+    public static IReadOnlyList<TaskIteration> HistoryFromJson(JsonNode? node) => node is JsonArray a
+        ? a.OfType<JsonObject>().Select(h => new TaskIteration((int?)h["iteration"] ?? 0, h["result"]?.DeepClone(), (int?)h["attempts"] ?? 0, Time(h["started_at"]), Time(h["completed_at"]))).ToList()
+        : [];
 
     public static GleitzeitError ErrorFromJson(JsonObject obj) =>
         new((GleitzeitErrorCode)((int?)obj["code"] ?? (int)GleitzeitErrorCode.InternalError), (string?)obj["message"] ?? "", obj["data"]?.DeepClone());

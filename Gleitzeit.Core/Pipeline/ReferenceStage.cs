@@ -36,19 +36,18 @@ internal sealed class ReferenceStage : ITaskMiddleware
     /// <summary>The value one reference names; throws <see cref="GleitzeitException"/> saying what is missing.</summary>
     internal static JsonNode? Lookup(TaskContext context, Reference reference)
     {
-        if (reference.IsInput && !context.Results.ContainsKey(Reference.InputsRoot))
+        // A loop task reads its own iteration and the previous iteration's result (null at the first).
+        if (context.Task.Loop is not null && !context.Results.ContainsKey(reference.Root))
         {
-            var name = reference.Path.Count > 0 ? reference.Path[0].Field : null;
-            if (name is null || !context.Inputs.TryGetValue(name, out var value))
+            switch (reference.Root)
             {
-                throw new GleitzeitException(GleitzeitErrorCode.TaskValidationFailed, $"{reference}: unknown input '{name}'");
+                case Conditions.TaskConditions.IterationRoot:
+                    if (reference.Path.Count > 0) throw new GleitzeitException(GleitzeitErrorCode.TaskValidationFailed, $"{reference}: ${{iteration}} is a number and has no fields");
+                    return Conditions.TaskConditions.IterationValue(Math.Max(1, context.Iteration));
+                case Conditions.TaskConditions.PreviousRoot:
+                    return context.PreviousIteration is null ? null : ReferenceResolver.Navigate(context.PreviousIteration, reference.Path, reference.Root);
             }
-            return ReferenceResolver.Navigate(value, reference.Path.Skip(1).ToList(), "inputs." + name);
         }
-        if (!context.Results.TryGetValue(reference.Root, out var source) || source.Status != WorkflowTaskStatus.Completed)
-        {
-            throw new GleitzeitException(GleitzeitErrorCode.TaskDependencyFailed, $"{reference}: task '{reference.Root}' has no result");
-        }
-        return ReferenceResolver.Navigate(source.Result, reference.Path, reference.Root);
+        return Conditions.TaskConditions.ResolveReference(context.Task, reference, context.Results, context.Inputs);
     }
 }

@@ -80,6 +80,12 @@ public sealed class TaskContext
     /// </summary>
     public IReadOnlyDictionary<string, TaskResult> Results { get; init; } = NoResults;
 
+    /// <summary>For a <c>loop</c> task, the iteration this attempt belongs to (1-based, read by <c>${iteration}</c>); 0 otherwise.</summary>
+    public int Iteration { get; init; }
+
+    /// <summary>For a <c>loop</c> task, the previous iteration's result (read by <c>${previous.…}</c>); null at the first.</summary>
+    public JsonNode? PreviousIteration { get; init; }
+
     /// <summary>Limit for this attempt, applied by the timeout stage; null or infinite for none.</summary>
     public TimeSpan? Timeout
     {

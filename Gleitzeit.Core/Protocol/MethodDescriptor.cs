@@ -10,8 +10,19 @@ public sealed record MethodDescriptor(string Name, IReadOnlyList<ParameterSpec> 
 {
     public MethodDescriptor(string name, params ParameterSpec[] parameters) : this(name, (IReadOnlyList<ParameterSpec>)parameters) { }
 
-    /// <summary>Whether parameters not listed are accepted (true by default: the original format passes extra fields through).</summary>
-    public bool AllowAdditionalParameters { get; init; } = true;
+    private readonly bool? _allowAdditionalParameters;
+
+    /// <summary>
+    /// Whether parameters not listed are accepted. By default a method that lists its parameters is strict: an unknown
+    /// parameter (a typo such as <c>temprature</c>) is a validation error naming the nearest known one, never silently
+    /// dropped; a method that lists none accepts anything. A wildcard method (<c>tool.*</c>) passes its parameters to the
+    /// callee, which checks them itself, so this applies only to methods with a fixed name.
+    /// </summary>
+    public bool AllowAdditionalParameters
+    {
+        get => _allowAdditionalParameters ?? Parameters.Count == 0;
+        init => _allowAdditionalParameters = value;
+    }
 
     /// <summary>Groups of parameters of which at least one must be present, e.g. <c>["messages", "prompt"]</c>.</summary>
     public IReadOnlyList<IReadOnlyList<string>> RequireOneOf { get; init; } = [];
@@ -22,41 +33,77 @@ public sealed record MethodDescriptor(string Name, IReadOnlyList<ParameterSpec> 
     /// Values that are still unresolved <c>${...}</c> references are not type-checked.</summary>
     public IReadOnlyList<string> Validate(JsonObject parameters, bool referencesUnresolved = false)
     {
-        List<string>? errors = null;
+        var problems = ValidateParameters(parameters, referencesUnresolved);
+        return problems.Count == 0 ? [] : problems.Select(p => p.Message).ToList();
+    }
+
+    /// <summary>
+    /// Checks parameters against the specs; returns each problem with the parameter it concerns, so that a workflow file's
+    /// error can point at it. Values that are still unresolved <c>${...}</c> references are not type-checked.
+    /// </summary>
+    public IReadOnlyList<ParameterProblem> ValidateParameters(JsonObject parameters, bool referencesUnresolved = false)
+    {
+        ArgumentNullException.ThrowIfNull(parameters);
+        List<ParameterProblem>? errors = null;
         for (var i = 0; i < Parameters.Count; i++)
         {
             var spec = Parameters[i];
             if (!parameters.TryGetPropertyValue(spec.Name, out var value) || value is null)
             {
-                if (spec.Required) (errors ??= []).Add($"missing required parameter '{spec.Name}' ({spec.Type.Describe()})");
+                if (spec.Required) (errors ??= []).Add(new(spec.Name, $"missing required parameter '{spec.Name}' ({spec.Type.Describe()})"));
                 continue;
             }
             if (!spec.AcceptsReferences && value is JsonValue r && r.TryGetValue<string>(out var text) && FirstReference(text) is { } reference)
             {
-                (errors ??= []).Add($"parameter '{spec.Name}' cannot hold a reference ({reference}): write it out in the workflow, so that no value from another task chooses it");
+                (errors ??= []).Add(new(spec.Name, $"parameter '{spec.Name}' cannot hold a reference ({reference}): write it out in the workflow, so that no value from another task chooses it"));
                 continue;
             }
             if (referencesUnresolved && value is JsonValue v && v.TryGetValue<string>(out var s) && s.Contains("${", StringComparison.Ordinal)) continue;
             if (!spec.Type.Accepts(value))
             {
-                (errors ??= []).Add($"parameter '{spec.Name}' must be {spec.Type.Describe()}, got {JsonTypes.Describe(value)}");
+                (errors ??= []).Add(new(spec.Name, $"parameter '{spec.Name}' must be {spec.Type.Describe()}, got {JsonTypes.Describe(value)}"));
+                continue;
+            }
+            if (spec.Check is { } check)
+            {
+                foreach (var problem in check(value, referencesUnresolved))
+                {
+                    (errors ??= []).Add(problem with
+                    {
+                        Parameter = problem.Parameter is null ? spec.Name : problem.Parameter.StartsWith('[') ? spec.Name + problem.Parameter : $"{spec.Name}.{problem.Parameter}",
+                        Message = problem.Message.StartsWith(spec.Name, StringComparison.Ordinal) ? problem.Message : $"parameter '{spec.Name}': {problem.Message}",
+                    });
+                }
             }
         }
         foreach (var group in RequireOneOf)
         {
             if (!group.Any(name => parameters.TryGetPropertyValue(name, out var v) && v is not null))
             {
-                (errors ??= []).Add($"one of the parameters {string.Join(", ", group.Select(g => $"'{g}'"))} is required");
+                (errors ??= []).Add(new(null, $"one of the parameters {string.Join(", ", group.Select(g => $"'{g}'"))} is required"));
             }
         }
-        if (!AllowAdditionalParameters)
+        if (!AllowAdditionalParameters && !IsWildcard)
         {
             foreach (var (name, _) in parameters)
             {
-                if (!Parameters.Any(p => p.Name == name)) (errors ??= []).Add($"unknown parameter '{name}'; known: {string.Join(", ", Parameters.Select(p => p.Name))}");
+                if (FindParameter(name) is not null || RequireOneOf.Any(g => g.Contains(name))) continue;
+                var known = Parameters.Select(p => p.Name).Concat(RequireOneOf.SelectMany(g => g)).Distinct().ToList();
+                var hint = Spelling.Suggest(name, known) is { } suggestion ? $"did you mean '{suggestion}'? " : "";
+                (errors ??= []).Add(new(name, $"unknown parameter '{name}' for {Name}: {hint}known parameters: {string.Join(", ", known)}"));
             }
         }
-        return errors ?? (IReadOnlyList<string>)[];
+        return errors ?? (IReadOnlyList<ParameterProblem>)[];
+    }
+
+    /// <summary>The spec of the parameter named <paramref name="name"/>, or null.</summary>
+    public ParameterSpec? FindParameter(string name)
+    {
+        for (var i = 0; i < Parameters.Count; i++)
+        {
+            if (string.Equals(Parameters[i].Name, name, StringComparison.Ordinal)) return Parameters[i];
+        }
+        return null;
     }
 
     private static Substitution.Reference? FirstReference(string text)

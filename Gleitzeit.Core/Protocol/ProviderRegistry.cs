@@ -72,8 +72,56 @@ public sealed class ProviderRegistry
             $"No provider for protocol '{protocol}' ({known}). {HintFor(protocol)}".TrimEnd());
     }
 
-    /// <summary>Resolves a task's provider and method.</summary>
-    public (ProviderRegistration Registration, MethodDescriptor Method) Resolve(WorkflowTask task) => Resolve(task.Protocol, task.Method, task.Provider);
+    /// <summary>
+    /// Resolves a task's provider and method. Among several LLM providers (each an <see cref="Llm.LlmProvider"/>, found
+    /// with <c>GetService</c>), a task without <c>provider:</c> goes to the first whose <see cref="Llm.LlmOptions.Models"/>
+    /// patterns match its <c>model</c>, else to the first without patterns (the default); a model none serves is
+    /// TASK_VALIDATION_FAILED listing the providers and their patterns.
+    /// </summary>
+    public (ProviderRegistration Registration, MethodDescriptor Method) Resolve(WorkflowTask task)
+    {
+        ArgumentNullException.ThrowIfNull(task);
+        var llms = LlmProviders(task.Protocol);
+        if (llms.Count == 0 || (llms.Count == 1 && llms[0].Llm.Settings.Models.Count == 0)) return Resolve(task.Protocol, task.Method, task.Provider);
+        if (task.Provider is { } named)
+        {
+            if (Providers.Any(r => r.Id == named)) return Resolve(task.Protocol, task.Method, named);
+            throw new GleitzeitException(GleitzeitErrorCode.ProviderNotFound,
+                $"no LLM provider named '{named}'{Spelling.DidYouMean(named, llms.Select(l => l.Registration.Id))}; configured: {DescribeLlms(llms)}");
+        }
+        var model = task.Parameters["model"] is System.Text.Json.Nodes.JsonValue v && v.TryGetValue<string>(out var m)
+            && !m.Contains("${", StringComparison.Ordinal) ? m : null;
+        if (model is not null)
+        {
+            foreach (var (registration, llm) in llms)
+            {
+                if (llm.Settings.Serves(model) == true) return (registration, FindMethodOrThrow(registration, task.Method));
+            }
+        }
+        foreach (var (registration, llm) in llms)
+        {
+            if (llm.Settings.Models.Count == 0) return (registration, FindMethodOrThrow(registration, task.Method));
+        }
+        if (model is null) return (llms[0].Registration, FindMethodOrThrow(llms[0].Registration, task.Method));
+        throw new GleitzeitException(GleitzeitErrorCode.TaskValidationFailed,
+            $"no LLM provider serves model '{model}': configured: {DescribeLlms(llms)}. Name the provider with 'provider: NAME', "
+            + "add a matching pattern to a provider's models, or configure a provider without patterns as the default.");
+    }
+
+    private List<(ProviderRegistration Registration, Llm.LlmProvider Llm)> LlmProviders(string protocol)
+    {
+        var list = new List<(ProviderRegistration, Llm.LlmProvider)>();
+        foreach (var r in Providers)
+        {
+            if (r.Protocol.Id == protocol && r.Provider.GetService(typeof(Llm.LlmProvider)) is Llm.LlmProvider llm) list.Add((r, llm));
+        }
+        return list;
+    }
+
+    private static string DescribeLlms(List<(ProviderRegistration Registration, Llm.LlmProvider Llm)> llms) =>
+        string.Join(", ", llms.Select(l => l.Llm.Settings.Models.Count == 0
+            ? $"'{l.Registration.Id}' (any model: the default)"
+            : $"'{l.Registration.Id}' (models {string.Join(", ", l.Llm.Settings.Models)})"));
 
     private static MethodDescriptor FindMethodOrThrow(ProviderRegistration r, string method) =>
         r.Protocol.FindMethod(method) ?? throw new GleitzeitException(GleitzeitErrorCode.MethodNotFound,

@@ -12,4 +12,7 @@ public enum TaskProgressKind
 
     /// <summary>A diagnostic line (stderr, provider notes).</summary>
     Log,
+
+    /// <summary>A tool the model called, as JSON: <c>{"tool", "arguments", "duration_ms", "is_error"}</c>.</summary>
+    ToolCall,
 }

@@ -90,7 +90,19 @@ public static class ReferenceResolver
         {
             throw new GleitzeitException(GleitzeitErrorCode.TaskValidationFailed, $"parameter '{path}': {ex.Message}");
         }
-        var values = new List<JsonNode?>();
+        if (renderer is null && template.IsSingleReference)
+        {
+            // The common case (a parameter that is exactly one reference): no list of values.
+            try
+            {
+                return lookup(template.References[0])?.DeepClone();
+            }
+            catch (GleitzeitException ex)
+            {
+                throw new GleitzeitException(ex.Code, $"parameter '{path}': {ex.Message}", ex);
+            }
+        }
+        var values = new List<JsonNode?>(template.References.Count);
         foreach (var reference in template.References)
         {
             try

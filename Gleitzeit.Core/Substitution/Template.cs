@@ -7,14 +7,22 @@ namespace Gleitzeit.Core.Substitution;
 /// </summary>
 public sealed class Template
 {
-    private Template(string source, IReadOnlyList<TemplatePart> parts)
+    private static readonly char[] BadRootChars = ['{', '$', ']'];
+
+    private Template(string source, TemplatePart[] parts)
     {
         Source = source;
         Parts = parts;
-        var references = new List<Reference>(parts.Count);
+        var count = 0;
         foreach (var part in parts)
         {
-            if (part.Reference is not null) references.Add(part.Reference);
+            if (part.Reference is not null) count++;
+        }
+        var references = count == 0 ? [] : new Reference[count];
+        count = 0;
+        foreach (var part in parts)
+        {
+            if (part.Reference is not null) references[count++] = part.Reference;
         }
         References = references;
     }
@@ -35,16 +43,20 @@ public sealed class Template
     /// <summary>Parses a template; throws <see cref="FormatException"/> with a message saying what is wrong and where.</summary>
     public static Template Parse(string text)
     {
-        var parts = new List<TemplatePart>();
-        var literal = new StringBuilder();
+        // Every attempt of a task with references parses its templates (and validation parses them once more), so the
+        // common shapes allocate only what the template keeps: literal text is cut from the source unless it holds $${.
+        var parts = new List<TemplatePart>(2);
+        StringBuilder? escaped = null;
         var literalStart = 0;
         var i = 0;
         while (i < text.Length)
         {
             if (text[i] == '$' && Next(text, i + 1) == '$' && Next(text, i + 2) == '{')
             {
-                literal.Append("${");
+                escaped ??= new StringBuilder();
+                escaped.Append(text, literalStart, i - literalStart).Append("${");
                 i += 3;
+                literalStart = i;
                 continue;
             }
             if (text[i] == '$' && Next(text, i + 1) == '{')
@@ -54,19 +66,36 @@ public sealed class Template
                 {
                     throw new FormatException($"unterminated reference '{Excerpt(text, i)}': a '}}' is missing (write $${{ for a literal ${{)");
                 }
-                if (literal.Length > 0) parts.Add(new TemplatePart(literal.ToString(), null, literalStart, i - literalStart));
-                literal.Clear();
+                AddLiteral(parts, text, ref escaped, literalStart, i);
                 var expression = text.Substring(i + 2, close - i - 2).Trim();
                 parts.Add(new TemplatePart(null, ParseExpression(expression), i, close - i + 1));
                 i = close + 1;
                 literalStart = i;
                 continue;
             }
-            literal.Append(text[i]);
             i++;
         }
-        if (literal.Length > 0) parts.Add(new TemplatePart(literal.ToString(), null, literalStart, text.Length - literalStart));
-        return new Template(text, parts);
+        AddLiteral(parts, text, ref escaped, literalStart, text.Length);
+        return new Template(text, parts.ToArray());
+    }
+
+    /// <summary>The literal text before <paramref name="end"/> (since the last part), unescaped, as one part; none when empty.</summary>
+    private static void AddLiteral(List<TemplatePart> parts, string text, ref StringBuilder? escaped, int literalStart, int end)
+    {
+        // The part's Start/Length cover the source text since the previous part, $${ escapes included.
+        var partStart = parts.Count == 0 ? 0 : parts[^1].Start + parts[^1].Length;
+        string literal;
+        if (escaped is not null)
+        {
+            escaped.Append(text, literalStart, end - literalStart);
+            literal = escaped.ToString();
+            escaped = null;
+        }
+        else
+        {
+            literal = end > literalStart ? text.Substring(literalStart, end - literalStart) : "";
+        }
+        if (literal.Length > 0) parts.Add(new TemplatePart(literal, null, partStart, end - partStart));
     }
 
     private static char Next(string text, int index) => index < text.Length ? text[index] : '\0';
@@ -81,8 +110,10 @@ public sealed class Template
         while (i < expression.Length && expression[i] is not '.' and not '[') i++;
         var root = expression[..i].Trim();
         if (root.Length == 0) throw new FormatException($"reference '${{{expression}}}' has no task id before '{expression[0]}'");
-        if (root.IndexOfAny(['{', '$', ']']) >= 0) throw new FormatException($"reference '${{{expression}}}' has a bad task id '{root}'");
-        var path = new List<PathSegment>();
+        if (root.IndexOfAny(BadRootChars) >= 0) throw new FormatException($"reference '${{{expression}}}' has a bad task id '{root}'");
+        // Most references have one step (${task.field}): that one is kept aside, a list only from the second on.
+        PathSegment? first = null;
+        List<PathSegment>? more = null;
         while (i < expression.Length)
         {
             if (expression[i] == '.')
@@ -92,7 +123,7 @@ public sealed class Template
                 var field = expression[start..i];
                 if (field.Length == 0) throw new FormatException($"reference '${{{expression}}}' has an empty field name at position {start}");
                 if (field.Contains(']', StringComparison.Ordinal)) throw new FormatException($"reference '${{{expression}}}' has a stray ']'");
-                path.Add(new PathSegment(field, -1));
+                Add(new PathSegment(field, -1), ref first, ref more);
             }
             else
             {
@@ -103,10 +134,18 @@ public sealed class Template
                 {
                     throw new FormatException($"reference '${{{expression}}}' has index '[{inner}]': an index is a whole number ≥ 0");
                 }
-                path.Add(new PathSegment(null, index));
+                Add(new PathSegment(null, index), ref first, ref more);
                 i = close + 1;
             }
         }
+        PathSegment[] path = more is not null ? [.. more] : first is { } only ? [only] : [];
         return new Reference(root, path, expression);
+    }
+
+    private static void Add(PathSegment segment, ref PathSegment? first, ref List<PathSegment>? more)
+    {
+        if (more is not null) more.Add(segment);
+        else if (first is { } previous) more = [previous, segment];
+        else first = segment;
     }
 }

@@ -53,7 +53,7 @@ internal sealed class SqliteReader(string readConnectionString, string databaseP
                         : ParseJson(reader.GetString(8), workflowId).AsObject().ToDictionary(kv => kv.Key, kv => kv.Value?.DeepClone(), StringComparer.Ordinal),
                 };
             }
-            using var tasks = Command(connection, "SELECT task_id, status, result, error, attempts, started_at, completed_at FROM tasks WHERE run_id = $run ORDER BY position", ("$run", workflowId));
+            using var tasks = Command(connection, "SELECT task_id, status, result, error, attempts, started_at, completed_at, loop FROM tasks WHERE run_id = $run ORDER BY position", ("$run", workflowId));
             tasks.Transaction = tx;
             var states = new Dictionary<string, TaskResult>(StringComparer.Ordinal);
             using (var reader = tasks.ExecuteReader())
@@ -86,6 +86,12 @@ internal sealed class SqliteReader(string readConnectionString, string databaseP
                 where.Add($"r.status IN ({string.Join(", ", names.Select(n => n.Name))})");
                 parameters.AddRange(names.Select(n => (n.Name, (object)n.Value)));
             }
+            if (query.After is not null)
+            {
+                // Row-value comparison on the listing order: the (created_at, seq) indexes seek straight to the page.
+                where.Add("(r.created_at, r.seq) < (SELECT a.created_at, a.seq FROM runs a WHERE a.id = $after)");
+                parameters.Add(("$after", query.After));
+            }
             parameters.Add(("$limit", Math.Max(0, query.Limit)));
             parameters.Add(("$offset", Math.Max(0, query.Offset)));
             var sql = $"""
@@ -114,7 +120,7 @@ internal sealed class SqliteReader(string readConnectionString, string databaseP
         Read(connection =>
         {
             var sql = """
-                SELECT r.id, r.name, t.task_id, t.status, t.result, t.error, t.attempts, t.started_at, t.completed_at
+                SELECT r.id, r.name, t.task_id, t.status, t.result, t.error, t.attempts, t.started_at, t.completed_at, t.loop
                 FROM tasks t JOIN runs r ON r.id = t.run_id
                 WHERE t.task_id = $task
                 """ + (workflowId is null ? "" : " AND t.run_id = $run") + " ORDER BY r.created_at DESC, r.seq DESC LIMIT 1";
@@ -131,7 +137,7 @@ internal sealed class SqliteReader(string readConnectionString, string databaseP
         Read(connection =>
         {
             using var command = Command(connection, """
-                SELECT r.id, r.name, t.task_id, t.status, t.result, t.error, t.attempts, t.started_at, t.completed_at
+                SELECT r.id, r.name, t.task_id, t.status, t.result, t.error, t.attempts, t.started_at, t.completed_at, t.loop
                 FROM runs r JOIN tasks t ON t.run_id = r.id
                 WHERE r.name = $name
                 ORDER BY r.created_at DESC, r.seq DESC, t.position
@@ -231,6 +237,8 @@ internal sealed class SqliteReader(string readConnectionString, string databaseP
         Attempts = reader.GetInt32(first + 4),
         StartedAt = NullableTime(reader, first + 5),
         CompletedAt = NullableTime(reader, first + 6),
+        Iteration = reader.IsDBNull(first + 7) ? 0 : (int?)ParseJson(reader.GetString(first + 7), runId)["iteration"] ?? 0,
+        History = reader.IsDBNull(first + 7) ? [] : StoreJson.HistoryFromJson(ParseJson(reader.GetString(first + 7), runId)["history"]),
     };
 
     private GleitzeitError? Error(SqliteDataReader reader, int ordinal) =>

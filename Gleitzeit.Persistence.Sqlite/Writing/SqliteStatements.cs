@@ -29,13 +29,13 @@ internal sealed class SqliteStatements : IDisposable
             WHERE id = $run
             """, "$status", "$running", "$finished", "$at", "$error", "$run");
         _insertTask = Prepare("""
-            INSERT INTO tasks (run_id, task_id, position, status, result, error, attempts, started_at, completed_at)
-            VALUES ($run, $task, $position, $status, $result, $error, $attempts, $started, $completed)
-            """, "$run", "$task", "$position", "$status", "$result", "$error", "$attempts", "$started", "$completed");
+            INSERT INTO tasks (run_id, task_id, position, status, result, error, attempts, started_at, completed_at, loop)
+            VALUES ($run, $task, $position, $status, $result, $error, $attempts, $started, $completed, $loop)
+            """, "$run", "$task", "$position", "$status", "$result", "$error", "$attempts", "$started", "$completed", "$loop");
         _updateTask = Prepare("""
-            UPDATE tasks SET status = $status, result = $result, error = $error, attempts = $attempts, started_at = $started, completed_at = $completed
+            UPDATE tasks SET status = $status, result = $result, error = $error, attempts = $attempts, started_at = $started, completed_at = $completed, loop = $loop
             WHERE run_id = $run AND task_id = $task
-            """, "$status", "$result", "$error", "$attempts", "$started", "$completed", "$run", "$task");
+            """, "$status", "$result", "$error", "$attempts", "$started", "$completed", "$loop", "$run", "$task");
         _nextPosition = Prepare("SELECT COALESCE(MAX(position) + 1, 0) FROM tasks WHERE run_id = $run", "$run");
         _insertEvent = Prepare("INSERT INTO events (run_id, task_id, status, at, attempt, error) VALUES ($run, $task, $status, $at, $attempt, $error)",
             "$run", "$task", "$status", "$at", "$attempt", "$error");
@@ -65,7 +65,7 @@ internal sealed class SqliteStatements : IDisposable
     /// <summary>Updates an existing task row; false when the run has no row for that task.</summary>
     public bool UpdateTask(string runId, in TaskRow row)
     {
-        Set(_updateTask, row.Status, row.Result, row.Error, row.Attempts, row.StartedAt, row.CompletedAt, runId, row.TaskId);
+        Set(_updateTask, row.Status, row.Result, row.Error, row.Attempts, row.StartedAt, row.CompletedAt, row.Loop, runId, row.TaskId);
         return _updateTask.ExecuteNonQuery() > 0;
     }
 
@@ -77,7 +77,7 @@ internal sealed class SqliteStatements : IDisposable
             _nextPosition.Parameters[0].Value = runId;
             position = Convert.ToInt32(_nextPosition.ExecuteScalar(), System.Globalization.CultureInfo.InvariantCulture);
         }
-        Set(_insertTask, runId, row.TaskId, position, row.Status, row.Result, row.Error, row.Attempts, row.StartedAt, row.CompletedAt);
+        Set(_insertTask, runId, row.TaskId, position, row.Status, row.Result, row.Error, row.Attempts, row.StartedAt, row.CompletedAt, row.Loop);
         _insertTask.ExecuteNonQuery();
     }
 
@@ -90,6 +90,16 @@ internal sealed class SqliteStatements : IDisposable
     }
 
     /// <summary>The lease held on a run, or null.</summary>
+    /// <summary>A task's stored status name, or null when the run has no such task.</summary>
+    public string? TaskStatus(string runId, string taskId)
+    {
+        using var command = _connection.CreateCommand();
+        command.CommandText = "SELECT status FROM tasks WHERE run_id = $run AND task_id = $task";
+        command.Parameters.AddWithValue("$run", runId);
+        command.Parameters.AddWithValue("$task", taskId);
+        return command.ExecuteScalar() as string;
+    }
+
     public Core.Persistence.RunLease? ReadLease(string runId)
     {
         using var command = _connection.CreateCommand();

@@ -15,6 +15,9 @@ internal readonly record struct TaskRow
         StartedAt = Ticks(task.StartedAt);
         CompletedAt = Ticks(task.CompletedAt);
         EventAt = (task.CompletedAt ?? task.StartedAt ?? now).UtcTicks;
+        Loop = task.Iteration > 0 || task.History.Count > 0
+            ? new System.Text.Json.Nodes.JsonObject { ["iteration"] = task.Iteration, ["history"] = Core.Persistence.StoreJson.ToJson(task.History) }.ToJsonString()
+            : null;
     }
 
     public string TaskId { get; }
@@ -25,6 +28,8 @@ internal readonly record struct TaskRow
     public object? StartedAt { get; }
     public object? CompletedAt { get; }
     public long EventAt { get; }
+    /// <summary>A loop task's iteration and history as JSON; null for other tasks.</summary>
+    public string? Loop { get; }
 
     public static object? Ticks(DateTimeOffset? time) => time?.UtcTicks;
 

@@ -35,6 +35,8 @@ public static class McpGleitzeitBuilderExtensions
         builder.Services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<McpOptions>, McpOptionsValidator>());
         builder.Services.TryAddSingleton(sp => new McpProvider(sp.GetRequiredService<IOptions<McpOptions>>().Value, sp.GetService<ILoggerFactory>()));
         builder.Services.AddSingleton(sp => new ProviderRegistration(sp.GetRequiredService<McpProvider>(), "mcp"));
+        // llm/* tasks may hand the servers' tools to the model: tools: [mcp:SERVER, mcp:SERVER/TOOL]
+        builder.Services.AddSingleton<Gleitzeit.Core.Llm.ILlmToolSource>(sp => sp.GetRequiredService<McpProvider>().ToolSource);
         return builder;
     }
 }

@@ -26,7 +26,7 @@ public sealed class CommandLineTests
         var result = await _cli.RunAsync("--help");
 
         Assert.That(result.ExitCode, Is.EqualTo(0), result.ToString());
-        foreach (var command in new[] { "run", "workflow", "task", "provider", "backend", "system", "batch", "init", "validate", "config", "exec", "worker" })
+        foreach (var command in new[] { "run", "workflow", "task", "provider", "backend", "system", "batch", "init", "validate", "config", "exec", "worker", "dashboard" })
         {
             Assert.That(result.StdOut, Does.Contain("  " + command), command);
         }

@@ -75,6 +75,53 @@ public sealed class RedisTests
     }
 
     [Test]
+    public async Task A_queued_run_waits_for_a_person_and_a_worker_process_continues_it_once_approved()
+    {
+        var file = _cli.WriteFile("approval.yaml", """
+            name: queued-approval
+            tasks:
+              - id: draft
+                method: python/execute
+                parameters: { code: "result = 'Release 1.0'" }
+              - id: approve
+                method: human/approval
+                dependencies: [draft]
+                parameters: { prompt: "Send ${draft.result}?" }
+              - id: send
+                method: python/execute
+                dependencies: [approve]
+                parameters: { code: "result = 'sent' if approved else 'held'", context: { approved: "${approve.approved}" } }
+            """);
+        var id = (string)(await _cli.RunAsync("run", file, "--detach", "--json")).Json()["workflow_id"]!;
+        using var worker = _cli.Start("worker", "--concurrency", "2");
+        try
+        {
+            using var limit = new CancellationTokenSource(TimeSpan.FromMinutes(2));
+            while ((string?)(await _cli.RunAsync("workflow", "status", id, "--json")).Json()["status"] != "waiting") await Task.Delay(200, limit.Token);
+            var listed = (await _cli.RunAsync("workflow", "list", "--status", "waiting", "--json")).Json();
+            Assert.That(listed["runs"]!.AsArray().Select(r => (string?)r!["workflow_id"]), Does.Contain(id));
+
+            var answer = await _cli.RunAsync("workflow", "approve", id, "approve", "--by", "ann", "--json");
+            var again = await _cli.RunAsync("workflow", "reject", id, "approve");
+            var status = await _cli.RunAsync("workflow", "status", id, "--wait", "--json");
+
+            Assert.That(answer.ExitCode, Is.EqualTo(0), answer.ToString());
+            Assert.That((string?)answer.Json()["continued_by"], Is.EqualTo("workers"));
+            Assert.That(again.ExitCode, Is.EqualTo(1), again.ToString());
+            Assert.That(again.StdErr, Does.Contain("TASK_ALREADY_ANSWERED"));
+            var json = status.Json();
+            Assert.That((string?)json["status"], Is.EqualTo("completed"), status.ToString());
+            Assert.That((string?)json["tasks"]!["approve"]!["result"]!["by"], Is.EqualTo("ann"));
+            Assert.That((string?)json["tasks"]!["send"]!["result"]!["result"], Is.EqualTo("sent"));
+        }
+        finally
+        {
+            Terminate(worker);
+            await worker.WaitForExitAsync();
+        }
+    }
+
+    [Test]
     public async Task A_queued_run_is_cancelled_through_the_queue_and_never_resumed_here()
     {
         var id = (string)(await _cli.RunAsync("run", "demo/workflow.yaml", "--detach", "--json")).Json()["workflow_id"]!;

@@ -12,12 +12,18 @@ public class ExampleWorkflowTests
 {
     private static string Examples => Path.Combine(Locations.RepositoryRoot, "examples");
 
+    /// <summary>Examples that wait for a person: they do not run to completion on their own (see the test below).</summary>
+    private static readonly string[] WaitForAPerson = ["approval_workflow.yaml"];
+
+    /// <summary>The examples that run to completion by themselves.</summary>
+    public static IEnumerable<string> Unattended() => Workflows().Except(WaitForAPerson);
+
     public static IEnumerable<string> Workflows() =>
         Directory.GetFiles(Path.Combine(Locations.RepositoryRoot, "examples"), "*_workflow.yaml").Concat(Directory.GetFiles(Path.Combine(Locations.RepositoryRoot, "examples"), "batch_*.yaml"))
             .Select(Path.GetFileName).Distinct().Order(StringComparer.Ordinal)!;
 
     /// <summary>The ones the README says run with no Ollama.</summary>
-    private static readonly string[] Offline = ["python_mcp_workflow.yaml", "batch_python_workflow.yaml", "simple_python_workflow.yaml"];
+    private static readonly string[] Offline = ["python_mcp_workflow.yaml", "batch_python_workflow.yaml", "simple_python_workflow.yaml", "condition_workflow.yaml", "loop_workflow.yaml"];
 
     [OneTimeSetUp]
     public void RequireMcpServer()
@@ -48,7 +54,7 @@ public class ExampleWorkflowTests
         AssertCompleted(result);
     }
 
-    [TestCaseSource(nameof(Workflows))]
+    [TestCaseSource(nameof(Unattended))]
     public async Task Example_runs_through_the_cli_against_the_ollama_test_server(string file)
     {
         await using var ollama = await OllamaTestServer.StartAsync();
@@ -68,6 +74,26 @@ public class ExampleWorkflowTests
         var report = json["tasks"]!["report"]!["result"]!["result"]!;
         Assert.That((int)report["sum"]!, Is.EqualTo(55));
         Assert.That((string?)report["echoed"], Is.EqualTo("Echo: MCP says: The sum of 1 and 2 is 3."));
+    }
+
+    [TestCase("approve", "sent: Release 1.0")]
+    [TestCase("reject", "held back: not today")]
+    public async Task The_approval_example_waits_for_a_person_and_continues_when_answered(string decision, string sent)
+    {
+        var database = Path.Combine(Directory.CreateTempSubdirectory("gleitzeit-approval-").FullName, "runs.db");
+        var store = new Dictionary<string, string?> { ["GLEITZEIT_PERSISTENCE_BACKEND"] = "sqlite", ["GLEITZEIT_SQLITE_PATH"] = database };
+
+        var waiting = await ProcessRunner.RunDllAsync(Locations.Cli, ["run", "examples/approval_workflow.yaml", "--detach", "--json"], Locations.RepositoryRoot, store);
+        Assert.That(waiting.ExitCode, Is.Zero, waiting.ToString());
+        var run = JsonNode.Parse(waiting.StdOut)!;
+        Assert.That((string?)run["status"], Is.EqualTo("waiting"), waiting.ToString());
+        var id = (string)run["workflow_id"]!;
+
+        var answered = await ProcessRunner.RunDllAsync(Locations.Cli, ["workflow", decision, id, "approve", "--comment", "not today", "--json"], Locations.RepositoryRoot, store);
+
+        var json = AssertCompleted(answered);
+        Assert.That((bool)json["tasks"]!["approve"]!["result"]!["approved"]!, Is.EqualTo(decision == "approve"));
+        Assert.That((string?)json["tasks"]!["send"]!["result"]!["result"], Is.EqualTo(sent));
     }
 
     private static Task<ProcessResult> RunAsync(string file, IDictionary<string, string?>? environment) =>

@@ -284,7 +284,7 @@ public sealed class DistributedExecutionTests
             // exists
         }
         // A worker that takes the task and then dies: it never reports and never renews its lease.
-        var ghost = (RedisValue[])(await db.ScriptEvaluateAsync(QueueScripts.Take, [keys.Ready, keys.Queue], [keys.Group, "ghost", 1]))!;
+        var ghost = (RedisValue[])(await db.ScriptEvaluateAsync(QueueScripts.Take, [keys.Ready, keys.Queue], [keys.Group, "ghost", 1, keys.Prefix]))!;
         Assert.That((string?)ghost[2], Is.EqualTo("a"));
 
         h.StartWorker(lease: TimeSpan.FromMilliseconds(300), name: "survivor");

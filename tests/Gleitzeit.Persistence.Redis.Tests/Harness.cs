@@ -38,6 +38,7 @@ internal sealed class Harness : IAsyncDisposable
         var registry = new ProviderRegistry();
         var consumer = name ?? "w" + (_workers.Count + 1);
         registry.Register(provider ?? new TestProvider(line => Executions.Enqueue((consumer, line))), maxConcurrency: providerBound);
+        registry.Register(Gleitzeit.Core.Human.HumanProvider.Instance);
         var worker = new GleitzeitWorker(store, registry, new GleitzeitWorkerOptions
         {
             ConsumerName = consumer,

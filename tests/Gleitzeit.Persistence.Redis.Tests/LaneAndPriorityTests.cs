@@ -61,7 +61,7 @@ public sealed class LaneAndPriorityTests
         var keys = h.Store.Connection.Keys;
         var db = await h.Store.Connection.GetDatabaseAsync();
         // Take "flaky" as a worker would, fail it with a retry, and only then start the worker: both "n" tasks are ready before it.
-        var taken = (RedisValue[])(await db.ScriptEvaluateAsync(QueueScripts.Take, [keys.Ready, keys.Queue], [keys.Group, "tester", 1]))!;
+        var taken = (RedisValue[])(await db.ScriptEvaluateAsync(QueueScripts.Take, [keys.Ready, keys.Queue], [keys.Group, "tester", 1, keys.Prefix]))!;
         Assert.That((string?)taken[2], Is.EqualTo("flaky"));
         var now = DateTimeOffset.UtcNow;
         await RedisWorkflowQueue.Evaluate(h.Store.Connection, QueueScripts.Retry, id, now,

@@ -37,6 +37,7 @@ public static class Program
             if (log is null) return;
             lock (gate) log.WriteLine(line);
         }), maxConcurrency: bound);
+        registry.Register(Gleitzeit.Core.Human.HumanProvider.Instance);
 
         using var spans = options.TryGetValue("--spans", out var spanPath) ? new StreamWriter(spanPath, append: true) { AutoFlush = true } : null;
         using var spanListener = new ActivityListener

@@ -31,7 +31,7 @@ public sealed class CustomChatClientTests
         Assert.That(run.Status, Is.EqualTo(WorkflowStatus.Completed));
         Assert.That((string?)run.GetResult("a")!["response"], Is.EqualTo("ok"));
         Assert.That(client.LastOptions!.ModelId, Is.EqualTo("my-model"));
-        Assert.That(sp.GetRequiredService<ProviderRegistry>().Providers.Single().MaxConcurrency, Is.EqualTo(3));
+        Assert.That(sp.GetRequiredService<ProviderRegistry>().Providers.Single(p => p.Provider is not Gleitzeit.Core.Human.HumanProvider).MaxConcurrency, Is.EqualTo(3));
     }
 
     [Test]

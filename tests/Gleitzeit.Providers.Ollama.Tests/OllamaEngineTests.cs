@@ -101,7 +101,7 @@ public sealed class OllamaEngineTests
         Assert.That(progress.Select(p => p.Text), Is.EqualTo(new[] { "alpha ", "beta ", "gamma ", "delta" }));
         Assert.That(progress.Select(p => p.Kind), Is.All.EqualTo(TaskProgressKind.Token));
         var stored = (await engine.Store.GetRunAsync(run.WorkflowId))!.Tasks["talk"].Result!.AsObject();
-        Assert.That(stored.Select(p => p.Key), Is.EquivalentTo(new[] { "response", "content", "model", "done", "prompt_tokens", "completion_tokens", "duration_ms" }));
+        Assert.That(stored.Select(p => p.Key), Is.EquivalentTo(new[] { "response", "content", "model", "done", "prompt_tokens", "completion_tokens", "usage", "duration_ms" }));
         Assert.That((string?)stored["response"], Is.EqualTo("alpha beta gamma delta"));
     }
 

@@ -71,5 +71,17 @@ public sealed class OllamaRequest
     /// <summary>The <c>options</c> object (temperature, num_predict, ...), if sent.</summary>
     public JsonObject? Options => Body?["options"] as JsonObject;
 
+    /// <summary>The names of the tools the request offers the model (<c>tools[].function.name</c>).</summary>
+    public IReadOnlyList<string> Tools => Body?["tools"] is JsonArray a
+        ? a.Select(t => t?["function"]?["name"] is JsonValue n && n.TryGetValue<string>(out var s) ? s : "").ToList()
+        : [];
+
+    /// <summary>The contents of the <c>tool</c> messages: results of the calls made so far, in order.</summary>
+    public IReadOnlyList<string> ToolResults => Messages.Where(m => (string?)m["role"] == "tool")
+        .Select(m => m["content"] is JsonValue c && c.TryGetValue<string>(out var s) ? s : m["content"]?.ToJsonString() ?? "").ToList();
+
+    /// <summary>The <c>format</c> field: <c>"json"</c> or a JSON Schema object, when structured output was asked for.</summary>
+    public JsonNode? Format => Body?["format"];
+
     public override string ToString() => $"{Method} {Path} {RawBody}";
 }

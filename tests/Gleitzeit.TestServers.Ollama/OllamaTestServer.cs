@@ -35,6 +35,7 @@ public sealed partial class OllamaTestServer : IAsyncDisposable
     private readonly List<OllamaRequest> _requests = [];
     private readonly List<Rule> _rules = [];
     private readonly List<OllamaTestModel> _models;
+    private Func<OllamaRequest, IReadOnlyList<OllamaToolCall>?>? _toolPlan;
 
     private OllamaTestServer(WebApplication app, IEnumerable<OllamaTestModel> models)
     {
@@ -140,6 +141,17 @@ public sealed partial class OllamaTestServer : IAsyncDisposable
         return this;
     }
 
+    /// <summary>
+    /// Makes the model call tools: for each chat request that offers tools, <paramref name="plan"/> returns the calls to make
+    /// (the answer is then an assistant message with <c>tool_calls</c>), or null / empty to answer with text as usual.
+    /// </summary>
+    public OllamaTestServer CallTools(Func<OllamaRequest, IReadOnlyList<OllamaToolCall>?> plan)
+    {
+        ArgumentNullException.ThrowIfNull(plan);
+        lock (_gate) _toolPlan = plan;
+        return this;
+    }
+
     /// <summary>Forgets the recorded requests.</summary>
     public void ClearRequests()
     {
@@ -153,6 +165,7 @@ public sealed partial class OllamaTestServer : IAsyncDisposable
         {
             _rules.Clear();
             _requests.Clear();
+            _toolPlan = null;
         }
     }
 
@@ -333,12 +346,42 @@ public sealed partial class OllamaTestServer : IAsyncDisposable
         long started, CancellationToken ct)
     {
         var isChat = request.Path == "/api/chat";
-        var text = reply is null ? request.Prompt ?? "" : reply(request);
+        Func<OllamaRequest, IReadOnlyList<OllamaToolCall>?>? plan;
+        lock (_gate) plan = _toolPlan;
+        var calls = isChat && plan is not null && request.Tools.Count > 0 ? plan(request) : null;
+        // With structured output asked for and no scripted reply, answer with JSON that matches the schema.
+        var text = calls is { Count: > 0 } ? ""
+            : reply is not null ? reply(request)
+            : request.Format is JsonObject schema ? SchemaSample.For(schema)?.ToJsonString() ?? "null"
+            : request.Format is JsonValue ? new JsonObject { ["answer"] = request.Prompt ?? "" }.ToJsonString()
+            : request.Prompt ?? "";
         var chunks = Chunk(text, WordsPerChunk);
         var promptTokens = CountTokens(isChat
             ? string.Join(" ", request.Messages.Select(m => m["content"] is JsonValue c && c.TryGetValue<string>(out var s) ? s : ""))
             : (request.Prompt ?? "") + " " + (request.System ?? ""));
         var evalCount = CountTokens(text);
+
+        if (calls is { Count: > 0 })
+        {
+            var callPiece = Piece(model, isChat, "");
+            callPiece["message"]!["tool_calls"] = new JsonArray(calls.Select(c => (JsonNode)new JsonObject
+            {
+                ["function"] = new JsonObject { ["name"] = c.Name, ["arguments"] = c.Arguments.DeepClone() },
+            }).ToArray());
+            if (!request.Stream)
+            {
+                AddStats(callPiece, isChat, started, promptTokens, 1);
+                await WriteJsonAsync(context, 200, callPiece, ct).ConfigureAwait(false);
+                return;
+            }
+            context.Response.StatusCode = 200;
+            context.Response.ContentType = "application/x-ndjson";
+            await WriteLineAsync(context, callPiece, ct).ConfigureAwait(false);
+            var end = Piece(model, isChat, "");
+            AddStats(end, isChat, started, promptTokens, 1);
+            await WriteLineAsync(context, end, ct).ConfigureAwait(false);
+            return;
+        }
 
         if (!request.Stream)
         {

@@ -80,6 +80,9 @@ internal sealed class DraftExpander
             Timeout = d.Timeout,
             Retry = d.Retry,
             Provider = d.Provider,
+            When = d.When,
+            Join = d.Join,
+            Loop = d.Loop,
         };
     }
 

@@ -39,7 +39,9 @@ internal sealed class ErrorLocator(string? source, YMapping root, IReadOnlyList<
             return field.Length > "parameters.".Length ? Navigate(paramsNode, field["parameters.".Length..]) ?? paramsNode : paramsNode;
         }
         var name = field.Split('.', '[')[0];
-        return src.Fields.GetValueOrDefault(name) ?? src.Node;
+        var node = src.Fields.GetValueOrDefault(name);
+        if (node is not null && field.Length > name.Length + 1 && field[name.Length] == '.') return Navigate(node, field[(name.Length + 1)..]) ?? node;
+        return node ?? src.Node;
     }
 
     /// <summary>Follows a parameter path such as <c>messages[0].content</c> into the YAML; null when it leads nowhere.</summary>

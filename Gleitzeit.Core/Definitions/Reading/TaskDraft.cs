@@ -26,6 +26,12 @@ internal sealed class TaskDraft
 
     public string? Provider { get; init; }
 
+    public string? When { get; init; }
+
+    public JoinMode Join { get; init; }
+
+    public TaskLoop? Loop { get; init; }
+
     public required TaskSource Source { get; init; }
 
     /// <summary>Files this task expands into (batch forms), in order; null for an ordinary task.</summary>

@@ -15,7 +15,9 @@ internal sealed class WorkflowReader
         ["name", "description", "version", "timeout", "max_concurrency", "inputs", "tasks", "type", "batch", "template", "protocol", "wait_for_completion", "metadata"];
 
     internal static readonly string[] TaskKeys =
-        ["id", "name", "description", "method", "protocol", "params", "parameters", "dependencies", "depends_on", "priority", "timeout", "retry", "provider", "server", "metadata"];
+        ["id", "name", "description", "method", "protocol", "params", "parameters", "dependencies", "depends_on", "priority", "timeout", "retry", "provider", "server", "metadata", "when", "join", "loop"];
+
+    internal static readonly string[] LoopKeys = ["until", "max_iterations", "on_exhausted"];
 
     internal static string[] RetryKeys => FieldReader.RetryKeys;
 
@@ -157,6 +159,9 @@ internal sealed class WorkflowReader
         var timeout = _fields.Seconds(task.Get("timeout"), "timeout", label);
         var retry = _fields.Retry(task.Get("retry"), label);
         var provider = _fields.OptionalString(task, "provider", label) ?? _fields.OptionalString(task, "server", label);
+        var when = _fields.OptionalString(task, "when", label);
+        var join = ReadJoin(task.Get("join"), label);
+        var loop = ReadLoop(task.Get("loop"), label);
 
         var sourceInfo = new TaskSource(task);
         foreach (var (k, v) in task.Entries)
@@ -200,11 +205,77 @@ internal sealed class WorkflowReader
             Timeout = timeout,
             Retry = retry,
             Provider = provider,
+            When = when,
+            Join = join,
+            Loop = loop,
             Source = sourceInfo,
         };
         draft.Dependencies.AddRange(dependencies);
         _batch.ReadBatchMode(draft, paramsNode as YMapping);
         return draft;
+    }
+
+    private JoinMode ReadJoin(YNode? node, string label)
+    {
+        switch (node)
+        {
+            case null:
+            case YScalar { IsNull: true }:
+                return JoinMode.All;
+            case YScalar { Value: "all" }:
+                return JoinMode.All;
+            case YScalar { Value: "any" }:
+                return JoinMode.Any;
+            default:
+                _errors.Add(GleitzeitErrorCode.TaskValidationFailed,
+                    $"'join' must be 'all' (run when every dependency completed) or 'any' (run when every dependency finished and at least one completed), got {FieldReader.Show(node)}",
+                    node, label, "join");
+                return JoinMode.All;
+        }
+    }
+
+    private TaskLoop? ReadLoop(YNode? node, string label)
+    {
+        switch (node)
+        {
+            case null:
+            case YScalar { IsNull: true }:
+                return null;
+            case YMapping map:
+                _fields.CheckKeys(map, LoopKeys, "loop", GleitzeitErrorCode.TaskValidationFailed, label);
+                var until = _fields.OptionalString(map, "until", label);
+                if (until is null)
+                {
+                    _errors.Add(GleitzeitErrorCode.TaskValidationFailed, "loop.until is missing: add the condition that ends the loop, e.g. until: \"${self.score} >= 8\"", map, label, "loop");
+                }
+                var max = _fields.Integer(map.Get("max_iterations"), "loop.max_iterations", label);
+                if (map.Get("max_iterations") is null)
+                {
+                    _errors.Add(GleitzeitErrorCode.TaskValidationFailed, "loop.max_iterations is missing: a loop needs a bound, e.g. max_iterations: 5", map, label, "loop");
+                }
+                else if (max is < 1)
+                {
+                    _errors.Add(GleitzeitErrorCode.TaskValidationFailed, $"loop.max_iterations must be at least 1, got {max}", map.Get("max_iterations")!, label, "loop.max_iterations");
+                }
+                var onExhausted = LoopExhaustedAction.Fail;
+                switch (map.Get("on_exhausted"))
+                {
+                    case null:
+                    case YScalar { IsNull: true }:
+                    case YScalar { Value: "fail" }:
+                        break;
+                    case YScalar { Value: "complete" }:
+                        onExhausted = LoopExhaustedAction.Complete;
+                        break;
+                    case var other:
+                        _errors.Add(GleitzeitErrorCode.TaskValidationFailed, $"loop.on_exhausted must be 'fail' or 'complete', got {FieldReader.Show(other)}", other, label, "loop.on_exhausted");
+                        break;
+                }
+                return until is null || max is null ? null : new TaskLoop { Until = until, MaxIterations = max.Value, OnExhausted = onExhausted };
+            default:
+                _errors.Add(GleitzeitErrorCode.TaskValidationFailed, $"'loop' must be a mapping (until, max_iterations, on_exhausted), got {node.Kind}", node, label, "loop");
+                return null;
+        }
     }
 
     private Dictionary<string, JsonNode?> ReadInputs(YNode? node)

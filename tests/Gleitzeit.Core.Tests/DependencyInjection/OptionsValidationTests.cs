@@ -100,7 +100,7 @@ public class OptionsValidationTests
         services.Configure<LlmOptions>(o => o.VisionModel = "from-configure");
         await using var sp = services.BuildServiceProvider();
 
-        var provider = (LlmProvider)sp.GetRequiredService<ProviderRegistry>().Providers.Single().Provider;
+        var provider = (LlmProvider)sp.GetRequiredService<ProviderRegistry>().Providers.Single(p => p.Provider is not Gleitzeit.Core.Human.HumanProvider).Provider;
 
         Assert.That(provider.Options.DefaultModel, Is.EqualTo("from-add"));
         Assert.That(provider.Options.VisionModel, Is.EqualTo("from-configure"));

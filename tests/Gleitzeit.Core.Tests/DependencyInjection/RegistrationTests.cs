@@ -20,7 +20,7 @@ public class RegistrationTests
         Assert.That(sp.GetRequiredService<ExecutionEngine>(), Is.Not.Null);
         Assert.That(sp.GetRequiredService<BatchProcessor>(), Is.Not.Null);
         Assert.That(sp.GetRequiredService<IWorkflowStore>(), Is.TypeOf<InMemoryWorkflowStore>());
-        var registration = sp.GetRequiredService<ProviderRegistry>().Providers.Single();
+        var registration = sp.GetRequiredService<ProviderRegistry>().Providers.Single(p => p.Provider is not Gleitzeit.Core.Human.HumanProvider);
         Assert.That(registration.Id, Is.EqualTo("echo"));
         Assert.That(registration.MaxConcurrency, Is.EqualTo(2));
         Assert.That(sp.GetRequiredService<IOptions<GleitzeitOptions>>().Value.MaxConcurrency, Is.EqualTo(3));

@@ -357,6 +357,26 @@ public abstract class WorkflowStoreConformanceTests
     }
 
     [Test]
+    public async Task Runs_are_paged_by_keyset_after_a_run_id()
+    {
+        // Two runs share a creation time: the listing order (and so the keyset) still tells them apart.
+        for (var i = 0; i < 5; i++) await State.CreateRunAsync(NewRun($"r{i}", i % 2 == 0 ? "even" : "odd", T0.AddMinutes(i)));
+        await State.CreateRunAsync(NewRun("r4b", "even", T0.AddMinutes(4)));
+
+        var first = await History.ListRunsAsync(new RunQuery { Limit = 2 });
+        var second = await History.ListRunsAsync(new RunQuery { Limit = 2, After = first[^1].WorkflowId });
+        var third = await History.ListRunsAsync(new RunQuery { Limit = 2, After = second[^1].WorkflowId });
+        var last = await History.ListRunsAsync(new RunQuery { Limit = 2, After = third[^1].WorkflowId });
+        var evenAfter = await History.ListRunsAsync(new RunQuery { Name = "even", After = "r3" });
+        var unknown = await History.ListRunsAsync(new RunQuery { After = "no-such-run" });
+
+        Assert.That(first.Concat(second).Concat(third).Select(r => r.WorkflowId), Is.EqualTo(new[] { "r4b", "r4", "r3", "r2", "r1", "r0" }));
+        Assert.That(last, Is.Empty);
+        Assert.That(evenAfter.Select(r => r.WorkflowId), Is.EqualTo(new[] { "r2", "r0" }), "the filter applies to the page after the anchor");
+        Assert.That(unknown, Is.Empty);
+    }
+
+    [Test]
     public async Task Paging_applies_after_filtering()
     {
         for (var i = 0; i < 6; i++) await State.CreateRunAsync(NewRun($"r{i}", i % 2 == 0 ? "even" : "odd", T0.AddMinutes(i)));
@@ -838,6 +858,59 @@ public abstract class WorkflowStoreConformanceTests
 
         Assert.That(ids, Is.EqualTo(new[] { "later-1" }));
         Assert.That(run.Status, Is.EqualTo(WorkflowStatus.Completed));
+    }
+
+    // ------------------------------------------------------------------ answers to waiting tasks
+
+    private static TaskResult Waiting(string taskId) => new()
+    {
+        TaskId = taskId, Status = WorkflowTaskStatus.Waiting, Attempts = 1, StartedAt = T0,
+        Result = new JsonObject { ["awaiting"] = "approval", ["method"] = "human/approval", ["prompt"] = "Send it?" },
+    };
+
+    private static TaskResult Answered(string taskId, string by) => Waiting(taskId) with
+    {
+        Status = WorkflowTaskStatus.Completed, CompletedAt = T0.AddMinutes(1),
+        Result = new JsonObject { ["approved"] = true, ["by"] = by, ["comment"] = null, ["decided_at"] = "2026-01-01T00:01:00Z" },
+    };
+
+    [Test]
+    public async Task An_answer_is_recorded_only_while_the_task_is_stored_waiting()
+    {
+        await State.CreateRunAsync(NewRun("wf-1", "report", T0));
+        await State.SaveTaskAsync("wf-1", Waiting("fetch"));
+
+        Assert.That(await State.TrySaveAnswerAsync("wf-1", Answered("fetch", "ann")), Is.True);
+        Assert.That(await State.TrySaveAnswerAsync("wf-1", Answered("fetch", "bob")), Is.False, "the task is no longer waiting");
+        Assert.That(await State.TrySaveAnswerAsync("wf-1", Answered("parse", "bob")), Is.False, "a task that never waited");
+
+        var stored = (await State.GetRunAsync("wf-1"))!.Tasks["fetch"];
+        Assert.That(stored.Status, Is.EqualTo(WorkflowTaskStatus.Completed));
+        Assert.That((string?)stored.Result!["by"], Is.EqualTo("ann"));
+        var events = await History.GetEventsAsync("wf-1");
+        Assert.That(events.Count(e => e.TaskId == "fetch" && e.Status == "completed"), Is.EqualTo(1), "the refused answer left no trace");
+        var missing = await CatchAsync(() => State.TrySaveAnswerAsync("wf-none", Answered("fetch", "ann")).AsTask());
+        Assert.That(missing.Code, Is.EqualTo(GleitzeitErrorCode.WorkflowNotFound));
+    }
+
+    [Test]
+    public async Task Of_answers_racing_for_one_waiting_task_exactly_one_is_recorded()
+    {
+        const int People = 12;
+        await State.CreateRunAsync(NewRun("wf-1", "report", T0));
+        await State.SaveTaskAsync("wf-1", Waiting("fetch"));
+        using var start = new ManualResetEventSlim();
+        var answers = Enumerable.Range(0, People).Select(i => Task.Run(async () =>
+        {
+            start.Wait();
+            return (By: $"p{i}", Recorded: await State.TrySaveAnswerAsync("wf-1", Answered("fetch", $"p{i}")));
+        })).ToList();
+        start.Set();
+        var results = await Task.WhenAll(answers);
+
+        var winners = results.Where(r => r.Recorded).ToList();
+        Assert.That(winners, Has.Count.EqualTo(1));
+        Assert.That((string?)(await State.GetRunAsync("wf-1"))!.Tasks["fetch"].Result!["by"], Is.EqualTo(winners[0].By));
     }
 
     // ------------------------------------------------------------------ leases
