@@ -14,6 +14,14 @@ public sealed class PackageConsumerTests
 {
     private static readonly string[] Packages = ["Gleitzeit.Core", "Gleitzeit.Providers.Python", "Gleitzeit.Persistence.Sqlite"];
 
+    // Core references Microsoft.Extensions.AI 10.11 (the llm/v1 tool loop), which requires these two at 10.0.13: the only
+    // floors above 10.0.0, and the versions the app below pins them at.
+    private static readonly Dictionary<string, string> RaisedFloors = new(StringComparer.Ordinal)
+    {
+        ["Microsoft.Extensions.DependencyInjection.Abstractions"] = "10.0.13",
+        ["Microsoft.Extensions.Logging.Abstractions"] = "10.0.13",
+    };
+
     private string _work = null!;
 
     [SetUp]
@@ -45,7 +53,8 @@ public sealed class PackageConsumerTests
                 .Where(d => ((string?)d.Attribute("id"))!.StartsWith("Microsoft.Extensions.", StringComparison.Ordinal)
                     && !((string?)d.Attribute("id"))!.StartsWith("Microsoft.Extensions.AI", StringComparison.Ordinal))
                 .Select(d => $"{d.Attribute("id")!.Value} {d.Attribute("version")!.Value}").ToList();
-            Assert.That(floors.Where(f => !f.EndsWith(" 10.0.0", StringComparison.Ordinal)), Is.Empty, $"{package}: Microsoft.Extensions.* floors above 10.0.0");
+            Assert.That(floors.Where(f => !f.EndsWith(" 10.0.0", StringComparison.Ordinal) && !RaisedFloors.Any(r => f == $"{r.Key} {r.Value}")), Is.Empty,
+                $"{package}: Microsoft.Extensions.* floors above 10.0.0");
         }
 
         var app = Directory.CreateDirectory(Path.Combine(_work, "ConsumerApp")).FullName;
@@ -65,8 +74,8 @@ public sealed class PackageConsumerTests
               <ItemGroup>
             {string.Join("\n", Packages.Select(pkg => $"    <PackageReference Include=\"{pkg}\" Version=\"{version}\" />"))}
                 <PackageReference Include="Microsoft.Extensions.DependencyInjection" Version="10.0.0" />
-                <PackageReference Include="Microsoft.Extensions.DependencyInjection.Abstractions" Version="10.0.0" />
-                <PackageReference Include="Microsoft.Extensions.Logging.Abstractions" Version="10.0.0" />
+                <PackageReference Include="Microsoft.Extensions.DependencyInjection.Abstractions" Version="{RaisedFloors["Microsoft.Extensions.DependencyInjection.Abstractions"]}" />
+                <PackageReference Include="Microsoft.Extensions.Logging.Abstractions" Version="{RaisedFloors["Microsoft.Extensions.Logging.Abstractions"]}" />
                 <PackageReference Include="Microsoft.Extensions.Options" Version="10.0.0" />
                 <PackageReference Include="Microsoft.Extensions.Hosting.Abstractions" Version="10.0.0" />
               </ItemGroup>
