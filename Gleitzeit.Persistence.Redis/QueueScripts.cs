@@ -451,7 +451,7 @@ internal static class QueueScripts
         return #due
         """;
 
-    // KEYS: 1 ready set, 2 queue stream. ARGV: 1 consumer group, 2 consumer, 3 most to take, 4 key prefix.
+    // KEYS: 1 ready set, 2 queue stream. ARGV: 1 consumer group, 2 consumer, 3 most to take, 4 key prefix (for the runs' trace context; optional).
     // Takes the best-ranked ready tasks: each becomes a stream entry claimed by this consumer in the same step (so it has
     // a lease from the moment it leaves the ready set), carrying the run's W3C trace context when it has one.
     // Returns (entry id, run id, task id, rank, traceparent) quintuples, best first.
@@ -463,7 +463,7 @@ internal static class QueueScripts
             local colon = string.find(m[1], ':', 1, true)
             local len = tonumber(string.sub(m[1], 1, colon - 1))
             local run_id = string.sub(m[1], colon + 1, colon + len)
-            local tp = redis.call('HGET', ARGV[4] .. 'run:{' .. run_id .. '}', 'traceparent')
+            local tp = ARGV[4] and redis.call('HGET', ARGV[4] .. 'run:{' .. run_id .. '}', 'traceparent')
             if tp then
                 redis.call('XADD', KEYS[2], '*', 'run', run_id, 'task', string.sub(m[1], colon + len + 1), 'rank', m[2], 'traceparent', tp)
             else

@@ -33,7 +33,7 @@ public sealed record BatchResult
         var files = new JsonArray();
         foreach (var f in Files)
         {
-            files.Add(new JsonObject
+            files.Add((JsonNode)new JsonObject
             {
                 ["path"] = f.Path,
                 ["status"] = StatusName(f.Status),

@@ -1,5 +1,7 @@
+using System.Diagnostics.CodeAnalysis;
 using System.Text.Json;
 using System.Text.Json.Nodes;
+using System.Text.Json.Serialization.Metadata;
 using Gleitzeit.Core.Conditions;
 using Gleitzeit.Core.Substitution;
 
@@ -217,13 +219,25 @@ public sealed class WorkflowBuilder
         return workflow;
     }
 
-    /// <summary>Converts a plain object (anonymous type, dictionary, record) into parameters, as JSON sees it.</summary>
+    /// <summary>
+    /// Converts a plain object (anonymous type, dictionary, record) into parameters, as JSON sees it, by reflection. Under
+    /// trimming or Native AOT pass a <see cref="JsonNode"/> (copied as is) or use <see cref="ToJson{T}(T, JsonTypeInfo{T})"/>.
+    /// </summary>
+    [RequiresUnreferencedCode("Serializes an arbitrary object by reflection; pass a JsonNode or use ToJson<T>(T, JsonTypeInfo<T>) under trimming.")]
+    [RequiresDynamicCode("Serializes an arbitrary object by reflection; pass a JsonNode or use ToJson<T>(T, JsonTypeInfo<T>) under Native AOT.")]
     public static JsonNode? ToJson(object? value) => value switch
     {
         null => null,
         JsonNode node => node.DeepClone(),
         _ => JsonSerializer.SerializeToNode(value, value.GetType(), JsonOptions),
     };
+
+    /// <summary>Converts <paramref name="value"/> into parameters with source-generated metadata: safe under trimming and Native AOT.</summary>
+    public static JsonNode? ToJson<T>(T value, JsonTypeInfo<T> typeInfo)
+    {
+        ArgumentNullException.ThrowIfNull(typeInfo);
+        return value is JsonNode node ? node.DeepClone() : JsonSerializer.SerializeToNode(value, typeInfo);
+    }
 
     private static readonly JsonSerializerOptions JsonOptions = new(JsonSerializerDefaults.Web) { PropertyNamingPolicy = null };
 

@@ -1,3 +1,4 @@
+using System.Diagnostics.CodeAnalysis;
 using Gleitzeit.Core;
 using Gleitzeit.Core.Batch;
 using Gleitzeit.Core.Execution;
@@ -109,7 +110,7 @@ public static class GleitzeitServiceCollectionExtensions
     }
 
     /// <summary>Adds a custom provider built by the container (so it can take its own dependencies).</summary>
-    public static IGleitzeitBuilder AddProvider<TProvider>(this IGleitzeitBuilder builder, string? id = null, int? maxConcurrency = null)
+    public static IGleitzeitBuilder AddProvider<[DynamicallyAccessedMembers(DynamicallyAccessedMemberTypes.PublicConstructors)] TProvider>(this IGleitzeitBuilder builder, string? id = null, int? maxConcurrency = null)
         where TProvider : class, ITaskProvider
     {
         ArgumentNullException.ThrowIfNull(builder);
@@ -124,7 +125,7 @@ public static class GleitzeitServiceCollectionExtensions
     /// resolution and parameter validation and before the timeout and the provider call; see <see cref="TaskPipeline"/>.
     /// The instance is a singleton resolved from the container (registered here unless it already is).
     /// </summary>
-    public static IGleitzeitBuilder UseTaskMiddleware<TMiddleware>(this IGleitzeitBuilder builder)
+    public static IGleitzeitBuilder UseTaskMiddleware<[DynamicallyAccessedMembers(DynamicallyAccessedMemberTypes.PublicConstructors)] TMiddleware>(this IGleitzeitBuilder builder)
         where TMiddleware : class, ITaskMiddleware
     {
         ArgumentNullException.ThrowIfNull(builder);
@@ -147,7 +148,7 @@ public static class GleitzeitServiceCollectionExtensions
     }
 
     /// <summary>Replaces the store (the in-memory one by default).</summary>
-    public static IGleitzeitBuilder UseStore<TStore>(this IGleitzeitBuilder builder)
+    public static IGleitzeitBuilder UseStore<[DynamicallyAccessedMembers(DynamicallyAccessedMemberTypes.PublicConstructors)] TStore>(this IGleitzeitBuilder builder)
         where TStore : class, IWorkflowStore
     {
         ArgumentNullException.ThrowIfNull(builder);

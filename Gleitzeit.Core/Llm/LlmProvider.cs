@@ -350,8 +350,8 @@ public sealed class LlmProvider : ITaskProvider
         {
             var span = e.Vector.Span;
             var list = new JsonArray();
-            foreach (var f in span) list.Add((double)f);
-            vectors.Add(list);
+            foreach (var f in span) list.Add((JsonNode)JsonValue.Create((double)f));
+            vectors.Add((JsonNode)list);
         }
         return new JsonObject
         {

@@ -63,7 +63,7 @@ internal sealed class ToolCallRecorder(TaskInvocation invocation, int maxToolCal
             };
             var isError = error is not null || result is ToolOutcome { IsError: true };
             if (isError) entry["error"] = error?.Message ?? (result as ToolOutcome)?.Text;
-            lock (_gate) _calls.Add(entry);
+            lock (_gate) _calls.Add((JsonNode)entry);
             if (invocation.HasProgressListener)
             {
                 invocation.ReportProgress(TaskProgressKind.ToolCall, new JsonObject

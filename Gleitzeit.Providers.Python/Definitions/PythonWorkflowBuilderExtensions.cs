@@ -1,3 +1,4 @@
+using System.Diagnostics.CodeAnalysis;
 using System.Globalization;
 using System.Text.Json.Nodes;
 
@@ -11,7 +12,20 @@ public static class PythonWorkflowBuilderExtensions
     /// <paramref name="context"/> (an object, anonymous type or dictionary) gives the code its variables; its values may be
     /// <c>${task.field}</c> references. <paramref name="timeout"/> limits the execution (default: PythonOptions.DefaultTimeout).
     /// </summary>
+    [RequiresUnreferencedCode("An object context is serialized by reflection; use the overload taking a JsonObject context under trimming.")]
+    [RequiresDynamicCode("An object context is serialized by reflection; use the overload taking a JsonObject context under Native AOT.")]
     public static WorkflowBuilder Python(this WorkflowBuilder builder, string id, string? code = null, string? file = null, object? context = null,
+        TimeSpan? timeout = null, IEnumerable<string>? dependsOn = null, Action<TaskBuilder>? configure = null) =>
+        builder.Python(id, context is null ? null : WorkflowBuilder.ToJson(context) as JsonObject
+            ?? throw new ArgumentException($"Task '{id}': context must be an object with named values (an anonymous object, a dictionary, a JsonObject).", nameof(context)),
+            code, file, timeout, dependsOn, configure);
+
+    /// <summary>
+    /// Adds a <c>python/execute</c> task as <see cref="Python(WorkflowBuilder, string, string?, string?, object?, TimeSpan?, IEnumerable{string}?, Action{TaskBuilder}?)"/>
+    /// does, with the variables in <paramref name="context"/> (copied; values may be <c>${task.field}</c> references): no
+    /// reflection, so safe under trimming and Native AOT.
+    /// </summary>
+    public static WorkflowBuilder Python(this WorkflowBuilder builder, string id, JsonObject? context, string? code = null, string? file = null,
         TimeSpan? timeout = null, IEnumerable<string>? dependsOn = null, Action<TaskBuilder>? configure = null)
     {
         ArgumentNullException.ThrowIfNull(builder);
@@ -23,11 +37,7 @@ public static class PythonWorkflowBuilderExtensions
         var parameters = new JsonObject();
         if (code is not null) parameters["code"] = code;
         if (file is not null) parameters["file"] = file;
-        if (context is not null)
-        {
-            parameters["context"] = WorkflowBuilder.ToJson(context) as JsonObject
-                ?? throw new ArgumentException($"Task '{id}': context must be an object with named values (an anonymous object, a dictionary, a JsonObject).", nameof(context));
-        }
+        if (context is not null) parameters["context"] = context.DeepClone();
         if (timeout is { } limit) parameters["timeout"] = double.Parse(limit.TotalSeconds.ToString("0.###", CultureInfo.InvariantCulture), CultureInfo.InvariantCulture);
         return builder.AddTask(id, "python/execute", parameters, task =>
         {

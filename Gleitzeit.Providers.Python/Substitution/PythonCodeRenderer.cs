@@ -50,7 +50,7 @@ internal static class PythonCodeRenderer
             }
             var name = $"__gz_{nonce}_{next}__";
             source.Append(name);
-            bindings.Add(new JsonObject
+            bindings.Add((JsonNode)new JsonObject
             {
                 ["name"] = name,
                 ["ref"] = reference.Expression,

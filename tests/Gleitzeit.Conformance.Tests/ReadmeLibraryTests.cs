@@ -142,7 +142,7 @@ public sealed partial class ReadmeLibraryTests
         }
     }
 
-    private static async Task<ProcessResult> RunAsync(string workingDirectory, params string[] arguments)
+    internal static async Task<ProcessResult> RunAsync(string workingDirectory, params string[] arguments)
     {
         var info = new ProcessStartInfo(Locations.DotNet)
         {

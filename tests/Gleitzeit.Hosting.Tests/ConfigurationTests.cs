@@ -82,7 +82,8 @@ public sealed class ConfigurationTests
             var optionType = type == typeof(McpOptions) ? typeof(McpServerOptions) : type;
             foreach (var property in optionType.GetProperties(BindingFlags.Public | BindingFlags.Instance))
             {
-                var bindable = property.CanWrite || (property.PropertyType.IsGenericType && property.PropertyType.GetGenericTypeDefinition() == typeof(IDictionary<,>));
+                var bindable = (property.CanWrite || (property.PropertyType.IsGenericType && property.PropertyType.GetGenericTypeDefinition() == typeof(IDictionary<,>)))
+                    && !typeof(Delegate).IsAssignableFrom(property.PropertyType);
                 if (bindable && !node.ContainsKey(property.Name) && !(optionType == typeof(McpServerOptions) && property.Name is "Endpoint" or "Headers"))
                 {
                     missing.Add($"{section}:{property.Name}");

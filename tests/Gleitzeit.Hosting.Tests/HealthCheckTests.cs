@@ -28,7 +28,7 @@ public sealed class HealthCheckTests
             await server.DisposeAsync();
             var down = await health.CheckHealthAsync();
 
-            Assert.That(up.Entries.Keys, Is.EquivalentTo(new[] { "gleitzeit-store", "gleitzeit-provider-ollama" }));
+            Assert.That(up.Entries.Keys, Is.EquivalentTo(new[] { "gleitzeit-store", "gleitzeit-provider-ollama", "gleitzeit-provider-human" }), "the built-in human/v1 provider too");
             Assert.That(up.Status, Is.EqualTo(HealthStatus.Healthy), string.Join("; ", up.Entries.Select(e => $"{e.Key}: {e.Value.Description}")));
             Assert.That(up.Entries["gleitzeit-store"].Description, Does.Contain("SqliteWorkflowStore"));
             Assert.That(down.Status, Is.EqualTo(HealthStatus.Unhealthy));
