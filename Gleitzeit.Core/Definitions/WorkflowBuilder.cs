@@ -74,6 +74,8 @@ public sealed class WorkflowBuilder
     /// <paramref name="inputs"/> (values or references such as <c>${draft.response}</c>), and answers
     /// <c>{ "workflow_id", "status", "outputs" }</c>.
     /// </summary>
+    [RequiresUnreferencedCode("Converts inputs by reflection; pass a JsonObject (copied as is) under trimming.")]
+    [RequiresDynamicCode("Converts inputs by reflection; pass a JsonObject (copied as is) under Native AOT.")]
     public WorkflowBuilder RunWorkflow(string id, string workflowOrPath, object? inputs = null, Action<TaskBuilder>? configure = null)
     {
         ArgumentException.ThrowIfNullOrWhiteSpace(workflowOrPath);
@@ -101,10 +103,20 @@ public sealed class WorkflowBuilder
 
     /// <summary>Adds a foreach task over a list known now (<paramref name="items"/>, converted as JSON sees them); see
     /// <see cref="ForEach(string, string, Action{TaskBuilder})"/>.</summary>
+    [RequiresUnreferencedCode("Converts the items by reflection; use the overload taking a JsonArray under trimming.")]
+    [RequiresDynamicCode("Converts the items by reflection; use the overload taking a JsonArray under Native AOT.")]
     public WorkflowBuilder ForEach(string id, IEnumerable<object?> items, Action<TaskBuilder> configure)
     {
         ArgumentNullException.ThrowIfNull(items);
         return AddForEach(id, new JsonArray(items.Select(ToJson).ToArray()), configure);
+    }
+
+    /// <summary>Adds a foreach task over a list known now, given as JSON (copied; no reflection, so trimming and Native AOT
+    /// safe); see <see cref="ForEach(string, string, Action{TaskBuilder})"/>.</summary>
+    public WorkflowBuilder ForEach(string id, JsonArray items, Action<TaskBuilder> configure)
+    {
+        ArgumentNullException.ThrowIfNull(items);
+        return AddForEach(id, items.DeepClone(), configure);
     }
 
     private WorkflowBuilder AddForEach(string id, JsonNode list, Action<TaskBuilder> configure)
