@@ -158,12 +158,8 @@ public sealed class LlmOptionsAndOutputTests : OllamaTestContext
             """);
         var events = new List<string>();
 
-        var id = await engine.SubmitAsync(workflow);
-        await foreach (var e in engine.WatchAsync(id))
-        {
-            if (e is TaskRetrying r) events.Add(r.Error.Message);
-        }
-        var run = (await engine.WaitAsync(id)).EnsureSucceeded();
+        // Events are taken from the start (OnEvent), not by watching after submitting: the retry may come before a watch.
+        var run = (await engine.RunAsync(workflow, new RunOptions { OnEvent = e => { if (e is TaskRetrying r) lock (events) events.Add(r.Error.Message); } })).EnsureSucceeded();
 
         Assert.That(run.Tasks["plan"].Attempts, Is.EqualTo(2));
         Assert.That(events.Single(), Does.Contain("does not match the schema").And.Contain("/count"));
