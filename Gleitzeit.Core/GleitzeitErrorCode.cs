@@ -126,7 +126,7 @@ public enum GleitzeitErrorCode
     WorkflowLeased = -28008,
     /// <summary>A run used more than its cost or token budget allows.</summary>
     BudgetExceeded = -28010,
-    /// <summary>The run is still running, so the operation (e.g. resuming or deleting it) is refused.</summary>
+    /// <summary>The run is not finished (running or interrupted), so an operation that needs a finished run, such as retrying it, is refused.</summary>
     WorkflowStillRunning = -28016,
     /// <summary>A workflow's <c>outputs</c> could not be resolved from its tasks' results.</summary>
     WorkflowOutputFailed = -28012,

@@ -28,7 +28,7 @@ public sealed class McpProvider : ITaskProvider, ITaskLanes, IAsyncDisposable
 
     private readonly Dictionary<string, McpServerSession> _sessions;
 
-    /// <summary>Creates the provider for the servers in <paramref name="options"/> (validated; an invalid configuration throws <see cref="ArgumentException"/>); servers are connected on first use.</summary>
+    /// <summary>Creates the provider for the servers in <paramref name="options"/> (validated; an invalid configuration throws <see cref="ArgumentException"/>); each server is started or connected on first use.</summary>
     public McpProvider(McpOptions options, ILoggerFactory? loggerFactory = null)
     {
         ArgumentNullException.ThrowIfNull(options);

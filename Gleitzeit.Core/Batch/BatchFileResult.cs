@@ -3,7 +3,7 @@ namespace Gleitzeit.Core.Batch;
 /// <summary>One file of a batch: its outcome, the response text or the error, and how long it took.</summary>
 public sealed record BatchFileResult
 {
-    /// <summary>The file's path, as found by the batch's directory scan or glob.</summary>
+    /// <summary>The path of the file the task processed.</summary>
     public required string Path { get; init; }
 
     /// <summary>Whether the file's task succeeded or failed.</summary>

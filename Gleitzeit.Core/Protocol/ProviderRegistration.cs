@@ -13,7 +13,7 @@ public sealed class ProviderRegistration
         MaxConcurrency = maxConcurrency;
     }
 
-    /// <summary>The registration's unique id (the provider's protocol id unless given).</summary>
+    /// <summary>The registration's unique id: the one given, else the provider's protocol name (e.g. <c>llm</c>).</summary>
     public string Id { get; }
 
     /// <summary>The provider tasks are sent to.</summary>
