@@ -9,12 +9,16 @@ public sealed record RetryPolicy
     /// <summary>Total attempts including the first. 1 disables retries.</summary>
     public int MaxAttempts { get; init; } = 3;
 
+    /// <summary>The delay before the first retry.</summary>
     public TimeSpan InitialDelay { get; init; } = TimeSpan.FromSeconds(1);
 
+    /// <summary>Each further retry waits this many times longer than the one before.</summary>
     public double BackoffFactor { get; init; } = 2.0;
 
+    /// <summary>The longest delay between attempts, whatever the backoff.</summary>
     public TimeSpan MaxDelay { get; init; } = TimeSpan.FromSeconds(60);
 
+    /// <summary>Whether each delay is scaled by a random factor in [0.5, 1.5), so retries of many tasks spread out.</summary>
     public bool Jitter { get; init; } = true;
 
     /// <summary>No retries.</summary>

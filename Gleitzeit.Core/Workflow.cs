@@ -11,10 +11,13 @@ public sealed record Workflow
     /// <summary>Run id. Empty until the engine assigns one at submit (or the caller chooses one).</summary>
     public string Id { get; init; } = "";
 
+    /// <summary>The workflow's name (runs of it are listed and queried by it).</summary>
     public required string Name { get; init; }
 
+    /// <summary>Free text describing what the workflow does.</summary>
     public string? Description { get; init; }
 
+    /// <summary>The workflow's version label, if it has one.</summary>
     public string? Version { get; init; }
 
     /// <summary>Tasks in definition order.</summary>

@@ -5,10 +5,13 @@ namespace Gleitzeit.Core;
 /// <summary>The state of one execution of a workflow.</summary>
 public sealed record WorkflowRun
 {
+    /// <summary>The run's unique id.</summary>
     public required string WorkflowId { get; init; }
 
+    /// <summary>The name of the workflow run.</summary>
     public required string Name { get; init; }
 
+    /// <summary>The run's current state.</summary>
     public WorkflowStatus Status { get; init; }
 
     /// <summary>Task id to state, in definition order.</summary>
@@ -20,10 +23,13 @@ public sealed record WorkflowRun
     /// <summary>Input values of this run (defaults merged with the caller's).</summary>
     public IReadOnlyDictionary<string, JsonNode?> Inputs { get; init; } = new Dictionary<string, JsonNode?>();
 
+    /// <summary>When the run was submitted.</summary>
     public DateTimeOffset CreatedAt { get; init; }
 
+    /// <summary>When the run started executing; null while it waits.</summary>
     public DateTimeOffset? StartedAt { get; init; }
 
+    /// <summary>When the run reached a final state; null before.</summary>
     public DateTimeOffset? CompletedAt { get; init; }
 
     /// <summary>Why the run failed or was cancelled, when it did.</summary>
@@ -49,6 +55,7 @@ public sealed record WorkflowRun
     /// <summary>Tokens spent by this run's LLM tasks (the sum of their results' <c>usage</c>), in total and by model; results served from the cache spent nothing and are not counted.</summary>
     public RunUsage Usage => RunUsage.FromResults(Tasks.Values.Where(t => !t.Cached).Select(t => t.Result));
 
+    /// <summary>Time from start to finish; null until both are known.</summary>
     public TimeSpan? Duration => StartedAt is { } s && CompletedAt is { } c ? c - s : null;
 
     /// <summary>Completed, failed or cancelled: nothing more will run. Pending, running and interrupted runs are not finished.</summary>

@@ -5,6 +5,7 @@ namespace Gleitzeit.Core;
 /// <summary>One task of a workflow: a JSON-RPC method call on a protocol, with parameters and dependencies.</summary>
 public sealed record WorkflowTask
 {
+    /// <summary>The task's id, unique in its workflow; other tasks reference its result as <c>${id...}</c>.</summary>
     public required string Id { get; init; }
 
     /// <summary>Display name; defaults to the id.</summary>
@@ -16,8 +17,10 @@ public sealed record WorkflowTask
     /// <summary>Method such as <c>llm/chat</c>, <c>python/execute</c> or <c>tool.echo</c>.</summary>
     public required string Method { get; init; }
 
+    /// <summary>The method's parameters; string values may contain <c>${...}</c> references, resolved before the call.</summary>
     public JsonObject Parameters { get; init; } = new();
 
+    /// <summary>Ids of the tasks that must complete before this one starts.</summary>
     public IReadOnlyList<string> Dependencies { get; init; } = [];
 
     /// <summary>Larger runs first among ready tasks. See <see cref="TaskPriority"/> for the named levels.</summary>
@@ -58,6 +61,7 @@ public sealed record WorkflowTask
     /// <summary>Runs the task again until a condition holds (YAML <c>loop:</c>); null runs it once.</summary>
     public TaskLoop? Loop { get; init; }
 
+    /// <summary>The task's name, or its id when it has none.</summary>
     public string DisplayName => Name ?? Id;
 
     /// <summary>The dependencies without repeats; no set is built for the common case of one or none.</summary>

@@ -44,6 +44,7 @@ public sealed partial class GleitzeitWorker
     private RedisValue _autoClaimCursor = "0-0";
     private int _running;
 
+    /// <summary>Creates a worker that takes ready tasks of <paramref name="store"/>'s queue and runs them with <paramref name="registry"/>'s providers; <paramref name="engineOptions"/> supply the engine's task defaults and <paramref name="pipeline"/> wraps each attempt.</summary>
     public GleitzeitWorker(
         RedisWorkflowStore store,
         ProviderRegistry registry,

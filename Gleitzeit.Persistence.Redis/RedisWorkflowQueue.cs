@@ -17,6 +17,7 @@ public sealed class RedisWorkflowQueue
     private readonly TimeProvider _time;
     private bool _groupReady;
 
+    /// <summary>Creates a queue that submits runs into <paramref name="store"/>; <paramref name="timeProvider"/> stamps them (the system clock when null).</summary>
     public RedisWorkflowQueue(RedisWorkflowStore store, TimeProvider? timeProvider = null)
     {
         _store = store ?? throw new ArgumentNullException(nameof(store));

@@ -19,6 +19,7 @@ public sealed class RedisWorkflowRunner : IWorkflowRunner
     private readonly RedisWorkflowQueue _queue;
     private readonly TimeProvider _time;
 
+    /// <summary>Creates the runner that submits runs to <paramref name="queue"/> for workers to execute; <paramref name="timeProvider"/> stamps them (the system clock when null).</summary>
     public RedisWorkflowRunner(RedisWorkflowQueue queue, TimeProvider? timeProvider = null)
     {
         _queue = queue ?? throw new ArgumentNullException(nameof(queue));

@@ -41,6 +41,7 @@ public sealed class RedisWorkflowStore : IWorkflowStore, IAsyncDisposable
         await Connection.ConnectAsync().AsTask().WaitAsync(cancellationToken).ConfigureAwait(false);
     }
 
+    /// <inheritdoc />
     public async ValueTask CreateRunAsync(WorkflowRun run, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(run);
@@ -67,6 +68,7 @@ public sealed class RedisWorkflowStore : IWorkflowStore, IAsyncDisposable
         if (created == 0) throw new GleitzeitException(GleitzeitErrorCode.WorkflowAlreadyExists, $"A run with id '{id}' already exists.");
     }
 
+    /// <inheritdoc />
     public async ValueTask UpdateRunStatusAsync(string workflowId, WorkflowStatus status, DateTimeOffset timestamp, GleitzeitError? error = null, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(workflowId);
@@ -81,9 +83,11 @@ public sealed class RedisWorkflowStore : IWorkflowStore, IAsyncDisposable
         if (ok == 0) throw NotFound(workflowId);
     }
 
+    /// <inheritdoc />
     public ValueTask SaveTaskAsync(string workflowId, TaskResult task, CancellationToken cancellationToken = default) =>
         SaveTasksAsync(workflowId, [task], cancellationToken);
 
+    /// <inheritdoc />
     public async ValueTask SaveTasksAsync(string workflowId, IReadOnlyList<TaskResult> tasks, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(tasks);
@@ -122,6 +126,7 @@ public sealed class RedisWorkflowStore : IWorkflowStore, IAsyncDisposable
         return outcome == 1;
     }
 
+    /// <inheritdoc />
     public async ValueTask<WorkflowRun?> GetRunAsync(string workflowId, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(workflowId);
@@ -137,6 +142,7 @@ public sealed class RedisWorkflowStore : IWorkflowStore, IAsyncDisposable
         return ToRun(ToDictionary(meta), tasks);
     }
 
+    /// <inheritdoc />
     public async ValueTask<RunLease> AcquireLeaseAsync(string workflowId, RunLease lease, DateTimeOffset now, string? takeOverFrom = null, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(workflowId);
@@ -149,6 +155,7 @@ public sealed class RedisWorkflowStore : IWorkflowStore, IAsyncDisposable
         return ToLease(held[0], held[1], held[2], held[3]);
     }
 
+    /// <inheritdoc />
     public async ValueTask ReleaseLeaseAsync(string workflowId, string owner, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(workflowId);
@@ -157,6 +164,7 @@ public sealed class RedisWorkflowStore : IWorkflowStore, IAsyncDisposable
             "releasing the lease of run " + workflowId, cancellationToken).ConfigureAwait(false);
     }
 
+    /// <inheritdoc />
     public async ValueTask<RunLease?> GetLeaseAsync(string workflowId, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(workflowId);
@@ -168,24 +176,31 @@ public sealed class RedisWorkflowStore : IWorkflowStore, IAsyncDisposable
     private static RunLease ToLease(RedisValue owner, RedisValue host, RedisValue pid, RedisValue expires) =>
         new((string)owner!, (string)host!, (int)pid, DateTimeOffset.FromUnixTimeMilliseconds((long)expires));
 
+    /// <inheritdoc />
     public ValueTask<IReadOnlyList<WorkflowRunSummary>> ListRunsAsync(RunQuery? query = null, CancellationToken cancellationToken = default) =>
         _history.ListRunsAsync(query, cancellationToken);
 
+    /// <inheritdoc />
     public ValueTask<StoredTaskResult?> GetTaskResultAsync(string taskId, string? workflowId = null, CancellationToken cancellationToken = default) =>
         _history.GetTaskResultAsync(taskId, workflowId, cancellationToken);
 
+    /// <inheritdoc />
     public ValueTask<IReadOnlyList<StoredTaskResult>> GetResultsByWorkflowNameAsync(string workflowName, CancellationToken cancellationToken = default) =>
         _history.GetResultsByWorkflowNameAsync(workflowName, cancellationToken);
 
+    /// <inheritdoc />
     public ValueTask<StoreStatistics> GetStatisticsAsync(CancellationToken cancellationToken = default) =>
         _history.GetStatisticsAsync(cancellationToken);
 
+    /// <inheritdoc />
     public ValueTask<IReadOnlyList<StoredEvent>> GetEventsAsync(string workflowId, CancellationToken cancellationToken = default) =>
         _history.GetEventsAsync(workflowId, cancellationToken);
 
+    /// <inheritdoc />
     public ValueTask<int> PurgeAsync(DateTimeOffset olderThan, CancellationToken cancellationToken = default) =>
         _history.PurgeAsync(olderThan, cancellationToken);
 
+    /// <summary>Closes the Redis connection when the store opened it itself; a connection passed in stays open.</summary>
     public async ValueTask DisposeAsync()
     {
         if (_ownsConnection) await Connection.DisposeAsync().ConfigureAwait(false);

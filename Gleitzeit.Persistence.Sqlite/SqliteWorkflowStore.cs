@@ -91,6 +91,7 @@ public sealed partial class SqliteWorkflowStore : IWorkflowStore, IAsyncDisposab
 
     // ------------------------------------------------------------------ writes
 
+    /// <inheritdoc />
     public ValueTask CreateRunAsync(WorkflowRun run, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(run);
@@ -98,6 +99,7 @@ public sealed partial class SqliteWorkflowStore : IWorkflowStore, IAsyncDisposab
         return new ValueTask(_writer.EnqueueAsync(new CreateRunOp(run, _time.GetUtcNow())));
     }
 
+    /// <inheritdoc />
     public ValueTask UpdateRunStatusAsync(string workflowId, WorkflowStatus status, DateTimeOffset timestamp, GleitzeitError? error = null, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(workflowId);
@@ -105,12 +107,14 @@ public sealed partial class SqliteWorkflowStore : IWorkflowStore, IAsyncDisposab
         return new ValueTask(_writer.EnqueueAsync(new UpdateRunStatusOp(workflowId, status, timestamp, error)));
     }
 
+    /// <inheritdoc />
     public ValueTask SaveTaskAsync(string workflowId, TaskResult task, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(task);
         return SaveTasksAsync(workflowId, [task], cancellationToken);
     }
 
+    /// <inheritdoc />
     public ValueTask SaveTasksAsync(string workflowId, IReadOnlyList<TaskResult> tasks, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(workflowId);
@@ -120,6 +124,7 @@ public sealed partial class SqliteWorkflowStore : IWorkflowStore, IAsyncDisposab
         return new ValueTask(_writer.EnqueueAsync(new SaveTasksOp(workflowId, tasks, _time.GetUtcNow())));
     }
 
+    /// <inheritdoc />
     public async ValueTask<RunLease> AcquireLeaseAsync(string workflowId, RunLease lease, DateTimeOffset now, string? takeOverFrom = null, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(workflowId);
@@ -141,6 +146,7 @@ public sealed partial class SqliteWorkflowStore : IWorkflowStore, IAsyncDisposab
         return op.Recorded;
     }
 
+    /// <inheritdoc />
     public ValueTask ReleaseLeaseAsync(string workflowId, string owner, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(workflowId);
@@ -148,6 +154,7 @@ public sealed partial class SqliteWorkflowStore : IWorkflowStore, IAsyncDisposab
         return new ValueTask(_writer.EnqueueAsync(new ReleaseLeaseOp(workflowId, owner)));
     }
 
+    /// <inheritdoc />
     public ValueTask<RunLease?> GetLeaseAsync(string workflowId, CancellationToken cancellationToken = default) =>
         _reader.GetLeaseAsync(workflowId, cancellationToken);
 
@@ -156,6 +163,7 @@ public sealed partial class SqliteWorkflowStore : IWorkflowStore, IAsyncDisposab
         if (!await _reader.RunExistsAsync(workflowId, cancellationToken).ConfigureAwait(false)) throw new GleitzeitException(GleitzeitErrorCode.WorkflowNotFound, $"No run with id '{workflowId}'.");
     }
 
+    /// <inheritdoc />
     public async ValueTask<int> PurgeAsync(DateTimeOffset olderThan, CancellationToken cancellationToken = default)
     {
         cancellationToken.ThrowIfCancellationRequested();
@@ -177,21 +185,27 @@ public sealed partial class SqliteWorkflowStore : IWorkflowStore, IAsyncDisposab
 
     // ------------------------------------------------------------------ reads
 
+    /// <inheritdoc />
     public ValueTask<WorkflowRun?> GetRunAsync(string workflowId, CancellationToken cancellationToken = default) =>
         _reader.GetRunAsync(workflowId, cancellationToken);
 
+    /// <inheritdoc />
     public ValueTask<IReadOnlyList<WorkflowRunSummary>> ListRunsAsync(RunQuery? query = null, CancellationToken cancellationToken = default) =>
         _reader.ListRunsAsync(query, cancellationToken);
 
+    /// <inheritdoc />
     public ValueTask<StoredTaskResult?> GetTaskResultAsync(string taskId, string? workflowId = null, CancellationToken cancellationToken = default) =>
         _reader.GetTaskResultAsync(taskId, workflowId, cancellationToken);
 
+    /// <inheritdoc />
     public ValueTask<IReadOnlyList<StoredTaskResult>> GetResultsByWorkflowNameAsync(string workflowName, CancellationToken cancellationToken = default) =>
         _reader.GetResultsByWorkflowNameAsync(workflowName, cancellationToken);
 
+    /// <inheritdoc />
     public ValueTask<StoreStatistics> GetStatisticsAsync(CancellationToken cancellationToken = default) =>
         _reader.GetStatisticsAsync(cancellationToken);
 
+    /// <inheritdoc />
     public ValueTask<IReadOnlyList<StoredEvent>> GetEventsAsync(string workflowId, CancellationToken cancellationToken = default) =>
         _reader.GetEventsAsync(workflowId, cancellationToken);
 

@@ -28,6 +28,7 @@ public sealed class McpProvider : ITaskProvider, ITaskLanes, IAsyncDisposable
 
     private readonly Dictionary<string, McpServerSession> _sessions;
 
+    /// <summary>Creates the provider for the servers in <paramref name="options"/> (validated; an invalid configuration throws <see cref="ArgumentException"/>); each server is started or connected on first use.</summary>
     public McpProvider(McpOptions options, ILoggerFactory? loggerFactory = null)
     {
         ArgumentNullException.ThrowIfNull(options);
@@ -44,6 +45,7 @@ public sealed class McpProvider : ITaskProvider, ITaskLanes, IAsyncDisposable
         ], "Tools of Model Context Protocol servers");
     }
 
+    /// <inheritdoc />
     public ProtocolDescriptor Protocol { get; }
 
     /// <summary>The tools of the configured servers for <c>llm/*</c> tasks (<c>tools: [mcp:SERVER, mcp:SERVER/TOOL]</c>).</summary>
@@ -71,6 +73,7 @@ public sealed class McpProvider : ITaskProvider, ITaskLanes, IAsyncDisposable
     /// <summary>Names of the configured servers.</summary>
     public IReadOnlyCollection<string> ServerNames => _sessions.Keys;
 
+    /// <inheritdoc />
     public async ValueTask<JsonNode?> ExecuteAsync(TaskInvocation invocation, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(invocation);

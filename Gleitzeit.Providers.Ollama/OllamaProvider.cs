@@ -77,6 +77,7 @@ public sealed class OllamaProvider : ITaskProvider, IAsyncDisposable, IDisposabl
         }, toolSources);
     }
 
+    /// <inheritdoc />
     public ProtocolDescriptor Protocol => _llm.Protocol;
 
     /// <summary>The address this provider talks to.</summary>
@@ -95,6 +96,7 @@ public sealed class OllamaProvider : ITaskProvider, IAsyncDisposable, IDisposabl
         return serviceType.IsInstanceOfType(this) ? this : ((ITaskProvider)_llm).GetService(serviceType);
     }
 
+    /// <inheritdoc />
     public ValueTask<JsonNode?> ExecuteAsync(TaskInvocation invocation, CancellationToken cancellationToken)
     {
         ObjectDisposedException.ThrowIf(_disposed != 0, this);
@@ -152,6 +154,7 @@ public sealed class OllamaProvider : ITaskProvider, IAsyncDisposable, IDisposabl
             .ToList();
     }
 
+    /// <summary>Disposes the Ollama client, and the HTTP client when the provider created it.</summary>
     public void Dispose()
     {
         if (Interlocked.Exchange(ref _disposed, 1) != 0) return;
@@ -159,6 +162,7 @@ public sealed class OllamaProvider : ITaskProvider, IAsyncDisposable, IDisposabl
         if (_ownsHttp) _http.Dispose();
     }
 
+    /// <summary>Same as <see cref="Dispose"/>; nothing is awaited.</summary>
     public ValueTask DisposeAsync()
     {
         Dispose();

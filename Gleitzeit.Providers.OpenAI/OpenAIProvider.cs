@@ -74,6 +74,7 @@ public sealed class OpenAIProvider : ITaskProvider, IAsyncDisposable, IDisposabl
         }, toolSources);
     }
 
+    /// <inheritdoc />
     public ProtocolDescriptor Protocol => _llm.Protocol;
 
     /// <summary>The options in effect (a copy).</summary>
@@ -89,6 +90,7 @@ public sealed class OpenAIProvider : ITaskProvider, IAsyncDisposable, IDisposabl
         return serviceType.IsInstanceOfType(this) ? this : ((ITaskProvider)_llm).GetService(serviceType);
     }
 
+    /// <inheritdoc />
     public ValueTask<JsonNode?> ExecuteAsync(TaskInvocation invocation, CancellationToken cancellationToken)
     {
         ObjectDisposedException.ThrowIf(_disposed != 0, this);
@@ -135,6 +137,7 @@ public sealed class OpenAIProvider : ITaskProvider, IAsyncDisposable, IDisposabl
         return models.Value.Select(m => m.Id).Order(StringComparer.Ordinal).ToList();
     }
 
+    /// <summary>Disposes the chat client, and the HTTP client when the provider created it.</summary>
     public void Dispose()
     {
         if (Interlocked.Exchange(ref _disposed, 1) != 0) return;
@@ -142,6 +145,7 @@ public sealed class OpenAIProvider : ITaskProvider, IAsyncDisposable, IDisposabl
         if (_ownsHttp) _http.Dispose();
     }
 
+    /// <summary>Same as <see cref="Dispose"/>; nothing is awaited.</summary>
     public ValueTask DisposeAsync()
     {
         Dispose();

@@ -20,6 +20,7 @@ namespace Gleitzeit.Providers.Python;
 /// </summary>
 public sealed partial class PythonProvider : ITaskProvider, IReferenceRenderer, IAsyncDisposable, IDisposable
 {
+    /// <summary>The provider's only method: runs <c>code</c> or a <c>file</c> and returns its <c>result</c>.</summary>
     public const string ExecuteMethod = "python/execute";
 
     private static readonly ProtocolDescriptor Descriptor = new("python", "v1",
@@ -55,6 +56,7 @@ public sealed partial class PythonProvider : ITaskProvider, IReferenceRenderer, 
         _pool = new WorkerPool(_options, _logger);
     }
 
+    /// <inheritdoc />
     public ProtocolDescriptor Protocol => Descriptor;
 
     /// <summary>Runs one <c>python/execute</c> task.</summary>
@@ -266,6 +268,7 @@ public sealed partial class PythonProvider : ITaskProvider, IReferenceRenderer, 
         return ValueTask.CompletedTask;
     }
 
+    /// <summary>Stops every worker process of the pool.</summary>
     public void Dispose() => _pool.Dispose();
 
     private static string? OptionalString(JsonObject p, string name) => p[name] switch

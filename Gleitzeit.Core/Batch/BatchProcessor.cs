@@ -23,6 +23,7 @@ public sealed class BatchProcessor
     private readonly BatchOptions _options;
     private readonly TimeProvider _time;
 
+    /// <summary>Creates a batch processor that runs each file's workflow on <paramref name="engine"/>, bounded by <paramref name="options"/>; <paramref name="timeProvider"/> stamps and times the batch (the system clock when null).</summary>
     public BatchProcessor(ExecutionEngine engine, IOptions<BatchOptions> options, TimeProvider? timeProvider = null)
     {
         ArgumentNullException.ThrowIfNull(engine);

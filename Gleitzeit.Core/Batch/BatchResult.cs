@@ -8,19 +8,25 @@ namespace Gleitzeit.Core.Batch;
 /// <summary>Result of a batch: statistics and one entry per file. Serialize with <see cref="ToJson"/>, <see cref="ToMarkdown"/> or <see cref="SaveToFileAsync"/>.</summary>
 public sealed record BatchResult
 {
+    /// <summary>The batch's generated id.</summary>
     public required string BatchId { get; init; }
 
+    /// <summary>When the batch started.</summary>
     public DateTimeOffset CreatedAt { get; init; }
 
+    /// <summary>Number of files in the batch.</summary>
     public int TotalFiles => Files.Count;
 
+    /// <summary>Number of files whose task succeeded.</summary>
     public int Successful => Files.Count(f => f.Status == BatchFileStatus.Success);
 
+    /// <summary>Number of files whose task failed.</summary>
     public int Failed => Files.Count(f => f.Status == BatchFileStatus.Failed);
 
     /// <summary>Files in batch order.</summary>
     public IReadOnlyList<BatchFileResult> Files { get; init; } = [];
 
+    /// <summary>Wall-clock time of the whole batch.</summary>
     public TimeSpan Duration { get; init; }
 
     // Relaxed escaping keeps responses readable (no \u002B for '+', no escaped accents); the output is a file, not HTML.

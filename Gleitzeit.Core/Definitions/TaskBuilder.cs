@@ -28,6 +28,7 @@ public sealed class TaskBuilder
         _parameters = parameters;
     }
 
+    /// <summary>Adds tasks that must complete before this one starts.</summary>
     public TaskBuilder DependsOn(params string[] taskIds)
     {
         foreach (var t in taskIds)
@@ -38,12 +39,14 @@ public sealed class TaskBuilder
         return this;
     }
 
+    /// <summary>Sets the task's display name (defaults to its id).</summary>
     public TaskBuilder WithName(string name)
     {
         _name = name;
         return this;
     }
 
+    /// <summary>Sets the protocol (e.g. <c>llm/v1</c>) that routes the task to a provider.</summary>
     public TaskBuilder WithProtocol(string protocol)
     {
         ArgumentException.ThrowIfNullOrWhiteSpace(protocol);
@@ -58,6 +61,7 @@ public sealed class TaskBuilder
         return this;
     }
 
+    /// <summary>Sets the longest one attempt of the task may run before it fails with a timeout.</summary>
     public TaskBuilder WithTimeout(TimeSpan timeout)
     {
         ArgumentOutOfRangeException.ThrowIfLessThanOrEqual(timeout, TimeSpan.Zero);
@@ -82,6 +86,7 @@ public sealed class TaskBuilder
         return this;
     }
 
+    /// <summary>Sets how failed attempts of the task are retried.</summary>
     public TaskBuilder WithRetry(RetryPolicy policy)
     {
         _retry = policy ?? throw new ArgumentNullException(nameof(policy));
@@ -173,6 +178,7 @@ public sealed class TaskBuilder
         }
     }
 
+    /// <summary>Sets one parameter of the task's method to a JSON value (it may contain <c>${...}</c> references).</summary>
     public TaskBuilder WithParameter(string name, JsonNode? value)
     {
         _parameters[name] = value;

@@ -26,14 +26,17 @@ public sealed class WorkflowBuilder
     private string? _baseDirectory;
     private bool _built;
 
+    /// <summary>Starts a workflow definition named <paramref name="name"/>.</summary>
     public WorkflowBuilder(string name)
     {
         ArgumentException.ThrowIfNullOrWhiteSpace(name);
         _name = name;
     }
 
+    /// <summary>Sets the workflow's free-text description.</summary>
     public WorkflowBuilder WithDescription(string description) => Set(() => _description = description);
 
+    /// <summary>Sets the workflow's version label.</summary>
     public WorkflowBuilder WithVersion(string version) => Set(() => _version = version);
 
     /// <summary>Limit for the whole run.</summary>

@@ -34,6 +34,7 @@ public sealed partial class ExecutionEngine : IWorkflowRunner, IAsyncDisposable
     private long _sequence;
     private volatile bool _disposed;
 
+    /// <summary>Creates the engine: tasks go to <paramref name="registry"/>'s providers, runs are kept in <paramref name="store"/> (in memory when null), bounded by <paramref name="options"/>; <paramref name="pipeline"/> wraps each task attempt.</summary>
     public ExecutionEngine(
         ProviderRegistry registry,
         IWorkflowStore? store = null,

@@ -25,6 +25,7 @@ public sealed class LlmProvider : ITaskProvider
     private readonly LlmOptions _options;
     private readonly ILlmToolSource[] _toolSources;
 
+    /// <summary>Creates the provider over <paramref name="chatClient"/>; <c>llm/embed</c> is offered only when <paramref name="embeddingGenerator"/> is given.</summary>
     public LlmProvider(IChatClient chatClient, IEmbeddingGenerator<string, Embedding<float>>? embeddingGenerator = null, LlmOptions? options = null)
         : this(chatClient, embeddingGenerator, options, null)
     {
@@ -46,6 +47,7 @@ public sealed class LlmProvider : ITaskProvider
         Protocol = CreateDescriptor(embeddingGenerator is not null, _toolSources);
     }
 
+    /// <inheritdoc />
     public ProtocolDescriptor Protocol { get; }
 
     /// <summary>The chat client tasks are sent to (with any middleware the provider was built with).</summary>
@@ -56,6 +58,7 @@ public sealed class LlmProvider : ITaskProvider
 
     internal LlmOptions Settings => _options;
 
+    /// <inheritdoc />
     public async ValueTask<JsonNode?> ExecuteAsync(TaskInvocation invocation, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(invocation);

@@ -13,6 +13,7 @@ public sealed class InMemoryWorkflowStore : IWorkflowStore
     private readonly Lock _leaseGate = new();
     private long _sequence;
 
+    /// <inheritdoc />
     public ValueTask CreateRunAsync(WorkflowRun run, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(run);
@@ -25,6 +26,7 @@ public sealed class InMemoryWorkflowStore : IWorkflowStore
         return ValueTask.CompletedTask;
     }
 
+    /// <inheritdoc />
     public ValueTask UpdateRunStatusAsync(string workflowId, WorkflowStatus status, DateTimeOffset timestamp, GleitzeitError? error = null, CancellationToken cancellationToken = default)
     {
         var entry = Get(workflowId);
@@ -45,6 +47,7 @@ public sealed class InMemoryWorkflowStore : IWorkflowStore
         return ValueTask.CompletedTask;
     }
 
+    /// <inheritdoc />
     public ValueTask SaveTaskAsync(string workflowId, TaskResult task, CancellationToken cancellationToken = default)
     {
         var entry = Get(workflowId);
@@ -59,6 +62,7 @@ public sealed class InMemoryWorkflowStore : IWorkflowStore
         return ValueTask.CompletedTask;
     }
 
+    /// <inheritdoc />
     public ValueTask SaveTasksAsync(string workflowId, IReadOnlyList<TaskResult> tasks, CancellationToken cancellationToken = default)
     {
         if (tasks.Count == 1) return SaveTaskAsync(workflowId, tasks[0], cancellationToken);
@@ -98,6 +102,7 @@ public sealed class InMemoryWorkflowStore : IWorkflowStore
         return ValueTask.FromResult(true);
     }
 
+    /// <inheritdoc />
     public ValueTask<WorkflowRun?> GetRunAsync(string workflowId, CancellationToken cancellationToken = default)
     {
         if (!_runs.TryGetValue(workflowId, out var entry)) return ValueTask.FromResult<WorkflowRun?>(null);
@@ -107,6 +112,7 @@ public sealed class InMemoryWorkflowStore : IWorkflowStore
         }
     }
 
+    /// <inheritdoc />
     public ValueTask<RunLease> AcquireLeaseAsync(string workflowId, RunLease lease, DateTimeOffset now, string? takeOverFrom = null, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(workflowId);
@@ -122,6 +128,7 @@ public sealed class InMemoryWorkflowStore : IWorkflowStore
         }
     }
 
+    /// <inheritdoc />
     public ValueTask ReleaseLeaseAsync(string workflowId, string owner, CancellationToken cancellationToken = default)
     {
         lock (_leaseGate)
@@ -131,6 +138,7 @@ public sealed class InMemoryWorkflowStore : IWorkflowStore
         return ValueTask.CompletedTask;
     }
 
+    /// <inheritdoc />
     public ValueTask<RunLease?> GetLeaseAsync(string workflowId, CancellationToken cancellationToken = default)
     {
         lock (_leaseGate)
@@ -139,6 +147,7 @@ public sealed class InMemoryWorkflowStore : IWorkflowStore
         }
     }
 
+    /// <inheritdoc />
     public ValueTask<IReadOnlyList<WorkflowRunSummary>> ListRunsAsync(RunQuery? query = null, CancellationToken cancellationToken = default)
     {
         query ??= new RunQuery();
@@ -157,6 +166,7 @@ public sealed class InMemoryWorkflowStore : IWorkflowStore
         return ValueTask.FromResult<IReadOnlyList<WorkflowRunSummary>>(list);
     }
 
+    /// <inheritdoc />
     public ValueTask<StoredTaskResult?> GetTaskResultAsync(string taskId, string? workflowId = null, CancellationToken cancellationToken = default)
     {
         IEnumerable<Entry> candidates = workflowId is null
@@ -175,6 +185,7 @@ public sealed class InMemoryWorkflowStore : IWorkflowStore
         return ValueTask.FromResult<StoredTaskResult?>(null);
     }
 
+    /// <inheritdoc />
     public ValueTask<IReadOnlyList<StoredTaskResult>> GetResultsByWorkflowNameAsync(string workflowName, CancellationToken cancellationToken = default)
     {
         var list = new List<StoredTaskResult>();
@@ -188,6 +199,7 @@ public sealed class InMemoryWorkflowStore : IWorkflowStore
         return ValueTask.FromResult<IReadOnlyList<StoredTaskResult>>(list);
     }
 
+    /// <inheritdoc />
     public ValueTask<StoreStatistics> GetStatisticsAsync(CancellationToken cancellationToken = default)
     {
         var runsByStatus = new Dictionary<WorkflowStatus, int>();
@@ -219,6 +231,7 @@ public sealed class InMemoryWorkflowStore : IWorkflowStore
         });
     }
 
+    /// <inheritdoc />
     public ValueTask<IReadOnlyList<StoredEvent>> GetEventsAsync(string workflowId, CancellationToken cancellationToken = default)
     {
         if (!_runs.TryGetValue(workflowId, out var entry)) return ValueTask.FromResult<IReadOnlyList<StoredEvent>>([]);
@@ -228,6 +241,7 @@ public sealed class InMemoryWorkflowStore : IWorkflowStore
         }
     }
 
+    /// <inheritdoc />
     public ValueTask<int> PurgeAsync(DateTimeOffset olderThan, CancellationToken cancellationToken = default)
     {
         var removed = 0;

@@ -9,8 +9,10 @@ public sealed record RunQuery
     /// <summary>Only runs of the workflow with exactly this name.</summary>
     public string? Name { get; init; }
 
+    /// <summary>Most runs returned (a page's size).</summary>
     public int Limit { get; init; } = 100;
 
+    /// <summary>Runs skipped before the first one returned.</summary>
     public int Offset { get; init; }
 
     /// <summary>

@@ -9,6 +9,7 @@ namespace Gleitzeit.Core.Persistence;
 /// </summary>
 public static class StoreJson
 {
+    /// <summary>A workflow definition as stored JSON.</summary>
     public static JsonObject ToJson(Workflow workflow) => new()
     {
         ["id"] = workflow.Id,
@@ -33,6 +34,7 @@ public static class StoreJson
     private static Cost.TaskCachePolicy? CacheFromJson(JsonNode? node) =>
         node is JsonObject c ? new Cost.TaskCachePolicy { Enabled = (bool?)c["enabled"] ?? true, Ttl = Ms(c["ttl_ms"]) } : null;
 
+    /// <summary>A task definition as stored JSON.</summary>
     public static JsonObject ToJson(WorkflowTask task)
     {
         var obj = new JsonObject
@@ -75,6 +77,7 @@ public static class StoreJson
         return obj;
     }
 
+    /// <summary>Reads a workflow definition written by <see cref="ToJson(Workflow)"/>.</summary>
     public static Workflow WorkflowFromJson(JsonObject obj) => new()
     {
         Id = (string?)obj["id"] ?? "",
@@ -93,6 +96,7 @@ public static class StoreJson
         Outputs = (obj["outputs"] as JsonObject)?.ToDictionary(kv => kv.Key, kv => (string?)kv.Value ?? "", StringComparer.Ordinal) ?? new Dictionary<string, string>(),
     };
 
+    /// <summary>Reads a task definition written by <see cref="ToJson(WorkflowTask)"/>.</summary>
     public static WorkflowTask TaskFromJson(JsonObject obj) => new()
     {
         Id = (string)obj["id"]!,
@@ -129,6 +133,7 @@ public static class StoreJson
             : null,
     };
 
+    /// <summary>A task's state (status, result, error, attempts, times) as stored JSON.</summary>
     public static JsonObject ToJson(TaskResult task)
     {
         var obj = new JsonObject
@@ -147,6 +152,7 @@ public static class StoreJson
         return obj;
     }
 
+    /// <summary>Reads a task state written by <see cref="ToJson(TaskResult)"/>.</summary>
     public static TaskResult TaskResultFromJson(JsonObject obj) => new()
     {
         TaskId = (string)obj["task_id"]!,
@@ -176,16 +182,20 @@ public static class StoreJson
         ? a.OfType<JsonObject>().Select(h => new TaskIteration((int?)h["iteration"] ?? 0, h["result"]?.DeepClone(), (int?)h["attempts"] ?? 0, Time(h["started_at"]), Time(h["completed_at"]))).ToList()
         : [];
 
+    /// <summary>Reads an error stored as <c>{code, message, data}</c>.</summary>
     public static GleitzeitError ErrorFromJson(JsonObject obj) =>
         new((GleitzeitErrorCode)((int?)obj["code"] ?? (int)GleitzeitErrorCode.InternalError), (string?)obj["message"] ?? "", obj["data"]?.DeepClone());
 
     /// <summary>Lower-case status names as the CLI and the original print them (<c>completed</c>).</summary>
     public static string StatusName(WorkflowTaskStatus status) => status.ToString().ToLowerInvariant();
 
+    /// <summary>A run status as stored: its lower-case name.</summary>
     public static string StatusName(WorkflowStatus status) => status.ToString().ToLowerInvariant();
 
+    /// <summary>Parses a stored task status (case-insensitive).</summary>
     public static WorkflowTaskStatus ParseTaskStatus(string text) => Enum.Parse<WorkflowTaskStatus>(text, ignoreCase: true);
 
+    /// <summary>Parses a stored run status (case-insensitive).</summary>
     public static WorkflowStatus ParseWorkflowStatus(string text) => Enum.Parse<WorkflowStatus>(text, ignoreCase: true);
 
     private static TimeSpan? Ms(JsonNode? node) => node is null ? null : TimeSpan.FromMilliseconds((double)node);

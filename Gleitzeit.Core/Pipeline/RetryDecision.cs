@@ -6,7 +6,9 @@ namespace Gleitzeit.Core.Pipeline;
 /// </summary>
 public readonly record struct RetryDecision(bool Retry, TimeSpan Delay, GleitzeitError Error)
 {
+    /// <summary>Retry after <paramref name="delay"/>; <paramref name="error"/> is the failure being retried.</summary>
     public static RetryDecision RetryAfter(TimeSpan delay, GleitzeitError error) => new(true, delay, error);
 
+    /// <summary>Do not retry: the task fails with <paramref name="error"/>.</summary>
     public static RetryDecision Fail(GleitzeitError error) => new(false, TimeSpan.Zero, error);
 }

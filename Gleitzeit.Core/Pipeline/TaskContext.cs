@@ -44,21 +44,25 @@ public sealed class TaskContext
         CancellationToken = cancellationToken;
     }
 
+    /// <summary>The workflow the task belongs to.</summary>
     public Workflow Workflow { get; }
 
     /// <summary>The run id.</summary>
     public string WorkflowId => Workflow.Id;
 
+    /// <summary>The task being run.</summary>
     public WorkflowTask Task { get; }
 
     /// <summary>1 for the first attempt.</summary>
     public int Attempt { get; }
 
+    /// <summary>The provider the task was routed to.</summary>
     public ProviderRegistration Registration { get; }
 
     /// <summary>The provider that serves the task (<see cref="ITaskProvider.GetService"/> reaches its capabilities).</summary>
     public ITaskProvider Provider => Registration.Provider;
 
+    /// <summary>The provider method the task calls, with its parameter specs.</summary>
     public MethodDescriptor Method { get; }
 
     /// <summary>

@@ -17,6 +17,7 @@ public readonly struct TaskOutcome
         RetryAfter = retryAfter;
     }
 
+    /// <summary>Whether the attempt completed, failed or was cancelled.</summary>
     public TaskOutcomeKind Kind { get; }
 
     /// <summary>The task's result when <see cref="Kind"/> is <see cref="TaskOutcomeKind.Completed"/>.</summary>
@@ -34,10 +35,13 @@ public readonly struct TaskOutcome
     /// <summary>Whether the result came from the result cache rather than the provider.</summary>
     public bool IsCached => CacheKey is not null;
 
+    /// <summary>True when the attempt produced a result.</summary>
     public bool IsCompleted => Kind == TaskOutcomeKind.Completed;
 
+    /// <summary>True when the attempt failed with an error.</summary>
     public bool IsFailed => Kind == TaskOutcomeKind.Failed;
 
+    /// <summary>True when the attempt was cancelled.</summary>
     public bool IsCancelled => Kind == TaskOutcomeKind.Cancelled;
 
     /// <summary>The call was not made: run the task again after <see cref="RetryAfter"/> (see <see cref="Deferred"/>).</summary>
@@ -64,6 +68,7 @@ public readonly struct TaskOutcome
     /// <summary>The run was cancelled while the attempt ran.</summary>
     public static TaskOutcome Cancelled { get; } = new(TaskOutcomeKind.Cancelled, null, null, null);
 
+    /// <summary>The kind with its result or error, for logs.</summary>
     public override string ToString() => Kind switch
     {
         TaskOutcomeKind.Completed => "completed",

@@ -6,6 +6,7 @@ namespace Gleitzeit.Core.Protocol;
 /// <summary>A JSON-RPC 2.0 request: <c>{"jsonrpc":"2.0","id":...,"method":...,"params":{...}}</c>.</summary>
 public sealed record JsonRpcRequest(string Method, JsonObject Params, JsonNode? Id = null)
 {
+    /// <summary>The request as a JSON-RPC 2.0 object (<c>jsonrpc</c>, <c>method</c>, <c>params</c>, <c>id</c>).</summary>
     public JsonObject ToJson() => new()
     {
         ["jsonrpc"] = "2.0",

@@ -6,10 +6,13 @@ namespace Gleitzeit.Core.Protocol;
 /// <summary>A JSON-RPC 2.0 response: exactly one of <see cref="Result"/> or <see cref="Error"/>.</summary>
 public sealed record JsonRpcResponse(JsonNode? Id, JsonNode? Result, GleitzeitError? Error)
 {
+    /// <summary>A successful response to the request <paramref name="id"/>.</summary>
     public static JsonRpcResponse Success(JsonNode? id, JsonNode? result) => new(id, result, null);
 
+    /// <summary>An error response to the request <paramref name="id"/>.</summary>
     public static JsonRpcResponse Failure(JsonNode? id, GleitzeitError error) => new(id, null, error);
 
+    /// <summary>The response as a JSON-RPC 2.0 object, with <c>result</c> or <c>error</c>.</summary>
     public JsonObject ToJson()
     {
         var obj = new JsonObject { ["jsonrpc"] = "2.0", ["id"] = Id?.DeepClone() };

@@ -8,6 +8,7 @@ namespace Gleitzeit.Core.Protocol;
 /// </summary>
 public sealed record MethodDescriptor(string Name, IReadOnlyList<ParameterSpec> Parameters, string? Description = null)
 {
+    /// <summary>Describes the method <paramref name="name"/> taking <paramref name="parameters"/>.</summary>
     public MethodDescriptor(string name, params ParameterSpec[] parameters) : this(name, (IReadOnlyList<ParameterSpec>)parameters) { }
 
     private readonly bool? _allowAdditionalParameters;
@@ -27,6 +28,7 @@ public sealed record MethodDescriptor(string Name, IReadOnlyList<ParameterSpec> 
     /// <summary>Groups of parameters of which at least one must be present, e.g. <c>["messages", "prompt"]</c>.</summary>
     public IReadOnlyList<IReadOnlyList<string>> RequireOneOf { get; init; } = [];
 
+    /// <summary>True when the name ends in <c>*</c> and matches every method with that prefix.</summary>
     public bool IsWildcard => Name.EndsWith('*');
 
     /// <summary>Checks parameters against the specs; returns one message per problem (empty when valid).

@@ -3,6 +3,7 @@ namespace Gleitzeit.Core.Protocol;
 /// <summary>A protocol: name and version (together the id <c>llm/v1</c>) and the methods it serves.</summary>
 public sealed record ProtocolDescriptor(string Name, string Version, IReadOnlyList<MethodDescriptor> Methods, string? Description = null)
 {
+    /// <c>name/version</c>, e.g. <c>llm/v1</c>: what tasks name in <c>protocol</c>.
     public string Id => $"{Name}/{Version}";
 
     /// <summary>The method with that name: an exact match first, then a wildcard such as <c>tool.*</c>.</summary>

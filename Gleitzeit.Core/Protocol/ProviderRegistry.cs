@@ -9,14 +9,17 @@ public sealed class ProviderRegistry
     private readonly Lock _gate = new();
     private ProviderRegistration[] _registrations;
 
+    /// <summary>Creates a registry holding <paramref name="registrations"/> (ids must be unique).</summary>
     public ProviderRegistry(IEnumerable<ProviderRegistration> registrations)
     {
         _registrations = [];
         foreach (var r in registrations) Register(r);
     }
 
+    /// <summary>Creates an empty registry.</summary>
     public ProviderRegistry() : this([]) { }
 
+    /// <summary>The registered providers, in registration order.</summary>
     public IReadOnlyList<ProviderRegistration> Providers => Volatile.Read(ref _registrations);
 
     /// <summary>
@@ -29,6 +32,7 @@ public sealed class ProviderRegistry
     public ProviderRegistration Register(ITaskProvider provider, string? id = null, int? maxConcurrency = null) =>
         Register(new ProviderRegistration(provider, id, maxConcurrency));
 
+    /// <summary>Adds a registration; throws when its id is already registered.</summary>
     public ProviderRegistration Register(ProviderRegistration registration)
     {
         ArgumentNullException.ThrowIfNull(registration);

@@ -7,6 +7,7 @@ public sealed class TaskInvocation
 {
     private readonly Action<TaskProgressUpdate>? _progress;
 
+    /// <summary>Creates the invocation of attempt <paramref name="attempt"/> of a task; <paramref name="progress"/> receives its streamed updates.</summary>
     public TaskInvocation(JsonRpcRequest request, string workflowId, string taskId, int attempt = 1, Action<TaskProgressUpdate>? progress = null)
     {
         Request = request;
@@ -19,13 +20,16 @@ public sealed class TaskInvocation
     /// <summary>The JSON-RPC 2.0 request: method, resolved parameters, id (the task id).</summary>
     public JsonRpcRequest Request { get; }
 
+    /// <summary>The method to call, e.g. <c>llm/chat</c>.</summary>
     public string Method => Request.Method;
 
     /// <summary>Resolved parameters (every <c>${...}</c> replaced). Treat as read-only.</summary>
     public JsonObject Parameters => Request.Params;
 
+    /// <summary>The id of the run the task belongs to.</summary>
     public string WorkflowId { get; }
 
+    /// <summary>The task's id.</summary>
     public string TaskId { get; }
 
     /// <summary>1 for the first attempt.</summary>

@@ -13,7 +13,9 @@ public sealed record TaskLane
         MaxConcurrency = maxConcurrency;
     }
 
+    /// <summary>The back end's name, unique within the provider.</summary>
     public string Name { get; }
 
+    /// <summary>Most of the back end's tasks running at once; null when it has no bound of its own.</summary>
     public int? MaxConcurrency { get; }
 }

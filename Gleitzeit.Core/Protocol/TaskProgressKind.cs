@@ -2,6 +2,7 @@ using System.Text.Json.Nodes;
 
 namespace Gleitzeit.Core.Protocol;
 
+/// <summary>What a <see cref="TaskProgressUpdate"/> carries.</summary>
 public enum TaskProgressKind
 {
     /// <summary>A streamed piece of model output.</summary>

@@ -27,8 +27,10 @@ public sealed class Template
         References = references;
     }
 
+    /// <summary>The template text as written.</summary>
     public string Source { get; }
 
+    /// <summary>The literal texts and references the template is made of, in order.</summary>
     public IReadOnlyList<TemplatePart> Parts { get; }
 
     /// <summary>The references, in order.</summary>
