@@ -139,7 +139,14 @@ internal sealed class WorkflowToolServer(IReadOnlyList<WorkflowTool> tools, Exec
     }
 
     /// <summary>The tool's answer: the run's outputs when the workflow declares some, else the run's <c>--json</c> object.</summary>
-    internal static JsonObject Outcome(WorkflowRun run) => JsonShapes.Run(run);
+    internal static JsonObject Outcome(WorkflowRun run)
+    {
+        // Outputs exist only for a completed run; a failed or cancelled one answers with the whole --json object (its error).
+        if (run.Status != WorkflowStatus.Completed || run.Workflow is not { Outputs.Count: > 0 }) return JsonShapes.Run(run);
+        var outputs = new JsonObject();
+        foreach (var (name, value) in run.Outputs) outputs[name] = value?.DeepClone();
+        return outputs;
+    }
 
     private static CallToolResult Error(string message) => new()
     {

@@ -63,10 +63,11 @@ internal static partial class RunDocuments
             ["duration_ms"] = Milliseconds(run.Duration),
             ["error"] = FullError(run.Error),
             ["usage"] = run.Usage.ToJson(),
+            ["retry_of"] = run.RetryOf,
         };
     }
 
-    /// <summary>One row of the runs list. <paramref name="run"/> (when read) adds token counts.</summary>
+    /// <summary>One row of the runs list. <paramref name="run"/> (when read) adds token counts and the cached-task count.</summary>
     public static JsonObject Summary(WorkflowRunSummary s, WorkflowRun? run, DateTimeOffset now) => new()
     {
         ["workflow_id"] = s.WorkflowId,
@@ -81,7 +82,11 @@ internal static partial class RunDocuments
         ["completed_tasks"] = s.CompletedTasks,
         ["failed_tasks"] = s.FailedTasks,
         ["tokens"] = run?.Usage.Total.TotalTokens,
+        ["cached_tasks"] = run is null ? null : CachedTasks(run),
     };
+
+    /// <summary>How many of the run's tasks took their result from the result cache instead of running.</summary>
+    public static int CachedTasks(WorkflowRun run) => run.Tasks.Values.Count(t => t.Cached);
 
     /// <summary>
     /// The run as the page draws it: one node per task of the definition (foreach items grouped under their task, with
@@ -141,6 +146,8 @@ internal static partial class RunDocuments
             ["duration_ms"] = Milliseconds(run.Duration),
             ["error"] = FullError(run.Error),
             ["usage"] = run.Usage.ToJson(),
+            ["retry_of"] = run.RetryOf,
+            ["cached_tasks"] = CachedTasks(run),
             ["inputs"] = new JsonObject(run.Inputs.Select(kv => KeyValuePair.Create(kv.Key, kv.Value?.DeepClone()))),
             ["nodes"] = nodes,
         };

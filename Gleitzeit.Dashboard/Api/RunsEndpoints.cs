@@ -28,6 +28,7 @@ internal static partial class RunsEndpoints
         api.MapGet("/runs/{id}/events", (string id, HttpContext http) => Live.RunEventStream.ServeAsync(id, http, dashboard));
         api.MapPost("/runs/{id}/cancel", (string id, HttpContext http) => CancelAsync(id, http, dashboard));
         api.MapPost("/runs/{id}/resume", (string id, HttpContext http) => ResumeAsync(id, http, dashboard));
+        api.MapPost("/runs/{id}/retry", (string id, HttpContext http) => RetryAsync(id, http, dashboard));
         api.MapPost("/runs/{id}/tasks/{taskId}/approve", (string id, string taskId, HttpContext http) => AnswerAsync(id, taskId, HumanAnswerKind.Approve, http, dashboard));
         api.MapPost("/runs/{id}/tasks/{taskId}/reject", (string id, string taskId, HttpContext http) => AnswerAsync(id, taskId, HumanAnswerKind.Reject, http, dashboard));
         api.MapPost("/runs/{id}/tasks/{taskId}/respond", (string id, string taskId, HttpContext http) => AnswerAsync(id, taskId, HumanAnswerKind.Respond, http, dashboard));
@@ -198,6 +199,58 @@ internal static partial class RunsEndpoints
         return ApiErrors.Document(new JsonObject { ["workflow_id"] = id, ["status"] = "running" }, StatusCodes.Status202Accepted);
     }
 
+    /// <summary>
+    /// Retries a finished run as a new run (<see cref="ExecutionEngine.RetryAsync"/>), optionally from a task:
+    /// <c>{"from": "TASK"}</c>. Answers 202 with the new run's id as soon as it started; the run goes on in the background.
+    /// </summary>
+    private static async Task<IResult> RetryAsync(string id, HttpContext http, DashboardContext dashboard)
+    {
+        if (RunIds.Problem("run id", id) is { } problem) return ApiErrors.BadRequest(problem);
+        const string usage = "retry takes no body, or {\"from\": \"TASK\"} to run that task and everything downstream of it again.";
+        var (body, bodyProblem) = await ReadBodyAsync(http).ConfigureAwait(false);
+        if (bodyProblem is not null) return ApiErrors.BadRequest(bodyProblem, usage);
+        body ??= [];
+        if (body.Select(kv => kv.Key).FirstOrDefault(k => k != "from") is { } unknown) return ApiErrors.BadRequest($"Unknown field '{unknown}'.", usage);
+        string? from = null;
+        if (body["from"] is { } fromNode)
+        {
+            if (fromNode is not JsonValue v || !v.TryGetValue(out from)) return ApiErrors.BadRequest("'from' must be a string: the id of a task.", usage);
+            if (RunIds.Problem("task id", from) is { } fromProblem) return ApiErrors.BadRequest(fromProblem, usage);
+        }
+        if (dashboard.Engine is not { } engine) return NoRunner();
+
+        // The new run's id arrives with its first event; a refused retry ends the call before any event.
+        var started = new TaskCompletionSource<string>(TaskCreationOptions.RunContinuationsAsynchronously);
+        var options = new RunOptions { OnEvent = e => started.TrySetResult(e.WorkflowId) };
+        var work = engine.RetryAsync(id, from, workflow: null, options, CancellationToken.None);
+        var first = await Task.WhenAny(started.Task, work).ConfigureAwait(false);
+        if (first == work && work.IsFaulted && work.Exception?.InnerException is GleitzeitException ex)
+        {
+            return ex.Code switch
+            {
+                GleitzeitErrorCode.WorkflowNotFound => ApiErrors.NotFound(id),
+                GleitzeitErrorCode.WorkflowStillRunning => ApiErrors.Conflict(ex.Code.Name(), ex.Message),
+                GleitzeitErrorCode.TaskNotFound => ApiErrors.Json(StatusCodes.Status400BadRequest, ex.Code.Name(), ex.Message, usage),
+                _ => ApiErrors.Conflict(ex.Code.Name(), ex.Message),
+            };
+        }
+        dashboard.Track(RetryInBackgroundAsync(work, id, dashboard.Logger));
+        var newId = first == started.Task || started.Task.IsCompleted ? await started.Task.ConfigureAwait(false) : (await work.ConfigureAwait(false)).WorkflowId;
+        return ApiErrors.Document(new JsonObject { ["workflow_id"] = newId, ["retry_of"] = id, ["from"] = from, ["status"] = "running" }, StatusCodes.Status202Accepted);
+    }
+
+    private static async Task RetryInBackgroundAsync(Task<WorkflowRun> work, string id, ILogger logger)
+    {
+        try
+        {
+            await work.ConfigureAwait(false);
+        }
+        catch (Exception ex) when (ex is GleitzeitException or ObjectDisposedException)
+        {
+            LogRetryFailed(logger, id, ex.Message);
+        }
+    }
+
     private static async Task ResumeInBackgroundAsync(ExecutionEngine engine, string id, ILogger logger)
     {
         try
@@ -247,4 +300,7 @@ internal static partial class RunsEndpoints
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Resuming run {WorkflowId} from the dashboard failed: {Reason}")]
     private static partial void LogResumeFailed(ILogger logger, string workflowId, string reason);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Retrying run {WorkflowId} from the dashboard failed: {Reason}")]
+    private static partial void LogRetryFailed(ILogger logger, string workflowId, string reason);
 }

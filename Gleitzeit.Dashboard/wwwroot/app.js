@@ -149,10 +149,11 @@
         el("td", null, when(r.started_at || r.created_at)),
         el("td", { class: "num" }, duration(r.duration_ms)),
         el("td", { class: "num" }, r.completed_tasks + "/" + r.task_count + (r.failed_tasks ? " (" + r.failed_tasks + " failed)" : "")),
-        el("td", { class: "num" }, tokens(r.tokens))));
+        el("td", { class: "num" }, tokens(r.tokens)),
+        el("td", { class: "num cached" }, r.cached_tasks ? String(r.cached_tasks) : "")));
       holder.append(el("table", { id: "runs" },
         el("thead", null, el("tr", null, el("th", null, "run"), el("th", null, "workflow"), el("th", null, "status"), el("th", null, "started"),
-          el("th", { class: "num" }, "duration"), el("th", { class: "num" }, "tasks done"), el("th", { class: "num" }, "tokens"))),
+          el("th", { class: "num" }, "duration"), el("th", { class: "num" }, "tasks done"), el("th", { class: "num" }, "tokens"), el("th", { class: "num" }, "cached"))),
         el("tbody", null, rows)));
     }
     const pager = el("div", { class: "pager" });
@@ -253,6 +254,8 @@
         el("span", null, "duration ", el("b", { id: "run-duration" }, duration(d.duration_ms) || "\u2013")),
         el("span", { class: "usage", id: "run-usage" }, "tokens ", el("b", null, tokens(usage.total_tokens || 0)),
           " (prompt " + tokens(usage.prompt_tokens || 0) + ", completion " + tokens(usage.completion_tokens || 0) + ")"),
+        d.cached_tasks ? el("span", { id: "run-cached" }, "cached tasks ", el("b", null, String(d.cached_tasks))) : null,
+        d.retry_of ? el("span", { id: "run-retry-of" }, "retry of ", link(runPath(d.retry_of), d.retry_of)) : null,
         live ? el("span", { id: "live" }, el("span", { class: "live-dot" }), "live") : null));
     if (d.error) head.append(errorBox(d.error.name + " (" + d.error.code + "): " + d.error.message, d.error.hint));
     if (notice) head.append(errorBox(notice));
@@ -269,10 +272,23 @@
     } } }, label);
     if (!d.finished) actions.append(act("Cancel run", "cancel", "danger"));
     if (d.status === "interrupted" || d.status === "pending" || (d.status === "failed" && d.error && d.error.code === -26002)) actions.append(act("Resume", "resume"));
+    if (d.finished) actions.append(el("button", { type: "button", id: "retry-run", "data-action": "retry", on: { click: ev => retry(d.workflow_id, null, ev.target, head) } }, "Retry"));
     if (actions.childNodes.length) head.append(actions);
     const inputs = d.inputs || {};
     if (Object.keys(inputs).length) head.append(el("details", null, el("summary", null, "inputs"), jsonBlock(inputs)));
     if (d.outputs) head.append(el("h2", null, "Outputs"), jsonBlock(d.outputs));
+  }
+
+  // Retries a finished run (from a task, when given) and opens the new run's page.
+  async function retry(runId, fromTask, button, errorHolder) {
+    button.disabled = true;
+    try {
+      const started = await api("runs/" + encodeURIComponent(runId) + "/retry", { method: "POST", body: JSON.stringify(fromTask ? { from: fromTask } : {}), headers: { "Content-Type": "application/json" } });
+      go(runPath(started.workflow_id));
+    } catch (e) {
+      errorHolder.append(errorBox("Retry failed: " + e.message, e.hint));
+      button.disabled = false;
+    }
   }
 
   function renderTaskList(doc, holder, select) {
@@ -334,6 +350,11 @@
     fact("ended", when(t.completed_at));
     fact("duration", duration(t.duration_ms));
     panel.append(kv);
+    if (state.doc && state.doc.finished && !t.item_of) {
+      const again = el("div", { class: "actions" });
+      again.append(el("button", { type: "button", id: "retry-from", "data-action": "retry-from", on: { click: ev => retry(state.id, t.task_id, ev.target, panel) } }, "Retry from here"));
+      panel.append(again);
+    }
     if (t.error) {
       panel.append(el("h2", null, "Error"), errorBox(t.error.name + " (" + t.error.code + "): " + t.error.message, t.error.hint));
       if (t.error.data) panel.append(el("details", null, el("summary", null, "error data"), jsonBlock(t.error.data)));

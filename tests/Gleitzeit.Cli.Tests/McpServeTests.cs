@@ -126,6 +126,64 @@ public sealed partial class McpServeTests
         }
     }
 
+    [Test]
+    public async Task A_workflow_that_declares_outputs_answers_with_its_outputs()
+    {
+        _cli.WriteFile("flows/summary.yaml", """
+            name: summary
+            inputs:
+              numbers: [1, 2, 3]
+            outputs:
+              mean: "${mean.result}"
+              count: "${count.result}"
+            tasks:
+              - id: mean
+                method: python/execute
+                parameters:
+                  code: "result = sum(numbers) / len(numbers)"
+                  context: { numbers: "${inputs.numbers}" }
+              - id: count
+                method: python/execute
+                parameters:
+                  code: "result = len(numbers)"
+                  context: { numbers: "${inputs.numbers}" }
+            """);
+        var (client, _) = await ConnectStdioAsync();
+        await using var _ = client;
+
+        var result = await client.CallToolAsync("summary", new Dictionary<string, object?> { ["numbers"] = new[] { 2, 4, 9 } });
+
+        Assert.That(result.IsError, Is.Not.True, JsonSerializer.Serialize(result));
+        var outputs = JsonNode.Parse(result.StructuredContent!.Value.GetRawText())!.AsObject();
+        Assert.That(outputs.Select(kv => kv.Key), Is.EquivalentTo(new[] { "mean", "count" }), "the outputs only, not the run's --json object");
+        Assert.That((double)outputs["mean"]!, Is.EqualTo(5.0));
+        Assert.That((int)outputs["count"]!, Is.EqualTo(3));
+        Assert.That(JsonNode.Parse(((TextContentBlock)result.Content[0]).Text)!["count"]!.GetValue<int>(), Is.EqualTo(3));
+    }
+
+    [Test]
+    public async Task A_failed_run_of_a_workflow_with_outputs_answers_with_its_json_object_as_an_error()
+    {
+        _cli.WriteFile("flows/fails.yaml", """
+            name: fails
+            outputs:
+              answer: "${boom.result}"
+            tasks:
+              - id: boom
+                method: python/execute
+                parameters: { code: "raise ValueError('no answer today')" }
+            """);
+        var (client, _) = await ConnectStdioAsync();
+        await using var _ = client;
+
+        var result = await client.CallToolAsync("fails");
+
+        Assert.That(result.IsError, Is.True);
+        var run = JsonNode.Parse(result.StructuredContent!.Value.GetRawText())!;
+        Assert.That((string)run["status"]!, Is.EqualTo("failed"));
+        Assert.That(run["tasks"]!["boom"], Is.Not.Null, "the --json object, whose error says what went wrong");
+    }
+
     [TestCase("nope", "1", "'stats' has no input 'nope': its inputs are numbers, label, scale, limit.")]
     [TestCase("label", "3", "Input 'label' of 'stats' must be string, not number.")]
     public async Task A_bad_argument_is_an_error_result_naming_it(string name, string json, string message)

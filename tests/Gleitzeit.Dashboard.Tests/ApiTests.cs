@@ -58,6 +58,23 @@ public sealed class ApiTests
     }
 
     [Test]
+    public async Task Runs_and_a_run_count_the_tasks_served_from_the_result_cache()
+    {
+        var single = Workflows.Single("cached");
+        var cached = single with { Tasks = [.. single.Tasks.Select(t => t with { Cache = Gleitzeit.Core.Cost.TaskCachePolicy.Forever })] };
+        var first = await _host.Engine.RunAsync(cached);
+        var second = await _host.Engine.RunAsync(cached);
+        Assert.That(second.Tasks["only"].Cached, Is.True, "the second run took the result from the cache");
+
+        var rows = (await GetJsonAsync("api/runs"))["runs"]!.AsArray();
+        var graph = await GetJsonAsync($"api/runs/{second.WorkflowId}/graph");
+
+        Assert.That((int)rows.Single(r => (string)r!["workflow_id"]! == second.WorkflowId)!["cached_tasks"]!, Is.EqualTo(1));
+        Assert.That((int)rows.Single(r => (string)r!["workflow_id"]! == first.WorkflowId)!["cached_tasks"]!, Is.EqualTo(0));
+        Assert.That((int)graph["cached_tasks"]!, Is.EqualTo(1));
+    }
+
+    [Test]
     public async Task Runs_are_filtered_by_status_and_name()
     {
         await _host.Engine.RunAsync(Workflows.Single("alpha"));
@@ -105,6 +122,7 @@ public sealed class ApiTests
     [TestCase("GET", "api/runs/nope/tasks/x")]
     [TestCase("POST", "api/runs/nope/cancel")]
     [TestCase("POST", "api/runs/nope/resume")]
+    [TestCase("POST", "api/runs/nope/retry")]
     public async Task An_unknown_run_is_404_with_a_json_error(string method, string path)
     {
         using var response = await _host.Http.SendAsync(new HttpRequestMessage(new HttpMethod(method), path));
@@ -188,6 +206,76 @@ public sealed class ApiTests
         var run = await _host.Store.GetRunAsync(id);
         Assert.That(run!.Status, Is.EqualTo(WorkflowStatus.Completed));
         Assert.That((string)run.GetResult("merge")!["response"]!, Is.EqualTo("plan ready + right side"));
+    }
+
+    [Test]
+    public async Task Retry_from_a_task_starts_a_new_run_that_keeps_the_tasks_upstream()
+    {
+        _host.Gates.Open("retried");
+        var old = await _host.Engine.RunAsync(Workflows.Diamond("retried"));
+        Assert.That(old.Status, Is.EqualTo(WorkflowStatus.Completed));
+
+        var (status, body) = await PostAsync($"api/runs/{old.WorkflowId}/retry", "{\"from\": \"right\"}");
+        await _host.Dashboard.BackgroundWorkAsync();
+
+        Assert.That(status, Is.EqualTo(HttpStatusCode.Accepted), body.ToJsonString());
+        var newId = (string)body["workflow_id"]!;
+        Assert.That(newId, Is.Not.EqualTo(old.WorkflowId));
+        Assert.That((string)body["retry_of"]!, Is.EqualTo(old.WorkflowId));
+        var retried = await _host.Store.GetRunAsync(newId);
+        Assert.That(retried!.Status, Is.EqualTo(WorkflowStatus.Completed));
+        Assert.That(retried.RetryOf, Is.EqualTo(old.WorkflowId));
+        Assert.That(retried.Tasks["plan"].CompletedAt, Is.EqualTo(old.Tasks["plan"].CompletedAt), "plan is upstream of right: kept, not run again");
+        Assert.That(retried.Tasks["right"].CompletedAt, Is.Not.EqualTo(old.Tasks["right"].CompletedAt), "right ran again");
+        Assert.That((string)retried.GetResult("merge")!["response"]!, Is.EqualTo("plan ready + right side"));
+        Assert.That((string)(await GetJsonAsync($"api/runs/{newId}"))["retry_of"]!, Is.EqualTo(old.WorkflowId));
+    }
+
+    [Test]
+    public async Task Retry_without_a_body_retries_a_failed_run()
+    {
+        var old = await _host.Engine.RunAsync(Workflows.Failing());
+
+        var (status, body) = await PostAsync($"api/runs/{old.WorkflowId}/retry");
+        await _host.Dashboard.BackgroundWorkAsync();
+
+        Assert.That(status, Is.EqualTo(HttpStatusCode.Accepted), body.ToJsonString());
+        var retried = await _host.Store.GetRunAsync((string)body["workflow_id"]!);
+        Assert.That(retried!.RetryOf, Is.EqualTo(old.WorkflowId));
+        Assert.That(retried.Status, Is.EqualTo(WorkflowStatus.Failed), "first fails again: the retry ran it");
+    }
+
+    [Test]
+    public async Task Retry_of_a_running_run_is_409()
+    {
+        var id = await _host.Engine.SubmitAsync(Workflows.Diamond("still-held"));
+        await _host.Gates.StartedAsync("still-held");
+
+        var (status, body) = await PostAsync($"api/runs/{id}/retry");
+
+        Assert.That(status, Is.EqualTo(HttpStatusCode.Conflict), body.ToJsonString());
+        Assert.That((string)body["error"]!["code"]!, Is.EqualTo("WORKFLOW_STILL_RUNNING"));
+        Assert.That((string)body["error"]!["message"]!, Does.Contain("not finished"));
+        _host.Gates.Open("still-held");
+        await _host.Engine.WaitAsync(id);
+    }
+
+    [TestCase("{\"from\": \"rigth\"}", "TASK_NOT_FOUND", "did you mean 'right'?")]
+    [TestCase("{\"from\": 3}", "BAD_REQUEST", "'from' must be a string")]
+    [TestCase("{\"form\": \"right\"}", "BAD_REQUEST", "Unknown field 'form'")]
+    [TestCase("[\"right\"]", "BAD_REQUEST", "not an object")]
+    public async Task A_malformed_retry_is_400_naming_the_problem(string request, string code, string message)
+    {
+        _host.Gates.Open("bad-retry");
+        var old = await _host.Engine.RunAsync(Workflows.Diamond("bad-retry"));
+        var before = (await _host.Store.ListRunsAsync()).Count;
+
+        var (status, body) = await PostAsync($"api/runs/{old.WorkflowId}/retry", request);
+
+        Assert.That(status, Is.EqualTo(HttpStatusCode.BadRequest), body.ToJsonString());
+        Assert.That((string)body["error"]!["code"]!, Is.EqualTo(code));
+        Assert.That((string)body["error"]!["message"]!, Does.Contain(message));
+        Assert.That((await _host.Store.ListRunsAsync()).Count, Is.EqualTo(before), "a refused retry starts no run");
     }
 
     private async Task<string> WaitingAsync(Workflow workflow)

@@ -182,6 +182,32 @@ public sealed class BrowserTests
     }
 
     [Test]
+    public async Task Retry_from_here_opens_the_new_run_which_completes()
+    {
+        _host.Gates.Open("browser-retry");
+        var old = await _host.Engine.RunAsync(Workflows.Diamond("browser-retry"));
+
+        await _page.GotoAsync(_host.Root + "runs/" + old.WorkflowId);
+        await WaitForStatusAsync("merge", "completed");
+        await _page.WaitForSelectorAsync("#run-head button[data-action=retry]");
+        await Node("right").ClickAsync();
+        await _page.WaitForSelectorAsync("#task-panel #retry-from");
+        await ScreenshotAsync("dashboard-retry.png");
+        await _page.ClickAsync("#task-panel #retry-from");
+
+        await _page.WaitForSelectorAsync("#run-retry-of");
+        var newId = Uri.UnescapeDataString(new Uri(_page.Url).Segments[^1]);
+        Assert.That(newId, Is.Not.EqualTo(old.WorkflowId), "the page of the new run opened");
+        await WaitForStatusAsync("merge", "completed");
+        await _page.WaitForSelectorAsync("#run-head .badge[data-status=completed]");
+        Assert.That(await _page.Locator("#run-retry-of a").TextContentAsync(), Is.EqualTo(old.WorkflowId));
+        var retried = await _host.Engine.WaitAsync(newId);
+        Assert.That(retried.RetryOf, Is.EqualTo(old.WorkflowId));
+        Assert.That(retried.Status, Is.EqualTo(WorkflowStatus.Completed));
+        AssertNoConsoleErrors();
+    }
+
+    [Test]
     public async Task The_approve_button_continues_a_waiting_run()
     {
         var id = await _host.Engine.SubmitAsync(Workflows.Approval());
