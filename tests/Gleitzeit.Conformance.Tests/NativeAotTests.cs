@@ -9,7 +9,8 @@ namespace Gleitzeit.Conformance.Tests;
 /// <summary>
 /// Native AOT: tests/Gleitzeit.AotApp (Core, Python, SQLite; <c>PublishAot=true</c>) is published with
 /// <c>dotnet publish -c Release -r linux-x64</c>, the ILCompiler reports no trim or AOT warning (IL2xxx / IL3xxx) from a
-/// Gleitzeit assembly, and the native binary runs a YAML workflow whose Python task reads the previous task's result.
+/// Gleitzeit assembly, and the native binary runs a YAML workflow whose Python task reads the previous task's result, then
+/// one whose MCP tool call (the server "everything", over stdio) reads a Python task's result.
 /// Needs clang (the native linker) and zlib1g-dev; skipped, saying so, where clang is missing or the machine is not linux-x64.
 /// </summary>
 [Category("slow")]
@@ -56,6 +57,15 @@ public sealed partial class NativeAotTests
         Assert.That(output["task"]!.GetValue<string>(), Is.EqualTo("sum"), run.ToString());
         Assert.That(JsonNode.DeepEquals(output["result"]!["result"], JsonNode.Parse("""{"label":"squares","sum":50}""")), Is.True, run.ToString());
         Assert.That(new FileInfo(database).Length, Is.GreaterThan(0), "the run was not stored in SQLite");
+
+        // mcp/v1 natively: the MCP SDK and Gleitzeit.Providers.Mcp over stdio, a tool call whose arguments are references.
+        var server = Path.Combine(Locations.RepositoryRoot, "node_modules", "@modelcontextprotocol", "server-everything", "dist", "index.js");
+        if (!File.Exists(server)) Assert.Fail($"{server} is missing: run `npm ci` in the repository root (test.sh does).");
+        var mcp = await RunNativeAsync(binary, Path.Combine(_work, "mcp.db"), Path.Combine(publishDirectory, "mcp_workflow.yaml"), server);
+        Assert.That(mcp.ExitCode, Is.EqualTo(0), mcp.ToString());
+        var mcpOutput = JsonNode.Parse(mcp.StdOut.Trim())!;
+        Assert.That(mcpOutput["status"]!.GetValue<string>(), Is.EqualTo("Completed"), mcp.ToString());
+        Assert.That(mcpOutput["result"]!["response"]!.GetValue<string>(), Is.EqualTo("The sum of 19 and 23 is 42."), mcp.ToString());
     }
 
     // An ILCompiler / ILLink warning: "... warning IL2026: ..." or "... warning IL3050: ...".
@@ -66,7 +76,7 @@ public sealed partial class NativeAotTests
         (Environment.GetEnvironmentVariable("PATH") ?? "").Split(Path.PathSeparator, StringSplitOptions.RemoveEmptyEntries)
             .Select(d => Path.Combine(d, name)).FirstOrDefault(File.Exists);
 
-    private async Task<ProcessResult> RunNativeAsync(string binary, string database)
+    private async Task<ProcessResult> RunNativeAsync(string binary, params string[] arguments)
     {
         var info = new ProcessStartInfo(binary)
         {
@@ -75,7 +85,7 @@ public sealed partial class NativeAotTests
             RedirectStandardError = true,
             UseShellExecute = false,
         };
-        info.ArgumentList.Add(database);
+        foreach (var a in arguments) info.ArgumentList.Add(a);
         foreach (var key in info.Environment.Keys.Where(k => k.StartsWith("GLEITZEIT_", StringComparison.Ordinal)).ToList()) info.Environment.Remove(key);
         using var process = Process.Start(info)!;
         var stdout = process.StandardOutput.ReadToEndAsync();
