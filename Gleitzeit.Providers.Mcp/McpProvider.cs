@@ -309,7 +309,7 @@ public sealed class McpProvider : ITaskProvider, ITaskLanes, IAsyncDisposable
             var list = await s.GetToolsAsync(cancellationToken).ConfigureAwait(false);
             foreach (var t in list.Values.OrderBy(t => t.Name, StringComparer.Ordinal))
             {
-                tools.Add(new JsonObject { ["name"] = t.Name, ["description"] = t.Description, ["server"] = s.Name, ["input_schema"] = SchemaOf(t) });
+                tools.Add((JsonNode)new JsonObject { ["name"] = t.Name, ["description"] = t.Description, ["server"] = s.Name, ["input_schema"] = SchemaOf(t) });
             }
         }
         var names = string.Join(", ", tools.Select(t => (string?)t!["name"]));

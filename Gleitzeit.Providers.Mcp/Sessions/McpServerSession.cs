@@ -80,7 +80,7 @@ internal sealed partial class McpServerSession : IAsyncDisposable
             var request = new CallToolRequestParams
             {
                 Name = tool,
-                Arguments = arguments.ToDictionary(a => a.Key, a => a.Value is null ? default : JsonSerializer.SerializeToElement(a.Value)),
+                Arguments = arguments.ToDictionary(a => a.Key, a => a.Value is null ? default : JsonElement.Parse(a.Value.ToJsonString())),
             };
             using var timeout = _options.CallTimeout is { } limit ? new CancellationTokenSource(limit) : null;
             using var linked = timeout is null ? null : CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, timeout.Token);

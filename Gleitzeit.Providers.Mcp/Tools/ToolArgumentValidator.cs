@@ -121,7 +121,7 @@ internal static class ToolArgumentValidator
     // A JsonValue made from an int does not convert to long through TryGetValue: read it as JSON.
     private static bool IsInteger(JsonValue value)
     {
-        var element = JsonSerializer.SerializeToElement(value);
+        var element = JsonElement.Parse(value.ToJsonString());
         return element.TryGetInt64(out _) || (element.TryGetDouble(out var d) && Math.Floor(d) == d && !double.IsInfinity(d));
     }
 
