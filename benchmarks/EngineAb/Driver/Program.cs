@@ -70,7 +70,8 @@ sealed class ProbeContext(string probePath) : AssemblyLoadContext(Path.GetFileNa
     protected override Assembly? Load(AssemblyName name)
     {
         // Everything the probe ships (Gleitzeit.*, Microsoft.Extensions.*) comes from its own folder; the framework from the default context.
-        var path = _resolver.ResolveAssemblyToPath(name);
-        return path is null ? null : LoadFromAssemblyPath(path);
+        // A dll in the folder that the probe's deps.json does not list (a package the SDK pruned) is taken from there too.
+        var path = _resolver.ResolveAssemblyToPath(name) ?? Path.Combine(Path.GetDirectoryName(probePath)!, name.Name + ".dll");
+        return File.Exists(path) ? LoadFromAssemblyPath(path) : null;
     }
 }
