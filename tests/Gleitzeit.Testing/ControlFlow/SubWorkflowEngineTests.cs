@@ -259,4 +259,40 @@ public abstract class SubWorkflowEngineTests
         Assert.That((await Store.GetRunAsync(id + ".sub"))!.Status, Is.EqualTo(WorkflowStatus.Completed));
         Assert.That(Calls[id + "/after"], Is.EqualTo(1));
     }
+
+    [Test]
+    public async Task Each_iteration_of_a_loop_task_runs_a_child_of_its_own_until_the_childs_output_says_stop()
+    {
+        Write("step.yaml", "name: step\ninputs: { n: 0 }\noutputs: { n: \"${echo.n}\" }\ntasks:\n  - id: echo\n    method: cf/work\n    params: { n: \"${inputs.n}\" }\n");
+        var parent = WorkflowLoader.LoadFile(Write("parent.yaml", """
+            name: p
+            outputs: { last: "${repeat.outputs.n}" }
+            tasks:
+              - id: repeat
+                method: workflow/run
+                loop:
+                  until: "${self.outputs.n} >= 3"
+                  max_iterations: 5
+                params: { workflow: step.yaml, inputs: { n: "${iteration}" } }
+            """), registry: Registry());
+        await using var engine = new ExecutionEngine(Registry(), Store);
+
+        var run = await engine.RunAsync(parent);
+
+        Assert.That(run.Status, Is.EqualTo(WorkflowStatus.Completed), run.Error?.Message);
+        var task = run.Tasks["repeat"];
+        Assert.That(task.Iteration, Is.EqualTo(3));
+        Assert.That((long)run.Outputs["last"]!, Is.EqualTo(3));
+        var expectedIds = new[] { run.WorkflowId + ".repeat", run.WorkflowId + ".repeat#2", run.WorkflowId + ".repeat#3" };
+        Assert.That(task.History.Select(h => (string?)h.Result!["workflow_id"]), Is.EqualTo(expectedIds));
+        Assert.That(task.History.Select(h => (long)h.Result!["outputs"]!["n"]!), Is.EqualTo(new long[] { 1, 2, 3 }));
+        for (var i = 0; i < expectedIds.Length; i++)
+        {
+            var child = await Store.GetRunAsync(expectedIds[i]);
+            Assert.That(child!.Status, Is.EqualTo(WorkflowStatus.Completed));
+            Assert.That(child.ParentId, Is.EqualTo(run.WorkflowId));
+            Assert.That(Calls[expectedIds[i] + "/echo"], Is.EqualTo(1), "every iteration's child runs once");
+        }
+        Assert.That(await Store.GetRunAsync(run.WorkflowId + ".repeat#4"), Is.Null);
+    }
 }
