@@ -315,7 +315,9 @@ public abstract class SubWorkflowEngineTests
         await using (var first = new ExecutionEngine(Registry(), Store))
         {
             id = await first.SubmitAsync(parent);
-            while (Volatile.Read(ref _waiting) < 1) await Task.Delay(1);
+            var ended = first.WaitAsync(id);
+            while (Volatile.Read(ref _waiting) < 1 && !ended.IsCompleted) await Task.Delay(1);
+            Assert.That(ended.IsCompleted, Is.False, "the second iteration's child holds the run");
         }
         Assert.That((await Store.GetRunAsync(id))!.Status, Is.EqualTo(WorkflowStatus.Interrupted));
         Assert.That((await Store.GetRunAsync(id + ".repeat"))!.Status, Is.EqualTo(WorkflowStatus.Completed));
