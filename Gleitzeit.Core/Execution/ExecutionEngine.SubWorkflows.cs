@@ -6,7 +6,7 @@ using Gleitzeit.Core.Protocol;
 namespace Gleitzeit.Core.Execution;
 
 // Sub-workflows: a workflow/run task starts (or, after a crash, continues) a child run of its own, with the
-// deterministic id PARENT.TASK, linked by ParentId; the task waits for it and answers its status and outputs. A parent
+// deterministic id PARENT.TASK (PARENT.TASK#N for a loop task's iteration N >= 2), linked by ParentId; the task waits for it and answers its status and outputs. A parent
 // cancelled (or a task timed out) cancels its child; a parent interrupted leaves the child interrupted too, and the
 // parent's resumed task continues it.
 public sealed partial class ExecutionEngine
@@ -42,8 +42,12 @@ public sealed partial class ExecutionEngine
     /// <summary>The workflows registered with <see cref="RegisterWorkflow"/>, by name.</summary>
     public IReadOnlyDictionary<string, Workflow> RegisteredWorkflows => _namedWorkflows;
 
-    /// <summary>The id of the child run a workflow/run task starts: <c>PARENT.TASK</c> (the same after a resume).</summary>
-    internal static string ChildRunId(string parentId, string taskId) => parentId + "." + taskId;
+    /// <summary>
+    /// The id of the child run a workflow/run task starts: <c>PARENT.TASK</c> (the same after a resume); a <c>loop</c>
+    /// task's iteration N (from 2 on) starts a child of its own, <c>PARENT.TASK#N</c>.
+    /// </summary>
+    internal static string ChildRunId(string parentId, string taskId, int iteration = 1) =>
+        iteration <= 1 ? parentId + "." + taskId : parentId + "." + taskId + "#" + iteration.ToString(System.Globalization.CultureInfo.InvariantCulture);
 
     internal async Task<JsonNode?> RunChildAsync(TaskInvocation invocation, CancellationToken cancellationToken)
     {
@@ -58,7 +62,7 @@ public sealed partial class ExecutionEngine
         {
             foreach (var (k, value) in given) inputs[k] = value?.DeepClone();
         }
-        var childId = ChildRunId(parent.Id, invocation.TaskId);
+        var childId = ChildRunId(parent.Id, invocation.TaskId, invocation.Iteration);
         WorkflowRun finished;
         try
         {
@@ -159,7 +163,7 @@ public sealed partial class ExecutionEngine
             var open = taskId.EndsWith(']') ? taskId.LastIndexOf('[') : -1;
             var def = workflow.FindTask(taskId) ?? (open > 0 ? workflow.FindTask(taskId[..open]) : null);
             if (def is null || def.Method != WorkflowRunProvider.MethodName) continue;
-            var childId = ChildRunId(stored.WorkflowId, taskId);
+            var childId = ChildRunId(stored.WorkflowId, taskId, stored.Tasks[taskId].Iteration);
             if (await _store.GetRunAsync(childId, cancellationToken).ConfigureAwait(false) is { IsFinished: false })
             {
                 await CancelAsync(childId, cancellationToken).ConfigureAwait(false);

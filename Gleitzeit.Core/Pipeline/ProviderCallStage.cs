@@ -22,6 +22,7 @@ internal static class ProviderCallStage
         {
             Provider = task.Provider,
             BaseDirectory = context.Workflow.BaseDirectory,
+            Iteration = context.Iteration,
         };
         ValueTask<JsonNode?> pending;
         try

@@ -41,6 +41,9 @@ public sealed class TaskInvocation
     /// <summary>Directory that relative file paths in parameters resolve against.</summary>
     public string? BaseDirectory { get; init; }
 
+    /// <summary>The iteration of a <c>loop</c> task this attempt runs (1 for the first; 0 for a task without a loop).</summary>
+    internal int Iteration { get; init; }
+
     /// <summary>Whether anyone listens to progress; skip building progress text when not.</summary>
     public bool HasProgressListener => _progress is not null;
 

@@ -259,4 +259,80 @@ public abstract class SubWorkflowEngineTests
         Assert.That((await Store.GetRunAsync(id + ".sub"))!.Status, Is.EqualTo(WorkflowStatus.Completed));
         Assert.That(Calls[id + "/after"], Is.EqualTo(1));
     }
+
+    [Test]
+    public async Task Each_iteration_of_a_loop_task_runs_a_child_of_its_own_until_the_childs_output_says_stop()
+    {
+        Write("step.yaml", "name: step\ninputs: { n: 0 }\noutputs: { n: \"${echo.n}\" }\ntasks:\n  - id: echo\n    method: cf/work\n    params: { n: \"${inputs.n}\" }\n");
+        var parent = WorkflowLoader.LoadFile(Write("parent.yaml", """
+            name: p
+            outputs: { last: "${repeat.outputs.n}" }
+            tasks:
+              - id: repeat
+                method: workflow/run
+                loop:
+                  until: "${self.outputs.n} >= 3"
+                  max_iterations: 5
+                params: { workflow: step.yaml, inputs: { n: "${iteration}" } }
+            """), registry: Registry());
+        await using var engine = new ExecutionEngine(Registry(), Store);
+
+        var run = await engine.RunAsync(parent);
+
+        Assert.That(run.Status, Is.EqualTo(WorkflowStatus.Completed), run.Error?.Message);
+        var task = run.Tasks["repeat"];
+        Assert.That(task.Iteration, Is.EqualTo(3));
+        Assert.That((long)run.Outputs["last"]!, Is.EqualTo(3));
+        var expectedIds = new[] { run.WorkflowId + ".repeat", run.WorkflowId + ".repeat#2", run.WorkflowId + ".repeat#3" };
+        Assert.That(task.History.Select(h => (string?)h.Result!["workflow_id"]), Is.EqualTo(expectedIds));
+        Assert.That(task.History.Select(h => (long)h.Result!["outputs"]!["n"]!), Is.EqualTo(new long[] { 1, 2, 3 }));
+        for (var i = 0; i < expectedIds.Length; i++)
+        {
+            var child = await Store.GetRunAsync(expectedIds[i]);
+            Assert.That(child!.Status, Is.EqualTo(WorkflowStatus.Completed));
+            Assert.That(child.ParentId, Is.EqualTo(run.WorkflowId));
+            Assert.That(Calls[expectedIds[i] + "/echo"], Is.EqualTo(1), "every iteration's child runs once");
+        }
+        Assert.That(await Store.GetRunAsync(run.WorkflowId + ".repeat#4"), Is.Null);
+    }
+
+    [Test]
+    public async Task A_loop_interrupted_in_its_second_childs_run_resumes_that_child_and_reruns_no_earlier_iteration()
+    {
+        Write("step.yaml", "name: step\ninputs: { n: 0 }\noutputs: { n: \"${echo.n}\" }\ntasks:\n  - id: echo\n    method: cf/work\n    params: { n: \"${inputs.n}\" }\n  - id: h\n    dependencies: [echo]\n    when: \"${inputs.n} >= 2\"\n    method: cf/hold\n");
+        var parent = WorkflowLoader.LoadFile(Write("parent.yaml", """
+            name: p
+            tasks:
+              - id: repeat
+                method: workflow/run
+                loop:
+                  until: "${self.outputs.n} >= 2"
+                  max_iterations: 4
+                params: { workflow: step.yaml, inputs: { n: "${iteration}" } }
+            """), registry: Registry());
+        Gate = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        string id;
+        await using (var first = new ExecutionEngine(Registry(), Store))
+        {
+            id = await first.SubmitAsync(parent);
+            var ended = first.WaitAsync(id);
+            while (Volatile.Read(ref _waiting) < 1 && !ended.IsCompleted) await Task.Delay(1);
+            Assert.That(ended.IsCompleted, Is.False, "the second iteration's child holds the run");
+        }
+        Assert.That((await Store.GetRunAsync(id))!.Status, Is.EqualTo(WorkflowStatus.Interrupted));
+        Assert.That((await Store.GetRunAsync(id + ".repeat"))!.Status, Is.EqualTo(WorkflowStatus.Completed));
+        Assert.That((await Store.GetRunAsync(id + ".repeat#2"))!.Status, Is.EqualTo(WorkflowStatus.Interrupted));
+        Gate = null;
+        await using var second = new ExecutionEngine(Registry(), Store);
+
+        var run = await second.ResumeAsync(id);
+
+        Assert.That(run.Status, Is.EqualTo(WorkflowStatus.Completed), run.Error?.Message);
+        Assert.That(run.Tasks["repeat"].Iteration, Is.EqualTo(2));
+        Assert.That((string?)run.GetResult("repeat")!["workflow_id"], Is.EqualTo(id + ".repeat#2"));
+        Assert.That(Calls[id + ".repeat/echo"], Is.EqualTo(1), "the first iteration's child is not run again");
+        Assert.That(Calls[id + ".repeat#2/echo"], Is.EqualTo(1), "the second child's completed task is not run again");
+        Assert.That(Calls[id + ".repeat#2/h"], Is.EqualTo(2), "the second child's interrupted task runs again");
+        Assert.That(await Store.GetRunAsync(id + ".repeat#3"), Is.Null);
+    }
 }
