@@ -23,7 +23,7 @@ public class ExampleWorkflowTests
             .Select(Path.GetFileName).Distinct().Order(StringComparer.Ordinal)!;
 
     /// <summary>The ones the README says run with no Ollama.</summary>
-    private static readonly string[] Offline = ["python_mcp_workflow.yaml", "batch_python_workflow.yaml", "simple_python_workflow.yaml", "condition_workflow.yaml", "loop_workflow.yaml", "cached_python_workflow.yaml", "foreach_workflow.yaml", "subworkflow_workflow.yaml"];
+    private static readonly string[] Offline = ["python_mcp_workflow.yaml", "batch_python_workflow.yaml", "simple_python_workflow.yaml", "condition_workflow.yaml", "loop_workflow.yaml", "cached_python_workflow.yaml", "foreach_workflow.yaml", "subworkflow_workflow.yaml", "subworkflow_loop_workflow.yaml"];
 
     [OneTimeSetUp]
     public void RequireMcpServer()
