@@ -159,13 +159,31 @@ public sealed partial class ExecutionEngine
         await SettleAsync(run, skipped.Count + (newly ? 1 : 0)).ConfigureAwait(false);
     }
 
-    private async ValueTask RetryLaterAsync(RunState run, TaskState task, TaskResult running, GleitzeitError error, TimeSpan delay, DateTimeOffset now)
+    private ValueTask RetryLaterAsync(RunState run, TaskState task, TaskResult running, GleitzeitError error, TimeSpan delay, DateTimeOffset now) =>
+        ParkAsync(run, task, running with { Status = WorkflowTaskStatus.Retrying, Error = error }, delay,
+            run.HasListeners ? new TaskRetrying(run.Id, now, task.Definition.Id, task.Attempt + 1, delay, error) : null);
+
+    /// <summary>
+    /// The attempt made no call (its provider is over its rate limit): the task goes back to queued, the attempt uncounted,
+    /// its slot freed, and it is queued in its lane again after <paramref name="delay"/>.
+    /// </summary>
+    private ValueTask DeferAsync(RunState run, TaskState task, TaskResult running, TimeSpan delay, DateTimeOffset now)
     {
-        var retrying = running with { Status = WorkflowTaskStatus.Retrying, Error = error };
-        // Armed before anyone hears of the retry, so a listener (or a test's fake clock) never outruns the timer.
+        task.Attempt--;
+        return ParkAsync(run, task, running with { Status = WorkflowTaskStatus.Queued, Attempts = task.Attempt }, delay,
+            run.HasListeners ? new TaskRateLimited(run.Id, now, task.Definition.Id, task.Registration.Id, delay) : null);
+    }
+
+    /// <summary>
+    /// Stores <paramref name="parked"/>, frees the task's slot, and queues the task in its lane again after
+    /// <paramref name="delay"/> (a retry's back-off, a rate limit's wait); stopping the run meanwhile ends it instead.
+    /// </summary>
+    private async ValueTask ParkAsync(RunState run, TaskState task, TaskResult parked, TimeSpan delay, WorkflowEvent? evt)
+    {
+        // Armed before anyone hears of it, so a listener (or a test's fake clock) never outruns the timer.
         var wait = Task.Delay(delay, _time, run.Cancellation.Token);
-        await _store.SaveTaskAsync(run.Id, retrying, CancellationToken.None).ConfigureAwait(false);
-        run.Transition(task, retrying, run.HasListeners ? new TaskRetrying(run.Id, now, task.Definition.Id, task.Attempt + 1, delay, error) : null);
+        await _store.SaveTaskAsync(run.Id, parked, CancellationToken.None).ConfigureAwait(false);
+        run.Transition(task, parked, evt);
         lock (_gate)
         {
             ReleaseLocked(task);
@@ -178,38 +196,6 @@ public sealed partial class ExecutionEngine
         catch (OperationCanceledException)
         {
             // Stopping the run ends this task (it is not in flight, so StopAsync marked it).
-            return;
-        }
-        lock (_gate)
-        {
-            if (task.Finished) return;
-            EnqueueLocked(task);
-            DispatchLocked();
-        }
-    }
-
-    /// <summary>
-    /// The attempt made no call (its provider is over its rate limit): the task goes back to queued, the attempt uncounted,
-    /// its slot freed, and it is queued in its lane again after <paramref name="delay"/>.
-    /// </summary>
-    private async ValueTask DeferAsync(RunState run, TaskState task, TaskResult running, TimeSpan delay, DateTimeOffset now)
-    {
-        task.Attempt--;
-        var queued = running with { Status = WorkflowTaskStatus.Queued, Attempts = task.Attempt };
-        var wait = Task.Delay(delay, _time, run.Cancellation.Token);
-        await _store.SaveTaskAsync(run.Id, queued, CancellationToken.None).ConfigureAwait(false);
-        run.Transition(task, queued, run.HasListeners ? new TaskRateLimited(run.Id, now, task.Definition.Id, task.Registration.Id, delay) : null);
-        lock (_gate)
-        {
-            ReleaseLocked(task);
-            DispatchLocked();
-        }
-        try
-        {
-            await wait.ConfigureAwait(false);
-        }
-        catch (OperationCanceledException)
-        {
             return;
         }
         lock (_gate)
