@@ -177,14 +177,32 @@ public sealed partial class ExecutionEngine
             if (existing is not null && def.ForEach is not null) RestoreItems(run, state, existing);
         }
 
-        var dependents = new List<int>[tasks.Length];
+        // Each task's dependents, in task order, as exact-size arrays (counted first: no list per task, no copy).
+        var dependents = new int[tasks.Length][];
+        var counts = new int[tasks.Length];
         foreach (var t in tasks)
         {
-            foreach (var dep in t.Definition.DistinctDependencies()) (dependents[run.ById[dep].Index] ??= []).Add(t.Index);
+            foreach (var dep in t.Definition.DistinctDependencies()) counts[run.ById[dep].Index]++;
         }
-        // In dependency order, so that a skip decided here for a resumed run reaches the tasks below it.
-        foreach (var t in TopologicalOrder(tasks, dependents))
+        for (var i = 0; i < tasks.Length; i++)
         {
+            dependents[i] = counts[i] == 0 ? [] : new int[counts[i]];
+            counts[i] = 0;
+        }
+        foreach (var t in tasks)
+        {
+            foreach (var dep in t.Definition.DistinctDependencies())
+            {
+                var d = run.ById[dep].Index;
+                dependents[d][counts[d]++] = t.Index;
+            }
+        }
+        // A resumed run in dependency order, so that a skip decided here reaches the tasks below it; a new run has
+        // nothing finished, so any order does.
+        IReadOnlyList<TaskState> order = existing is null ? tasks : TopologicalOrder(tasks, dependents);
+        for (var k = 0; k < order.Count; k++)
+        {
+            var t = order[k];
             GleitzeitError? cause = null;
             foreach (var dep in t.Definition.DistinctDependencies())
             {
@@ -213,7 +231,7 @@ public sealed partial class ExecutionEngine
         var unfinished = 0;
         foreach (var t in tasks)
         {
-            t.Dependents = dependents[t.Index]?.ToArray() ?? [];
+            t.Dependents = dependents[t.Index];
             if (!t.Finished) unfinished++;
             if (t.Items is { } items)
             {
@@ -229,7 +247,7 @@ public sealed partial class ExecutionEngine
     }
 
     /// <summary>Kahn's order over the dependency edges (the validator guarantees there is no cycle).</summary>
-    private static List<TaskState> TopologicalOrder(TaskState[] tasks, List<int>[] dependents)
+    private static List<TaskState> TopologicalOrder(TaskState[] tasks, int[][] dependents)
     {
         var remaining = new int[tasks.Length];
         foreach (var t in tasks) remaining[t.Index] = t.Definition.DistinctDependencies().Count;
@@ -238,8 +256,7 @@ public sealed partial class ExecutionEngine
         while (queue.TryDequeue(out var t))
         {
             order.Add(t);
-            if (dependents[t.Index] is not { } below) continue;
-            foreach (var d in below)
+            foreach (var d in dependents[t.Index])
             {
                 if (--remaining[d] == 0) queue.Enqueue(tasks[d]);
             }

@@ -288,7 +288,7 @@ public sealed class InMemoryWorkflowStore : IWorkflowStore
 
         /// <summary>The run's history, as values in one list: a run of n tasks keeps 3n of them until it is purged, and as
         /// objects each would be copied by every garbage collection that promotes it.</summary>
-        public List<EventEntry> Events { get; } = [];
+        public SegmentedList<EventEntry> Events { get; } = new();
 
         public WorkflowRun Snapshot()
         {

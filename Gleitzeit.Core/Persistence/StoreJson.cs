@@ -187,10 +187,34 @@ public static class StoreJson
         new((GleitzeitErrorCode)((int?)obj["code"] ?? (int)GleitzeitErrorCode.InternalError), (string?)obj["message"] ?? "", obj["data"]?.DeepClone());
 
     /// <summary>Lower-case status names as the CLI and the original print them (<c>completed</c>).</summary>
-    public static string StatusName(WorkflowTaskStatus status) => status.ToString().ToLowerInvariant();
+    public static string StatusName(WorkflowTaskStatus status) => status switch
+    {
+        // Literals, not ToString().ToLowerInvariant(): every stored state and event takes one, and a new string each
+        // time would be kept for as long as the run is.
+        WorkflowTaskStatus.Pending => "pending",
+        WorkflowTaskStatus.Queued => "queued",
+        WorkflowTaskStatus.Running => "running",
+        WorkflowTaskStatus.Completed => "completed",
+        WorkflowTaskStatus.Failed => "failed",
+        WorkflowTaskStatus.Skipped => "skipped",
+        WorkflowTaskStatus.Cancelled => "cancelled",
+        WorkflowTaskStatus.Retrying => "retrying",
+        WorkflowTaskStatus.Waiting => "waiting",
+        _ => status.ToString().ToLowerInvariant(),
+    };
 
     /// <summary>A run status as stored: its lower-case name.</summary>
-    public static string StatusName(WorkflowStatus status) => status.ToString().ToLowerInvariant();
+    public static string StatusName(WorkflowStatus status) => status switch
+    {
+        WorkflowStatus.Pending => "pending",
+        WorkflowStatus.Running => "running",
+        WorkflowStatus.Completed => "completed",
+        WorkflowStatus.Failed => "failed",
+        WorkflowStatus.Cancelled => "cancelled",
+        WorkflowStatus.Interrupted => "interrupted",
+        WorkflowStatus.Waiting => "waiting",
+        _ => status.ToString().ToLowerInvariant(),
+    };
 
     /// <summary>Parses a stored task status (case-insensitive).</summary>
     public static WorkflowTaskStatus ParseTaskStatus(string text) => Enum.Parse<WorkflowTaskStatus>(text, ignoreCase: true);

@@ -93,7 +93,7 @@ public sealed class ProviderRegistry
     {
         ArgumentNullException.ThrowIfNull(task);
         var llms = LlmProviders(task.Protocol);
-        if (llms.Count == 0 || (llms.Count == 1 && llms[0].Llm.Settings.Models.Count == 0)) return Resolve(task.Protocol, task.Method, task.Provider);
+        if (llms is null || (llms.Count == 1 && llms[0].Llm.Settings.Models.Count == 0)) return Resolve(task.Protocol, task.Method, task.Provider);
         if (task.Provider is { } named)
         {
             if (Providers.Any(r => r.Id == named)) return Resolve(task.Protocol, task.Method, named);
@@ -119,12 +119,14 @@ public sealed class ProviderRegistry
             + "add a matching pattern to a provider's models, or configure a provider without patterns as the default.");
     }
 
-    private List<(ProviderRegistration Registration, Llm.LlmProvider Llm)> LlmProviders(string protocol)
+    /// <summary>The LLM providers serving <paramref name="protocol"/>, or null when there is none (every task is resolved
+    /// at validation and at run start: the common case allocates nothing).</summary>
+    private List<(ProviderRegistration Registration, Llm.LlmProvider Llm)>? LlmProviders(string protocol)
     {
-        var list = new List<(ProviderRegistration, Llm.LlmProvider)>();
+        List<(ProviderRegistration, Llm.LlmProvider)>? list = null;
         foreach (var r in Providers)
         {
-            if (r.Protocol.Id == protocol && r.Provider.GetService(typeof(Llm.LlmProvider)) is Llm.LlmProvider llm) list.Add((r, llm));
+            if (r.Protocol.Id == protocol && r.Provider.GetService(typeof(Llm.LlmProvider)) is Llm.LlmProvider llm) (list ??= []).Add((r, llm));
         }
         return list;
     }
