@@ -22,7 +22,11 @@ public sealed partial class ExecutionEngine
         var batch = new List<TaskResult>(ready.Count + 1);
         if (prefix is not null) batch.Add(prefix);
         foreach (var t in ready) batch.Add(t.Current with { Status = WorkflowTaskStatus.Queued });
-        if (batch.Count > 0) await _store.SaveTasksAsync(run.Id, batch, CancellationToken.None).ConfigureAwait(false);
+        if (batch.Count > 0)
+        {
+            if (_ownedStore is not null) _ownedStore.SaveOwned(run.Id, batch);
+            else await _store.SaveTasksAsync(run.Id, batch, CancellationToken.None).ConfigureAwait(false);
+        }
 
         if (completed is { } c) run.Transition(c.Task, c.State, c.Event);
         var listeners = run.HasListeners;

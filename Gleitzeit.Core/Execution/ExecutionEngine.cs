@@ -21,6 +21,8 @@ public sealed partial class ExecutionEngine : IWorkflowRunner, IAsyncDisposable
 {
     private readonly ProviderRegistry _registry;
     private readonly IWorkflowStore _store;
+    /// <summary>The store when it is the in-memory one: completions are handed to it without a copy (see <see cref="InMemoryWorkflowStore.SaveOwned"/>).</summary>
+    private readonly InMemoryWorkflowStore? _ownedStore;
     private readonly GleitzeitOptions _options;
     private readonly ILogger _logger;
     private readonly TimeProvider _time;
@@ -45,6 +47,7 @@ public sealed partial class ExecutionEngine : IWorkflowRunner, IAsyncDisposable
     {
         _registry = registry ?? throw new ArgumentNullException(nameof(registry));
         _store = store ?? new InMemoryWorkflowStore();
+        _ownedStore = _store as InMemoryWorkflowStore;
         _options = options?.Value ?? new GleitzeitOptions();
         GleitzeitOptionsValidator.Instance.ThrowIfInvalid(_options, nameof(options));
         _logger = logger ?? (ILogger)NullLogger.Instance;

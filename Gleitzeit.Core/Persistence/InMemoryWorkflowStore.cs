@@ -66,23 +66,35 @@ public sealed class InMemoryWorkflowStore : IWorkflowStore
     public ValueTask SaveTasksAsync(string workflowId, IReadOnlyList<TaskResult> tasks, CancellationToken cancellationToken = default)
     {
         if (tasks.Count == 1) return SaveTaskAsync(workflowId, tasks[0], cancellationToken);
+        Save(workflowId, tasks, detach: true);
+        return ValueTask.CompletedTask;
+    }
+
+    /// <summary>
+    /// Stores states whose result nodes the caller hands over: the engine's own completions, whose results it never
+    /// changes afterwards (it copies out of them, never into them). They are kept as they are, not copied, so a run holds
+    /// one result object per task instead of two; what this store gives out is still a copy (<see cref="Entry.Snapshot"/>).
+    /// </summary>
+    internal void SaveOwned(string workflowId, IReadOnlyList<TaskResult> tasks) => Save(workflowId, tasks, detach: false);
+
+    private void Save(string workflowId, IReadOnlyList<TaskResult> tasks, bool detach)
+    {
         var entry = Get(workflowId);
-        var detached = new TaskResult[tasks.Count];
+        var kept = new TaskResult[tasks.Count];
         var events = new EventEntry[tasks.Count];
         for (var i = 0; i < tasks.Count; i++)
         {
-            detached[i] = Detached(tasks[i]);
+            kept[i] = detach ? Detached(tasks[i]) : tasks[i];
             events[i] = EventOf(tasks[i]);
         }
         lock (entry)
         {
-            for (var i = 0; i < detached.Length; i++)
+            for (var i = 0; i < kept.Length; i++)
             {
-                entry.Tasks[detached[i].TaskId] = detached[i];
+                entry.Tasks[kept[i].TaskId] = kept[i];
                 entry.Events.Add(events[i]);
             }
         }
-        return ValueTask.CompletedTask;
     }
 
     private static EventEntry EventOf(TaskResult task) =>
