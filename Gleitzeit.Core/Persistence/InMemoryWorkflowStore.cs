@@ -80,19 +80,20 @@ public sealed class InMemoryWorkflowStore : IWorkflowStore
     private void Save(string workflowId, IReadOnlyList<TaskResult> tasks, bool detach)
     {
         var entry = Get(workflowId);
-        var kept = new TaskResult[tasks.Count];
-        var events = new EventEntry[tasks.Count];
-        for (var i = 0; i < tasks.Count; i++)
+        // Copies are made before taking the run's lock (every completion of a run writes here); owned states need none.
+        TaskResult[]? copies = null;
+        if (detach)
         {
-            kept[i] = detach ? Detached(tasks[i]) : tasks[i];
-            events[i] = EventOf(tasks[i]);
+            copies = new TaskResult[tasks.Count];
+            for (var i = 0; i < copies.Length; i++) copies[i] = Detached(tasks[i]);
         }
         lock (entry)
         {
-            for (var i = 0; i < kept.Length; i++)
+            for (var i = 0; i < tasks.Count; i++)
             {
-                entry.Tasks[kept[i].TaskId] = kept[i];
-                entry.Events.Add(events[i]);
+                var kept = copies is null ? tasks[i] : copies[i];
+                entry.Tasks[kept.TaskId] = kept;
+                entry.Events.Add(EventOf(kept));
             }
         }
     }

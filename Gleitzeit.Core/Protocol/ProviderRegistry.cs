@@ -50,7 +50,9 @@ public sealed class ProviderRegistry
     /// <summary>Finds the provider and method for a task, or throws PROVIDER_NOT_FOUND / METHOD_NOT_FOUND saying what exists.</summary>
     public (ProviderRegistration Registration, MethodDescriptor Method) Resolve(string protocol, string method, string? providerId = null)
     {
-        var all = Providers;
+        // The array itself, not the IReadOnlyList: a foreach over the interface allocates an enumerator, and every task is
+        // resolved at validation and again at run start.
+        var all = Volatile.Read(ref _registrations);
         if (providerId is not null)
         {
             foreach (var r in all)
@@ -78,7 +80,7 @@ public sealed class ProviderRegistry
         if (first is not null) return (first, FindMethodOrThrow(first, method));
         if (BuiltIn is { } builtIn && builtIn.Protocol.Id == protocol) return (builtIn, FindMethodOrThrow(builtIn, method));
 
-        var known = all.Count == 0 ? "none is registered" : "registered: " + string.Join(", ", all.Select(r => r.Id == r.Protocol.Name ? r.Protocol.Id : $"{r.Protocol.Id} ({r.Id})").Distinct());
+        var known = all.Length == 0 ? "none is registered" : "registered: " + string.Join(", ", all.Select(r => r.Id == r.Protocol.Name ? r.Protocol.Id : $"{r.Protocol.Id} ({r.Id})").Distinct());
         throw new GleitzeitException(GleitzeitErrorCode.ProviderNotFound,
             $"No provider for protocol '{protocol}' ({known}). {HintFor(protocol)}".TrimEnd());
     }
@@ -124,7 +126,7 @@ public sealed class ProviderRegistry
     private List<(ProviderRegistration Registration, Llm.LlmProvider Llm)>? LlmProviders(string protocol)
     {
         List<(ProviderRegistration, Llm.LlmProvider)>? list = null;
-        foreach (var r in Providers)
+        foreach (var r in Volatile.Read(ref _registrations))
         {
             if (r.Protocol.Id == protocol && r.Provider.GetService(typeof(Llm.LlmProvider)) is Llm.LlmProvider llm) (list ??= []).Add((r, llm));
         }
