@@ -1,3 +1,5 @@
+using System.Collections.Concurrent;
+
 namespace Gleitzeit.Core.Pipeline;
 
 /// <summary>
@@ -6,25 +8,21 @@ namespace Gleitzeit.Core.Pipeline;
 /// </summary>
 internal sealed class TimeoutStage(TimeProvider time) : ITaskMiddleware
 {
+    // Sources whose deadline never fired are reset and reused (with their timer): every attempt of every task passes
+    // here, and a new source and timer each time were a tenth of a no-op task's cost.
+    private const int PoolLimit = 256;
+    private readonly ConcurrentQueue<CancellationTokenSource> _pool = new();
+    private int _pooled;
+
     public ValueTask<TaskOutcome> InvokeAsync(TaskContext context, TaskDelegate next)
     {
         if (context.Timeout is not { } limit || limit == System.Threading.Timeout.InfiniteTimeSpan) return next(context);
 
-        CancellationTokenSource? timeoutCts = null;
-        CancellationTokenSource linkedCts;
         var outer = context.CancellationToken;
-        if (ReferenceEquals(time, TimeProvider.System))
-        {
-            // One source instead of two on the hot path: the caller's token linked, the deadline on the same source.
-            linkedCts = CancellationTokenSource.CreateLinkedTokenSource(outer);
-            linkedCts.CancelAfter(limit);
-        }
-        else
-        {
-            timeoutCts = new CancellationTokenSource(limit, time);
-            linkedCts = CancellationTokenSource.CreateLinkedTokenSource(outer, timeoutCts.Token);
-        }
-        context.CancellationToken = linkedCts.Token;
+        var attempt = Rent(limit);
+        // The caller's token cancels the attempt's source; the registration is undone when the attempt ends.
+        var link = outer.CanBeCanceled ? outer.UnsafeRegister(static s => ((CancellationTokenSource)s!).Cancel(), attempt) : default;
+        context.CancellationToken = attempt.Token;
         ValueTask<TaskOutcome> pending;
         try
         {
@@ -32,14 +30,23 @@ internal sealed class TimeoutStage(TimeProvider time) : ITaskMiddleware
         }
         catch
         {
-            End(context, outer, linkedCts, timeoutCts);
+            End(context, outer, attempt, link);
             throw;
         }
-        if (!pending.IsCompleted) return AwaitAsync(context, pending, outer, limit, linkedCts, timeoutCts);
-        return ValueTask.FromResult(Finish(context, pending.Result, outer, limit, linkedCts, timeoutCts));
+        if (!pending.IsCompleted) return AwaitAsync(context, pending, outer, limit, attempt, link);
+        return ValueTask.FromResult(Finish(context, pending.Result, outer, limit, attempt, link));
     }
 
-    private static async ValueTask<TaskOutcome> AwaitAsync(TaskContext context, ValueTask<TaskOutcome> pending, CancellationToken outer, TimeSpan limit, CancellationTokenSource linkedCts, CancellationTokenSource? timeoutCts)
+    private CancellationTokenSource Rent(TimeSpan limit)
+    {
+        if (!ReferenceEquals(time, TimeProvider.System)) return new CancellationTokenSource(limit, time);
+        if (_pool.TryDequeue(out var pooled)) Interlocked.Decrement(ref _pooled);
+        var source = pooled ?? new CancellationTokenSource();
+        source.CancelAfter(limit);
+        return source;
+    }
+
+    private async ValueTask<TaskOutcome> AwaitAsync(TaskContext context, ValueTask<TaskOutcome> pending, CancellationToken outer, TimeSpan limit, CancellationTokenSource attempt, CancellationTokenRegistration link)
     {
         TaskOutcome outcome;
         try
@@ -48,25 +55,33 @@ internal sealed class TimeoutStage(TimeProvider time) : ITaskMiddleware
         }
         catch
         {
-            End(context, outer, linkedCts, timeoutCts);
+            End(context, outer, attempt, link);
             throw;
         }
-        return Finish(context, outcome, outer, limit, linkedCts, timeoutCts);
+        return Finish(context, outcome, outer, limit, attempt, link);
     }
 
-    private static TaskOutcome Finish(TaskContext context, TaskOutcome outcome, CancellationToken outer, TimeSpan limit, CancellationTokenSource linkedCts, CancellationTokenSource? timeoutCts)
+    private TaskOutcome Finish(TaskContext context, TaskOutcome outcome, CancellationToken outer, TimeSpan limit, CancellationTokenSource attempt, CancellationTokenRegistration link)
     {
-        var timedOut = outcome.IsCancelled && linkedCts.IsCancellationRequested && !outer.IsCancellationRequested;
-        End(context, outer, linkedCts, timeoutCts);
+        var timedOut = outcome.IsCancelled && attempt.IsCancellationRequested && !outer.IsCancellationRequested;
+        End(context, outer, attempt, link);
         return timedOut
             ? TaskOutcome.Failed(new GleitzeitError(GleitzeitErrorCode.TaskTimeout, $"timed out after {limit.TotalSeconds:0.###} s (attempt {context.Attempt})"))
             : outcome;
     }
 
-    private static void End(TaskContext context, CancellationToken outer, CancellationTokenSource linkedCts, CancellationTokenSource? timeoutCts)
+    private void End(TaskContext context, CancellationToken outer, CancellationTokenSource attempt, CancellationTokenRegistration link)
     {
         context.CancellationToken = outer;
-        linkedCts.Dispose();
-        timeoutCts?.Dispose();
+        // Undone first (it waits for a cancellation running meanwhile), so a reused source is never cancelled late.
+        link.Dispose();
+        // TryReset fails for a source that was cancelled or whose timer ever fired: that one is not reused.
+        if (ReferenceEquals(time, TimeProvider.System) && Interlocked.Increment(ref _pooled) <= PoolLimit && attempt.TryReset())
+        {
+            _pool.Enqueue(attempt);
+            return;
+        }
+        if (ReferenceEquals(time, TimeProvider.System)) Interlocked.Decrement(ref _pooled);
+        attempt.Dispose();
     }
 }
