@@ -289,13 +289,19 @@ public sealed partial class GleitzeitWorker
             {
                 // Purged or never stored: the start script drops the entry.
             }
-            if (context?.Workflow.FindTask(taskId) is { } def)
+            if (context?.FindTask(taskId) is { } def)
             {
                 // A task with a condition: evaluated before it takes a lane permit or an attempt. False skips it, an
                 // expression that cannot be evaluated fails it (the script acknowledges the entry and settles dependents).
                 if (def.When is not null && await DecideAsync(context, def).ConfigureAwait(false) is { } decided)
                 {
                     await ReportAsync(context, claim, 0, null, decided, stopping).ConfigureAwait(false);
+                    return;
+                }
+                // A foreach task runs no attempt: its list is resolved here and its items are stored, once, for any worker to run.
+                if (def.ForEach is not null)
+                {
+                    await ExpandAsync(context, claim, def, stopping).ConfigureAwait(false);
                     return;
                 }
                 var lanes = BoundedLanes(def);
@@ -329,11 +335,12 @@ public sealed partial class GleitzeitWorker
             }
             attempt = (int)parts[1];
             startedAt = RedisWorkflowStore.ParseTime((RedisValue)parts[2]) ?? _time.GetUtcNow();
+            var itemValue = parts.Length > 3 && !((RedisValue)parts[3]).IsNullOrEmpty ? (string?)(RedisValue)parts[3] : null;
             context ??= await GetRunAsync(runId).ConfigureAwait(false);
             Outcome outcome;
             if (context.Deadline is not { } deadline)
             {
-                outcome = await ExecuteAsync(context, taskId, attempt, entry.TraceParent, claim.Token).ConfigureAwait(false);
+                outcome = await ExecuteAsync(context, taskId, attempt, itemValue, entry.TraceParent, claim.Token).ConfigureAwait(false);
             }
             else
             {
@@ -342,7 +349,7 @@ public sealed partial class GleitzeitWorker
                 using var linked = CancellationTokenSource.CreateLinkedTokenSource(claim.Token, runTimeout.Token);
                 outcome = runTimeout.IsCancellationRequested
                     ? Outcome.Cancelled(_time.GetUtcNow())
-                    : await ExecuteAsync(context, taskId, attempt, entry.TraceParent, linked.Token).ConfigureAwait(false);
+                    : await ExecuteAsync(context, taskId, attempt, itemValue, entry.TraceParent, linked.Token).ConfigureAwait(false);
                 if (outcome.Kind == OutcomeKind.Cancelled && runTimeout.IsCancellationRequested && !claim.Abandoned)
                 {
                     var limit = context.Workflow.Timeout!.Value;
@@ -407,9 +414,9 @@ public sealed partial class GleitzeitWorker
         }
     }
 
-    private async Task<Outcome> ExecuteAsync(RunContext run, string taskId, int attempt, string? traceParent, CancellationToken cancelled)
+    private async Task<Outcome> ExecuteAsync(RunContext run, string taskId, int attempt, string? itemValue, string? traceParent, CancellationToken cancelled)
     {
-        if (run.Workflow.FindTask(taskId) is not { } def)
+        if (run.FindTask(taskId) is not { } def)
         {
             return CannotRun(run, taskId, new GleitzeitError(GleitzeitErrorCode.TaskNotFound, $"run '{run.Id}' has no task '{taskId}'"));
         }
@@ -420,6 +427,13 @@ public sealed partial class GleitzeitWorker
         {
             (registration, method) = _registry.Resolve(def);
             if (ReferenceResolver.ContainsReferences(def.Parameters)) results = await ReadReferencedResultsAsync(run, def).ConfigureAwait(false);
+            if (run.ForEachOf(taskId, out var index) is not null)
+            {
+                // An item: ${item} and ${index} come first, then the run's tasks, as in the engine.
+                results ??= new Dictionary<string, TaskResult>(StringComparer.Ordinal);
+                results["item"] = new TaskResult { TaskId = "item", Status = WorkflowTaskStatus.Completed, Result = itemValue is null ? null : JsonNode.Parse(itemValue) };
+                results["index"] = new TaskResult { TaskId = "index", Status = WorkflowTaskStatus.Completed, Result = ForEachLists.IndexValue(index) };
+            }
         }
         catch (OperationCanceledException) when (cancelled.IsCancellationRequested)
         {
@@ -485,6 +499,52 @@ public sealed partial class GleitzeitWorker
         {
             return Outcome.Failed(ex.ToError(), null, _time.GetUtcNow());
         }
+    }
+
+    /// <summary>
+    /// A foreach task's dependencies are done: its list is resolved from the stored results (as the engine resolves it)
+    /// and one script stores the expansion (the task running with <c>{items, count}</c>, every item queued with its
+    /// value) and makes the first items ready, up to <see cref="WorkflowTask.MaxConcurrency"/>; a second worker
+    /// expanding the same task changes nothing. An empty list completes the task with <c>{results: [], count: 0}</c>;
+    /// a value that is not a list fails it with TASK_FOREACH_NOT_LIST.
+    /// </summary>
+    private async Task ExpandAsync(RunContext run, Claim claim, WorkflowTask def, CancellationToken stopping)
+    {
+        var now = _time.GetUtcNow();
+        JsonArray list;
+        try
+        {
+            var states = await ReadStatesAsync(run, ForEachLists.ReferencedTasks(def), def.Id).ConfigureAwait(false);
+            list = ForEachLists.Resolve(def, states, run.Inputs);
+        }
+        catch (GleitzeitException ex)
+        {
+            await ReportAsync(run, claim, 0, now, Outcome.Failed(ex.ToError(), null, now), stopping).ConfigureAwait(false);
+            return;
+        }
+        if (list.Count == 0)
+        {
+            await ReportAsync(run, claim, 0, now, Outcome.Completed(ForEachLists.Aggregate([]), now), stopping).ConfigureAwait(false);
+            return;
+        }
+        var running = new TaskResult
+        {
+            TaskId = def.Id,
+            Status = WorkflowTaskStatus.Running,
+            StartedAt = now,
+            Result = new JsonObject { ["items"] = list.DeepClone(), ["count"] = list.Count },
+        };
+        var args = new List<RedisValue>(6 + list.Count * 2)
+        {
+            def.Id, claim.EntryId, StoreJson.ToJson(running).ToJsonString(), RedisWorkflowStore.EventJson(def.Id, "running", now, 1, null),
+            def.Priority, def.MaxConcurrency ?? list.Count,
+        };
+        for (var i = 0; i < list.Count; i++)
+        {
+            args.Add(StoreJson.ToJson(new TaskResult { TaskId = ForEachLists.ItemId(def.Id, i), Status = WorkflowTaskStatus.Queued }).ToJsonString());
+            args.Add(list[i]?.ToJsonString() ?? "null");
+        }
+        await QueueRedis(QueueScripts.Expand, run.Id, args, "expanding task " + def.Id).ConfigureAwait(false);
     }
 
     /// <summary>
@@ -554,7 +614,7 @@ public sealed partial class GleitzeitWorker
             if (Gleitzeit.Core.Human.HumanDecisions.TimeoutAt(waiting) is { } due)
             {
                 var context = await GetRunAsync(runId).ConfigureAwait(false);
-                var priority = context.Workflow.FindTask(taskId)?.Priority ?? TaskPriority.Normal;
+                var priority = context.FindTask(taskId)?.Priority ?? TaskPriority.Normal;
                 var member = string.Create(CultureInfo.InvariantCulture, $"{priority}|{Encoding.UTF8.GetByteCount(runId)}:{runId}{taskId}");
                 await _connection.RunAsync(db => db.SortedSetAddAsync(_connection.Keys.Delayed, member, due.ToUnixTimeMilliseconds()), "re-arming a timeout").ConfigureAwait(false);
                 ScheduleWake(due);
@@ -609,10 +669,14 @@ public sealed partial class GleitzeitWorker
                 script = QueueScripts.Complete;
                 args.Add(StoreJson.ToJson(done).ToJsonString());
                 args.Add(RedisWorkflowStore.EventJson(taskId, "completed", outcome.At, attempt, null));
-                foreach (var d in run.Dependents(taskId))
+                // An item: its result is kept for its foreach task's aggregate, and the dependents are its foreach task's.
+                var owner = run.ForEachOf(taskId, out _);
+                args.Add(owner?.Id ?? "");
+                args.Add(owner is null ? "" : outcome.Result?.ToJsonString() ?? "null");
+                foreach (var d in run.Dependents(owner?.Id ?? taskId))
                 {
                     args.Add(d);
-                    args.Add(run.Workflow.FindTask(d)?.Priority ?? TaskPriority.Normal);
+                    args.Add(run.FindTask(d)?.Priority ?? TaskPriority.Normal);
                 }
                 break;
             }
@@ -637,8 +701,13 @@ public sealed partial class GleitzeitWorker
                 var cause = failed
                     ? new GleitzeitError(GleitzeitErrorCode.TaskDependencyFailed, $"dependency '{taskId}' failed")
                     : new GleitzeitError(GleitzeitErrorCode.TaskConditionFalse, $"dependency '{taskId}' was skipped");
+                // An item that failed fails its foreach task (ItemFailure, as the engine), whose dependents are skipped.
+                var owner = run.ForEachOf(taskId, out _);
+                if (owner is not null) cause = new GleitzeitError(GleitzeitErrorCode.TaskDependencyFailed, $"dependency '{owner.Id}' failed");
                 args.Add(cause.ToJson().ToJsonString());
-                run.AppendSkipGraph(taskId, args);
+                args.Add(owner?.Id ?? "");
+                args.Add(owner is null ? "" : ForEachLists.ItemFailure(taskId, outcome.Error).ToJson().ToJsonString());
+                run.AppendSkipGraph(owner?.Id ?? taskId, args);
                 break;
             }
             case OutcomeKind.Iterate:
@@ -647,7 +716,7 @@ public sealed partial class GleitzeitWorker
                 script = QueueScripts.Iterate;
                 args.Add(StoreJson.ToJson(next).ToJsonString());
                 args.Add(RedisWorkflowStore.EventJson(taskId, "queued", outcome.At, 0, null));
-                args.Add(run.Workflow.FindTask(taskId)?.Priority ?? TaskPriority.Normal);
+                args.Add(run.FindTask(taskId)?.Priority ?? TaskPriority.Normal);
                 break;
             }
             case OutcomeKind.Waiting:
@@ -659,7 +728,7 @@ public sealed partial class GleitzeitWorker
                 // Its timeout comes back through the delayed set, like a retry; Start then hands it to a worker to decide.
                 var timeoutAt = Gleitzeit.Core.Human.HumanDecisions.TimeoutAt(waiting);
                 args.Add(timeoutAt is { } due ? due.ToUnixTimeMilliseconds() : "");
-                var priority = run.Workflow.FindTask(taskId)?.Priority ?? TaskPriority.Normal;
+                var priority = run.FindTask(taskId)?.Priority ?? TaskPriority.Normal;
                 args.Add(string.Create(CultureInfo.InvariantCulture, $"{priority}|{Encoding.UTF8.GetByteCount(run.Id)}:{run.Id}{taskId}"));
                 args.Add(_connection.Keys.Delayed.ToString());
                 if (timeoutAt is { } wake) ScheduleWake(wake);
@@ -673,7 +742,7 @@ public sealed partial class GleitzeitWorker
                 args.Add(StoreJson.ToJson(retrying).ToJsonString());
                 args.Add(RedisWorkflowStore.EventJson(taskId, "retrying", outcome.At, attempt, outcome.Error));
                 args.Add(due.ToUnixTimeMilliseconds());
-                var priority = run.Workflow.FindTask(taskId)?.Priority ?? TaskPriority.Normal;
+                var priority = run.FindTask(taskId)?.Priority ?? TaskPriority.Normal;
                 args.Add(string.Create(CultureInfo.InvariantCulture, $"{priority}|{Encoding.UTF8.GetByteCount(run.Id)}:{run.Id}{taskId}"));
                 args.Add(_connection.Keys.Delayed.ToString());
                 ScheduleWake(due);
@@ -688,7 +757,7 @@ public sealed partial class GleitzeitWorker
                 args.Add(StoreJson.ToJson(queued).ToJsonString());
                 args.Add(RedisWorkflowStore.EventJson(taskId, "queued", outcome.At, attempt - 1, null));
                 args.Add(due.ToUnixTimeMilliseconds());
-                var priority = run.Workflow.FindTask(taskId)?.Priority ?? TaskPriority.Normal;
+                var priority = run.FindTask(taskId)?.Priority ?? TaskPriority.Normal;
                 args.Add(string.Create(CultureInfo.InvariantCulture, $"{priority}|{Encoding.UTF8.GetByteCount(run.Id)}:{run.Id}{taskId}"));
                 args.Add(_connection.Keys.Delayed.ToString());
                 ScheduleWake(due);

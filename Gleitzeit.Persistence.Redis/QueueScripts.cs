@@ -58,11 +58,12 @@ internal static class QueueScripts
         """;
 
     // KEYS: 1 run, 2 tasks, 3 statuses, 4 events, 5 pending, 6 done, 7 attempts, 8 queue stream, 9 delayed set,
-    //       10 ready set, 11 ready sequence, 12 set of lanes, 13 completed dependencies (join: any)
+    //       10 ready set, 11 ready sequence, 12 set of lanes, 13 completed dependencies (join: any), 14 foreach state
+    //       (per foreach task "<id>|count", "|left", "|next", "|prio"; per completed item its result JSON), 15 item values
     // ARGV: 1 run id, 2 now (ISO 8601), 3 wake channel, 4 finished channel, 5 consumer group, then the script's own
     private const string Prelude = Lanes + """
         local run, tasks, statuses, events, pending, done, attempts, queue = KEYS[1], KEYS[2], KEYS[3], KEYS[4], KEYS[5], KEYS[6], KEYS[7], KEYS[8]
-        local ready, ready_seq, lanes, okdeps = KEYS[10], KEYS[11], KEYS[12], KEYS[13]
+        local ready, ready_seq, lanes, okdeps, fe, item_values = KEYS[10], KEYS[11], KEYS[12], KEYS[13], KEYS[14], KEYS[15]
         local run_id, now, wake, finished, group = ARGV[1], ARGV[2], ARGV[3], ARGV[4], ARGV[5]
 
         local function event(task_id, status, attempt, err)
@@ -146,11 +147,93 @@ internal static class QueueScripts
             end
         end
 
+        local function make_ready(task_id, prio)
+            redis.call('ZADD', ready, ready_rank(ready_seq, prio), ready_member(run_id, task_id))
+        end
+
         local function enqueue(task_id, prio)
             local t = current(task_id)
             t.status = 'queued'
             save_json(task_id, cjson.encode(t), 'queued', event(task_id, 'queued', attempts_of(t), nil))
-            redis.call('ZADD', ready, ready_rank(ready_seq, prio), ready_member(run_id, task_id))
+            make_ready(task_id, prio)
+        end
+
+        -- A task completed: its direct dependents, ARGV[i..j] as (id, priority) pairs, count it, and those with nothing
+        -- left to wait for are queued. Returns whether one was.
+        local function release_dependents(i, j)
+            local queued = false
+            for k = i, j, 2 do
+                local d = ARGV[k]
+                if redis.call('HEXISTS', done, d) == 0 then
+                    redis.call('HINCRBY', okdeps, d, 1)
+                    if redis.call('HINCRBY', pending, d, -1) == 0 then
+                        enqueue(d, ARGV[k + 1])
+                        queued = true
+                    end
+                end
+            end
+            return queued
+        end
+
+        local function item_id(p, i) return p .. '[' .. string.format('%d', i) .. ']' end
+
+        -- A foreach task ends with a final state other than completed: its items that are not running are skipped
+        -- with cause (those running finish on their own). Returns how many were.
+        local function skip_items(p, cause)
+            local n = 0
+            for i = 0, tonumber(redis.call('HGET', fe, p .. '|count') or '0') - 1 do
+                local id = item_id(p, i)
+                if redis.call('HEXISTS', done, id) == 0 and redis.call('HGET', statuses, id) ~= 'running' and claim(id, 'skipped') then
+                    end_task(id, 'skipped', cause)
+                    n = n + 1
+                end
+            end
+            return n
+        end
+
+        -- The results of foreach task p's items, in order, as one JSON text {"results": [...], "count": n}. The
+        -- items' JSON is spliced as stored, never decoded and encoded again (cjson would turn [] into {}).
+        local function aggregate(p)
+            local n = tonumber(redis.call('HGET', fe, p .. '|count'))
+            local parts = {}
+            for first = 0, n - 1, 1000 do
+                local ids = {}
+                for i = first, math.min(first + 999, n - 1) do ids[#ids + 1] = item_id(p, i) end
+                for _, r in ipairs(redis.call('HMGET', fe, unpack(ids))) do parts[#parts + 1] = r or 'null' end
+            end
+            return '{"results":[' .. table.concat(parts, ',') .. '],"count":' .. string.format('%d', n) .. '}'
+        end
+
+        -- Stores foreach task p final: its state with result_json (JSON text, spliced in as is) and err.
+        local function conclude_foreach(p, status, result_json, err)
+            local t = current(p)
+            t.status = status
+            t.completed_at = now
+            t.result = nil
+            t.error = err
+            local j = cjson.encode(t)
+            if result_json then j = string.sub(j, 1, -2) .. ',"result":' .. result_json .. '}' end
+            save_json(p, j, status, event(p, status, attempts_of(t), err))
+        end
+
+        -- Item item of foreach task p completed with result_json: kept for the aggregate, the next item not yet queued
+        -- takes its place, and the last one completes p and releases p's dependents (ARGV from first_dep on).
+        -- Returns how many tasks reached a final state besides the item (0 or 1).
+        local function item_completed(p, item, result_json, first_dep)
+            redis.call('HSET', fe, item, result_json)
+            if redis.call('HEXISTS', done, p) == 1 then return 0 end
+            if redis.call('HINCRBY', fe, p .. '|left', -1) > 0 then
+                local i = redis.call('HINCRBY', fe, p .. '|next', 1) - 1
+                if i < tonumber(redis.call('HGET', fe, p .. '|count')) then
+                    make_ready(item_id(p, i), redis.call('HGET', fe, p .. '|prio'))
+                    redis.call('PUBLISH', wake, run_id)
+                end
+                return 0
+            end
+            if not claim(p, 'completed') then return 0 end
+            conclude_foreach(p, 'completed', aggregate(p), nil)
+            if release_dependents(first_dep, #ARGV) then redis.call('PUBLISH', wake, run_id) end
+            return 1
         end
 
         local function ack(entry)
@@ -226,7 +309,7 @@ internal static class QueueScripts
 
     // ARGV 6 task id, 7 stream entry id, 8 permit lease (ms), 9 rank from the stream entry ('' if none), 10 priority,
     // 11.. (lane base key, bound) pairs: the bounded lanes the task runs in, outermost first.
-    // Returns {1, attempt, started_at} to run it, {0, 0} when it must not run, {2, 0} when a lane is full: the task was
+    // Returns {1, attempt, started_at, item value json ('' unless an item)} to run it, {0, 0} when it must not run, {2, 0} when a lane is full: the task was
     // parked in that lane (its entry acknowledged) and goes back to the ready set when a task of the lane ends.
     public const string Start = Prelude + """
         local task_id, entry = ARGV[6], ARGV[7]
@@ -266,45 +349,82 @@ internal static class QueueScripts
         t.error = nil
         t.completed_at = nil
         save_json(task_id, cjson.encode(t), 'running', event(task_id, 'running', attempt, nil))
-        return { 1, attempt, t.started_at }
+        -- An item's value (JSON) comes back with the start, so running an item costs no extra round trip.
+        return { 1, attempt, t.started_at, redis.call('HGET', item_values, task_id) or '' }
         """;
 
-    // ARGV 6 task id, 7 entry id, 8 completed task json, 9 event json, 10.. (direct dependent, its priority) pairs.
-    // Returns 1 recorded, 0 duplicate.
+    // ARGV 6 task id, 7 entry id, 8 completed task json, 9 event json, 10 its foreach task when it is an item ('' if
+    // not), 11 an item's result json, 12.. (direct dependent, its priority) pairs: the task's own, or an item's foreach
+    // task's (released when its last item completes). Returns 1 recorded, 0 duplicate.
     public const string Complete = Prelude + """
-        local task_id, entry = ARGV[6], ARGV[7]
+        local task_id, entry, parent = ARGV[6], ARGV[7], ARGV[10]
         ack(entry)
         if not claim(task_id, 'completed') then return 0 end
         save_json(task_id, ARGV[8], 'completed', ARGV[9])
-        local queued = false
-        for i = 10, #ARGV, 2 do
-            local d = ARGV[i]
-            if redis.call('HEXISTS', done, d) == 0 then
-                redis.call('HINCRBY', okdeps, d, 1)
-                if redis.call('HINCRBY', pending, d, -1) == 0 then
-                    enqueue(d, ARGV[i + 1])
-                    queued = true
-                end
-            end
+        local n = 1
+        if parent ~= '' then
+            n = n + item_completed(parent, task_id, ARGV[11], 12)
+        elseif release_dependents(12, #ARGV) then
+            redis.call('PUBLISH', wake, run_id)
         end
-        if queued then redis.call('PUBLISH', wake, run_id) end
-        count_final(1)
+        count_final(n)
+        return 1
+        """;
+
+    // A foreach task's list was resolved (a non-empty list): the expansion is stored once, before any item runs. ARGV
+    // 6 task id, 7 entry id, 8 its running json (result {items, count}), 9 event json, 10 priority, 11 most items at
+    // once, 12.. (item json, item value json) pairs in order. The first items up to the bound are made ready; each item
+    // that completes lets the next one go (see item_completed). Returns 1 expanded, 0 nothing to do (already expanded,
+    // final, or the run was stopped), -1 unknown run.
+    public const string Expand = Prelude + """
+        local task_id, entry = ARGV[6], ARGV[7]
+        ack(entry)
+        if redis.call('EXISTS', run) == 0 then return -1 end
+        if redis.call('HEXISTS', done, task_id) == 1 or redis.call('HEXISTS', fe, task_id .. '|count') == 1 then return 0 end
+        if redis.call('HGET', run, 'cancelled') then
+            if claim(task_id, 'cancelled') then end_task(task_id, 'cancelled', cancelled_error()); count_final(1) end
+            return 0
+        end
+        local prio, bound, n = ARGV[10], tonumber(ARGV[11]), (#ARGV - 11) / 2
+        save_json(task_id, ARGV[8], 'running', ARGV[9])
+        redis.call('HSET', fe, task_id .. '|count', n, task_id .. '|left', n, task_id .. '|next', math.min(bound, n), task_id .. '|prio', prio)
+        redis.call('HINCRBY', run, 'remaining', n)
+        for i = 0, n - 1 do
+            local id, k = item_id(task_id, i), 12 + i * 2
+            save_json(id, ARGV[k], 'queued', event(id, 'queued', 0, nil))
+            redis.call('HSET', item_values, id, ARGV[k + 1])
+            redis.call('HSET', pending, id, 0)
+            if i < bound then make_ready(id, prio) end
+        end
+        redis.call('PUBLISH', wake, run_id)
         return 1
         """;
 
     // A task ends failed or skipped (by its condition). ARGV 6 task id, 7 entry id, 8 its final json, 9 event json,
-    // 10 failure summary, 11 status ('failed' or 'skipped'), 12 the error its skipped dependents get (json), 13.. its
-    // transitive dependents in dependency order, each as (id, join 'all'|'any', priority, n, then its n dependencies
-    // among this task and those dependents). A dependent with join all is skipped when one of them is gone; one with
-    // join any when all its dependencies are final and none completed, and queued when one completed.
+    // 10 failure summary, 11 status ('failed' or 'skipped'), 12 the error its skipped dependents get (json), 13 its
+    // foreach task when it is an item ('' if not), 14 the error that foreach task fails with (json, items only), 15..
+    // the transitive dependents (of the task, or of an item's foreach task) in dependency order, each as (id, join
+    // 'all'|'any', priority, n, then its n dependencies among the origin and those dependents). A dependent with join
+    // all is skipped when one of them is gone; one with join any when all its dependencies are final and none
+    // completed, and queued when one completed. A failed foreach task's items not running are skipped.
     // Returns 1 recorded, 0 duplicate.
     public const string EndUnsuccessful = Prelude + """
-        local task_id, entry, status = ARGV[6], ARGV[7], ARGV[11]
+        local task_id, entry, status, parent = ARGV[6], ARGV[7], ARGV[11], ARGV[13]
         ack(entry)
         if not claim(task_id, status) then return 0 end
         save_json(task_id, ARGV[8], status, ARGV[9])
         if status == 'failed' then redis.call('HSETNX', run, 'first_failure', ARGV[10]) end
-        count_final(1 + settle_dependents(task_id, cjson.decode(ARGV[12]), 13))
+        local n = 1
+        if parent == '' then
+            n = n + skip_items(task_id, { code = -29005, message = "dependency '" .. task_id .. "' failed" })
+            n = n + settle_dependents(task_id, cjson.decode(ARGV[12]), 15)
+        elseif status == 'failed' and claim(parent, 'failed') then
+            -- An item failed for good: its foreach task fails (once), the items not started are skipped.
+            conclude_foreach(parent, 'failed', nil, cjson.decode(ARGV[14]))
+            n = n + 1 + skip_items(parent, { code = -29005, message = "dependency '" .. task_id .. "' failed" })
+            n = n + settle_dependents(parent, cjson.decode(ARGV[12]), 15)
+        end
+        count_final(n)
         return 1
         """;
 
@@ -373,13 +493,7 @@ internal static class QueueScripts
         local direct = tonumber(ARGV[11])
         local n = 1
         if ARGV[8] == 'completed' then
-            for i = 12, 11 + direct * 2, 2 do
-                local d = ARGV[i]
-                if redis.call('HEXISTS', done, d) == 0 then
-                    redis.call('HINCRBY', okdeps, d, 1)
-                    if redis.call('HINCRBY', pending, d, -1) == 0 then enqueue(d, ARGV[i + 1]) end
-                end
-            end
+            release_dependents(12, 11 + direct * 2)
         else
             redis.call('HSETNX', run, 'first_failure', ARGV[10])
             n = n + settle_dependents(task_id, { code = -29005, message = "dependency '" .. task_id .. "' failed" }, 12 + direct * 2)
@@ -426,7 +540,8 @@ internal static class QueueScripts
         redis.call('HSET', run, 'cancelled', ARGV[7], 'stop_error', ARGV[8])
         local n = 0
         for _, task_id in ipairs(redis.call('HKEYS', pending)) do
-            if redis.call('HGET', statuses, task_id) ~= 'running' and claim(task_id, 'cancelled') then
+            -- An expanded foreach task is stored running but runs on no worker: it is stopped here too.
+            if (redis.call('HGET', statuses, task_id) ~= 'running' or redis.call('HEXISTS', fe, task_id .. '|count') == 1) and claim(task_id, 'cancelled') then
                 end_task(task_id, 'cancelled', cancelled_error())
                 n = n + 1
             end

@@ -41,13 +41,13 @@ public sealed class RedisWorkflowQueue
         ArgumentNullException.ThrowIfNull(workflow);
         cancellationToken.ThrowIfCancellationRequested();
         WorkflowValidator.EnsureValid(workflow, registry: null, workflow.Name);
-        // foreach and workflow/run expand at run time inside an ExecutionEngine; the workers' Lua scripts do not expand them yet.
-        var unsupported = workflow.Tasks.Where(t => t.ForEach is not null || t.Method == "workflow/run").ToList();
+        // workflow/run starts a child run inside an ExecutionEngine; the workers do not start child runs yet.
+        var unsupported = workflow.Tasks.Where(t => t.Method == "workflow/run").ToList();
         if (unsupported.Count > 0)
         {
             throw new WorkflowValidationException(unsupported.Select(t => new ValidationError(GleitzeitErrorCode.WorkflowValidationFailed,
-                (t.ForEach is not null ? "a foreach task" : "a workflow/run task") + " does not run on Redis workers in this version: run this workflow in an ExecutionEngine (gleitzeit run without --detach), with the Redis store if you like",
-                t.Id, t.ForEach is not null ? "foreach" : "method")).ToList(), workflow.Name);
+                "a workflow/run task does not run on Redis workers in this version: run this workflow in an ExecutionEngine (gleitzeit run without --detach), with the Redis store if you like",
+                t.Id, "method")).ToList(), workflow.Name);
         }
         var values = new Dictionary<string, JsonNode?>(StringComparer.Ordinal);
         foreach (var (k, v) in workflow.Inputs) values[k] = v?.DeepClone();
@@ -260,7 +260,7 @@ public sealed class RedisWorkflowQueue
         CancellationToken cancellationToken = default)
     {
         var k = connection.Keys;
-        RedisKey[] keys = [k.Run(runId), k.Tasks(runId), k.Statuses(runId), k.Events(runId), k.Pending(runId), k.Done(runId), k.Attempts(runId), k.Queue, k.Delayed, k.Ready, k.ReadySequence, k.Lanes, k.CompletedDependencies(runId)];
+        RedisKey[] keys = [k.Run(runId), k.Tasks(runId), k.Statuses(runId), k.Events(runId), k.Pending(runId), k.Done(runId), k.Attempts(runId), k.Queue, k.Delayed, k.Ready, k.ReadySequence, k.Lanes, k.CompletedDependencies(runId), k.ForEach(runId), k.ItemValues(runId)];
         var args = new RedisValue[5 + extra.Count];
         args[0] = runId;
         args[1] = RedisWorkflowStore.Time(now);
