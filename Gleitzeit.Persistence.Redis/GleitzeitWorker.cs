@@ -5,6 +5,7 @@ using System.Text;
 using System.Text.Json.Nodes;
 using Gleitzeit.Core;
 using Gleitzeit.Core.Conditions;
+using Gleitzeit.Core.Definitions;
 using Gleitzeit.Core.Execution;
 using Gleitzeit.Core.Persistence;
 using Gleitzeit.Core.Pipeline;
@@ -29,6 +30,8 @@ public sealed partial class GleitzeitWorker
     private static readonly RedisValue[] RunFields = ["workflow", "inputs", "started_at"];
     private static readonly Dictionary<string, TaskResult> EmptyResults = new(StringComparer.Ordinal);
     private readonly RedisConnection _connection;
+    private readonly RedisWorkflowStore _store;
+    private readonly RedisWorkflowQueue _queue;
     private readonly ProviderRegistry _registry;
     private readonly GleitzeitWorkerOptions _options;
     private readonly GleitzeitOptions _engineOptions;
@@ -55,7 +58,9 @@ public sealed partial class GleitzeitWorker
         TaskPipeline? pipeline = null)
     {
         ArgumentNullException.ThrowIfNull(store);
+        _store = store;
         _connection = store.Connection;
+        _queue = new RedisWorkflowQueue(store, timeProvider);
         _registry = registry ?? throw new ArgumentNullException(nameof(registry));
         _options = options ?? new GleitzeitWorkerOptions();
         GleitzeitWorkerOptionsValidator.Instance.ThrowIfInvalid(_options, nameof(options));
@@ -304,6 +309,12 @@ public sealed partial class GleitzeitWorker
                     await ExpandAsync(context, claim, def, stopping).ConfigureAwait(false);
                     return;
                 }
+                // A sub-workflow runs as a run of its own on the workers; this task waits for it holding no worker.
+                if (def.Method == RedisWorkflowQueue.SubWorkflowMethod)
+                {
+                    await RunChildAsync(context, claim, def, stopping).ConfigureAwait(false);
+                    return;
+                }
                 var lanes = BoundedLanes(def);
                 if (lanes.Count > 0)
                 {
@@ -427,13 +438,7 @@ public sealed partial class GleitzeitWorker
         {
             (registration, method) = _registry.Resolve(def);
             if (ReferenceResolver.ContainsReferences(def.Parameters)) results = await ReadReferencedResultsAsync(run, def).ConfigureAwait(false);
-            if (run.ForEachOf(taskId, out var index) is not null)
-            {
-                // An item: ${item} and ${index} come first, then the run's tasks, as in the engine.
-                results ??= new Dictionary<string, TaskResult>(StringComparer.Ordinal);
-                results["item"] = new TaskResult { TaskId = "item", Status = WorkflowTaskStatus.Completed, Result = itemValue is null ? null : JsonNode.Parse(itemValue) };
-                results["index"] = new TaskResult { TaskId = "index", Status = WorkflowTaskStatus.Completed, Result = ForEachLists.IndexValue(index) };
-            }
+            results = WithItem(run, taskId, itemValue, results);
         }
         catch (OperationCanceledException) when (cancelled.IsCancellationRequested)
         {
@@ -499,6 +504,131 @@ public sealed partial class GleitzeitWorker
         {
             return Outcome.Failed(ex.ToError(), null, _time.GetUtcNow());
         }
+    }
+
+    /// <summary>
+    /// A workflow/run task: the first delivery starts it (an attempt), loads the child workflow from its file (relative to
+    /// the parent's, as the engine does), submits it into this queue as run <c>PARENT.TASK</c> linked by
+    /// <see cref="WorkflowRun.ParentId"/>, and acknowledges the entry: the task waits stored running, holding no worker.
+    /// When the child run ends, its last script makes this task ready again and whichever worker takes it records the
+    /// child's outcome as the task's (<c>{workflow_id, status, outputs}</c>, or TASK_SUBWORKFLOW_FAILED), as the engine does.
+    /// A delivery after a crash continues what was done: a child is never started twice.
+    /// </summary>
+    private async Task RunChildAsync(RunContext run, Claim claim, WorkflowTask def, CancellationToken stopping)
+    {
+        var taskId = claim.TaskId;
+        var childId = run.Id + "." + taskId;
+        var spec = def.Parameters["workflow"] is JsonValue v && v.TryGetValue<string>(out var text) ? text : "";
+        var link = new RedisWorkflowQueue.ChildOf(run.Id, taskId, def.Priority);
+        var keys = _connection.Keys;
+        var state = await _connection.RunAsync(db => db.HashGetAsync(keys.Run(childId), ["status", "remaining"]), "reading child run " + childId).ConfigureAwait(false);
+        var childStatus = (string?)state[0];
+        if (childStatus is "completed" or "failed" or "cancelled" && state[1].HasValue)
+        {
+            var own = await ReadOwnStateAsync(run, taskId).ConfigureAwait(false);
+            var child = await _store.GetRunAsync(childId).ConfigureAwait(false)
+                ?? throw new GleitzeitException(GleitzeitErrorCode.WorkflowNotFound, $"Run '{childId}' is gone.");
+            await ReportAsync(run, claim, own.Attempts, own.StartedAt, ChildOutcome(spec, child), stopping).ConfigureAwait(false);
+            return;
+        }
+        if (childStatus is null)
+        {
+            var started = (RedisResult[])(await QueueRedis(QueueScripts.Start, run.Id, [taskId, claim.EntryId], "starting task " + taskId).ConfigureAwait(false))!;
+            if ((int)started[0] != 1) return;
+            var attempt = (int)started[1];
+            var startedAt = RedisWorkflowStore.ParseTime((RedisValue)started[2]) ?? _time.GetUtcNow();
+            var itemValue = started.Length > 3 && !((RedisValue)started[3]).IsNullOrEmpty ? (string?)(RedisValue)started[3] : null;
+            try
+            {
+                var workflow = LoadChild(run.Workflow, spec);
+                var inputs = await ChildInputsAsync(run, def, itemValue).ConfigureAwait(false);
+                await _queue.SubmitAsync(workflow, inputs, childId, link, CancellationToken.None).ConfigureAwait(false);
+            }
+            catch (GleitzeitException ex) when (ex.Code == GleitzeitErrorCode.WorkflowAlreadyExists)
+            {
+                // Stored by an earlier delivery of this task: continued below.
+                await EnsureChildQueuedAsync(childId, link).ConfigureAwait(false);
+            }
+            catch (WorkflowValidationException ex)
+            {
+                var error = new GleitzeitError(GleitzeitErrorCode.TaskValidationFailed, $"sub-workflow '{spec}' cannot start: {ex.Message}");
+                await ReportAsync(run, claim, attempt, startedAt, Outcome.Failed(error, null, _time.GetUtcNow()), stopping).ConfigureAwait(false);
+                return;
+            }
+            catch (GleitzeitException ex) when (ex.Code != GleitzeitErrorCode.PersistenceConnectionFailed)
+            {
+                await ReportAsync(run, claim, attempt, startedAt, Outcome.Failed(ex.ToError(), null, _time.GetUtcNow()), stopping).ConfigureAwait(false);
+                return;
+            }
+        }
+        else
+        {
+            // Stored by an earlier delivery (its worker died before this task was left waiting): make sure it runs.
+            await EnsureChildQueuedAsync(childId, link).ConfigureAwait(false);
+        }
+        var waiting = (int)await QueueRedis(QueueScripts.AwaitChild, run.Id, [taskId, claim.EntryId, childId], "leaving task " + taskId + " waiting for run " + childId).ConfigureAwait(false);
+        if (waiting == 2) await RedisWorkflowQueue.CancelChildAsync(_connection, childId, _time.GetUtcNow()).ConfigureAwait(false);
+    }
+
+    /// <summary>A child run stored but perhaps not linked or queued (its submitter died in between): links and queues it; a no-op otherwise.</summary>
+    private async Task EnsureChildQueuedAsync(string childId, RedisWorkflowQueue.ChildOf link)
+    {
+        var keys = _connection.Keys;
+        await RedisWorkflowQueue.LinkChildAsync(_connection, childId, link).ConfigureAwait(false);
+        if (await _connection.RunAsync(db => db.HashExistsAsync(keys.Run(childId), "remaining"), "reading run " + childId).ConfigureAwait(false)) return;
+        var stored = await _store.GetRunAsync(childId).ConfigureAwait(false);
+        if (stored?.Workflow is { } workflow) await RedisWorkflowQueue.QueueFirstTasksAsync(_connection, workflow, childId, _time.GetUtcNow()).ConfigureAwait(false);
+    }
+
+    /// <summary>The child workflow a workflow/run task names: a file relative to its parent's directory (registered names are refused at submit).</summary>
+    private static Workflow LoadChild(Workflow parent, string spec)
+    {
+        if (!SubWorkflowFiles.LooksLikeFile(spec))
+        {
+            throw new GleitzeitException(GleitzeitErrorCode.TaskValidationFailed,
+                $"sub-workflow '{spec}' is a registered name, which Redis workers do not know; give the sub-workflow as a file path relative to this workflow's file");
+        }
+        var path = SubWorkflowFiles.PathOf(parent, spec);
+        if (!File.Exists(path))
+        {
+            throw new GleitzeitException(GleitzeitErrorCode.TaskValidationFailed, $"sub-workflow file '{spec}' not found (looked at {path})");
+        }
+        try
+        {
+            return WorkflowLoader.LoadFile(path);
+        }
+        catch (WorkflowValidationException ex)
+        {
+            throw new GleitzeitException(GleitzeitErrorCode.TaskValidationFailed, $"sub-workflow '{spec}' is invalid: {ex.Message}", ex);
+        }
+    }
+
+    /// <summary>The task's <c>inputs</c> parameter with its references resolved against the stored results (and <c>${item}</c> for an item).</summary>
+    private async Task<Dictionary<string, JsonNode?>> ChildInputsAsync(RunContext run, WorkflowTask def, string? itemValue)
+    {
+        var inputs = new Dictionary<string, JsonNode?>(StringComparer.Ordinal);
+        if (def.Parameters["inputs"] is not JsonObject given) return inputs;
+        var results = WithItem(run, def.Id, itemValue, ReferenceResolver.ContainsReferences(def.Parameters) ? await ReadReferencedResultsAsync(run, def).ConfigureAwait(false) : null)
+            ?? EmptyResults;
+        var resolved = ReferenceResolver.Resolve(new JsonObject { ["inputs"] = given.DeepClone() }, r => RunReferences.Lookup(r, results, run.Inputs), RedisWorkflowQueue.SubWorkflowMethod);
+        foreach (var (k, value) in (JsonObject)resolved["inputs"]!) inputs[k] = value?.DeepClone();
+        return inputs;
+    }
+
+    /// <summary>What a finished child run makes of its workflow/run task, as in the engine.</summary>
+    private Outcome ChildOutcome(string spec, WorkflowRun child)
+    {
+        var status = StoreJson.StatusName(child.Status);
+        var result = new JsonObject
+        {
+            ["workflow_id"] = child.WorkflowId,
+            ["status"] = status,
+            ["outputs"] = new JsonObject(child.Outputs.Select(kv => KeyValuePair.Create(kv.Key, kv.Value?.DeepClone()))),
+        };
+        if (child.Status == WorkflowStatus.Completed) return Outcome.Completed(result, _time.GetUtcNow());
+        var why = child.Error is { } e ? $": {e.CodeName}: {e.Message}" : "";
+        var error = new GleitzeitException(GleitzeitErrorCode.TaskSubworkflowFailed, $"sub-workflow '{spec}' (run {child.WorkflowId}) ended {status}{why}", data: result).ToError();
+        return Outcome.Failed(error, null, _time.GetUtcNow());
     }
 
     /// <summary>
@@ -630,6 +760,16 @@ public sealed partial class GleitzeitWorker
     {
         LogCannotRun(ConsumerName, run.Id, taskId, error.CodeName, error.Message);
         return Outcome.Failed(error, null, _time.GetUtcNow());
+    }
+
+    /// <summary>An item's view of the results: <c>${item}</c> and <c>${index}</c> first, then the run's tasks, as in the engine. Other tasks' results are returned as they are.</summary>
+    private static Dictionary<string, TaskResult>? WithItem(RunContext run, string taskId, string? itemValue, Dictionary<string, TaskResult>? results)
+    {
+        if (run.ForEachOf(taskId, out var index) is null) return results;
+        results ??= new Dictionary<string, TaskResult>(StringComparer.Ordinal);
+        results["item"] = new TaskResult { TaskId = "item", Status = WorkflowTaskStatus.Completed, Result = itemValue is null ? null : JsonNode.Parse(itemValue) };
+        results["index"] = new TaskResult { TaskId = "index", Status = WorkflowTaskStatus.Completed, Result = ForEachLists.IndexValue(index) };
+        return results;
     }
 
     private async Task<Dictionary<string, TaskResult>> ReadReferencedResultsAsync(RunContext run, WorkflowTask def)

@@ -122,6 +122,13 @@ internal static class QueueScripts
             if err then redis.call('HSET', run, 'error', cjson.encode(err)) end
             redis.call('RPUSH', events, event(nil, status, 0, err))
             redis.call('PUBLISH', finished, run_id)
+            -- A child run of a workflow/run task: that task is made ready again, and the worker that takes it records
+            -- the child's outcome as its own.
+            local parent_run = redis.call('HGET', run, 'parent_run')
+            if parent_run then
+                redis.call('ZADD', ready, ready_rank(ready_seq, redis.call('HGET', run, 'parent_prio')), ready_member(parent_run, redis.call('HGET', run, 'parent_task')))
+                redis.call('PUBLISH', wake, parent_run)
+            end
         end
 
         -- A run with tasks waiting for a person ('waiting' counts them) is stored 'waiting' while none of its tasks is
@@ -530,24 +537,44 @@ internal static class QueueScripts
         """;
 
     // Stops a run: cancelled by a user, or out of time. ARGV 6 cancel channel, 7 reason ('cancelled' or 'timeout'),
-    // 8 the error of the tasks it stops (JSON). Returns -1 unknown run, -2 not a queued run, 0 already finished or stopping, 1 stopped.
+    // 8 the error of the tasks it stops (JSON). Returns {-1} unknown run, {-2} not a queued run, {0} already finished or
+    // stopping, {1, child run ids...} stopped: the child runs of its workflow/run tasks, for the caller to stop too.
     public const string Cancel = Prelude + """
-        if redis.call('EXISTS', run) == 0 then return -1 end
-        if redis.call('HEXISTS', run, 'remaining') == 0 then return -2 end
+        if redis.call('EXISTS', run) == 0 then return { -1 } end
+        if redis.call('HEXISTS', run, 'remaining') == 0 then return { -2 } end
         local status = redis.call('HGET', run, 'status')
-        if status == 'completed' or status == 'failed' or status == 'cancelled' then return 0 end
-        if redis.call('HEXISTS', run, 'cancelled') == 1 then return 0 end
+        if status == 'completed' or status == 'failed' or status == 'cancelled' then return { 0 } end
+        if redis.call('HEXISTS', run, 'cancelled') == 1 then return { 0 } end
         redis.call('HSET', run, 'cancelled', ARGV[7], 'stop_error', ARGV[8])
         local n = 0
+        local out = { 1 }
         for _, task_id in ipairs(redis.call('HKEYS', pending)) do
-            -- An expanded foreach task is stored running but runs on no worker: it is stopped here too.
-            if (redis.call('HGET', statuses, task_id) ~= 'running' or redis.call('HEXISTS', fe, task_id .. '|count') == 1) and claim(task_id, 'cancelled') then
+            -- An expanded foreach task, and a workflow/run task waiting for its child run, are stored running but run on
+            -- no worker: they are stopped here too (and the child with them).
+            local child = redis.call('HGET', run, 'child|' .. task_id)
+            if (redis.call('HGET', statuses, task_id) ~= 'running' or child or redis.call('HEXISTS', fe, task_id .. '|count') == 1) and claim(task_id, 'cancelled') then
                 end_task(task_id, 'cancelled', cancelled_error())
                 n = n + 1
+                if child then out[#out + 1] = child end
             end
         end
         redis.call('PUBLISH', ARGV[6], run_id)
         count_final(n)
+        return out
+        """;
+
+    // A workflow/run task started its child run (ARGV 8): the task waits for it, stored running, holding no worker.
+    // ARGV 6 task id, 7 entry id, 8 child run id. Returns 1 waiting, 0 the task is final already, 2 the run was
+    // stopped meanwhile (the task is cancelled; the caller stops the child).
+    public const string AwaitChild = Prelude + """
+        local task_id, entry = ARGV[6], ARGV[7]
+        ack(entry)
+        if redis.call('HEXISTS', done, task_id) == 1 then return 0 end
+        if redis.call('HGET', run, 'cancelled') then
+            if claim(task_id, 'cancelled') then end_task(task_id, 'cancelled', cancelled_error()); count_final(1) end
+            return 2
+        end
+        redis.call('HSET', run, 'child|' .. task_id, ARGV[8])
         return 1
         """;
 
