@@ -517,7 +517,10 @@ public sealed partial class GleitzeitWorker
     private async Task RunChildAsync(RunContext run, Claim claim, WorkflowTask def, CancellationToken stopping)
     {
         var taskId = claim.TaskId;
-        var childId = run.Id + "." + taskId;
+        // A loop's iteration N (from 2 on) runs a child of its own, PARENT.TASK#N, as in the engine.
+        var own = await ReadOwnStateAsync(run, taskId).ConfigureAwait(false);
+        var iteration = def.Loop is null ? 1 : Math.Max(1, own.Iteration);
+        var childId = run.Id + "." + taskId + (iteration <= 1 ? "" : "#" + iteration.ToString(CultureInfo.InvariantCulture));
         var spec = def.Parameters["workflow"] is JsonValue v && v.TryGetValue<string>(out var text) ? text : "";
         var link = new RedisWorkflowQueue.ChildOf(run.Id, taskId, def.Priority);
         var keys = _connection.Keys;
@@ -525,10 +528,20 @@ public sealed partial class GleitzeitWorker
         var childStatus = (string?)state[0];
         if (childStatus is "completed" or "failed" or "cancelled" && state[1].HasValue)
         {
-            var own = await ReadOwnStateAsync(run, taskId).ConfigureAwait(false);
             var child = await _store.GetRunAsync(childId).ConfigureAwait(false)
                 ?? throw new GleitzeitException(GleitzeitErrorCode.WorkflowNotFound, $"Run '{childId}' is gone.");
-            await ReportAsync(run, claim, own.Attempts, own.StartedAt, ChildOutcome(spec, child), stopping).ConfigureAwait(false);
+            var outcome = ChildOutcome(spec, child);
+            if (def.Loop is not null && outcome.Kind == OutcomeKind.Completed)
+            {
+                // An iteration of a loop: until decides between completing, the next iteration (its own child) and exhaustion.
+                var results = ReferenceResolver.ContainsReferences(def.Parameters) ? await ReadReferencedResultsAsync(run, def).ConfigureAwait(false) : EmptyResults;
+                outcome = EndIteration(run, def, own, own.Attempts, outcome.Result, results, outcome.At);
+            }
+            else if (def.Loop is not null)
+            {
+                outcome = outcome with { Iteration = iteration, History = own.History };
+            }
+            await ReportAsync(run, claim, own.Attempts, own.StartedAt, outcome, stopping).ConfigureAwait(false);
             return;
         }
         if (childStatus is null)
@@ -541,7 +554,7 @@ public sealed partial class GleitzeitWorker
             try
             {
                 var workflow = LoadChild(run.Workflow, spec);
-                var inputs = await ChildInputsAsync(run, def, itemValue).ConfigureAwait(false);
+                var inputs = await ChildInputsAsync(run, def, own, itemValue).ConfigureAwait(false);
                 await _queue.SubmitAsync(workflow, inputs, childId, link, CancellationToken.None).ConfigureAwait(false);
             }
             catch (GleitzeitException ex) when (ex.Code == GleitzeitErrorCode.WorkflowAlreadyExists)
@@ -603,14 +616,33 @@ public sealed partial class GleitzeitWorker
         }
     }
 
-    /// <summary>The task's <c>inputs</c> parameter with its references resolved against the stored results (and <c>${item}</c> for an item).</summary>
-    private async Task<Dictionary<string, JsonNode?>> ChildInputsAsync(RunContext run, WorkflowTask def, string? itemValue)
+    /// <summary>
+    /// The task's <c>inputs</c> parameter with its references resolved against the stored results as the reference stage
+    /// resolves them: <c>${item}</c> and <c>${index}</c> for an item, <c>${iteration}</c> and <c>${previous}</c> for a loop,
+    /// null for a dependency that did not complete under <c>join: any</c>.
+    /// </summary>
+    private async Task<Dictionary<string, JsonNode?>> ChildInputsAsync(RunContext run, WorkflowTask def, TaskResult own, string? itemValue)
     {
         var inputs = new Dictionary<string, JsonNode?>(StringComparer.Ordinal);
         if (def.Parameters["inputs"] is not JsonObject given) return inputs;
         var results = WithItem(run, def.Id, itemValue, ReferenceResolver.ContainsReferences(def.Parameters) ? await ReadReferencedResultsAsync(run, def).ConfigureAwait(false) : null)
             ?? EmptyResults;
-        var resolved = ReferenceResolver.Resolve(new JsonObject { ["inputs"] = given.DeepClone() }, r => RunReferences.Lookup(r, results, run.Inputs), RedisWorkflowQueue.SubWorkflowMethod);
+        JsonNode? Lookup(Reference r)
+        {
+            if (def.Loop is not null && !results.ContainsKey(r.Root))
+            {
+                switch (r.Root)
+                {
+                    case TaskConditions.IterationRoot:
+                        return ForEachLists.IndexValue(Math.Max(1, own.Iteration));
+                    case TaskConditions.PreviousRoot:
+                        return own.History.Count > 0 ? ReferenceResolver.Navigate(own.History[^1].Result, r.Path, r.Root) : null;
+                }
+            }
+            if (def.Join == JoinMode.Any && !r.IsInput && !(results.TryGetValue(r.Root, out var source) && source.Status == WorkflowTaskStatus.Completed)) return null;
+            return RunReferences.Lookup(r, results, run.Inputs);
+        }
+        var resolved = ReferenceResolver.Resolve(new JsonObject { ["inputs"] = given.DeepClone() }, Lookup, RedisWorkflowQueue.SubWorkflowMethod);
         foreach (var (k, value) in (JsonObject)resolved["inputs"]!) inputs[k] = value?.DeepClone();
         return inputs;
     }

@@ -48,17 +48,15 @@ public sealed class RedisWorkflowQueue
         ArgumentNullException.ThrowIfNull(workflow);
         cancellationToken.ThrowIfCancellationRequested();
         WorkflowValidator.EnsureValid(workflow, registry: null, workflow.Name);
-        // Workers know sub-workflows by file only (registered names live in an ExecutionEngine), and start one child per task.
+        // Workers know sub-workflows by file only: registered names live in an ExecutionEngine.
         var unsupported = workflow.Tasks.Where(t => t.Method == SubWorkflowMethod
-            && (t.Loop is not null || t.Parameters["workflow"] is not JsonValue v || !v.TryGetValue<string>(out var spec) || !SubWorkflowFiles.LooksLikeFile(spec))).ToList();
+            && (t.Parameters["workflow"] is not JsonValue v || !v.TryGetValue<string>(out var spec) || !SubWorkflowFiles.LooksLikeFile(spec))).ToList();
         if (unsupported.Count > 0)
         {
             throw new WorkflowValidationException(unsupported.Select(t => new ValidationError(GleitzeitErrorCode.WorkflowValidationFailed,
-                (t.Loop is not null
-                    ? "a workflow/run task with a loop does not run on Redis workers in this version"
-                    : $"a workflow/run task names a registered workflow ('{t.Parameters["workflow"]}'), which Redis workers do not know (workflows are registered with an ExecutionEngine); give the sub-workflow as a file path relative to this workflow's file (ending in .yaml)")
-                + ", or run this workflow in an ExecutionEngine (gleitzeit run without --detach), with the Redis store if you like",
-                t.Id, t.Loop is not null ? "loop" : "parameters.workflow")).ToList(), workflow.Name);
+                $"a workflow/run task names a registered workflow ('{t.Parameters["workflow"]}'), which Redis workers do not know (workflows are registered with an ExecutionEngine): "
+                + "give the sub-workflow as a file path relative to this workflow's file (ending in .yaml), or run this workflow in an ExecutionEngine (gleitzeit run without --detach), with the Redis store if you like",
+                t.Id, "parameters.workflow")).ToList(), workflow.Name);
         }
         var values = new Dictionary<string, JsonNode?>(StringComparer.Ordinal);
         foreach (var (k, v) in workflow.Inputs) values[k] = v?.DeepClone();

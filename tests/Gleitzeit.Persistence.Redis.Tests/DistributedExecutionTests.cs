@@ -45,24 +45,16 @@ public sealed class DistributedExecutionTests
     }
 
     [Test]
-    public async Task A_workflow_run_task_naming_a_registered_workflow_or_looping_is_refused_at_submit_naming_the_task()
+    public async Task A_workflow_run_task_naming_a_registered_workflow_is_refused_at_submit_naming_the_task()
     {
         await using var h = Harness.Create("refuse-control-flow");
         var named = new WorkflowBuilder("w").RunWorkflow("child", "registered-name").Build();
-        var dir = Path.Combine(Path.GetTempPath(), "gleitzeit-refuse-" + Guid.NewGuid().ToString("N"));
-        Directory.CreateDirectory(dir);
-        await File.WriteAllTextAsync(Path.Combine(dir, "c.yaml"), "name: c\ntasks:\n  - id: a\n    method: test/noop\n");
-        var looped = new WorkflowBuilder("w").WithBaseDirectory(dir).RunWorkflow("again", "c.yaml", configure: t => t.Loop("${self.status} == 'completed'", 2)).Build();
 
         var a = await Assert.ThrowsAsync<WorkflowValidationException>(async () => await h.Queue.SubmitAsync(named));
-        var b = await Assert.ThrowsAsync<WorkflowValidationException>(async () => await h.Queue.SubmitAsync(looped));
 
         Assert.That(a!.Errors.Single().TaskId, Is.EqualTo("child"));
         Assert.That(a.Message, Does.Contain("registered workflow ('registered-name')").And.Contain("file path").And.Contain("ExecutionEngine"));
-        Assert.That(b!.Errors.Single().TaskId, Is.EqualTo("again"));
-        Assert.That(b.Message, Does.Contain("loop"));
         Assert.That(await h.Store.ListRunsAsync(), Is.Empty, "nothing was stored");
-        Directory.Delete(dir, recursive: true);
     }
 
     [Test]

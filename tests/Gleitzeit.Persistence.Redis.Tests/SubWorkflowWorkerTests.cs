@@ -45,6 +45,17 @@ public sealed class SubWorkflowWorkerTests
               - id: wait
                 method: test/block
             """);
+        File.WriteAllText(Path.Combine(_dir, "children", "attempt.yaml"), """
+            name: attempt
+            inputs:
+              n: 1
+            outputs:
+              quality: "${s.n}"
+            tasks:
+              - id: s
+                method: test/sum
+                params: { add: "${inputs.n}" }
+            """);
         File.WriteAllText(Path.Combine(_dir, "children", "broken.yaml"), """
             name: broken
             tasks:
@@ -155,5 +166,32 @@ public sealed class SubWorkflowWorkerTests
         Assert.That(results.Select(r => (long?)r!["outputs"]!["total"]), Is.EqualTo(new long?[] { 8, 16, 24 }));
         Assert.That(results.Select(r => (string?)r!["workflow_id"]), Is.EqualTo(new[] { id + ".each[0]", id + ".each[1]", id + ".each[2]" }));
         foreach (var i in new[] { 0, 1, 2 }) Assert.That((await h.Store.GetRunAsync($"{id}.each[{i}]"))!.ParentId, Is.EqualTo(id));
+    }
+
+    [Test]
+    public async Task A_looping_workflow_run_task_runs_a_child_per_iteration_until_its_condition_holds()
+    {
+        await using var h = Harness.Create("sub-loop");
+        h.StartWorker(name: "w1");
+        h.StartWorker(name: "w2");
+        var workflow = new WorkflowBuilder("parent").WithBaseDirectory(_dir)
+            .RunWorkflow("improve", "children/attempt.yaml", new { n = "${iteration}" }, t => t.Loop("${self.outputs.quality} >= 3", 5))
+            .Output("quality", "${improve.outputs.quality}")
+            .Build();
+
+        var id = await h.Queue.SubmitAsync(workflow);
+        var run = await h.WaitAsync(id);
+
+        Assert.That(run.Status, Is.EqualTo(WorkflowStatus.Completed), run.Error?.ToString());
+        var improve = run.Tasks["improve"];
+        Assert.That(improve.Iteration, Is.EqualTo(3));
+        Assert.That(improve.History.Select(i => (string?)i.Result!["workflow_id"]), Is.EqualTo(new[] { id + ".improve", id + ".improve#2", id + ".improve#3" }));
+        Assert.That(improve.History.Select(i => (long?)i.Result!["outputs"]!["quality"]), Is.EqualTo(new long?[] { 1, 2, 3 }));
+        Assert.That((long?)run.Outputs["quality"], Is.EqualTo(3));
+        foreach (var child in new[] { ".improve", ".improve#2", ".improve#3" })
+        {
+            Assert.That(h.ExecutionCount(id + child, "s"), Is.EqualTo(1), child);
+            Assert.That((await h.Store.GetRunAsync(id + child))!.ParentId, Is.EqualTo(id));
+        }
     }
 }
