@@ -295,6 +295,14 @@ internal static class QueueScripts
             return { code = -29004, message = 'the run was cancelled' }
         end
 
+        -- The prologue of every script that would queue, park or start a task not running anywhere: when its run was
+        -- stopped, the task ends cancelled instead (once). Returns whether the run was stopped.
+        local function stopped(task_id)
+            if not redis.call('HGET', run, 'cancelled') then return false end
+            if claim(task_id, 'cancelled') then end_task(task_id, 'cancelled', cancelled_error()); count_final(1) end
+            return true
+        end
+
         """;
 
     // ARGV 6..: (task id, number of dependencies, priority) triples, in the workflow's order
@@ -322,11 +330,7 @@ internal static class QueueScripts
         local task_id, entry = ARGV[6], ARGV[7]
         if redis.call('EXISTS', run) == 0 then ack(entry); return { 0, 0 } end
         if redis.call('HEXISTS', done, task_id) == 1 then ack(entry); return { 0, 0 } end
-        if redis.call('HGET', run, 'cancelled') then
-            ack(entry)
-            if claim(task_id, 'cancelled') then end_task(task_id, 'cancelled', cancelled_error()); count_final(1) end
-            return { 0, 0 }
-        end
+        if stopped(task_id) then ack(entry); return { 0, 0 } end
         -- A waiting task comes back only when its timeout is due: the worker decides it (it does not run again).
         if redis.call('HGET', statuses, task_id) == 'waiting' then ack(entry); return { 3, 0 } end
         if #ARGV > 10 then
@@ -388,10 +392,7 @@ internal static class QueueScripts
         ack(entry)
         if redis.call('EXISTS', run) == 0 then return -1 end
         if redis.call('HEXISTS', done, task_id) == 1 or redis.call('HEXISTS', fe, task_id .. '|count') == 1 then return 0 end
-        if redis.call('HGET', run, 'cancelled') then
-            if claim(task_id, 'cancelled') then end_task(task_id, 'cancelled', cancelled_error()); count_final(1) end
-            return 0
-        end
+        if stopped(task_id) then return 0 end
         local prio, bound, n = ARGV[10], tonumber(ARGV[11]), (#ARGV - 11) / 2
         save_json(task_id, ARGV[8], 'running', ARGV[9])
         redis.call('HSET', fe, task_id .. '|count', n, task_id .. '|left', n, task_id .. '|next', math.min(bound, n), task_id .. '|prio', prio)
@@ -441,10 +442,7 @@ internal static class QueueScripts
         local task_id, entry = ARGV[6], ARGV[7]
         ack(entry)
         if redis.call('HEXISTS', done, task_id) == 1 then return 0 end
-        if redis.call('HGET', run, 'cancelled') then
-            if claim(task_id, 'cancelled') then end_task(task_id, 'cancelled', cancelled_error()); count_final(1) end
-            return 0
-        end
+        if stopped(task_id) then return 0 end
         save_json(task_id, ARGV[8], 'queued', ARGV[9])
         redis.call('HSET', attempts, task_id, 0)
         redis.call('ZADD', ready, ready_rank(ready_seq, ARGV[10]), ready_member(run_id, task_id))
@@ -458,10 +456,7 @@ internal static class QueueScripts
         local task_id, entry = ARGV[6], ARGV[7]
         ack(entry)
         if redis.call('HEXISTS', done, task_id) == 1 then return 0 end
-        if redis.call('HGET', run, 'cancelled') then
-            if claim(task_id, 'cancelled') then end_task(task_id, 'cancelled', cancelled_error()); count_final(1) end
-            return 0
-        end
+        if stopped(task_id) then return 0 end
         save_json(task_id, ARGV[8], 'retrying', ARGV[9])
         redis.call('ZADD', ARGV[12], ARGV[10], ARGV[11])
         return 1
@@ -474,10 +469,7 @@ internal static class QueueScripts
         local task_id, entry = ARGV[6], ARGV[7]
         ack(entry)
         if redis.call('HEXISTS', done, task_id) == 1 then return 0 end
-        if redis.call('HGET', run, 'cancelled') then
-            if claim(task_id, 'cancelled') then end_task(task_id, 'cancelled', cancelled_error()); count_final(1) end
-            return 0
-        end
+        if stopped(task_id) then return 0 end
         save_json(task_id, ARGV[8], 'waiting', ARGV[9])
         redis.call('HINCRBY', run, 'waiting', 1)
         if ARGV[10] ~= '' then redis.call('ZADD', ARGV[12], ARGV[10], ARGV[11]) end
@@ -516,10 +508,7 @@ internal static class QueueScripts
         local task_id, entry = ARGV[6], ARGV[7]
         ack(entry)
         if redis.call('HEXISTS', done, task_id) == 1 then return 0 end
-        if redis.call('HGET', run, 'cancelled') then
-            if claim(task_id, 'cancelled') then end_task(task_id, 'cancelled', cancelled_error()); count_final(1) end
-            return 0
-        end
+        if stopped(task_id) then return 0 end
         redis.call('HINCRBY', attempts, task_id, -1)
         save_json(task_id, ARGV[8], 'queued', ARGV[9])
         redis.call('ZADD', ARGV[12], ARGV[10], ARGV[11])
@@ -570,10 +559,7 @@ internal static class QueueScripts
         local task_id, entry = ARGV[6], ARGV[7]
         ack(entry)
         if redis.call('HEXISTS', done, task_id) == 1 then return 0 end
-        if redis.call('HGET', run, 'cancelled') then
-            if claim(task_id, 'cancelled') then end_task(task_id, 'cancelled', cancelled_error()); count_final(1) end
-            return 2
-        end
+        if stopped(task_id) then return 2 end
         redis.call('HSET', run, 'child|' .. task_id, ARGV[8])
         return 1
         """;

@@ -194,4 +194,49 @@ public sealed class SubWorkflowWorkerTests
             Assert.That((await h.Store.GetRunAsync(id + child))!.ParentId, Is.EqualTo(id));
         }
     }
+
+    [Test]
+    public async Task A_worker_killed_inside_a_sub_workflow_leaves_the_rest_to_the_other_and_the_parent_completes()
+    {
+        var options = RedisTestServer.NewOptions("sub-kill");
+        await using var store = new RedisWorkflowStore(options);
+        var queue = new RedisWorkflowQueue(store);
+        var lease = TimeSpan.FromSeconds(3);
+        await using var w1 = await WorkerProcess.StartAsync(options, "w1", concurrency: 2, lease: lease);
+        await using var w2 = await WorkerProcess.StartAsync(options, "w2", concurrency: 2, lease: lease);
+        var workflow = new WorkflowBuilder("parent").WithBaseDirectory(_dir)
+            .RunWorkflow("sub", "children/fan.yaml", new { @base = 2 })
+            .AddTask("after", "test/sum", new JsonObject { ["add"] = 0, ["values"] = new JsonArray("${sub.outputs.total}") }, t => t.DependsOn("sub"))
+            .Build();
+        var id = await queue.SubmitAsync(workflow);
+        var childId = id + ".sub";
+        var keys = store.Connection.Keys;
+        var db = await store.Connection.GetDatabaseAsync();
+
+        HashSet<string> completedBefore;
+        while (true)
+        {
+            var child = await store.GetRunAsync(childId);
+            var pending = await db.StreamPendingAsync(keys.Queue, keys.Group);
+            if (child is not null && child.Tasks.Values.Any(t => t.Status == WorkflowTaskStatus.Completed)
+                && pending.Consumers.Any(c => c.Name == "w1" && c.PendingMessageCount > 0))
+            {
+                await w1.KillAsync();
+                completedBefore = (await store.GetRunAsync(childId))!.Tasks.Values.Where(t => t.Status == WorkflowTaskStatus.Completed).Select(t => t.TaskId).ToHashSet();
+                break;
+            }
+            await Task.Delay(10);
+        }
+        using var limit = new CancellationTokenSource(TimeSpan.FromMinutes(3));
+        var run = await queue.WaitAsync(id, limit.Token);
+        var executions = new[] { w1, w2 }.SelectMany(w => w.Executions().Select(l => l.Split('\t')).Where(p => p[0] == childId).Select(p => p[1])).ToList();
+        var completions = (await store.GetEventsAsync(childId)).Where(e => e.TaskId is not null && e.Status == "completed").GroupBy(e => e.TaskId!).ToDictionary(g => g.Key, g => g.Count());
+
+        Assert.That(run.Status, Is.EqualTo(WorkflowStatus.Completed), run.Error?.ToString());
+        Assert.That((long?)run.GetResult("after")!["n"], Is.EqualTo(16));
+        Assert.That(completions.Keys, Is.EquivalentTo(new[] { "p0", "p1", "p2", "p3", "p4", "p5", "p6", "p7", "sum" }));
+        Assert.That(completions.Values, Is.All.EqualTo(1), "each child result recorded once");
+        foreach (var done in completedBefore) Assert.That(executions.Count(t => t == done), Is.EqualTo(1), done + " completed before the kill and never ran again");
+        Assert.That((await store.GetEventsAsync(id)).Count(e => e.TaskId == "sub" && e.Status == "running"), Is.EqualTo(1), "the child was started once");
+    }
 }
