@@ -190,7 +190,10 @@ internal static class QueueScripts
             local n = 0
             for i = 0, tonumber(redis.call('HGET', fe, p .. '|count') or '0') - 1 do
                 local id = item_id(p, i)
-                if redis.call('HEXISTS', done, id) == 0 and redis.call('HGET', statuses, id) ~= 'running' and claim(id, 'skipped') then
+                local st = redis.call('HGET', statuses, id)
+                if redis.call('HEXISTS', done, id) == 0 and st ~= 'running' and claim(id, 'skipped') then
+                    -- An item waiting for a person no longer counts as waiting.
+                    if st == 'waiting' then redis.call('HINCRBY', run, 'waiting', -1) end
                     end_task(id, 'skipped', cause)
                     n = n + 1
                 end
@@ -224,9 +227,9 @@ internal static class QueueScripts
         end
 
         -- Item item of foreach task p completed with result_json: kept for the aggregate, the next item not yet queued
-        -- takes its place, and the last one completes p and releases p's dependents (ARGV from first_dep on).
+        -- takes its place, and the last one completes p and releases p's dependents (ARGV[first_dep..last_dep] pairs).
         -- Returns how many tasks reached a final state besides the item (0 or 1).
-        local function item_completed(p, item, result_json, first_dep)
+        local function item_completed(p, item, result_json, first_dep, last_dep)
             redis.call('HSET', fe, item, result_json)
             if redis.call('HEXISTS', done, p) == 1 then return 0 end
             if redis.call('HINCRBY', fe, p .. '|left', -1) > 0 then
@@ -239,7 +242,7 @@ internal static class QueueScripts
             end
             if not claim(p, 'completed') then return 0 end
             conclude_foreach(p, 'completed', aggregate(p), nil)
-            if release_dependents(first_dep, #ARGV) then redis.call('PUBLISH', wake, run_id) end
+            if release_dependents(first_dep, last_dep) then redis.call('PUBLISH', wake, run_id) end
             return 1
         end
 
@@ -286,6 +289,15 @@ internal static class QueueScripts
             end
             if queued then redis.call('PUBLISH', wake, run_id) end
             return n
+        end
+
+        -- Item item of foreach task p failed for good: p fails (once) with err_json, its items not running are skipped,
+        -- and so are p's dependents (settle_dependents from ARGV index i, with cause_json). Returns how many tasks
+        -- reached a final state besides the item.
+        local function item_failed(p, item, err_json, cause_json, i)
+            if not claim(p, 'failed') then return 0 end
+            conclude_foreach(p, 'failed', nil, cjson.decode(err_json))
+            return 1 + skip_items(p, { code = -29005, message = "dependency '" .. item .. "' failed" }) + settle_dependents(p, cjson.decode(cause_json), i)
         end
 
         -- Why tasks that did not finish were stopped: cancelled (TASK_CANCELLED) or the run's timeout (WORKFLOW_TIMEOUT).
@@ -374,7 +386,7 @@ internal static class QueueScripts
         save_json(task_id, ARGV[8], 'completed', ARGV[9])
         local n = 1
         if parent ~= '' then
-            n = n + item_completed(parent, task_id, ARGV[11], 12)
+            n = n + item_completed(parent, task_id, ARGV[11], 12, #ARGV)
         elseif release_dependents(12, #ARGV) then
             redis.call('PUBLISH', wake, run_id)
         end
@@ -426,11 +438,8 @@ internal static class QueueScripts
         if parent == '' then
             n = n + skip_items(task_id, { code = -29005, message = "dependency '" .. task_id .. "' failed" })
             n = n + settle_dependents(task_id, cjson.decode(ARGV[12]), 15)
-        elseif status == 'failed' and claim(parent, 'failed') then
-            -- An item failed for good: its foreach task fails (once), the items not started are skipped.
-            conclude_foreach(parent, 'failed', nil, cjson.decode(ARGV[14]))
-            n = n + 1 + skip_items(parent, { code = -29005, message = "dependency '" .. task_id .. "' failed" })
-            n = n + settle_dependents(parent, cjson.decode(ARGV[12]), 15)
+        elseif status == 'failed' then
+            n = n + item_failed(parent, task_id, ARGV[14], ARGV[12], 15)
         end
         count_final(n)
         return 1
@@ -479,8 +488,10 @@ internal static class QueueScripts
         """;
 
     // A waiting task is decided (a person's answer, or its timeout), only while it is stored waiting: the first wins.
-    // ARGV 6 task id, 7 decided task json, 8 'completed' or 'failed', 9 event json, 10 failure summary, 11 n, then n
-    // (direct dependent, priority) pairs, then, when it failed, its transitive dependents as settle_dependents reads them.
+    // ARGV 6 task id, 7 decided task json, 8 'completed' or 'failed', 9 event json, 10 failure summary, 11 its foreach
+    // task when it is an item ('' if not), 12 an item's result json, 13 the error its foreach task fails with, 14 n, then
+    // n (direct dependent, priority) pairs (an item's: its foreach task's), then, when it failed, the transitive
+    // dependents (of the task, or of an item's foreach task) as settle_dependents reads them.
     // Returns -1 unknown run, 0 not waiting (nothing written), 1 recorded.
     public const string Answer = Prelude + """
         local task_id = ARGV[6]
@@ -489,13 +500,20 @@ internal static class QueueScripts
         if not claim(task_id, ARGV[8]) then return 0 end
         redis.call('HINCRBY', run, 'waiting', -1)
         save_json(task_id, ARGV[7], ARGV[8], ARGV[9])
-        local direct = tonumber(ARGV[11])
+        local parent, direct = ARGV[11], tonumber(ARGV[14])
+        local last_dep = 14 + direct * 2
         local n = 1
-        if ARGV[8] == 'completed' then
-            release_dependents(12, 11 + direct * 2)
+        if ARGV[8] == 'completed' and parent ~= '' then
+            if item_completed(parent, task_id, ARGV[12], 15, last_dep) > 0 then n = n + 1 end
+        elseif ARGV[8] == 'completed' then
+            release_dependents(15, last_dep)
         else
             redis.call('HSETNX', run, 'first_failure', ARGV[10])
-            n = n + settle_dependents(task_id, { code = -29005, message = "dependency '" .. task_id .. "' failed" }, 12 + direct * 2)
+            if parent ~= '' then
+                n = n + item_failed(parent, task_id, ARGV[13], cjson.encode({ code = -29005, message = "dependency '" .. parent .. "' failed" }), last_dep + 1)
+            else
+                n = n + settle_dependents(task_id, { code = -29005, message = "dependency '" .. task_id .. "' failed" }, last_dep + 1)
+            end
         end
         count_final(n)
         redis.call('PUBLISH', wake, run_id)

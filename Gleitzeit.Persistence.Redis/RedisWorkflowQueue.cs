@@ -245,12 +245,17 @@ public sealed class RedisWorkflowQueue
     {
         var context = new RunContext(runId, workflow, new Dictionary<string, JsonNode?>());
         var status = Gleitzeit.Core.Persistence.StoreJson.StatusName(decided.Status);
-        var direct = context.Dependents(decided.TaskId);
+        // An item of a foreach task: its completion counts toward the task's aggregate, its failure fails the task.
+        var owner = context.ForEachOf(decided.TaskId, out _);
+        var direct = context.Dependents(owner?.Id ?? decided.TaskId);
         var args = new List<RedisValue>
         {
             decided.TaskId, Gleitzeit.Core.Persistence.StoreJson.ToJson(decided).ToJsonString(), status,
             RedisWorkflowStore.EventJson(decided.TaskId, status, decided.CompletedAt ?? now, decided.Attempts, decided.Error),
             decided.Error is { } e ? $": {decided.TaskId}: {e.CodeName}: {e.Message}" : "",
+            owner?.Id ?? "",
+            owner is null ? "" : decided.Result?.ToJsonString() ?? "null",
+            owner is not null && decided.Error is { } failure ? Gleitzeit.Core.Execution.ForEachLists.ItemFailure(decided.TaskId, failure).ToJson().ToJsonString() : "",
             direct.Count,
         };
         foreach (var d in direct)
@@ -260,7 +265,7 @@ public sealed class RedisWorkflowQueue
         }
         if (decided.Status != WorkflowTaskStatus.Completed)
         {
-            context.AppendSkipGraph(decided.TaskId, args);
+            context.AppendSkipGraph(owner?.Id ?? decided.TaskId, args);
         }
         var outcome = (int)await Evaluate(connection, QueueScripts.Answer, runId, now, args, "recording the answer to " + decided.TaskId, cancellationToken).ConfigureAwait(false);
         if (outcome < 0) throw new GleitzeitException(GleitzeitErrorCode.WorkflowNotFound, $"No run with id '{runId}'.");

@@ -1,6 +1,8 @@
 using System.Text.Json.Nodes;
 using Gleitzeit.Core;
 using Gleitzeit.Core.Definitions;
+using Gleitzeit.Core.Human;
+using Microsoft.Extensions.Time.Testing;
 
 namespace Gleitzeit.Persistence.Redis.Tests;
 
@@ -237,5 +239,47 @@ public sealed class ForEachWorkerTests
         Assert.That((int?)run.Tasks["each"].Result!["count"], Is.EqualTo(n));
         Assert.That(((JsonArray)run.Tasks["each"].Result!["results"]!).Select(r => (long?)r!["n"]), Is.EqualTo(Enumerable.Range(0, n).Select(i => (long?)i)));
         Assert.That(h.Executions.Count, Is.EqualTo(n));
+    }
+
+    [Test]
+    public async Task Items_that_wait_for_a_person_complete_their_foreach_task_when_answered_and_fail_it_on_a_failing_timeout()
+    {
+        var time = new FakeTimeProvider(DateTimeOffset.UtcNow);
+        await using var h = Harness.Create("fe-human");
+        h.StartWorker(time: time);
+        Workflow Approvals() => new WorkflowBuilder("approve-each")
+            .ForEach("each", new object?[] { "a", "b" }, t => t.WithMethod("human/approval", new JsonObject { ["prompt"] = "Ship ${item}?", ["timeout"] = 600, ["on_timeout"] = "fail" }))
+            .AddTask("after", "test/sum", new JsonObject { ["add"] = 0, ["values"] = new JsonArray("${each.count}") }, t => t.DependsOn("each"))
+            .Build();
+        async Task UntilWaitingAsync(string id, string item)
+        {
+            using var limit = new CancellationTokenSource(TimeSpan.FromMinutes(1));
+            while ((await h.Store.GetRunAsync(id, limit.Token))!.Tasks.GetValueOrDefault(item)?.Status != WorkflowTaskStatus.Waiting) await Task.Delay(20, limit.Token);
+        }
+
+        var approved = await h.Queue.SubmitAsync(Approvals());
+        await UntilWaitingAsync(approved, "each[0]");
+        await UntilWaitingAsync(approved, "each[1]");
+        await h.Queue.AnswerAsync(approved, "each[1]", HumanAnswer.Approve("ok", "ann"));
+        await h.Queue.AnswerAsync(approved, "each[0]", HumanAnswer.Reject("no", "bob"));
+        var done = await h.WaitAsync(approved);
+
+        var timedOut = await h.Queue.SubmitAsync(Approvals());
+        await UntilWaitingAsync(timedOut, "each[0]");
+        await UntilWaitingAsync(timedOut, "each[1]");
+        await h.Queue.AnswerAsync(timedOut, "each[0]", HumanAnswer.Approve("ok", "ann"));
+        time.Advance(TimeSpan.FromSeconds(600));
+        var failed = await h.WaitAsync(timedOut);
+
+        Assert.That(done.Status, Is.EqualTo(WorkflowStatus.Completed), done.Error?.ToString());
+        var results = (JsonArray)done.Tasks["each"].Result!["results"]!;
+        Assert.That(results.Select(r => (string?)r!["by"]), Is.EqualTo(new[] { "bob", "ann" }), "the aggregate keeps the items' order, not the answers'");
+        Assert.That(results.Select(r => (bool?)r!["approved"]), Is.EqualTo(new bool?[] { false, true }));
+        Assert.That((long?)done.GetResult("after")!["n"], Is.EqualTo(2));
+        Assert.That(failed.Status, Is.EqualTo(WorkflowStatus.Failed));
+        Assert.That(failed.Tasks["each[1]"].Status, Is.EqualTo(WorkflowTaskStatus.Failed));
+        Assert.That(failed.Tasks["each"].Error!.Code, Is.EqualTo(GleitzeitErrorCode.TaskItemFailed));
+        Assert.That(failed.Tasks["each"].Error!.Message, Does.StartWith("item each[1] failed: "));
+        Assert.That(failed.Tasks["after"].Error!.Message, Is.EqualTo("dependency 'each' failed"));
     }
 }
