@@ -174,6 +174,7 @@ public sealed class ForEachWorkerTests
 
         // Kill w1 once some items completed and it holds claimed items.
         HashSet<string> completedBefore;
+        using var patience = new CancellationTokenSource(TimeSpan.FromMinutes(1)); // fails the test instead of hanging
         while (true)
         {
             var pending = await db.StreamPendingAsync(keys.Queue, keys.Group);
@@ -185,7 +186,7 @@ public sealed class ForEachWorkerTests
                 completedBefore = (await store.GetRunAsync(id))!.Tasks.Values.Where(t => t.Status == WorkflowTaskStatus.Completed).Select(t => t.TaskId).ToHashSet();
                 break;
             }
-            await Task.Delay(10);
+            await Task.Delay(10, patience.Token);
         }
         var run = await WaitAsync(queue, id);
         var executions = ExecutionsOf(id, w1, w2);
@@ -210,7 +211,8 @@ public sealed class ForEachWorkerTests
             .AddTask("after", "test/noop", configure: t => t.DependsOn("each"))
             .Build();
         var id = await h.Queue.SubmitAsync(workflow);
-        while (h.Executions.Count(e => e.Line.StartsWith(id + "\t", StringComparison.Ordinal)) < 2) await Task.Delay(10);
+        using var patience = new CancellationTokenSource(TimeSpan.FromMinutes(1)); // fails the test instead of hanging
+        while (h.Executions.Count(e => e.Line.StartsWith(id + "\t", StringComparison.Ordinal)) < 2) await Task.Delay(10, patience.Token);
 
         await h.Queue.CancelAsync(id);
         var run = await h.WaitAsync(id);

@@ -132,7 +132,8 @@ public sealed class SubWorkflowWorkerTests
             .Build();
         var id = await h.Queue.SubmitAsync(workflow);
         // The child's task runs on the only worker slot: the parent's task holds none while it waits.
-        while (h.ExecutionCount(id + ".sub", "wait") == 0) await Task.Delay(10);
+        using var patience = new CancellationTokenSource(TimeSpan.FromMinutes(1)); // fails the test instead of hanging
+        while (h.ExecutionCount(id + ".sub", "wait") == 0) await Task.Delay(10, patience.Token);
 
         await h.Queue.CancelAsync(id);
         var run = await h.WaitAsync(id);
@@ -214,6 +215,7 @@ public sealed class SubWorkflowWorkerTests
         var db = await store.Connection.GetDatabaseAsync();
 
         HashSet<string> completedBefore;
+        using var patience = new CancellationTokenSource(TimeSpan.FromMinutes(1)); // fails the test instead of hanging
         while (true)
         {
             var child = await store.GetRunAsync(childId);
@@ -225,7 +227,7 @@ public sealed class SubWorkflowWorkerTests
                 completedBefore = (await store.GetRunAsync(childId))!.Tasks.Values.Where(t => t.Status == WorkflowTaskStatus.Completed).Select(t => t.TaskId).ToHashSet();
                 break;
             }
-            await Task.Delay(10);
+            await Task.Delay(10, patience.Token);
         }
         using var limit = new CancellationTokenSource(TimeSpan.FromMinutes(3));
         var run = await queue.WaitAsync(id, limit.Token);
