@@ -5,6 +5,7 @@ using System.Text;
 using System.Text.Json.Nodes;
 using Gleitzeit.Core;
 using Gleitzeit.Core.Conditions;
+using Gleitzeit.Core.Definitions;
 using Gleitzeit.Core.Execution;
 using Gleitzeit.Core.Persistence;
 using Gleitzeit.Core.Pipeline;
@@ -29,6 +30,8 @@ public sealed partial class GleitzeitWorker
     private static readonly RedisValue[] RunFields = ["workflow", "inputs", "started_at"];
     private static readonly Dictionary<string, TaskResult> EmptyResults = new(StringComparer.Ordinal);
     private readonly RedisConnection _connection;
+    private readonly RedisWorkflowStore _store;
+    private readonly RedisWorkflowQueue _queue;
     private readonly ProviderRegistry _registry;
     private readonly GleitzeitWorkerOptions _options;
     private readonly GleitzeitOptions _engineOptions;
@@ -55,7 +58,9 @@ public sealed partial class GleitzeitWorker
         TaskPipeline? pipeline = null)
     {
         ArgumentNullException.ThrowIfNull(store);
+        _store = store;
         _connection = store.Connection;
+        _queue = new RedisWorkflowQueue(store, timeProvider);
         _registry = registry ?? throw new ArgumentNullException(nameof(registry));
         _options = options ?? new GleitzeitWorkerOptions();
         GleitzeitWorkerOptionsValidator.Instance.ThrowIfInvalid(_options, nameof(options));
@@ -289,13 +294,25 @@ public sealed partial class GleitzeitWorker
             {
                 // Purged or never stored: the start script drops the entry.
             }
-            if (context?.Workflow.FindTask(taskId) is { } def)
+            if (context?.FindTask(taskId) is { } def)
             {
                 // A task with a condition: evaluated before it takes a lane permit or an attempt. False skips it, an
                 // expression that cannot be evaluated fails it (the script acknowledges the entry and settles dependents).
                 if (def.When is not null && await DecideAsync(context, def).ConfigureAwait(false) is { } decided)
                 {
                     await ReportAsync(context, claim, 0, null, decided, stopping).ConfigureAwait(false);
+                    return;
+                }
+                // A foreach task runs no attempt: its list is resolved here and its items are stored, once, for any worker to run.
+                if (def.ForEach is not null)
+                {
+                    await ExpandAsync(context, claim, def, stopping).ConfigureAwait(false);
+                    return;
+                }
+                // A sub-workflow runs as a run of its own on the workers; this task waits for it holding no worker.
+                if (def.Method == RedisWorkflowQueue.SubWorkflowMethod)
+                {
+                    await RunChildAsync(context, claim, def, stopping).ConfigureAwait(false);
                     return;
                 }
                 var lanes = BoundedLanes(def);
@@ -329,11 +346,12 @@ public sealed partial class GleitzeitWorker
             }
             attempt = (int)parts[1];
             startedAt = RedisWorkflowStore.ParseTime((RedisValue)parts[2]) ?? _time.GetUtcNow();
+            var itemValue = parts.Length > 3 && !((RedisValue)parts[3]).IsNullOrEmpty ? (string?)(RedisValue)parts[3] : null;
             context ??= await GetRunAsync(runId).ConfigureAwait(false);
             Outcome outcome;
             if (context.Deadline is not { } deadline)
             {
-                outcome = await ExecuteAsync(context, taskId, attempt, entry.TraceParent, claim.Token).ConfigureAwait(false);
+                outcome = await ExecuteAsync(context, taskId, attempt, itemValue, entry.TraceParent, claim.Token).ConfigureAwait(false);
             }
             else
             {
@@ -342,7 +360,7 @@ public sealed partial class GleitzeitWorker
                 using var linked = CancellationTokenSource.CreateLinkedTokenSource(claim.Token, runTimeout.Token);
                 outcome = runTimeout.IsCancellationRequested
                     ? Outcome.Cancelled(_time.GetUtcNow())
-                    : await ExecuteAsync(context, taskId, attempt, entry.TraceParent, linked.Token).ConfigureAwait(false);
+                    : await ExecuteAsync(context, taskId, attempt, itemValue, entry.TraceParent, linked.Token).ConfigureAwait(false);
                 if (outcome.Kind == OutcomeKind.Cancelled && runTimeout.IsCancellationRequested && !claim.Abandoned)
                 {
                     var limit = context.Workflow.Timeout!.Value;
@@ -407,9 +425,9 @@ public sealed partial class GleitzeitWorker
         }
     }
 
-    private async Task<Outcome> ExecuteAsync(RunContext run, string taskId, int attempt, string? traceParent, CancellationToken cancelled)
+    private async Task<Outcome> ExecuteAsync(RunContext run, string taskId, int attempt, string? itemValue, string? traceParent, CancellationToken cancelled)
     {
-        if (run.Workflow.FindTask(taskId) is not { } def)
+        if (run.FindTask(taskId) is not { } def)
         {
             return CannotRun(run, taskId, new GleitzeitError(GleitzeitErrorCode.TaskNotFound, $"run '{run.Id}' has no task '{taskId}'"));
         }
@@ -420,6 +438,7 @@ public sealed partial class GleitzeitWorker
         {
             (registration, method) = _registry.Resolve(def);
             if (ReferenceResolver.ContainsReferences(def.Parameters)) results = await ReadReferencedResultsAsync(run, def).ConfigureAwait(false);
+            results = WithItem(run, taskId, itemValue, results);
         }
         catch (OperationCanceledException) when (cancelled.IsCancellationRequested)
         {
@@ -485,6 +504,209 @@ public sealed partial class GleitzeitWorker
         {
             return Outcome.Failed(ex.ToError(), null, _time.GetUtcNow());
         }
+    }
+
+    /// <summary>
+    /// A workflow/run task: the first delivery starts it (an attempt), loads the child workflow from its file (relative to
+    /// the parent's, as the engine does), submits it into this queue as run <c>PARENT.TASK</c> linked by
+    /// <see cref="WorkflowRun.ParentId"/>, and acknowledges the entry: the task waits stored running, holding no worker.
+    /// When the child run ends, its last script makes this task ready again and whichever worker takes it records the
+    /// child's outcome as the task's (<c>{workflow_id, status, outputs}</c>, or TASK_SUBWORKFLOW_FAILED), as the engine does.
+    /// A delivery after a crash continues what was done: a child is never started twice.
+    /// </summary>
+    private async Task RunChildAsync(RunContext run, Claim claim, WorkflowTask def, CancellationToken stopping)
+    {
+        var taskId = claim.TaskId;
+        // A loop's iteration N (from 2 on) runs a child of its own, PARENT.TASK#N, as in the engine.
+        var own = await ReadOwnStateAsync(run, taskId).ConfigureAwait(false);
+        var iteration = def.Loop is null ? 1 : Math.Max(1, own.Iteration);
+        var childId = run.Id + "." + taskId + (iteration <= 1 ? "" : "#" + iteration.ToString(CultureInfo.InvariantCulture));
+        var spec = def.Parameters["workflow"] is JsonValue v && v.TryGetValue<string>(out var text) ? text : "";
+        var link = new RedisWorkflowQueue.ChildOf(run.Id, taskId, def.Priority);
+        var keys = _connection.Keys;
+        var state = await _connection.RunAsync(db => db.HashGetAsync(keys.Run(childId), ["status", "remaining"]), "reading child run " + childId).ConfigureAwait(false);
+        var childStatus = (string?)state[0];
+        if (childStatus is "completed" or "failed" or "cancelled" && state[1].HasValue)
+        {
+            var child = await _store.GetRunAsync(childId).ConfigureAwait(false)
+                ?? throw new GleitzeitException(GleitzeitErrorCode.WorkflowNotFound, $"Run '{childId}' is gone.");
+            var outcome = ChildOutcome(spec, child);
+            if (def.Loop is not null && outcome.Kind == OutcomeKind.Completed)
+            {
+                // An iteration of a loop: until decides between completing, the next iteration (its own child) and exhaustion.
+                var results = ReferenceResolver.ContainsReferences(def.Parameters) ? await ReadReferencedResultsAsync(run, def).ConfigureAwait(false) : EmptyResults;
+                outcome = EndIteration(run, def, own, own.Attempts, outcome.Result, results, outcome.At);
+            }
+            else if (def.Loop is not null)
+            {
+                outcome = outcome with { Iteration = iteration, History = own.History };
+            }
+            await ReportAsync(run, claim, own.Attempts, own.StartedAt, outcome, stopping).ConfigureAwait(false);
+            return;
+        }
+        if (childStatus is null)
+        {
+            var started = (RedisResult[])(await QueueRedis(QueueScripts.Start, run.Id, [taskId, claim.EntryId], "starting task " + taskId).ConfigureAwait(false))!;
+            if ((int)started[0] != 1) return;
+            var attempt = (int)started[1];
+            var startedAt = RedisWorkflowStore.ParseTime((RedisValue)started[2]) ?? _time.GetUtcNow();
+            var itemValue = started.Length > 3 && !((RedisValue)started[3]).IsNullOrEmpty ? (string?)(RedisValue)started[3] : null;
+            try
+            {
+                var workflow = LoadChild(run.Workflow, spec);
+                var inputs = await ChildInputsAsync(run, def, own, itemValue).ConfigureAwait(false);
+                await _queue.SubmitAsync(workflow, inputs, childId, link, CancellationToken.None).ConfigureAwait(false);
+            }
+            catch (GleitzeitException ex) when (ex.Code == GleitzeitErrorCode.WorkflowAlreadyExists)
+            {
+                // Stored by an earlier delivery of this task: continued below.
+                await EnsureChildQueuedAsync(childId, link).ConfigureAwait(false);
+            }
+            catch (WorkflowValidationException ex)
+            {
+                var error = new GleitzeitError(GleitzeitErrorCode.TaskValidationFailed, $"sub-workflow '{spec}' cannot start: {ex.Message}");
+                await ReportAsync(run, claim, attempt, startedAt, Outcome.Failed(error, null, _time.GetUtcNow()), stopping).ConfigureAwait(false);
+                return;
+            }
+            catch (GleitzeitException ex) when (ex.Code != GleitzeitErrorCode.PersistenceConnectionFailed)
+            {
+                await ReportAsync(run, claim, attempt, startedAt, Outcome.Failed(ex.ToError(), null, _time.GetUtcNow()), stopping).ConfigureAwait(false);
+                return;
+            }
+        }
+        else
+        {
+            // Stored by an earlier delivery (its worker died before this task was left waiting): make sure it runs.
+            await EnsureChildQueuedAsync(childId, link).ConfigureAwait(false);
+        }
+        var waiting = (int)await QueueRedis(QueueScripts.AwaitChild, run.Id, [taskId, claim.EntryId, childId], "leaving task " + taskId + " waiting for run " + childId).ConfigureAwait(false);
+        if (waiting == 2) await RedisWorkflowQueue.CancelChildAsync(_connection, childId, _time.GetUtcNow()).ConfigureAwait(false);
+    }
+
+    /// <summary>A child run stored but perhaps not linked or queued (its submitter died in between): links and queues it; a no-op otherwise.</summary>
+    private async Task EnsureChildQueuedAsync(string childId, RedisWorkflowQueue.ChildOf link)
+    {
+        var keys = _connection.Keys;
+        await RedisWorkflowQueue.LinkChildAsync(_connection, childId, link).ConfigureAwait(false);
+        if (await _connection.RunAsync(db => db.HashExistsAsync(keys.Run(childId), "remaining"), "reading run " + childId).ConfigureAwait(false)) return;
+        var stored = await _store.GetRunAsync(childId).ConfigureAwait(false);
+        if (stored?.Workflow is { } workflow) await RedisWorkflowQueue.QueueFirstTasksAsync(_connection, workflow, childId, _time.GetUtcNow()).ConfigureAwait(false);
+    }
+
+    /// <summary>The child workflow a workflow/run task names: a file relative to its parent's directory (registered names are refused at submit).</summary>
+    private static Workflow LoadChild(Workflow parent, string spec)
+    {
+        if (!SubWorkflowFiles.LooksLikeFile(spec))
+        {
+            throw new GleitzeitException(GleitzeitErrorCode.TaskValidationFailed,
+                $"sub-workflow '{spec}' is a registered name, which Redis workers do not know; give the sub-workflow as a file path relative to this workflow's file");
+        }
+        var path = SubWorkflowFiles.PathOf(parent, spec);
+        if (!File.Exists(path))
+        {
+            throw new GleitzeitException(GleitzeitErrorCode.TaskValidationFailed, $"sub-workflow file '{spec}' not found (looked at {path})");
+        }
+        try
+        {
+            return WorkflowLoader.LoadFile(path);
+        }
+        catch (WorkflowValidationException ex)
+        {
+            throw new GleitzeitException(GleitzeitErrorCode.TaskValidationFailed, $"sub-workflow '{spec}' is invalid: {ex.Message}", ex);
+        }
+    }
+
+    /// <summary>
+    /// The task's <c>inputs</c> parameter with its references resolved against the stored results as the reference stage
+    /// resolves them: <c>${item}</c> and <c>${index}</c> for an item, <c>${iteration}</c> and <c>${previous}</c> for a loop,
+    /// null for a dependency that did not complete under <c>join: any</c>.
+    /// </summary>
+    private async Task<Dictionary<string, JsonNode?>> ChildInputsAsync(RunContext run, WorkflowTask def, TaskResult own, string? itemValue)
+    {
+        var inputs = new Dictionary<string, JsonNode?>(StringComparer.Ordinal);
+        if (def.Parameters["inputs"] is not JsonObject given) return inputs;
+        var results = WithItem(run, def.Id, itemValue, ReferenceResolver.ContainsReferences(def.Parameters) ? await ReadReferencedResultsAsync(run, def).ConfigureAwait(false) : null)
+            ?? EmptyResults;
+        JsonNode? Lookup(Reference r)
+        {
+            if (def.Loop is not null && !results.ContainsKey(r.Root))
+            {
+                switch (r.Root)
+                {
+                    case TaskConditions.IterationRoot:
+                        return ForEachLists.IndexValue(Math.Max(1, own.Iteration));
+                    case TaskConditions.PreviousRoot:
+                        return own.History.Count > 0 ? ReferenceResolver.Navigate(own.History[^1].Result, r.Path, r.Root) : null;
+                }
+            }
+            if (def.Join == JoinMode.Any && !r.IsInput && !(results.TryGetValue(r.Root, out var source) && source.Status == WorkflowTaskStatus.Completed)) return null;
+            return RunReferences.Lookup(r, results, run.Inputs);
+        }
+        var resolved = ReferenceResolver.Resolve(new JsonObject { ["inputs"] = given.DeepClone() }, Lookup, RedisWorkflowQueue.SubWorkflowMethod);
+        foreach (var (k, value) in (JsonObject)resolved["inputs"]!) inputs[k] = value?.DeepClone();
+        return inputs;
+    }
+
+    /// <summary>What a finished child run makes of its workflow/run task, as in the engine.</summary>
+    private Outcome ChildOutcome(string spec, WorkflowRun child)
+    {
+        var status = StoreJson.StatusName(child.Status);
+        var result = new JsonObject
+        {
+            ["workflow_id"] = child.WorkflowId,
+            ["status"] = status,
+            ["outputs"] = new JsonObject(child.Outputs.Select(kv => KeyValuePair.Create(kv.Key, kv.Value?.DeepClone()))),
+        };
+        if (child.Status == WorkflowStatus.Completed) return Outcome.Completed(result, _time.GetUtcNow());
+        var why = child.Error is { } e ? $": {e.CodeName}: {e.Message}" : "";
+        var error = new GleitzeitException(GleitzeitErrorCode.TaskSubworkflowFailed, $"sub-workflow '{spec}' (run {child.WorkflowId}) ended {status}{why}", data: result).ToError();
+        return Outcome.Failed(error, null, _time.GetUtcNow());
+    }
+
+    /// <summary>
+    /// A foreach task's dependencies are done: its list is resolved from the stored results (as the engine resolves it)
+    /// and one script stores the expansion (the task running with <c>{items, count}</c>, every item queued with its
+    /// value) and makes the first items ready, up to <see cref="WorkflowTask.MaxConcurrency"/>; a second worker
+    /// expanding the same task changes nothing. An empty list completes the task with <c>{results: [], count: 0}</c>;
+    /// a value that is not a list fails it with TASK_FOREACH_NOT_LIST.
+    /// </summary>
+    private async Task ExpandAsync(RunContext run, Claim claim, WorkflowTask def, CancellationToken stopping)
+    {
+        var now = _time.GetUtcNow();
+        JsonArray list;
+        try
+        {
+            var states = await ReadStatesAsync(run, ForEachLists.ReferencedTasks(def), def.Id).ConfigureAwait(false);
+            list = ForEachLists.Resolve(def, states, run.Inputs);
+        }
+        catch (GleitzeitException ex)
+        {
+            await ReportAsync(run, claim, 0, now, Outcome.Failed(ex.ToError(), null, now), stopping).ConfigureAwait(false);
+            return;
+        }
+        if (list.Count == 0)
+        {
+            await ReportAsync(run, claim, 0, now, Outcome.Completed(ForEachLists.Aggregate([]), now), stopping).ConfigureAwait(false);
+            return;
+        }
+        var running = new TaskResult
+        {
+            TaskId = def.Id,
+            Status = WorkflowTaskStatus.Running,
+            StartedAt = now,
+            Result = new JsonObject { ["items"] = list.DeepClone(), ["count"] = list.Count },
+        };
+        var args = new List<RedisValue>(6 + list.Count * 2)
+        {
+            def.Id, claim.EntryId, StoreJson.ToJson(running).ToJsonString(), RedisWorkflowStore.EventJson(def.Id, "running", now, 1, null),
+            def.Priority, def.MaxConcurrency ?? list.Count,
+        };
+        for (var i = 0; i < list.Count; i++)
+        {
+            args.Add(StoreJson.ToJson(new TaskResult { TaskId = ForEachLists.ItemId(def.Id, i), Status = WorkflowTaskStatus.Queued }).ToJsonString());
+            args.Add(list[i]?.ToJsonString() ?? "null");
+        }
+        await QueueRedis(QueueScripts.Expand, run.Id, args, "expanding task " + def.Id).ConfigureAwait(false);
     }
 
     /// <summary>
@@ -554,7 +776,7 @@ public sealed partial class GleitzeitWorker
             if (Gleitzeit.Core.Human.HumanDecisions.TimeoutAt(waiting) is { } due)
             {
                 var context = await GetRunAsync(runId).ConfigureAwait(false);
-                var priority = context.Workflow.FindTask(taskId)?.Priority ?? TaskPriority.Normal;
+                var priority = context.FindTask(taskId)?.Priority ?? TaskPriority.Normal;
                 var member = string.Create(CultureInfo.InvariantCulture, $"{priority}|{Encoding.UTF8.GetByteCount(runId)}:{runId}{taskId}");
                 await _connection.RunAsync(db => db.SortedSetAddAsync(_connection.Keys.Delayed, member, due.ToUnixTimeMilliseconds()), "re-arming a timeout").ConfigureAwait(false);
                 ScheduleWake(due);
@@ -570,6 +792,16 @@ public sealed partial class GleitzeitWorker
     {
         LogCannotRun(ConsumerName, run.Id, taskId, error.CodeName, error.Message);
         return Outcome.Failed(error, null, _time.GetUtcNow());
+    }
+
+    /// <summary>An item's view of the results: <c>${item}</c> and <c>${index}</c> first, then the run's tasks, as in the engine. Other tasks' results are returned as they are.</summary>
+    private static Dictionary<string, TaskResult>? WithItem(RunContext run, string taskId, string? itemValue, Dictionary<string, TaskResult>? results)
+    {
+        if (run.ForEachOf(taskId, out var index) is null) return results;
+        results ??= new Dictionary<string, TaskResult>(StringComparer.Ordinal);
+        results["item"] = new TaskResult { TaskId = "item", Status = WorkflowTaskStatus.Completed, Result = itemValue is null ? null : JsonNode.Parse(itemValue) };
+        results["index"] = new TaskResult { TaskId = "index", Status = WorkflowTaskStatus.Completed, Result = ForEachLists.IndexValue(index) };
+        return results;
     }
 
     private async Task<Dictionary<string, TaskResult>> ReadReferencedResultsAsync(RunContext run, WorkflowTask def)
@@ -609,10 +841,14 @@ public sealed partial class GleitzeitWorker
                 script = QueueScripts.Complete;
                 args.Add(StoreJson.ToJson(done).ToJsonString());
                 args.Add(RedisWorkflowStore.EventJson(taskId, "completed", outcome.At, attempt, null));
-                foreach (var d in run.Dependents(taskId))
+                // An item: its result is kept for its foreach task's aggregate, and the dependents are its foreach task's.
+                var owner = run.ForEachOf(taskId, out _);
+                args.Add(owner?.Id ?? "");
+                args.Add(owner is null ? "" : outcome.Result?.ToJsonString() ?? "null");
+                foreach (var d in run.Dependents(owner?.Id ?? taskId))
                 {
                     args.Add(d);
-                    args.Add(run.Workflow.FindTask(d)?.Priority ?? TaskPriority.Normal);
+                    args.Add(run.FindTask(d)?.Priority ?? TaskPriority.Normal);
                 }
                 break;
             }
@@ -637,8 +873,13 @@ public sealed partial class GleitzeitWorker
                 var cause = failed
                     ? new GleitzeitError(GleitzeitErrorCode.TaskDependencyFailed, $"dependency '{taskId}' failed")
                     : new GleitzeitError(GleitzeitErrorCode.TaskConditionFalse, $"dependency '{taskId}' was skipped");
+                // An item that failed fails its foreach task (ItemFailure, as the engine), whose dependents are skipped.
+                var owner = run.ForEachOf(taskId, out _);
+                if (owner is not null) cause = new GleitzeitError(GleitzeitErrorCode.TaskDependencyFailed, $"dependency '{owner.Id}' failed");
                 args.Add(cause.ToJson().ToJsonString());
-                run.AppendSkipGraph(taskId, args);
+                args.Add(owner?.Id ?? "");
+                args.Add(owner is null ? "" : ForEachLists.ItemFailure(taskId, outcome.Error).ToJson().ToJsonString());
+                run.AppendSkipGraph(owner?.Id ?? taskId, args);
                 break;
             }
             case OutcomeKind.Iterate:
@@ -647,7 +888,7 @@ public sealed partial class GleitzeitWorker
                 script = QueueScripts.Iterate;
                 args.Add(StoreJson.ToJson(next).ToJsonString());
                 args.Add(RedisWorkflowStore.EventJson(taskId, "queued", outcome.At, 0, null));
-                args.Add(run.Workflow.FindTask(taskId)?.Priority ?? TaskPriority.Normal);
+                args.Add(run.FindTask(taskId)?.Priority ?? TaskPriority.Normal);
                 break;
             }
             case OutcomeKind.Waiting:
@@ -659,7 +900,7 @@ public sealed partial class GleitzeitWorker
                 // Its timeout comes back through the delayed set, like a retry; Start then hands it to a worker to decide.
                 var timeoutAt = Gleitzeit.Core.Human.HumanDecisions.TimeoutAt(waiting);
                 args.Add(timeoutAt is { } due ? due.ToUnixTimeMilliseconds() : "");
-                var priority = run.Workflow.FindTask(taskId)?.Priority ?? TaskPriority.Normal;
+                var priority = run.FindTask(taskId)?.Priority ?? TaskPriority.Normal;
                 args.Add(string.Create(CultureInfo.InvariantCulture, $"{priority}|{Encoding.UTF8.GetByteCount(run.Id)}:{run.Id}{taskId}"));
                 args.Add(_connection.Keys.Delayed.ToString());
                 if (timeoutAt is { } wake) ScheduleWake(wake);
@@ -673,7 +914,7 @@ public sealed partial class GleitzeitWorker
                 args.Add(StoreJson.ToJson(retrying).ToJsonString());
                 args.Add(RedisWorkflowStore.EventJson(taskId, "retrying", outcome.At, attempt, outcome.Error));
                 args.Add(due.ToUnixTimeMilliseconds());
-                var priority = run.Workflow.FindTask(taskId)?.Priority ?? TaskPriority.Normal;
+                var priority = run.FindTask(taskId)?.Priority ?? TaskPriority.Normal;
                 args.Add(string.Create(CultureInfo.InvariantCulture, $"{priority}|{Encoding.UTF8.GetByteCount(run.Id)}:{run.Id}{taskId}"));
                 args.Add(_connection.Keys.Delayed.ToString());
                 ScheduleWake(due);
@@ -688,7 +929,7 @@ public sealed partial class GleitzeitWorker
                 args.Add(StoreJson.ToJson(queued).ToJsonString());
                 args.Add(RedisWorkflowStore.EventJson(taskId, "queued", outcome.At, attempt - 1, null));
                 args.Add(due.ToUnixTimeMilliseconds());
-                var priority = run.Workflow.FindTask(taskId)?.Priority ?? TaskPriority.Normal;
+                var priority = run.FindTask(taskId)?.Priority ?? TaskPriority.Normal;
                 args.Add(string.Create(CultureInfo.InvariantCulture, $"{priority}|{Encoding.UTF8.GetByteCount(run.Id)}:{run.Id}{taskId}"));
                 args.Add(_connection.Keys.Delayed.ToString());
                 ScheduleWake(due);

@@ -58,11 +58,12 @@ internal static class QueueScripts
         """;
 
     // KEYS: 1 run, 2 tasks, 3 statuses, 4 events, 5 pending, 6 done, 7 attempts, 8 queue stream, 9 delayed set,
-    //       10 ready set, 11 ready sequence, 12 set of lanes, 13 completed dependencies (join: any)
+    //       10 ready set, 11 ready sequence, 12 set of lanes, 13 completed dependencies (join: any), 14 foreach state
+    //       (per foreach task "<id>|count", "|left", "|next", "|prio"; per completed item its result JSON), 15 item values
     // ARGV: 1 run id, 2 now (ISO 8601), 3 wake channel, 4 finished channel, 5 consumer group, then the script's own
     private const string Prelude = Lanes + """
         local run, tasks, statuses, events, pending, done, attempts, queue = KEYS[1], KEYS[2], KEYS[3], KEYS[4], KEYS[5], KEYS[6], KEYS[7], KEYS[8]
-        local ready, ready_seq, lanes, okdeps = KEYS[10], KEYS[11], KEYS[12], KEYS[13]
+        local ready, ready_seq, lanes, okdeps, fe, item_values = KEYS[10], KEYS[11], KEYS[12], KEYS[13], KEYS[14], KEYS[15]
         local run_id, now, wake, finished, group = ARGV[1], ARGV[2], ARGV[3], ARGV[4], ARGV[5]
 
         local function event(task_id, status, attempt, err)
@@ -121,6 +122,13 @@ internal static class QueueScripts
             if err then redis.call('HSET', run, 'error', cjson.encode(err)) end
             redis.call('RPUSH', events, event(nil, status, 0, err))
             redis.call('PUBLISH', finished, run_id)
+            -- A child run of a workflow/run task: that task is made ready again, and the worker that takes it records
+            -- the child's outcome as its own.
+            local parent_run = redis.call('HGET', run, 'parent_run')
+            if parent_run then
+                redis.call('ZADD', ready, ready_rank(ready_seq, redis.call('HGET', run, 'parent_prio')), ready_member(parent_run, redis.call('HGET', run, 'parent_task')))
+                redis.call('PUBLISH', wake, parent_run)
+            end
         end
 
         -- A run with tasks waiting for a person ('waiting' counts them) is stored 'waiting' while none of its tasks is
@@ -146,11 +154,96 @@ internal static class QueueScripts
             end
         end
 
+        local function make_ready(task_id, prio)
+            redis.call('ZADD', ready, ready_rank(ready_seq, prio), ready_member(run_id, task_id))
+        end
+
         local function enqueue(task_id, prio)
             local t = current(task_id)
             t.status = 'queued'
             save_json(task_id, cjson.encode(t), 'queued', event(task_id, 'queued', attempts_of(t), nil))
-            redis.call('ZADD', ready, ready_rank(ready_seq, prio), ready_member(run_id, task_id))
+            make_ready(task_id, prio)
+        end
+
+        -- A task completed: its direct dependents, ARGV[i..j] as (id, priority) pairs, count it, and those with nothing
+        -- left to wait for are queued. Returns whether one was.
+        local function release_dependents(i, j)
+            local queued = false
+            for k = i, j, 2 do
+                local d = ARGV[k]
+                if redis.call('HEXISTS', done, d) == 0 then
+                    redis.call('HINCRBY', okdeps, d, 1)
+                    if redis.call('HINCRBY', pending, d, -1) == 0 then
+                        enqueue(d, ARGV[k + 1])
+                        queued = true
+                    end
+                end
+            end
+            return queued
+        end
+
+        local function item_id(p, i) return p .. '[' .. string.format('%d', i) .. ']' end
+
+        -- A foreach task ends with a final state other than completed: its items that are not running are skipped
+        -- with cause (those running finish on their own). Returns how many were.
+        local function skip_items(p, cause)
+            local n = 0
+            for i = 0, tonumber(redis.call('HGET', fe, p .. '|count') or '0') - 1 do
+                local id = item_id(p, i)
+                local st = redis.call('HGET', statuses, id)
+                if redis.call('HEXISTS', done, id) == 0 and st ~= 'running' and claim(id, 'skipped') then
+                    -- An item waiting for a person no longer counts as waiting.
+                    if st == 'waiting' then redis.call('HINCRBY', run, 'waiting', -1) end
+                    end_task(id, 'skipped', cause)
+                    n = n + 1
+                end
+            end
+            return n
+        end
+
+        -- The results of foreach task p's items, in order, as one JSON text {"results": [...], "count": n}. The
+        -- items' JSON is spliced as stored, never decoded and encoded again (cjson would turn [] into {}).
+        local function aggregate(p)
+            local n = tonumber(redis.call('HGET', fe, p .. '|count'))
+            local parts = {}
+            for first = 0, n - 1, 1000 do
+                local ids = {}
+                for i = first, math.min(first + 999, n - 1) do ids[#ids + 1] = item_id(p, i) end
+                for _, r in ipairs(redis.call('HMGET', fe, unpack(ids))) do parts[#parts + 1] = r or 'null' end
+            end
+            return '{"results":[' .. table.concat(parts, ',') .. '],"count":' .. string.format('%d', n) .. '}'
+        end
+
+        -- Stores foreach task p final: its state with result_json (JSON text, spliced in as is) and err.
+        local function conclude_foreach(p, status, result_json, err)
+            local t = current(p)
+            t.status = status
+            t.completed_at = now
+            t.result = nil
+            t.error = err
+            local j = cjson.encode(t)
+            if result_json then j = string.sub(j, 1, -2) .. ',"result":' .. result_json .. '}' end
+            save_json(p, j, status, event(p, status, attempts_of(t), err))
+        end
+
+        -- Item item of foreach task p completed with result_json: kept for the aggregate, the next item not yet queued
+        -- takes its place, and the last one completes p and releases p's dependents (ARGV[first_dep..last_dep] pairs).
+        -- Returns how many tasks reached a final state besides the item (0 or 1).
+        local function item_completed(p, item, result_json, first_dep, last_dep)
+            redis.call('HSET', fe, item, result_json)
+            if redis.call('HEXISTS', done, p) == 1 then return 0 end
+            if redis.call('HINCRBY', fe, p .. '|left', -1) > 0 then
+                local i = redis.call('HINCRBY', fe, p .. '|next', 1) - 1
+                if i < tonumber(redis.call('HGET', fe, p .. '|count')) then
+                    make_ready(item_id(p, i), redis.call('HGET', fe, p .. '|prio'))
+                    redis.call('PUBLISH', wake, run_id)
+                end
+                return 0
+            end
+            if not claim(p, 'completed') then return 0 end
+            conclude_foreach(p, 'completed', aggregate(p), nil)
+            if release_dependents(first_dep, last_dep) then redis.call('PUBLISH', wake, run_id) end
+            return 1
         end
 
         local function ack(entry)
@@ -198,11 +291,28 @@ internal static class QueueScripts
             return n
         end
 
+        -- Item item of foreach task p failed for good: p fails (once) with err_json, its items not running are skipped,
+        -- and so are p's dependents (settle_dependents from ARGV index i, with cause_json). Returns how many tasks
+        -- reached a final state besides the item.
+        local function item_failed(p, item, err_json, cause_json, i)
+            if not claim(p, 'failed') then return 0 end
+            conclude_foreach(p, 'failed', nil, cjson.decode(err_json))
+            return 1 + skip_items(p, { code = -29005, message = "dependency '" .. item .. "' failed" }) + settle_dependents(p, cjson.decode(cause_json), i)
+        end
+
         -- Why tasks that did not finish were stopped: cancelled (TASK_CANCELLED) or the run's timeout (WORKFLOW_TIMEOUT).
         local function cancelled_error()
             local e = redis.call('HGET', run, 'stop_error')
             if e then return cjson.decode(e) end
             return { code = -29004, message = 'the run was cancelled' }
+        end
+
+        -- The prologue of every script that would queue, park or start a task not running anywhere: when its run was
+        -- stopped, the task ends cancelled instead (once). Returns whether the run was stopped.
+        local function stopped(task_id)
+            if not redis.call('HGET', run, 'cancelled') then return false end
+            if claim(task_id, 'cancelled') then end_task(task_id, 'cancelled', cancelled_error()); count_final(1) end
+            return true
         end
 
         """;
@@ -226,17 +336,13 @@ internal static class QueueScripts
 
     // ARGV 6 task id, 7 stream entry id, 8 permit lease (ms), 9 rank from the stream entry ('' if none), 10 priority,
     // 11.. (lane base key, bound) pairs: the bounded lanes the task runs in, outermost first.
-    // Returns {1, attempt, started_at} to run it, {0, 0} when it must not run, {2, 0} when a lane is full: the task was
+    // Returns {1, attempt, started_at, item value json ('' unless an item)} to run it, {0, 0} when it must not run, {2, 0} when a lane is full: the task was
     // parked in that lane (its entry acknowledged) and goes back to the ready set when a task of the lane ends.
     public const string Start = Prelude + """
         local task_id, entry = ARGV[6], ARGV[7]
         if redis.call('EXISTS', run) == 0 then ack(entry); return { 0, 0 } end
         if redis.call('HEXISTS', done, task_id) == 1 then ack(entry); return { 0, 0 } end
-        if redis.call('HGET', run, 'cancelled') then
-            ack(entry)
-            if claim(task_id, 'cancelled') then end_task(task_id, 'cancelled', cancelled_error()); count_final(1) end
-            return { 0, 0 }
-        end
+        if stopped(task_id) then ack(entry); return { 0, 0 } end
         -- A waiting task comes back only when its timeout is due: the worker decides it (it does not run again).
         if redis.call('HGET', statuses, task_id) == 'waiting' then ack(entry); return { 3, 0 } end
         if #ARGV > 10 then
@@ -266,45 +372,76 @@ internal static class QueueScripts
         t.error = nil
         t.completed_at = nil
         save_json(task_id, cjson.encode(t), 'running', event(task_id, 'running', attempt, nil))
-        return { 1, attempt, t.started_at }
+        -- An item's value (JSON) comes back with the start, so running an item costs no extra round trip.
+        return { 1, attempt, t.started_at, redis.call('HGET', item_values, task_id) or '' }
         """;
 
-    // ARGV 6 task id, 7 entry id, 8 completed task json, 9 event json, 10.. (direct dependent, its priority) pairs.
-    // Returns 1 recorded, 0 duplicate.
+    // ARGV 6 task id, 7 entry id, 8 completed task json, 9 event json, 10 its foreach task when it is an item ('' if
+    // not), 11 an item's result json, 12.. (direct dependent, its priority) pairs: the task's own, or an item's foreach
+    // task's (released when its last item completes). Returns 1 recorded, 0 duplicate.
     public const string Complete = Prelude + """
-        local task_id, entry = ARGV[6], ARGV[7]
+        local task_id, entry, parent = ARGV[6], ARGV[7], ARGV[10]
         ack(entry)
         if not claim(task_id, 'completed') then return 0 end
         save_json(task_id, ARGV[8], 'completed', ARGV[9])
-        local queued = false
-        for i = 10, #ARGV, 2 do
-            local d = ARGV[i]
-            if redis.call('HEXISTS', done, d) == 0 then
-                redis.call('HINCRBY', okdeps, d, 1)
-                if redis.call('HINCRBY', pending, d, -1) == 0 then
-                    enqueue(d, ARGV[i + 1])
-                    queued = true
-                end
-            end
+        local n = 1
+        if parent ~= '' then
+            n = n + item_completed(parent, task_id, ARGV[11], 12, #ARGV)
+        elseif release_dependents(12, #ARGV) then
+            redis.call('PUBLISH', wake, run_id)
         end
-        if queued then redis.call('PUBLISH', wake, run_id) end
-        count_final(1)
+        count_final(n)
+        return 1
+        """;
+
+    // A foreach task's list was resolved (a non-empty list): the expansion is stored once, before any item runs. ARGV
+    // 6 task id, 7 entry id, 8 its running json (result {items, count}), 9 event json, 10 priority, 11 most items at
+    // once, 12.. (item json, item value json) pairs in order. The first items up to the bound are made ready; each item
+    // that completes lets the next one go (see item_completed). Returns 1 expanded, 0 nothing to do (already expanded,
+    // final, or the run was stopped), -1 unknown run.
+    public const string Expand = Prelude + """
+        local task_id, entry = ARGV[6], ARGV[7]
+        ack(entry)
+        if redis.call('EXISTS', run) == 0 then return -1 end
+        if redis.call('HEXISTS', done, task_id) == 1 or redis.call('HEXISTS', fe, task_id .. '|count') == 1 then return 0 end
+        if stopped(task_id) then return 0 end
+        local prio, bound, n = ARGV[10], tonumber(ARGV[11]), (#ARGV - 11) / 2
+        save_json(task_id, ARGV[8], 'running', ARGV[9])
+        redis.call('HSET', fe, task_id .. '|count', n, task_id .. '|left', n, task_id .. '|next', math.min(bound, n), task_id .. '|prio', prio)
+        redis.call('HINCRBY', run, 'remaining', n)
+        for i = 0, n - 1 do
+            local id, k = item_id(task_id, i), 12 + i * 2
+            save_json(id, ARGV[k], 'queued', event(id, 'queued', 0, nil))
+            redis.call('HSET', item_values, id, ARGV[k + 1])
+            redis.call('HSET', pending, id, 0)
+            if i < bound then make_ready(id, prio) end
+        end
+        redis.call('PUBLISH', wake, run_id)
         return 1
         """;
 
     // A task ends failed or skipped (by its condition). ARGV 6 task id, 7 entry id, 8 its final json, 9 event json,
-    // 10 failure summary, 11 status ('failed' or 'skipped'), 12 the error its skipped dependents get (json), 13.. its
-    // transitive dependents in dependency order, each as (id, join 'all'|'any', priority, n, then its n dependencies
-    // among this task and those dependents). A dependent with join all is skipped when one of them is gone; one with
-    // join any when all its dependencies are final and none completed, and queued when one completed.
+    // 10 failure summary, 11 status ('failed' or 'skipped'), 12 the error its skipped dependents get (json), 13 its
+    // foreach task when it is an item ('' if not), 14 the error that foreach task fails with (json, items only), 15..
+    // the transitive dependents (of the task, or of an item's foreach task) in dependency order, each as (id, join
+    // 'all'|'any', priority, n, then its n dependencies among the origin and those dependents). A dependent with join
+    // all is skipped when one of them is gone; one with join any when all its dependencies are final and none
+    // completed, and queued when one completed. A failed foreach task's items not running are skipped.
     // Returns 1 recorded, 0 duplicate.
     public const string EndUnsuccessful = Prelude + """
-        local task_id, entry, status = ARGV[6], ARGV[7], ARGV[11]
+        local task_id, entry, status, parent = ARGV[6], ARGV[7], ARGV[11], ARGV[13]
         ack(entry)
         if not claim(task_id, status) then return 0 end
         save_json(task_id, ARGV[8], status, ARGV[9])
         if status == 'failed' then redis.call('HSETNX', run, 'first_failure', ARGV[10]) end
-        count_final(1 + settle_dependents(task_id, cjson.decode(ARGV[12]), 13))
+        local n = 1
+        if parent == '' then
+            n = n + skip_items(task_id, { code = -29005, message = "dependency '" .. task_id .. "' failed" })
+            n = n + settle_dependents(task_id, cjson.decode(ARGV[12]), 15)
+        elseif status == 'failed' then
+            n = n + item_failed(parent, task_id, ARGV[14], ARGV[12], 15)
+        end
+        count_final(n)
         return 1
         """;
 
@@ -314,10 +451,7 @@ internal static class QueueScripts
         local task_id, entry = ARGV[6], ARGV[7]
         ack(entry)
         if redis.call('HEXISTS', done, task_id) == 1 then return 0 end
-        if redis.call('HGET', run, 'cancelled') then
-            if claim(task_id, 'cancelled') then end_task(task_id, 'cancelled', cancelled_error()); count_final(1) end
-            return 0
-        end
+        if stopped(task_id) then return 0 end
         save_json(task_id, ARGV[8], 'queued', ARGV[9])
         redis.call('HSET', attempts, task_id, 0)
         redis.call('ZADD', ready, ready_rank(ready_seq, ARGV[10]), ready_member(run_id, task_id))
@@ -331,10 +465,7 @@ internal static class QueueScripts
         local task_id, entry = ARGV[6], ARGV[7]
         ack(entry)
         if redis.call('HEXISTS', done, task_id) == 1 then return 0 end
-        if redis.call('HGET', run, 'cancelled') then
-            if claim(task_id, 'cancelled') then end_task(task_id, 'cancelled', cancelled_error()); count_final(1) end
-            return 0
-        end
+        if stopped(task_id) then return 0 end
         save_json(task_id, ARGV[8], 'retrying', ARGV[9])
         redis.call('ZADD', ARGV[12], ARGV[10], ARGV[11])
         return 1
@@ -347,10 +478,7 @@ internal static class QueueScripts
         local task_id, entry = ARGV[6], ARGV[7]
         ack(entry)
         if redis.call('HEXISTS', done, task_id) == 1 then return 0 end
-        if redis.call('HGET', run, 'cancelled') then
-            if claim(task_id, 'cancelled') then end_task(task_id, 'cancelled', cancelled_error()); count_final(1) end
-            return 0
-        end
+        if stopped(task_id) then return 0 end
         save_json(task_id, ARGV[8], 'waiting', ARGV[9])
         redis.call('HINCRBY', run, 'waiting', 1)
         if ARGV[10] ~= '' then redis.call('ZADD', ARGV[12], ARGV[10], ARGV[11]) end
@@ -360,8 +488,10 @@ internal static class QueueScripts
         """;
 
     // A waiting task is decided (a person's answer, or its timeout), only while it is stored waiting: the first wins.
-    // ARGV 6 task id, 7 decided task json, 8 'completed' or 'failed', 9 event json, 10 failure summary, 11 n, then n
-    // (direct dependent, priority) pairs, then, when it failed, its transitive dependents as settle_dependents reads them.
+    // ARGV 6 task id, 7 decided task json, 8 'completed' or 'failed', 9 event json, 10 failure summary, 11 its foreach
+    // task when it is an item ('' if not), 12 an item's result json, 13 the error its foreach task fails with, 14 n, then
+    // n (direct dependent, priority) pairs (an item's: its foreach task's), then, when it failed, the transitive
+    // dependents (of the task, or of an item's foreach task) as settle_dependents reads them.
     // Returns -1 unknown run, 0 not waiting (nothing written), 1 recorded.
     public const string Answer = Prelude + """
         local task_id = ARGV[6]
@@ -370,19 +500,20 @@ internal static class QueueScripts
         if not claim(task_id, ARGV[8]) then return 0 end
         redis.call('HINCRBY', run, 'waiting', -1)
         save_json(task_id, ARGV[7], ARGV[8], ARGV[9])
-        local direct = tonumber(ARGV[11])
+        local parent, direct = ARGV[11], tonumber(ARGV[14])
+        local last_dep = 14 + direct * 2
         local n = 1
-        if ARGV[8] == 'completed' then
-            for i = 12, 11 + direct * 2, 2 do
-                local d = ARGV[i]
-                if redis.call('HEXISTS', done, d) == 0 then
-                    redis.call('HINCRBY', okdeps, d, 1)
-                    if redis.call('HINCRBY', pending, d, -1) == 0 then enqueue(d, ARGV[i + 1]) end
-                end
-            end
+        if ARGV[8] == 'completed' and parent ~= '' then
+            if item_completed(parent, task_id, ARGV[12], 15, last_dep) > 0 then n = n + 1 end
+        elseif ARGV[8] == 'completed' then
+            release_dependents(15, last_dep)
         else
             redis.call('HSETNX', run, 'first_failure', ARGV[10])
-            n = n + settle_dependents(task_id, { code = -29005, message = "dependency '" .. task_id .. "' failed" }, 12 + direct * 2)
+            if parent ~= '' then
+                n = n + item_failed(parent, task_id, ARGV[13], cjson.encode({ code = -29005, message = "dependency '" .. parent .. "' failed" }), last_dep + 1)
+            else
+                n = n + settle_dependents(task_id, { code = -29005, message = "dependency '" .. task_id .. "' failed" }, last_dep + 1)
+            end
         end
         count_final(n)
         redis.call('PUBLISH', wake, run_id)
@@ -395,10 +526,7 @@ internal static class QueueScripts
         local task_id, entry = ARGV[6], ARGV[7]
         ack(entry)
         if redis.call('HEXISTS', done, task_id) == 1 then return 0 end
-        if redis.call('HGET', run, 'cancelled') then
-            if claim(task_id, 'cancelled') then end_task(task_id, 'cancelled', cancelled_error()); count_final(1) end
-            return 0
-        end
+        if stopped(task_id) then return 0 end
         redis.call('HINCRBY', attempts, task_id, -1)
         save_json(task_id, ARGV[8], 'queued', ARGV[9])
         redis.call('ZADD', ARGV[12], ARGV[10], ARGV[11])
@@ -416,23 +544,41 @@ internal static class QueueScripts
         """;
 
     // Stops a run: cancelled by a user, or out of time. ARGV 6 cancel channel, 7 reason ('cancelled' or 'timeout'),
-    // 8 the error of the tasks it stops (JSON). Returns -1 unknown run, -2 not a queued run, 0 already finished or stopping, 1 stopped.
+    // 8 the error of the tasks it stops (JSON). Returns {-1} unknown run, {-2} not a queued run, {0} already finished or
+    // stopping, {1, child run ids...} stopped: the child runs of its workflow/run tasks, for the caller to stop too.
     public const string Cancel = Prelude + """
-        if redis.call('EXISTS', run) == 0 then return -1 end
-        if redis.call('HEXISTS', run, 'remaining') == 0 then return -2 end
+        if redis.call('EXISTS', run) == 0 then return { -1 } end
+        if redis.call('HEXISTS', run, 'remaining') == 0 then return { -2 } end
         local status = redis.call('HGET', run, 'status')
-        if status == 'completed' or status == 'failed' or status == 'cancelled' then return 0 end
-        if redis.call('HEXISTS', run, 'cancelled') == 1 then return 0 end
+        if status == 'completed' or status == 'failed' or status == 'cancelled' then return { 0 } end
+        if redis.call('HEXISTS', run, 'cancelled') == 1 then return { 0 } end
         redis.call('HSET', run, 'cancelled', ARGV[7], 'stop_error', ARGV[8])
         local n = 0
+        local out = { 1 }
         for _, task_id in ipairs(redis.call('HKEYS', pending)) do
-            if redis.call('HGET', statuses, task_id) ~= 'running' and claim(task_id, 'cancelled') then
+            -- An expanded foreach task, and a workflow/run task waiting for its child run, are stored running but run on
+            -- no worker: they are stopped here too (and the child with them).
+            local child = redis.call('HGET', run, 'child|' .. task_id)
+            if (redis.call('HGET', statuses, task_id) ~= 'running' or child or redis.call('HEXISTS', fe, task_id .. '|count') == 1) and claim(task_id, 'cancelled') then
                 end_task(task_id, 'cancelled', cancelled_error())
                 n = n + 1
+                if child then out[#out + 1] = child end
             end
         end
         redis.call('PUBLISH', ARGV[6], run_id)
         count_final(n)
+        return out
+        """;
+
+    // A workflow/run task started its child run (ARGV 8): the task waits for it, stored running, holding no worker.
+    // ARGV 6 task id, 7 entry id, 8 child run id. Returns 1 waiting, 0 the task is final already, 2 the run was
+    // stopped meanwhile (the task is cancelled; the caller stops the child).
+    public const string AwaitChild = Prelude + """
+        local task_id, entry = ARGV[6], ARGV[7]
+        ack(entry)
+        if redis.call('HEXISTS', done, task_id) == 1 then return 0 end
+        if stopped(task_id) then return 2 end
+        redis.call('HSET', run, 'child|' .. task_id, ARGV[8])
         return 1
         """;
 

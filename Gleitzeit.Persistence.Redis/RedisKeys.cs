@@ -33,6 +33,15 @@ internal sealed class RedisKeys(string prefix)
     /// <summary>Hash: task id to the number of its dependencies that completed (what <c>join: any</c> needs one of).</summary>
     public RedisKey CompletedDependencies(string id) => Prefix + "run:{" + id + "}:okdeps";
 
+    /// <summary>
+    /// Hash: the expansion state of the run's foreach tasks (<c>id|count</c>, <c>id|left</c> items not completed,
+    /// <c>id|next</c> the next item to queue, <c>id|prio</c>) and each completed item's result JSON, by item id.
+    /// </summary>
+    public RedisKey ForEach(string id) => Prefix + "run:{" + id + "}:foreach";
+
+    /// <summary>Hash: a foreach item's id to its value (JSON), what <c>${item}</c> reads.</summary>
+    public RedisKey ItemValues(string id) => Prefix + "run:{" + id + "}:items";
+
     /// <summary>Hash: task id to its final status, written once: what makes a result recorded exactly once.</summary>
     public RedisKey Done(string id) => Prefix + "run:{" + id + "}:done";
 
@@ -89,5 +98,8 @@ internal sealed class RedisKeys(string prefix)
     /// <summary>Pub/sub: a run id that finished.</summary>
     public RedisChannel FinishedChannel => RedisChannel.Literal(Prefix + "finished");
 
-    public RedisKey[] AllOf(string id) => [Run(id), Tasks(id), Statuses(id), Events(id), Pending(id), Done(id), Attempts(id), CompletedDependencies(id)];
+    /// <summary>How many keys <see cref="AllOf"/> names.</summary>
+    public const int RunKeyCount = 10;
+
+    public RedisKey[] AllOf(string id) => [Run(id), Tasks(id), Statuses(id), Events(id), Pending(id), Done(id), Attempts(id), CompletedDependencies(id), ForEach(id), ItemValues(id)];
 }

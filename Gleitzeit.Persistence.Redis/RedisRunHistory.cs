@@ -166,9 +166,9 @@ internal sealed class RedisRunHistory(RedisConnection connection)
         var removed = 0;
         foreach (var slice in old.Chunk(Chunk))
         {
-            var keys = new RedisKey[1 + slice.Length * 8];
+            var keys = new RedisKey[1 + slice.Length * RedisKeys.RunKeyCount];
             keys[0] = Keys.Runs;
-            for (var i = 0; i < slice.Length; i++) Keys.AllOf(slice[i]).CopyTo(keys, 1 + i * 8);
+            for (var i = 0; i < slice.Length; i++) Keys.AllOf(slice[i]).CopyTo(keys, 1 + i * RedisKeys.RunKeyCount);
             var args = slice.Select(id => (RedisValue)id).ToArray();
             removed += (int)await connection.RunAsync(db => db.ScriptEvaluateAsync(StoreScripts.PurgeRuns, keys, args), "purging runs", cancellationToken).ConfigureAwait(false);
         }

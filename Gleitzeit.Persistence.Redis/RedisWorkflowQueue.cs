@@ -36,18 +36,27 @@ public sealed class RedisWorkflowQueue
     /// Throws <see cref="WorkflowValidationException"/> for an invalid workflow or an unknown input, WORKFLOW_ALREADY_EXISTS
     /// for a taken id, PERSISTENCE_CONNECTION_FAILED when Redis is unreachable.
     /// </summary>
-    public async Task<string> SubmitAsync(Workflow workflow, IReadOnlyDictionary<string, JsonNode?>? inputs = null, string? workflowId = null, CancellationToken cancellationToken = default)
+    public Task<string> SubmitAsync(Workflow workflow, IReadOnlyDictionary<string, JsonNode?>? inputs = null, string? workflowId = null, CancellationToken cancellationToken = default) =>
+        SubmitAsync(workflow, inputs, workflowId, parent: null, cancellationToken);
+
+    /// <summary>
+    /// Submits a run; with <paramref name="parent"/>, the child run of that run's workflow/run task (its
+    /// <see cref="WorkflowRun.ParentId"/>), whose end makes that task ready again for a worker to record.
+    /// </summary>
+    internal async Task<string> SubmitAsync(Workflow workflow, IReadOnlyDictionary<string, JsonNode?>? inputs, string? workflowId, ChildOf? parent, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(workflow);
         cancellationToken.ThrowIfCancellationRequested();
         WorkflowValidator.EnsureValid(workflow, registry: null, workflow.Name);
-        // foreach and workflow/run expand at run time inside an ExecutionEngine; the workers' Lua scripts do not expand them yet.
-        var unsupported = workflow.Tasks.Where(t => t.ForEach is not null || t.Method == "workflow/run").ToList();
+        // Workers know sub-workflows by file only: registered names live in an ExecutionEngine.
+        var unsupported = workflow.Tasks.Where(t => t.Method == SubWorkflowMethod
+            && (t.Parameters["workflow"] is not JsonValue v || !v.TryGetValue<string>(out var spec) || !SubWorkflowFiles.LooksLikeFile(spec))).ToList();
         if (unsupported.Count > 0)
         {
             throw new WorkflowValidationException(unsupported.Select(t => new ValidationError(GleitzeitErrorCode.WorkflowValidationFailed,
-                (t.ForEach is not null ? "a foreach task" : "a workflow/run task") + " does not run on Redis workers in this version: run this workflow in an ExecutionEngine (gleitzeit run without --detach), with the Redis store if you like",
-                t.Id, t.ForEach is not null ? "foreach" : "method")).ToList(), workflow.Name);
+                $"a workflow/run task names a registered workflow ('{t.Parameters["workflow"]}'), which Redis workers do not know (workflows are registered with an ExecutionEngine): "
+                + "give the sub-workflow as a file path relative to this workflow's file (ending in .yaml), or run this workflow in an ExecutionEngine (gleitzeit run without --detach), with the Redis store if you like",
+                t.Id, "parameters.workflow")).ToList(), workflow.Name);
         }
         var values = new Dictionary<string, JsonNode?>(StringComparer.Ordinal);
         foreach (var (k, v) in workflow.Inputs) values[k] = v?.DeepClone();
@@ -74,6 +83,7 @@ public sealed class RedisWorkflowQueue
             Workflow = definition,
             Inputs = values,
             CreatedAt = now,
+            ParentId = parent?.RunId,
             Tasks = definition.Tasks.ToDictionary(t => t.Id, t => TaskResult.Pending(t.Id), StringComparer.Ordinal),
         };
         if (!_groupReady)
@@ -82,6 +92,11 @@ public sealed class RedisWorkflowQueue
             _groupReady = true;
         }
         await _store.CreateRunAsync(run, cancellationToken).ConfigureAwait(false);
+        if (parent is not null)
+        {
+            // Before any task is queued: the child's end (finish_run) makes the parent's task ready again.
+            await LinkChildAsync(Connection, id, parent).ConfigureAwait(false);
+        }
         if ((activity ?? Activity.Current) is { IdFormat: ActivityIdFormat.W3C } traced)
         {
             await Connection.RunAsync(db => db.HashSetAsync(Connection.Keys.Run(id), "traceparent", traced.Id), "storing the trace context of run " + id, CancellationToken.None)
@@ -89,7 +104,27 @@ public sealed class RedisWorkflowQueue
         }
 
         // The run is stored: queue its first tasks whatever the token says now, or it would stay pending with nothing queued.
+        await QueueFirstTasksAsync(Connection, definition, id, now).ConfigureAwait(false);
+        return id;
+    }
 
+    /// <summary>The method of a sub-workflow task.</summary>
+    internal const string SubWorkflowMethod = "workflow/run";
+
+    /// <summary>A child run's link to the workflow/run task that started it.</summary>
+    internal sealed record ChildOf(string RunId, string TaskId, int Priority);
+
+    /// <summary>Links a child run to its parent's task: what the child's end (finish_run) makes ready again.</summary>
+    internal static async Task LinkChildAsync(RedisConnection connection, string childId, ChildOf parent) =>
+        await connection.RunAsync(async db =>
+        {
+            await db.HashSetAsync(connection.Keys.Run(childId), [new("parent_run", parent.RunId), new("parent_task", parent.TaskId), new("parent_prio", parent.Priority)]).ConfigureAwait(false);
+            return true;
+        }, "linking run " + childId + " to its parent", CancellationToken.None).ConfigureAwait(false);
+
+    /// <summary>Queues a stored run's first tasks; does nothing when they were queued already (the script is idempotent).</summary>
+    internal static async Task QueueFirstTasksAsync(RedisConnection connection, Workflow definition, string id, DateTimeOffset now)
+    {
         var args = new List<RedisValue>(definition.Tasks.Count * 3);
         foreach (var t in definition.Tasks)
         {
@@ -97,8 +132,7 @@ public sealed class RedisWorkflowQueue
             args.Add(t.Dependencies.Distinct(StringComparer.Ordinal).Count());
             args.Add(t.Priority);
         }
-        await EvaluateAsync(QueueScripts.Submit, id, now, args, "submitting run " + id).ConfigureAwait(false);
-        return id;
+        await Evaluate(connection, QueueScripts.Submit, id, now, args, "submitting run " + id).ConfigureAwait(false);
     }
 
     /// <summary>
@@ -211,12 +245,17 @@ public sealed class RedisWorkflowQueue
     {
         var context = new RunContext(runId, workflow, new Dictionary<string, JsonNode?>());
         var status = Gleitzeit.Core.Persistence.StoreJson.StatusName(decided.Status);
-        var direct = context.Dependents(decided.TaskId);
+        // An item of a foreach task: its completion counts toward the task's aggregate, its failure fails the task.
+        var owner = context.ForEachOf(decided.TaskId, out _);
+        var direct = context.Dependents(owner?.Id ?? decided.TaskId);
         var args = new List<RedisValue>
         {
             decided.TaskId, Gleitzeit.Core.Persistence.StoreJson.ToJson(decided).ToJsonString(), status,
             RedisWorkflowStore.EventJson(decided.TaskId, status, decided.CompletedAt ?? now, decided.Attempts, decided.Error),
             decided.Error is { } e ? $": {decided.TaskId}: {e.CodeName}: {e.Message}" : "",
+            owner?.Id ?? "",
+            owner is null ? "" : decided.Result?.ToJsonString() ?? "null",
+            owner is not null && decided.Error is { } failure ? Gleitzeit.Core.Execution.ForEachLists.ItemFailure(decided.TaskId, failure).ToJson().ToJsonString() : "",
             direct.Count,
         };
         foreach (var d in direct)
@@ -226,18 +265,29 @@ public sealed class RedisWorkflowQueue
         }
         if (decided.Status != WorkflowTaskStatus.Completed)
         {
-            context.AppendSkipGraph(decided.TaskId, args);
+            context.AppendSkipGraph(owner?.Id ?? decided.TaskId, args);
         }
         var outcome = (int)await Evaluate(connection, QueueScripts.Answer, runId, now, args, "recording the answer to " + decided.TaskId, cancellationToken).ConfigureAwait(false);
         if (outcome < 0) throw new GleitzeitException(GleitzeitErrorCode.WorkflowNotFound, $"No run with id '{runId}'.");
         return outcome == 1;
     }
 
-    /// <summary>Runs the stop script: reason <c>cancelled</c> or <c>timeout</c>, <paramref name="taskError"/> for the tasks it stops.</summary>
+    /// <summary>
+    /// Runs the stop script: reason <c>cancelled</c> or <c>timeout</c>, <paramref name="taskError"/> for the tasks it stops.
+    /// The child runs of its workflow/run tasks are cancelled with it, as the engine cancels them.
+    /// </summary>
     internal static async Task<int> StopAsync(RedisConnection connection, string runId, DateTimeOffset now, string reason, GleitzeitError taskError,
-        CancellationToken cancellationToken = default) =>
-        (int)await Evaluate(connection, QueueScripts.Cancel, runId, now,
-            [connection.Keys.CancelChannel.ToString(), reason, taskError.ToJson().ToJsonString()], "stopping run " + runId, cancellationToken).ConfigureAwait(false);
+        CancellationToken cancellationToken = default)
+    {
+        var result = (RedisResult[])(await Evaluate(connection, QueueScripts.Cancel, runId, now,
+            [connection.Keys.CancelChannel.ToString(), reason, taskError.ToJson().ToJsonString()], "stopping run " + runId, cancellationToken).ConfigureAwait(false))!;
+        for (var i = 1; i < result.Length; i++) await CancelChildAsync(connection, (string)result[i]!, now).ConfigureAwait(false);
+        return (int)result[0];
+    }
+
+    /// <summary>Cancels the child run of a workflow/run task whose run stopped (and, through it, the child's own children).</summary>
+    internal static Task<int> CancelChildAsync(RedisConnection connection, string childId, DateTimeOffset now) =>
+        StopAsync(connection, childId, now, "cancelled", new GleitzeitError(GleitzeitErrorCode.TaskCancelled, "the run was cancelled"));
 
     /// <summary>Creates the stream and its consumer group unless they exist (workers and submitters both may be first).</summary>
     internal static async Task EnsureGroupAsync(RedisConnection connection, CancellationToken cancellationToken = default)
@@ -260,7 +310,7 @@ public sealed class RedisWorkflowQueue
         CancellationToken cancellationToken = default)
     {
         var k = connection.Keys;
-        RedisKey[] keys = [k.Run(runId), k.Tasks(runId), k.Statuses(runId), k.Events(runId), k.Pending(runId), k.Done(runId), k.Attempts(runId), k.Queue, k.Delayed, k.Ready, k.ReadySequence, k.Lanes, k.CompletedDependencies(runId)];
+        RedisKey[] keys = [k.Run(runId), k.Tasks(runId), k.Statuses(runId), k.Events(runId), k.Pending(runId), k.Done(runId), k.Attempts(runId), k.Queue, k.Delayed, k.Ready, k.ReadySequence, k.Lanes, k.CompletedDependencies(runId), k.ForEach(runId), k.ItemValues(runId)];
         var args = new RedisValue[5 + extra.Count];
         args[0] = runId;
         args[1] = RedisWorkflowStore.Time(now);

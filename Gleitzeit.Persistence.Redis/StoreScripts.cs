@@ -79,16 +79,17 @@ internal static class StoreScripts
         return 0
         """;
 
-    // KEYS: the runs index, then the keys of each run in the order of RedisKeys.AllOf (8 per run). ARGV: the run ids.
+    // KEYS: the runs index, then the keys of each run in the order of RedisKeys.AllOf (as many per run). ARGV: the run ids.
     // A run is removed only while it is still finished (it may have been resumed since it was listed).
     public const string PurgeRuns = """
         local removed = 0
+        local per = (#KEYS - 1) / #ARGV
         for i = 1, #ARGV do
-            local base = 1 + (i - 1) * 8
+            local base = 1 + (i - 1) * per
             local status = redis.call('HGET', KEYS[base + 1], 'status')
             if status == 'completed' or status == 'failed' or status == 'cancelled' then
                 if redis.call('ZREM', KEYS[1], ARGV[i]) == 1 then removed = removed + 1 end
-                redis.call('DEL', KEYS[base + 1], KEYS[base + 2], KEYS[base + 3], KEYS[base + 4], KEYS[base + 5], KEYS[base + 6], KEYS[base + 7], KEYS[base + 8])
+                for k = base + 1, base + per do redis.call('DEL', KEYS[k]) end
             end
         end
         return removed

@@ -39,6 +39,22 @@ internal sealed class RunContext
 
     public IReadOnlyList<string> Dependents(string taskId) => _dependents.TryGetValue(taskId, out var list) ? list : [];
 
+    /// <summary>The task with this id: one of the workflow's, or an item of one of its foreach tasks (<c>research[3]</c>: its task's definition under the item's id).</summary>
+    public WorkflowTask? FindTask(string taskId) =>
+        Workflow.FindTask(taskId) ?? (ForEachOf(taskId, out var index) is { } owner ? Gleitzeit.Core.Execution.ForEachLists.ItemDefinition(owner, index) : null);
+
+    /// <summary>The foreach task <paramref name="taskId"/> is an item of, with the item's index; null for any other task.</summary>
+    public WorkflowTask? ForEachOf(string taskId, out int index)
+    {
+        if (Gleitzeit.Core.Execution.ForEachLists.TryParseItemId(taskId, out var owner, out index) && Workflow.FindTask(taskId) is null
+            && Workflow.FindTask(owner) is { ForEach: not null } task)
+        {
+            return task;
+        }
+        index = -1;
+        return null;
+    }
+
     /// <summary>
     /// What <see cref="QueueScripts.EndUnsuccessful"/> needs when <paramref name="taskId"/> fails or is skipped: its
     /// transitive dependents in dependency order, each as (id, join, priority, n, its n dependencies among them and the task).

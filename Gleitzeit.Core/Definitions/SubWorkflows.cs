@@ -13,13 +13,10 @@ internal static class SubWorkflows
     private static List<string>? _chain;
 
     /// <summary>A file path (a separator, or a .yaml/.yml/.json extension) rather than a registered name.</summary>
-    public static bool LooksLikeFile(string spec) =>
-        spec.Contains('/', StringComparison.Ordinal) || spec.Contains('\\', StringComparison.Ordinal)
-        || spec.EndsWith(".yaml", StringComparison.OrdinalIgnoreCase) || spec.EndsWith(".yml", StringComparison.OrdinalIgnoreCase)
-        || spec.EndsWith(".json", StringComparison.OrdinalIgnoreCase);
+    public static bool LooksLikeFile(string spec) => SubWorkflowFiles.LooksLikeFile(spec);
 
     /// <summary>The absolute path of a sub-workflow file: relative to the parent's directory (its file's), else the current one.</summary>
-    public static string PathOf(Workflow parent, string spec) => Path.GetFullPath(Path.Combine(parent.BaseDirectory ?? Directory.GetCurrentDirectory(), spec));
+    public static string PathOf(Workflow parent, string spec) => SubWorkflowFiles.PathOf(parent, spec);
 
     public static string UnknownName(string name, IEnumerable<string> registered)
     {

@@ -1,6 +1,4 @@
-using System.Globalization;
 using System.Text.Json.Nodes;
-using Gleitzeit.Core.Substitution;
 
 namespace Gleitzeit.Core.Execution;
 
@@ -11,7 +9,7 @@ namespace Gleitzeit.Core.Execution;
 public sealed partial class ExecutionEngine
 {
     /// <summary>The id of a foreach task's item: <c>research[3]</c>.</summary>
-    internal static string ItemId(string taskId, int index) => taskId + "[" + index.ToString(CultureInfo.InvariantCulture) + "]";
+    internal static string ItemId(string taskId, int index) => ForEachLists.ItemId(taskId, index);
 
     private async ValueTask ExpandAsync(RunState run, TaskState parent)
     {
@@ -103,7 +101,7 @@ public sealed partial class ExecutionEngine
     private TaskState NewItem(RunState run, TaskState parent, int index, JsonNode? value, TaskResult current)
     {
         var def = parent.Definition;
-        var itemDef = def with { Id = ItemId(def.Id, index), Name = null, Dependencies = [], ForEach = null, MaxConcurrency = null, When = null, Loop = null };
+        var itemDef = ForEachLists.ItemDefinition(def, index);
         return new TaskState(this, run, itemDef, -1, parent.Registration, parent.Method, current, parent.HasReferences)
         {
             Parent = parent,
@@ -117,25 +115,10 @@ public sealed partial class ExecutionEngine
     }
 
     /// <summary>The list a foreach task iterates: its literal, or the value its reference names (which must be a list).</summary>
-    internal static JsonArray ResolveForEach(WorkflowTask task, IReadOnlyDictionary<string, TaskResult> results, IReadOnlyDictionary<string, JsonNode?> inputs)
-    {
-        var spec = task.ForEach;
-        if (spec is JsonArray literal) return literal;
-        var text = spec?.GetValue<string>() ?? "";
-        var template = Template.Parse(text);
-        var value = RunReferences.Lookup(template.References[0], results, inputs);
-        if (value is JsonArray list) return list;
-        throw new GleitzeitException(GleitzeitErrorCode.TaskForeachNotList,
-            $"foreach {text}: the value is {Protocol.JsonTypes.Describe(value)}, not a list ({Excerpt(value)}); a foreach task iterates a list");
-    }
+    internal static JsonArray ResolveForEach(WorkflowTask task, IReadOnlyDictionary<string, TaskResult> results, IReadOnlyDictionary<string, JsonNode?> inputs) =>
+        ForEachLists.Resolve(task, results, inputs);
 
-    private static string Excerpt(JsonNode? value)
-    {
-        var text = value?.ToJsonString() ?? "null";
-        return text.Length > 80 ? text[..80] + "…" : text;
-    }
-
-    private static JsonObject ForEachResult(JsonArray results) => new() { ["results"] = results, ["count"] = results.Count };
+    private static JsonObject ForEachResult(JsonArray results) => ForEachLists.Aggregate(results);
 
     /// <summary>An item completed (stored and applied): the last one completes its foreach task.</summary>
     private async ValueTask ItemCompletedAsync(RunState run, TaskState parent)
@@ -174,8 +157,7 @@ public sealed partial class ExecutionEngine
         await EndUnsuccessfulAsync(run, parent, failed).ConfigureAwait(false);
     }
 
-    private static GleitzeitError ItemFailure(string itemId, GleitzeitError error) =>
-        new(GleitzeitErrorCode.TaskItemFailed, $"item {itemId} failed: {error.CodeName}: {error.Message}", error.ToJson());
+    private static GleitzeitError ItemFailure(string itemId, GleitzeitError error) => ForEachLists.ItemFailure(itemId, error);
 
     private static GleitzeitError ItemSkipped(string taskId) => new(GleitzeitErrorCode.TaskDependencyFailed, $"dependency '{taskId}' failed");
 
@@ -251,7 +233,7 @@ public sealed partial class ExecutionEngine
 
         private TaskResult ItemResult => _item ??= new TaskResult { TaskId = ItemRoot, Status = WorkflowTaskStatus.Completed, Result = item };
 
-        private TaskResult IndexResult => _index ??= new TaskResult { TaskId = IndexRoot, Status = WorkflowTaskStatus.Completed, Result = JsonValue.Create(index) };
+        private TaskResult IndexResult => _index ??= new TaskResult { TaskId = IndexRoot, Status = WorkflowTaskStatus.Completed, Result = ForEachLists.IndexValue(index) };
 
         public TaskResult this[string key] => TryGetValue(key, out var value) ? value : throw new KeyNotFoundException(key);
 

@@ -45,18 +45,15 @@ public sealed class DistributedExecutionTests
     }
 
     [Test]
-    public async Task A_foreach_or_workflow_run_task_is_refused_at_submit_naming_the_task()
+    public async Task A_workflow_run_task_naming_a_registered_workflow_is_refused_at_submit_naming_the_task()
     {
         await using var h = Harness.Create("refuse-control-flow");
-        var fanOut = new WorkflowBuilder("w").ForEach("each", new object?[] { 1, 2 }, t => t.WithMethod("test/noop")).Build();
-        var sub = new WorkflowBuilder("w").RunWorkflow("child", "registered-name").Build();
+        var named = new WorkflowBuilder("w").RunWorkflow("child", "registered-name").Build();
 
-        var a = await Assert.ThrowsAsync<WorkflowValidationException>(async () => await h.Queue.SubmitAsync(fanOut));
-        var b = await Assert.ThrowsAsync<WorkflowValidationException>(async () => await h.Queue.SubmitAsync(sub));
+        var a = await Assert.ThrowsAsync<WorkflowValidationException>(async () => await h.Queue.SubmitAsync(named));
 
-        Assert.That(a!.Errors.Single().TaskId, Is.EqualTo("each"));
-        Assert.That(a.Message, Does.Contain("foreach").And.Contain("ExecutionEngine"));
-        Assert.That(b!.Errors.Single().Message, Does.Contain("workflow/run"));
+        Assert.That(a!.Errors.Single().TaskId, Is.EqualTo("child"));
+        Assert.That(a.Message, Does.Contain("registered workflow ('registered-name')").And.Contain("file path").And.Contain("ExecutionEngine"));
         Assert.That(await h.Store.ListRunsAsync(), Is.Empty, "nothing was stored");
     }
 
@@ -268,7 +265,7 @@ public sealed class DistributedExecutionTests
             var now = DateTimeOffset.UtcNow;
             Task<RedisResult> Report(RedisWorkflowStore store, string task) =>
                 RedisWorkflowQueue.Evaluate(store.Connection, QueueScripts.Complete, id, now,
-                    [task, "", $$"""{"task_id":"{{task}}","status":"completed","result":1}""", RedisWorkflowStore.EventJson(task, "completed", now, 1, null), "c", TaskPriority.Normal], "test");
+                    [task, "", $$"""{"task_id":"{{task}}","status":"completed","result":1}""", RedisWorkflowStore.EventJson(task, "completed", now, 1, null), "", "", "c", TaskPriority.Normal], "test");
             await Task.WhenAll(Report(h.Store, "a"), Report(other, "b"), Report(other, "a"), Report(h.Store, "b"));
 
             var run = await h.Store.GetRunAsync(id);
@@ -307,7 +304,7 @@ public sealed class DistributedExecutionTests
         var run = await h.WaitAsync(id);
         var now = DateTimeOffset.UtcNow;
         var late = (int)await RedisWorkflowQueue.Evaluate(h.Store.Connection, QueueScripts.Complete, id, now,
-            ["a", (string)ghost[0]!, """{"task_id":"a","status":"completed","result":{"n":-1}}""", RedisWorkflowStore.EventJson("a", "completed", now, 1, null), "b", TaskPriority.Normal], "test");
+            ["a", (string)ghost[0]!, """{"task_id":"a","status":"completed","result":{"n":-1}}""", RedisWorkflowStore.EventJson("a", "completed", now, 1, null), "", "", "b", TaskPriority.Normal], "test");
         var after = await h.Store.GetRunAsync(id);
 
         Assert.That(run.Status, Is.EqualTo(WorkflowStatus.Completed));

@@ -66,7 +66,9 @@ internal sealed class TestProvider(Action<string> record) : ITaskProvider
                 {
                     Gauge.Adjust(gauge, -1);
                 }
-                return new JsonObject { ["ok"] = true };
+                var busy = new JsonObject { ["ok"] = true };
+                if (p["echo"] is { } echo) busy["echo"] = echo.DeepClone();
+                return busy;
             }
             case "test/pair":
             {
