@@ -479,10 +479,10 @@ public sealed partial class GleitzeitWorker
 
         var endedAt = _time.GetUtcNow();
         if (outcome.IsCancelled) return Outcome.Cancelled(endedAt);
-        if (outcome.IsDeferred) return Outcome.Deferred(outcome.RetryAfter ?? TimeSpan.FromMilliseconds(1), endedAt);
+        if (outcome.IsDeferred) return Outcome.Deferred(outcome.RetryAfter ?? TimeSpan.FromMilliseconds(1), endedAt) with { RateLimitedProvider = registration.Id };
         if (outcome.IsCompleted && registration.Provider.GetService(typeof(Gleitzeit.Core.Human.HumanProvider)) is not null) return Outcome.Waiting(outcome.Result, endedAt);
         if (outcome.IsCompleted && own is not null) return EndIteration(run, def, own, attempt, outcome.Result, context.Results, endedAt);
-        if (outcome.IsCompleted) return Outcome.Completed(outcome.Result, endedAt) with { Cached = outcome.IsCached };
+        if (outcome.IsCompleted) return Outcome.Completed(outcome.Result, endedAt) with { Cached = outcome.IsCached, CacheKey = outcome.CacheKey };
         if (cancelled.IsCancellationRequested) return Outcome.Cancelled(endedAt);
         var decision = _pipeline.DecideRetry(context, outcome, endedAt);
         return decision.Retry ? Outcome.Retry(decision.Error, decision.Delay, endedAt) : Outcome.Failed(decision.Error, null, endedAt);
@@ -840,7 +840,8 @@ public sealed partial class GleitzeitWorker
                 var done = baseResult with { Status = WorkflowTaskStatus.Completed, Result = outcome.Result, CompletedAt = outcome.At, Cached = outcome.Cached };
                 script = QueueScripts.Complete;
                 args.Add(StoreJson.ToJson(done).ToJsonString());
-                args.Add(RedisWorkflowStore.EventJson(taskId, "completed", outcome.At, attempt, null));
+                // A cache hit's key in its log entry: watchers report TaskCacheHit from it, as the engine does.
+                args.Add(RedisWorkflowStore.EventJson(taskId, "completed", outcome.At, attempt, null, cacheKey: outcome.CacheKey));
                 // An item: its result is kept for its foreach task's aggregate, and the dependents are its foreach task's.
                 var owner = run.ForEachOf(taskId, out _);
                 args.Add(owner?.Id ?? "");
@@ -927,7 +928,9 @@ public sealed partial class GleitzeitWorker
                 var due = outcome.At + outcome.Delay;
                 script = QueueScripts.Defer;
                 args.Add(StoreJson.ToJson(queued).ToJsonString());
-                args.Add(RedisWorkflowStore.EventJson(taskId, "queued", outcome.At, attempt - 1, null));
+                // The provider and the wait in its log entry: watchers report TaskRateLimited from it, as the engine does.
+                args.Add(RedisWorkflowStore.EventJson(taskId, "queued", outcome.At, attempt - 1, null,
+                    rateLimit: (outcome.RateLimitedProvider ?? "", outcome.Delay)));
                 args.Add(due.ToUnixTimeMilliseconds());
                 var priority = run.FindTask(taskId)?.Priority ?? TaskPriority.Normal;
                 args.Add(string.Create(CultureInfo.InvariantCulture, $"{priority}|{Encoding.UTF8.GetByteCount(run.Id)}:{run.Id}{taskId}"));

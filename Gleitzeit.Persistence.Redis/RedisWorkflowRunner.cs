@@ -75,6 +75,9 @@ public sealed class RedisWorkflowRunner : IWorkflowRunner
     /// announce this run (tasks queued, the run finished or cancelled) and at least every second (a task's start, a failure
     /// or a retry mid-run is not announced). A state that lasted shorter than one read is not seen: a task queued, started and completed between
     /// two reads yields only <see cref="TaskCompleted"/>. <see cref="TaskProgress"/> (streamed tokens) stays in the worker.
+    /// Cost events the workers record in the run's event log are never missed: <see cref="TaskCacheHit"/> just before the
+    /// <see cref="TaskCompleted"/> of a task served from the result cache, and <see cref="TaskRateLimited"/> for each wait
+    /// for a provider's rate limit (before <see cref="WorkflowCompleted"/>).
     /// WORKFLOW_NOT_FOUND for an unknown run.
     /// </summary>
     public async IAsyncEnumerable<WorkflowEvent> WatchAsync(string workflowId, [EnumeratorCancellation] CancellationToken cancellationToken = default)
@@ -94,6 +97,7 @@ public sealed class RedisWorkflowRunner : IWorkflowRunner
         {
             var seen = new Dictionary<string, (WorkflowTaskStatus Status, int Attempts)>(StringComparer.Ordinal);
             var started = false;
+            var log = new WorkerLog(workflowId);
             while (true)
             {
                 var next = pulse.Next;
@@ -102,14 +106,16 @@ public sealed class RedisWorkflowRunner : IWorkflowRunner
                 {
                     run = await _queue.Store.GetRunAsync(workflowId, cancellationToken).ConfigureAwait(false)
                         ?? throw new GleitzeitException(GleitzeitErrorCode.WorkflowNotFound, $"No run with id '{workflowId}'.");
+                    // Read after the state: every completion in it has its log entry read too (one script writes both).
+                    await log.ReadAsync(connection, cancellationToken).ConfigureAwait(false);
                 }
                 catch (GleitzeitException ex) when (ex.Code == GleitzeitErrorCode.PersistenceConnectionFailed)
                 {
-                    // Redis is reconnecting: keep watching.
+                    // Redis is reconnecting: keep watching (the log is read from where it was left next time).
                 }
                 if (run is not null)
                 {
-                    foreach (var evt in Changes(run, seen, ref started, _time.GetUtcNow())) yield return evt;
+                    foreach (var evt in Changes(run, seen, ref started, _time.GetUtcNow(), log)) yield return evt;
                     if (run.IsFinished) yield break;
                 }
                 await Pulse.WaitAsync(next, TimeSpan.FromSeconds(1), _time, cancellationToken).ConfigureAwait(false);
@@ -131,8 +137,13 @@ public sealed class RedisWorkflowRunner : IWorkflowRunner
         }
     }
 
-    /// <summary>The events between the last snapshot (<paramref name="seen"/>) and <paramref name="run"/>; updates <paramref name="seen"/>.</summary>
-    internal static List<WorkflowEvent> Changes(WorkflowRun run, Dictionary<string, (WorkflowTaskStatus Status, int Attempts)> seen, ref bool started, DateTimeOffset now)
+    /// <summary>
+    /// The events between the last snapshot (<paramref name="seen"/>) and <paramref name="run"/>; updates <paramref name="seen"/>.
+    /// With the workers' <paramref name="log"/>: a completion it names as a cache hit is preceded by its <see cref="TaskCacheHit"/>
+    /// (as the engine emits them), and its rate-limit deferrals are reported (before <see cref="WorkflowCompleted"/>).
+    /// </summary>
+    internal static List<WorkflowEvent> Changes(WorkflowRun run, Dictionary<string, (WorkflowTaskStatus Status, int Attempts)> seen, ref bool started, DateTimeOffset now,
+        WorkerLog? log = null)
     {
         var events = new List<WorkflowEvent>();
         if (!started && (run.Status != WorkflowStatus.Pending || run.StartedAt is not null || run.Tasks.Values.Any(t => t.Status != WorkflowTaskStatus.Pending)))
@@ -160,6 +171,7 @@ public sealed class RedisWorkflowRunner : IWorkflowRunner
                         t.Error ?? new GleitzeitError(GleitzeitErrorCode.TaskExecutionFailed, "the attempt failed")));
                     break;
                 case WorkflowTaskStatus.Completed:
+                    if (log?.TakeCacheHit(t.TaskId) is { } hit) events.Add(hit);
                     events.Add(new TaskCompleted(run.WorkflowId, at, t.TaskId, t.Result, t.Attempts, t.Duration ?? TimeSpan.Zero));
                     break;
                 case WorkflowTaskStatus.Failed:
@@ -170,6 +182,7 @@ public sealed class RedisWorkflowRunner : IWorkflowRunner
                     break;
             }
         }
+        if (log is not null) events.AddRange(log.TakeRateLimited());
         if (run.IsFinished)
         {
             events.Add(new WorkflowCompleted(run.WorkflowId, run.CompletedAt ?? now, run.Status, run.Error, run.Duration ?? TimeSpan.Zero));

@@ -274,14 +274,35 @@ public sealed class RedisWorkflowStore : IWorkflowStore, IAsyncDisposable
     internal static DateTimeOffset? ParseTime(RedisValue value) =>
         value.IsNullOrEmpty ? null : DateTimeOffset.Parse((string)value!, CultureInfo.InvariantCulture, DateTimeStyles.RoundtripKind);
 
-    internal static string EventJson(string? taskId, string status, DateTimeOffset timestamp, int attempt, GleitzeitError? error) => new JsonObject
+    /// <summary>
+    /// One entry of a run's event log. A worker's entries may add what a watcher reports beyond the state change
+    /// (<see cref="RedisWorkflowRunner.WatchAsync"/>): <c>cache_key</c> on a completion served from the result cache,
+    /// <c>rate_limited</c> (<c>provider</c>, <c>delay_ms</c>) on a task queued again because its provider is over its rate limit.
+    /// </summary>
+    internal static string EventJson(string? taskId, string status, DateTimeOffset timestamp, int attempt, GleitzeitError? error,
+        string? cacheKey = null, (string Provider, TimeSpan Delay)? rateLimit = null)
     {
-        ["task_id"] = taskId,
-        ["status"] = status,
-        ["timestamp"] = Time(timestamp),
-        ["attempt"] = attempt,
-        ["error"] = error?.ToJson(),
-    }.ToJsonString();
+        var entry = new JsonObject
+        {
+            ["task_id"] = taskId,
+            ["status"] = status,
+            ["timestamp"] = Time(timestamp),
+            ["attempt"] = attempt,
+            ["error"] = error?.ToJson(),
+        };
+        if (cacheKey is not null) entry[CacheKeyField] = cacheKey;
+        if (rateLimit is { } limit)
+        {
+            entry[RateLimitedField] = new JsonObject { ["provider"] = limit.Provider, ["delay_ms"] = (long)Math.Ceiling(limit.Delay.TotalMilliseconds) };
+        }
+        return entry.ToJsonString();
+    }
+
+    /// <summary>The event log field naming the cache key of a completion served from the result cache.</summary>
+    internal const string CacheKeyField = "cache_key";
+
+    /// <summary>The event log field describing a rate limit's deferral.</summary>
+    internal const string RateLimitedField = "rate_limited";
 
     private static GleitzeitException NotFound(string workflowId) => new(GleitzeitErrorCode.WorkflowNotFound, $"No run with id '{workflowId}'.");
 }

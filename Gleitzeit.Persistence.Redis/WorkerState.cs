@@ -173,6 +173,12 @@ internal sealed record Outcome(OutcomeKind Kind, JsonNode? Result, GleitzeitErro
     /// <summary>A completed result served from the result cache.</summary>
     public bool Cached { get; init; }
 
+    /// <summary>The result cache key of a <see cref="Cached"/> result (recorded in the run's event log for watchers).</summary>
+    public string? CacheKey { get; init; }
+
+    /// <summary>The provider whose rate limit deferred the task (<see cref="OutcomeKind.Deferred"/>).</summary>
+    public string? RateLimitedProvider { get; init; }
+
     /// <summary>A loop task's iteration to store (the next one for <see cref="OutcomeKind.Iterate"/>); 0 for other tasks.</summary>
     public int Iteration { get; init; }
 

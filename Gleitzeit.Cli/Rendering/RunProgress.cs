@@ -120,6 +120,8 @@ internal sealed class RunProgress
                 TaskStarted s => Update(s.TaskId, t => { t.State = Looping(t, "running"); t.Attempt = s.Attempt; t.StartedAt = s.Timestamp; t.Stream.Clear(); t.Note = ""; },
                     $"{_label(s.TaskId)} started (attempt {s.Attempt}{IterationNote(s.TaskId)})"),
                 TaskProgress p => Progress(p),
+                TaskRateLimited l => Update(l.TaskId, t => { t.State = "queued"; t.Note = $"waiting for the {l.Provider} rate limit"; },
+                    $"{_label(l.TaskId)} waiting {JsonShapes.Duration(l.Delay)} for the {l.Provider} rate limit (no attempt counted)"),
                 TaskCacheHit h => Update(h.TaskId, t => t.Note = "from the cache", $"{_label(h.TaskId)} answered from the result cache"),
                 TaskRetrying r => Update(r.TaskId, t => { t.State = "retrying"; t.Note = Brief(r.Error); }, $"{_label(r.TaskId)} retrying: attempt {r.NextAttempt} in {JsonShapes.Duration(r.Delay)} after {Brief(r.Error)}"),
                 TaskCompleted c => Update(c.TaskId, t => { t.State = "completed"; t.Attempt = c.Attempts; t.Duration = c.Duration; t.Note = Output.Clip(JsonShapes.Describe(c.Result), StreamTail); }, $"{_label(c.TaskId)} completed in {JsonShapes.Duration(c.Duration)}"),

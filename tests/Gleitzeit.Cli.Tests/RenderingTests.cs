@@ -78,6 +78,23 @@ public sealed class RenderingTests
         Assert.That(string.Join(' ', after), Does.Not.Contain("gleitzeit workflow approve"), "an answered task is no longer shown as awaited");
     }
 
+    [Test]
+    public void A_wait_for_a_rate_limit_is_printed_and_shown_on_the_tasks_line()
+    {
+        var plain = new StringWriter();
+        var printed = new RunProgress(new Output(plain, TextWriter.Null, rich: false, json: false), watch: false, TaskIds);
+        var live = RunningWorkflow();
+        var at = new DateTimeOffset(2026, 11, 26, 10, 0, 0, TimeSpan.Zero);
+        var wait = new TaskRateLimited("wf-1", at, "report", "ollama", TimeSpan.FromMilliseconds(1500));
+
+        printed.OnEvent(wait);
+        live.OnEvent(wait);
+        var lines = Render(LiveRunView.Build(live, 120, at), 120);
+
+        Assert.That(plain.ToString(), Does.Contain("report waiting 1.5s for the ollama rate limit (no attempt counted)"));
+        Assert.That(lines.Single(l => l.Contains("report", StringComparison.Ordinal) && l.Contains('│')), Does.Contain("waiting for the ollama rate limit"), string.Join('\n', lines));
+    }
+
     [TestCase(60)]
     [TestCase(80)]
     [TestCase(120)]
