@@ -1,18 +1,13 @@
 using Gleitzeit.Core;
 using Gleitzeit.Core.Cost;
 using Gleitzeit.Core.Definitions;
+using static Gleitzeit.Persistence.Redis.Tests.WorkerRuns;
 
 namespace Gleitzeit.Persistence.Redis.Tests;
 
 /// <summary>Cost control on Redis workers: the result cache and the run budget are shared by every worker process.</summary>
 public sealed class CostTests
 {
-    private static async Task<WorkflowRun> WaitAsync(RedisWorkflowQueue queue, string id)
-    {
-        using var limit = new CancellationTokenSource(TimeSpan.FromMinutes(3));
-        return await queue.WaitAsync(id, limit.Token);
-    }
-
     private static List<string> ExecutionsOf(string runId, WorkerProcess worker) =>
         worker.Executions().Select(l => l.Split('\t')).Where(p => p[0] == runId).Select(p => p[1]).ToList();
 

@@ -3,6 +3,7 @@ using Gleitzeit.Core;
 using Gleitzeit.Core.Definitions;
 using Gleitzeit.Core.Human;
 using Microsoft.Extensions.Time.Testing;
+using static Gleitzeit.Persistence.Redis.Tests.WorkerRuns;
 
 namespace Gleitzeit.Persistence.Redis.Tests;
 
@@ -15,19 +16,6 @@ namespace Gleitzeit.Persistence.Redis.Tests;
 public sealed class ForEachWorkerTests
 {
     private static string NewGauge() => Path.Combine(Path.GetTempPath(), $"gleitzeit-fe-gauge-{Guid.NewGuid():N}");
-
-    private static async Task<WorkflowRun> WaitAsync(RedisWorkflowQueue queue, string id)
-    {
-        using var limit = new CancellationTokenSource(TimeSpan.FromMinutes(3));
-        return await queue.WaitAsync(id, limit.Token);
-    }
-
-    private static List<(string Worker, string Task)> ExecutionsOf(string runId, params WorkerProcess[] workers) =>
-        workers.SelectMany(w => w.Executions().Select(l => l.Split('\t')).Where(p => p[0] == runId).Select(p => (w.Consumer, p[1]))).ToList();
-
-    private static async Task<Dictionary<string, int>> CompletionsAsync(RedisWorkflowStore store, string runId) =>
-        (await store.GetEventsAsync(runId)).Where(e => e.TaskId is not null && e.Status == "completed")
-            .GroupBy(e => e.TaskId!).ToDictionary(g => g.Key, g => g.Count());
 
     private static string[] ItemIds(string task, int count) => Enumerable.Range(0, count).Select(i => $"{task}[{i}]").ToArray();
 

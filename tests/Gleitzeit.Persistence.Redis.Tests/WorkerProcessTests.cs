@@ -3,6 +3,7 @@ using System.Text.Json.Nodes;
 using Gleitzeit.Core;
 using Gleitzeit.Core.Definitions;
 using StackExchange.Redis;
+using static Gleitzeit.Persistence.Redis.Tests.WorkerRuns;
 
 namespace Gleitzeit.Persistence.Redis.Tests;
 
@@ -40,19 +41,6 @@ public sealed class WorkerProcessTests
     }
 
     private static string Id(int layer, int i) => string.Create(CultureInfo.InvariantCulture, $"t{layer}_{i}");
-
-    private static async Task<WorkflowRun> WaitAsync(RedisWorkflowQueue queue, string id)
-    {
-        using var limit = new CancellationTokenSource(TimeSpan.FromMinutes(3));
-        return await queue.WaitAsync(id, limit.Token);
-    }
-
-    private static List<(string Worker, string Task)> ExecutionsOf(string runId, params WorkerProcess[] workers) =>
-        workers.SelectMany(w => w.Executions().Select(l => l.Split('\t')).Where(p => p[0] == runId).Select(p => (w.Consumer, p[1]))).ToList();
-
-    private static async Task<Dictionary<string, int>> CompletionsAsync(RedisWorkflowStore store, string runId) =>
-        (await store.GetEventsAsync(runId)).Where(e => e.TaskId is not null && e.Status == "completed")
-            .GroupBy(e => e.TaskId!).ToDictionary(g => g.Key, g => g.Count());
 
     private static void AssertAllCorrect(WorkflowRun run, Dictionary<string, long> expected, Dictionary<string, int> completions)
     {
