@@ -59,7 +59,8 @@ internal static class LangGraphRuns
             return;
         }
         // At 10,000 nodes one LangGraph run takes minutes (its cost per node grows with the graph): one timed run, no
-        // warm-up, and a run that outlasts the limit is recorded as such.
+        // warm-up, and a run that outlasts the limit (GLEITZEIT_BENCH_LANGGRAPH_LIMIT_MIN, default 15; also the durable
+        // rows' limit) is recorded as such.
         var bigLimit = TimeSpan.FromMinutes(double.TryParse(Environment.GetEnvironmentVariable("GLEITZEIT_BENCH_LANGGRAPH_LIMIT_MIN"), System.Globalization.CultureInfo.InvariantCulture, out var m) ? m : 15);
         foreach (var size in quick ? new[] { 1_000 } : new[] { 1_000, 10_000 })
         {
@@ -90,7 +91,7 @@ internal static class LangGraphRuns
         {
             var g = await SqliteRuns.MeasureAsync(dag, 1, 3);
             report.Add("7 langgraph", $"Gleitzeit on SQLite {dag.Name} {durableN:N0}", g);
-            var (lg, failure) = await TryMeasureAsync(dag, 1, 3, TimeSpan.FromMinutes(20), "sqlite");
+            var (lg, failure) = await TryMeasureAsync(dag, 1, 3, bigLimit, "sqlite");
             if (lg is null)
             {
                 report.Note(failure!);
@@ -115,8 +116,9 @@ internal static class LangGraphRuns
         var json = LastJson(output);
         var seconds = json["seconds"]!.AsArray().Select(x => x!.GetValue<double>()).ToArray();
         var rss = json["peakRss"]?.GetValue<double>() ?? 0;
+        var cpu = json["cpu"]?.AsArray().Select(x => x!.GetValue<double>()).DefaultIfEmpty(0).Average() ?? 0;
         // Allocation is not comparable across runtimes: left at 0 (the node process's peak RSS is the working set column).
-        return new Sample(seconds, units, 0, (long)rss);
+        return new Sample(seconds, units, 0, (long)rss, CpuSecondsPerRun: cpu);
     }
 
     private static JsonNode LastJson(string output) =>
