@@ -8,10 +8,15 @@ namespace Gleitzeit.Persistence.Sqlite.Writing;
 /// <summary>
 /// Group commit: every write of the store is queued here and committed in FIFO order by whoever holds the writer's
 /// turn, everything queued (up to the batch size) in one transaction; each caller is completed only after the commit
-/// holding its write. A caller that finds the writer idle takes the turn itself and commits on its own thread, so a
-/// lone writer (a chain: one task in flight) pays no thread hand-off, neither to the writer thread nor back. Callers
-/// that find the writer busy leave their write queued and wake the writer thread, which commits what queued up
-/// meanwhile in one transaction: concurrent writers share the cost of a commit instead of paying one each.
+/// holding its write. Two modes, switched by what the writer sees:
+/// <list type="bullet">
+/// <item>Lone writer (a chain: one write at a time): a caller that finds the writer idle takes the turn and commits on
+/// its own thread, so it pays no thread hand-off, neither to the writer thread nor back.</item>
+/// <item>Concurrent writers: as soon as a write queues up while a caller commits, callers stop committing themselves
+/// and leave their writes to the writer thread, which commits what queued up meanwhile in one transaction, so they
+/// share the cost of a commit instead of paying one each. After <see cref="LoneCommitsToInline"/> commits in a row of
+/// a single write with nothing left queued, callers commit themselves again.</item>
+/// </list>
 /// </summary>
 internal sealed partial class SqliteWriter : IDisposable
 {
@@ -28,7 +33,13 @@ internal sealed partial class SqliteWriter : IDisposable
     private readonly SqliteStatements _statements;
     private bool _closed;
     private bool _statementsDisposed;
+    private volatile bool _callerCommits = true;
+    private int _loneCommits;
+    private int _lastBatchSize;
     private long _commits;
+
+    /// <summary>Commits of a single write in a row, with nothing queued behind it, after which callers commit themselves again.</summary>
+    internal const int LoneCommitsToInline = 8;
 
     public SqliteWriter(SqliteConnection connection, string path, int maxBatch, ILogger logger)
     {
@@ -50,17 +61,25 @@ internal sealed partial class SqliteWriter : IDisposable
             if (_closed) throw new ObjectDisposedException(nameof(SqliteWorkflowStore), $"The SQLite store for '{_path}' is disposed.");
             _queue.Enqueue(op);
         }
-        if (op.MayCommitOnCaller && _turn.TryEnter())
+        if (_callerCommits && op.MayCommitOnCaller && _turn.TryEnter())
         {
+            var contended = false;
             try
             {
                 if (!_statementsDisposed) CommitNext();
+                if (!_queue.IsEmpty)
+                {
+                    // Another write queued up while this one committed: concurrent writers, batched by the writer thread.
+                    contended = true;
+                    _callerCommits = false;
+                    _loneCommits = 0;
+                }
             }
             finally
             {
                 _turn.Exit();
             }
-            if (!_queue.IsEmpty) _wake.Set();
+            if (contended) _wake.Set();
         }
         else
         {
@@ -71,6 +90,9 @@ internal sealed partial class SqliteWriter : IDisposable
 
     /// <summary>Transactions committed so far.</summary>
     public long Commits => Interlocked.Read(ref _commits);
+
+    /// <summary>Whether a caller that finds the writer idle commits its own write (lone-writer mode).</summary>
+    internal bool CallerCommits => _callerCommits;
 
     /// <summary>Stops taking writes, commits what is queued, and waits for the writer thread.</summary>
     public void Dispose()
@@ -104,6 +126,14 @@ internal sealed partial class SqliteWriter : IDisposable
             {
                 while (CommitNext())
                 {
+                    if (_lastBatchSize == 1 && _queue.IsEmpty)
+                    {
+                        if (++_loneCommits >= LoneCommitsToInline) _callerCommits = true;
+                    }
+                    else
+                    {
+                        _loneCommits = 0;
+                    }
                 }
             }
             if (Volatile.Read(ref _closed) && _queue.IsEmpty) return;
@@ -114,6 +144,7 @@ internal sealed partial class SqliteWriter : IDisposable
     private bool CommitNext()
     {
         while (_batch.Count < _maxBatch && _queue.TryDequeue(out var op)) _batch.Add(op);
+        _lastBatchSize = _batch.Count;
         if (_batch.Count == 0) return false;
         try
         {

@@ -69,6 +69,34 @@ public sealed class GroupCommitTests
     }
 
     [Test]
+    public async Task A_write_queued_while_a_caller_commits_hands_committing_to_the_writer_thread_until_writes_come_alone_again()
+    {
+        Task? queuedMeanwhile = null;
+        // Committed by this caller (the writer is idle); while it holds the turn, another thread's write queues up.
+        await _store.Writer.EnqueueAsync(new SqlOp(_ =>
+        {
+            var other = new Thread(() => queuedMeanwhile = _store.SaveTaskAsync("r", new TaskResult { TaskId = "meanwhile", Status = WorkflowTaskStatus.Completed }).AsTask());
+            other.Start();
+            other.Join();
+            return 0;
+        }));
+        Assert.That(_store.Writer.CallerCommits, Is.False, "concurrent writers: the writer thread batches");
+        await queuedMeanwhile!;
+
+        // The write queued meanwhile was the writer thread's first lone commit; these are the rest.
+        for (var i = 0; i < SqliteWriter.LoneCommitsToInline - 1; i++)
+        {
+            Assert.That(_store.Writer.CallerCommits, Is.False, $"still batching after {i + 1} lone commits");
+            await _store.SaveTaskAsync("r", new TaskResult { TaskId = $"t{i}", Status = WorkflowTaskStatus.Completed });
+        }
+
+        Assert.That(_store.Writer.CallerCommits, Is.True, "writes came alone again: callers commit themselves");
+        var run = await _store.GetRunAsync("r");
+        Assert.That(run!.Tasks, Contains.Key("meanwhile"));
+        Assert.That(run.Tasks, Has.Count.EqualTo(SqliteWriter.LoneCommitsToInline));
+    }
+
+    [Test]
     public async Task Writes_queued_behind_a_busy_writer_commit_in_the_order_they_were_queued()
     {
         using var gate = new ManualResetEventSlim();
