@@ -79,11 +79,11 @@ internal sealed partial class SqliteWriter : IDisposable
             {
                 _turn.Exit();
             }
-            if (contended) _wake.Set();
+            if (contended) Wake();
         }
         else
         {
-            _wake.Set();
+            Wake();
         }
         return op.Completion.Task;
     }
@@ -113,6 +113,19 @@ internal sealed partial class SqliteWriter : IDisposable
             _statementsDisposed = true;
         }
         _wake.Dispose();
+    }
+
+    /// <summary>Wakes the writer thread. A write queued just before <see cref="Dispose"/> closed the queue may find the
+    /// event disposed: Dispose has committed that write already, so there is nothing to wake.</summary>
+    private void Wake()
+    {
+        try
+        {
+            _wake.Set();
+        }
+        catch (ObjectDisposedException)
+        {
+        }
     }
 
     private void Loop()
