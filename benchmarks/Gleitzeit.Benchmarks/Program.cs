@@ -1,10 +1,7 @@
-using System.Diagnostics;
 using System.Text.Json.Nodes;
 using Gleitzeit.Benchmarks;
 using Gleitzeit.Core;
 using Gleitzeit.Core.Definitions;
-using Gleitzeit.Core.Persistence;
-using Gleitzeit.Persistence.Sqlite;
 using Gleitzeit.Providers.Python;
 
 if (args.Length > 0 && args[0] == "--scaleout-worker") return await ScaleOutRuns.WorkerMainAsync(args);
