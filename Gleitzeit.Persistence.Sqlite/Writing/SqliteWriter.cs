@@ -39,7 +39,7 @@ internal sealed partial class SqliteWriter : IDisposable
     private long _commits;
 
     /// <summary>Commits of a single write in a row, with nothing queued behind it, after which callers commit themselves again.</summary>
-    internal const int LoneCommitsToInline = 8;
+    internal const int LoneCommitsToInline = 64;
 
     public SqliteWriter(SqliteConnection connection, string path, int maxBatch, ILogger logger)
     {
@@ -79,7 +79,9 @@ internal sealed partial class SqliteWriter : IDisposable
             {
                 _turn.Exit();
             }
-            if (contended) Wake();
+            // A write queued after the check above found the turn taken and woke a writer thread that could not take it:
+            // wake it again now that the turn is free.
+            if (contended || !_queue.IsEmpty) Wake();
         }
         else
         {
@@ -135,18 +137,27 @@ internal sealed partial class SqliteWriter : IDisposable
             _wake.Wait();
             // Reset before draining: a write queued after this point sets the event again, one queued before is drained.
             _wake.Reset();
-            lock (_turn)
+            // A caller committing in its place holds the turn: do not wait for it (spinning or blocking a core); it wakes
+            // this thread again when it lets go and writes are left.
+            if (_turn.TryEnter())
             {
-                while (CommitNext())
+                try
                 {
-                    if (_lastBatchSize == 1 && _queue.IsEmpty)
+                    while (CommitNext())
                     {
-                        if (++_loneCommits >= LoneCommitsToInline) _callerCommits = true;
+                        if (_lastBatchSize == 1 && _queue.IsEmpty)
+                        {
+                            if (++_loneCommits >= LoneCommitsToInline) _callerCommits = true;
+                        }
+                        else
+                        {
+                            _loneCommits = 0;
+                        }
                     }
-                    else
-                    {
-                        _loneCommits = 0;
-                    }
+                }
+                finally
+                {
+                    _turn.Exit();
                 }
             }
             if (Volatile.Read(ref _closed) && _queue.IsEmpty) return;
