@@ -10,11 +10,13 @@ namespace Gleitzeit.Persistence.Sqlite.Writing;
 internal sealed class SqliteStatements : IDisposable
 {
     private readonly SqliteConnection _connection;
-    private readonly SqliteCommand _runExists, _insertRun, _updateRun, _insertTask, _updateTask, _nextPosition, _insertEvent;
+    private readonly SqliteCommand _begin, _commit, _runExists, _insertRun, _updateRun, _insertTask, _updateTask, _nextPosition, _insertEvent;
 
     public SqliteStatements(SqliteConnection connection)
     {
         _connection = connection;
+        _begin = Prepare("BEGIN IMMEDIATE");
+        _commit = Prepare("COMMIT");
         _runExists = Prepare("SELECT 1 FROM runs WHERE id = $run", "$run");
         _insertRun = Prepare("""
             INSERT INTO runs (id, name, status, created_at, started_at, completed_at, error, task_count, definition, inputs, parent_id)
@@ -40,6 +42,12 @@ internal sealed class SqliteStatements : IDisposable
         _insertEvent = Prepare("INSERT INTO events (run_id, task_id, status, at, attempt, error) VALUES ($run, $task, $status, $at, $attempt, $error)",
             "$run", "$task", "$status", "$at", "$attempt", "$error");
     }
+
+    /// <summary>Opens the writer's transaction (taking the file's write lock now, not at the first write).</summary>
+    public void Begin() => _begin.ExecuteNonQuery();
+
+    /// <summary>Commits the writer's transaction.</summary>
+    public void Commit() => _commit.ExecuteNonQuery();
 
     public bool RunExists(string runId)
     {
@@ -148,6 +156,6 @@ internal sealed class SqliteStatements : IDisposable
 
     public void Dispose()
     {
-        foreach (var c in new[] { _runExists, _insertRun, _updateRun, _insertTask, _updateTask, _nextPosition, _insertEvent }) c.Dispose();
+        foreach (var c in new[] { _begin, _commit, _runExists, _insertRun, _updateRun, _insertTask, _updateTask, _nextPosition, _insertEvent }) c.Dispose();
     }
 }

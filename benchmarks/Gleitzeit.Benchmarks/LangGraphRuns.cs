@@ -34,10 +34,72 @@ internal static class LangGraphRuns
     /// <summary>Runs one DAG under LangGraph: warm-ups and timed runs in one node process; the graph is built before each timed invoke.</summary>
     public static async Task<Sample> MeasureAsync(Dag dag, int warmups, int runs, string checkpointer = "none")
     {
+        var (sample, failure) = await TryMeasureAsync(dag, warmups, runs, TimeSpan.FromMinutes(20), checkpointer);
+        return sample ?? throw new InvalidOperationException(failure);
+    }
+
+    /// <summary>As <see cref="MeasureAsync"/>, but a run that fails or outlasts <paramref name="limit"/> (the node process is
+    /// killed) gives why instead of a sample.</summary>
+    public static async Task<(Sample? Sample, string? Failure)> TryMeasureAsync(Dag dag, int warmups, int runs, TimeSpan limit, string checkpointer = "none")
+    {
         var deps = JsonSerializer.Serialize(dag.Deps);
-        var (code, output) = await RunAsync("node", $"bench.mjs dag --warmup {warmups} --runs {runs} --checkpointer {checkpointer}", deps, TimeSpan.FromMinutes(20));
-        if (code != 0) throw new InvalidOperationException($"LangGraph {dag.Name} {dag.Count}: node exited {code}: {Tail(output)}");
-        return ToSample(output, dag.Count);
+        var (code, output) = await RunAsync("node", $"bench.mjs dag --warmup {warmups} --runs {runs} --checkpointer {checkpointer}", deps, limit);
+        if (code != 0) return (null, $"LangGraph {dag.Name} {dag.Count:N0}: node exited {code}: {Tail(output)}");
+        return (ToSample(output, dag.Count), null);
+    }
+
+    /// <summary><c>--only langgraph</c>: the three shapes at 1,000 and 10,000 nodes against Gleitzeit in the same run, then
+    /// the durable rows (LangGraph's <c>SqliteSaver</c> against Gleitzeit on SQLite).</summary>
+    public static async Task SectionAsync(Report report, bool quick, int warm, int runs)
+    {
+        var missing = await EnsureInstalledAsync(sqlite: false);
+        if (missing is not null)
+        {
+            report.Note("LangGraph: skipped — " + missing);
+            return;
+        }
+        // At 10,000 nodes one LangGraph run takes minutes (its cost per node grows with the graph): one timed run, no
+        // warm-up, and a run that outlasts the limit (GLEITZEIT_BENCH_LANGGRAPH_LIMIT_MIN, default 15; also the durable
+        // rows' limit) is recorded as such.
+        var bigLimit = TimeSpan.FromMinutes(double.TryParse(Environment.GetEnvironmentVariable("GLEITZEIT_BENCH_LANGGRAPH_LIMIT_MIN"), System.Globalization.CultureInfo.InvariantCulture, out var m) ? m : 15);
+        foreach (var size in quick ? new[] { 1_000 } : new[] { 1_000, 10_000 })
+        {
+            foreach (var dag in new[] { Dag.Chain(size), Dag.FanOutIn(size), Dag.Random(size) })
+            {
+                var g = await GleitzeitRuns.MeasureAsync(dag, warm, runs);
+                report.Add("7 langgraph", $"Gleitzeit {dag.Name} {size:N0}", g);
+                var (lg, failure) = size >= 10_000
+                    ? await TryMeasureAsync(dag, 0, 1, bigLimit)
+                    : await TryMeasureAsync(dag, quick ? 0 : 1, quick ? 2 : 3, TimeSpan.FromMinutes(20));
+                if (lg is null)
+                {
+                    report.Note(failure!);
+                    continue;
+                }
+                report.Add("7 langgraph", $"LangGraph.js {dag.Name} {size:N0}", lg);
+                report.Note($"LangGraph.js/Gleitzeit {dag.Name} {size:N0}: {lg.Median / g.Median:N1}x (per node {lg.MicrosPerUnit:N1} µs against {g.MicrosPerUnit:N1} µs)");
+            }
+        }
+        var sqliteMissing = await EnsureInstalledAsync(sqlite: true);
+        if (sqliteMissing is not null)
+        {
+            report.Note("LangGraph SQLite checkpointer: skipped — " + sqliteMissing);
+            return;
+        }
+        var durableN = quick ? 200 : 1_000;
+        foreach (var dag in new[] { Dag.Chain(durableN), Dag.FanOutIn(durableN), Dag.Random(durableN) })
+        {
+            var g = await SqliteRuns.MeasureAsync(dag, 1, 3);
+            report.Add("7 langgraph", $"Gleitzeit on SQLite {dag.Name} {durableN:N0}", g);
+            var (lg, failure) = await TryMeasureAsync(dag, 1, 3, bigLimit, "sqlite");
+            if (lg is null)
+            {
+                report.Note(failure!);
+                continue;
+            }
+            report.Add("7 langgraph", $"LangGraph.js + SqliteSaver {dag.Name} {durableN:N0}", lg);
+            report.Note($"LangGraph.js SqliteSaver/Gleitzeit SQLite {dag.Name} {durableN:N0}: {lg.Median / g.Median:N1}x");
+        }
     }
 
     /// <summary>The slow-sibling graph: seconds from start until the fast branch's tenth step ended, per run.</summary>
@@ -54,8 +116,9 @@ internal static class LangGraphRuns
         var json = LastJson(output);
         var seconds = json["seconds"]!.AsArray().Select(x => x!.GetValue<double>()).ToArray();
         var rss = json["peakRss"]?.GetValue<double>() ?? 0;
+        var cpu = json["cpu"]?.AsArray().Select(x => x!.GetValue<double>()).DefaultIfEmpty(0).Average() ?? 0;
         // Allocation is not comparable across runtimes: left at 0 (the node process's peak RSS is the working set column).
-        return new Sample(seconds, units, 0, (long)rss);
+        return new Sample(seconds, units, 0, (long)rss, CpuSecondsPerRun: cpu);
     }
 
     private static JsonNode LastJson(string output) =>

@@ -16,6 +16,8 @@ internal static class Macro
         long allocated = 0;
         long peak = 0;
         var pause = TimeSpan.Zero;
+        var cpu = TimeSpan.Zero;
+        using var self = Process.GetCurrentProcess();
         var gen0 = GC.CollectionCount(0);
         var gen2 = GC.CollectionCount(2);
         for (var i = 0; i < runs; i++)
@@ -31,15 +33,19 @@ internal static class Macro
             using var sampler = new PeakSampler();
             var pauseBefore = GC.GetTotalPauseDuration();
             var before = GC.GetTotalAllocatedBytes(precise: true);
+            self.Refresh();
+            var cpuBefore = self.TotalProcessorTime;
             var sw = Stopwatch.StartNew();
             await body();
             sw.Stop();
+            self.Refresh();
+            cpu += self.TotalProcessorTime - cpuBefore;
             allocated += GC.GetTotalAllocatedBytes(precise: true) - before;
             seconds[i] = sw.Elapsed.TotalSeconds;
             pause += GC.GetTotalPauseDuration() - pauseBefore;
             peak = Math.Max(peak, sampler.Stop());
         }
-        return new Sample(seconds, units, (double)allocated / runs / units, peak, (double)(GC.CollectionCount(0) - gen0) / runs, (double)(GC.CollectionCount(2) - gen2) / runs, pause.TotalMilliseconds / runs);
+        return new Sample(seconds, units, (double)allocated / runs / units, peak, (double)(GC.CollectionCount(0) - gen0) / runs, (double)(GC.CollectionCount(2) - gen2) / runs, pause.TotalMilliseconds / runs, cpu.TotalSeconds / runs);
     }
 
     private sealed class PeakSampler : IDisposable

@@ -1,11 +1,10 @@
-using System.Diagnostics;
 using System.Text.Json.Nodes;
 using Gleitzeit.Benchmarks;
 using Gleitzeit.Core;
 using Gleitzeit.Core.Definitions;
-using Gleitzeit.Core.Persistence;
-using Gleitzeit.Persistence.Sqlite;
 using Gleitzeit.Providers.Python;
+
+if (args.Length > 0 && args[0] == "--scaleout-worker") return await ScaleOutRuns.WorkerMainAsync(args);
 
 var quick = args.Contains("--quick");
 var only = args.SkipWhile(a => a != "--only").Skip(1).FirstOrDefault();
@@ -82,20 +81,15 @@ if (Want("stores"))
     var storeN = quick ? 2_000 : 10_000;
     var dag = Dag.Chain(storeN);
     report.Add("4 stores", $"in-memory chain {storeN:N0}", await GleitzeitRuns.MeasureAsync(dag, warm, runs));
-    var dir = Directory.CreateTempSubdirectory("gleitzeit-bench-");
-    try
-    {
-        var i = 0;
-        var sq = await GleitzeitRuns.MeasureAsync(dag, 1, quick ? 2 : 3, () => new SqliteWorkflowStore(Path.Combine(dir.FullName, $"b{i++}.db")));
-        report.Add("4 stores", $"SQLite chain {storeN:N0}", sq);
-        report.Target("SQLite >= 10,000 tasks/s", sq.UnitsPerSecond >= 10_000, $"{sq.UnitsPerSecond:N0}/s");
-        var rdag = Dag.Random(storeN);
-        var sqr = await GleitzeitRuns.MeasureAsync(rdag, 1, quick ? 2 : 3, () => new SqliteWorkflowStore(Path.Combine(dir.FullName, $"b{i++}.db")));
-        report.Add("4 stores", $"SQLite random DAG {storeN:N0}", sqr);
-    }
-    finally { dir.Delete(recursive: true); }
+    var sq = await SqliteRuns.MeasureAsync(dag, 1, quick ? 2 : 3);
+    report.Add("4 stores", $"SQLite chain {storeN:N0}", sq);
+    report.Target("SQLite >= 10,000 tasks/s", sq.UnitsPerSecond >= 10_000, $"{sq.UnitsPerSecond:N0}/s");
+    report.Add("4 stores", $"SQLite random DAG {storeN:N0}", await SqliteRuns.MeasureAsync(Dag.Random(storeN), 1, quick ? 2 : 3));
     await RedisRuns.MeasureAsync(report, dag, quick ? 2 : 3);
 }
+
+// Durable: the chain on SQLite with the default settings and with synchronous=FULL (only with --only sqlite).
+if (only == "sqlite") await SqliteRuns.SectionAsync(report, quick, quick ? 2_000 : n);
 
 if (Want("python"))
 {
@@ -126,46 +120,7 @@ if (Want("llm")) await LlmRuns.MeasureAsync(report, quick);
 if (Want("cli")) await CliRuns.MeasureAsync(report, quick);
 
 // LangGraph.js (npm) on the same DAGs, in the same run as Gleitzeit; only with --only langgraph (it needs node and an npm install).
-if (only == "langgraph")
-{
-    var missing = await LangGraphRuns.EnsureInstalledAsync(sqlite: false);
-    if (missing is not null) report.Note("LangGraph: skipped — " + missing);
-    else
-    {
-        foreach (var size in quick ? new[] { 1_000 } : new[] { 1_000, 10_000 })
-        {
-            // A LangGraph chain costs O(n) per superstep (26 s for 1,000 nodes at load 58), so its 10,000 chain is left out.
-            foreach (var dag in size >= 10_000 ? new[] { Dag.FanOutIn(size), Dag.Random(size) } : new[] { Dag.Chain(size), Dag.FanOutIn(size), Dag.Random(size) })
-            {
-                var g = await GleitzeitRuns.MeasureAsync(dag, warm, runs);
-                report.Add("7 langgraph", $"Gleitzeit {dag.Name} {size:N0}", g);
-                var lg = await LangGraphRuns.MeasureAsync(dag, quick || size >= 10_000 ? 0 : 1, quick ? 2 : 3);
-                report.Add("7 langgraph", $"LangGraph.js {dag.Name} {size:N0}", lg);
-                report.Note($"LangGraph.js/Gleitzeit {dag.Name} {size:N0}: {lg.Median / g.Median:N1}x (per node {lg.MicrosPerUnit:N1} µs against {g.MicrosPerUnit:N1} µs)");
-            }
-        }
-        var sqliteMissing = await LangGraphRuns.EnsureInstalledAsync(sqlite: true);
-        if (sqliteMissing is not null) report.Note("LangGraph SQLite checkpointer: skipped — " + sqliteMissing);
-        else
-        {
-            var dir = Directory.CreateTempSubdirectory("gleitzeit-bench-");
-            try
-            {
-                var i = 0;
-                var durableN = quick ? 200 : 1_000;
-                foreach (var dag in new[] { Dag.Chain(durableN), Dag.FanOutIn(durableN), Dag.Random(durableN) })
-                {
-                    var g = await GleitzeitRuns.MeasureAsync(dag, 1, 3, () => new SqliteWorkflowStore(Path.Combine(dir.FullName, $"lg{i++}.db")));
-                    report.Add("7 langgraph", $"Gleitzeit on SQLite {dag.Name} {durableN:N0}", g);
-                    var lg = await LangGraphRuns.MeasureAsync(dag, 1, 3, "sqlite");
-                    report.Add("7 langgraph", $"LangGraph.js + SqliteSaver {dag.Name} {durableN:N0}", lg);
-                    report.Note($"LangGraph.js SqliteSaver/Gleitzeit SQLite {dag.Name} {durableN:N0}: {lg.Median / g.Median:N1}x");
-                }
-            }
-            finally { dir.Delete(recursive: true); }
-        }
-    }
-}
+if (only == "langgraph") await LangGraphRuns.SectionAsync(report, quick, warm, runs);
 
 // A 1,000 ms branch beside ten 20 ms steps, then a join: when the fast branch finishes, per engine.
 if (only == "slow-sibling")
@@ -187,6 +142,9 @@ if (only == "slow-sibling")
     }
 }
 if (Want("cost")) await CostRuns.MeasureAsync(report, quick, warm, runs);
+
+// Scale-out: the Redis queue with 1, 2 and 4 worker processes (only with --only scaleout: it starts redis-server and workers).
+if (only == "scaleout") await ScaleOutRuns.MeasureAsync(report, quick);
 
 report.Print();
 return 0;

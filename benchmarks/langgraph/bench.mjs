@@ -2,7 +2,7 @@
 // Usage:
 //   node bench.mjs dag --shape chain|fan-out+in|random --n 1000 --warmup 2 --runs 7 [--checkpointer memory|sqlite]
 //   node bench.mjs slow-sibling --runs 5
-// Prints one JSON line: {"seconds":[...], "executed": n, ...}. The DAG shapes are the harness's (Dag.cs): the same
+// Prints one JSON line: {"seconds":[...], "cpu":[...] (the process's CPU seconds per run), "executed": n, ...}. The DAG shapes are the harness's (Dag.cs): the same
 // random DAG (seed 42, same generator) is passed in on stdin as dependency lists, so both engines run the same graph.
 import { StateGraph, Annotation, START, END, MemorySaver } from "@langchain/langgraph";
 import { readFileSync, mkdtempSync, rmSync } from "node:fs";
@@ -51,16 +51,20 @@ async function dag() {
   const dir = mkdtempSync(join(tmpdir(), "gleitzeit-langgraph-"));
   const seconds = [];
   const heap = [];
+  const cpu = [];
   try {
     for (let i = 0; i < warmup + runs; i++) {
       const saver = await checkpointerOf(kind, dir, i);
       const app = buildDag(deps, saver);
+      const c0 = process.cpuUsage();
       const t0 = process.hrtime.bigint();
       const out = await app.invoke({ count: 0 }, { recursionLimit: deps.length + 10, configurable: { thread_id: "t" + i } });
       const t1 = process.hrtime.bigint();
+      const c1 = process.cpuUsage(c0);
       if (out.count !== deps.length) throw new Error(`LangGraph ran ${out.count} of ${deps.length} nodes`);
       if (i >= warmup) {
         seconds.push(Number(t1 - t0) / 1e9);
+        cpu.push((c1.user + c1.system) / 1e6);
         heap.push(process.memoryUsage().rss);
       }
       if (saver && typeof saver.db?.close === "function") saver.db.close();
@@ -68,7 +72,7 @@ async function dag() {
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
-  console.log(JSON.stringify({ seconds, executed: deps.length, peakRss: Math.max(...heap) }));
+  console.log(JSON.stringify({ seconds, cpu, executed: deps.length, peakRss: Math.max(...heap) }));
 }
 
 // A 1,000 ms branch beside ten 20 ms steps, then a join: when does the fast branch's last step end (ms after start)?

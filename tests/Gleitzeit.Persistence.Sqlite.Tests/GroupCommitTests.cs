@@ -56,6 +56,72 @@ public sealed class GroupCommitTests
     }
 
     [Test]
+    public async Task A_write_to_an_idle_writer_is_committed_by_its_caller_before_the_call_returns()
+    {
+        var commitsBefore = _store.Writer.Commits;
+
+        var write = _store.SaveTaskAsync("r", new TaskResult { TaskId = "alone", Status = WorkflowTaskStatus.Completed, Attempts = 1 });
+
+        Assert.That(write.IsCompletedSuccessfully, "a lone write is committed on its caller's thread: no hand-off to the writer thread");
+        Assert.That(_store.Writer.Commits - commitsBefore, Is.EqualTo(1));
+        Assert.That((await _store.GetRunAsync("r"))!.Tasks["alone"].Status, Is.EqualTo(WorkflowTaskStatus.Completed), "committed, so visible to a reader");
+        await write;
+    }
+
+    [Test]
+    public async Task A_write_queued_while_a_caller_commits_hands_committing_to_the_writer_thread_until_writes_come_alone_again()
+    {
+        Task? queuedMeanwhile = null;
+        // Committed by this caller (the writer is idle); while it holds the turn, another thread's write queues up.
+        await _store.Writer.EnqueueAsync(new SqlOp(_ =>
+        {
+            var other = new Thread(() => queuedMeanwhile = _store.SaveTaskAsync("r", new TaskResult { TaskId = "meanwhile", Status = WorkflowTaskStatus.Completed }).AsTask());
+            other.Start();
+            other.Join();
+            return 0;
+        }));
+        Assert.That(_store.Writer.CallerCommits, Is.False, "concurrent writers: the writer thread batches");
+        await queuedMeanwhile!;
+
+        // The write queued meanwhile was the writer thread's first lone commit; these are the rest.
+        for (var i = 0; i < SqliteWriter.LoneCommitsToInline - 1; i++)
+        {
+            Assert.That(_store.Writer.CallerCommits, Is.False, $"still batching after {i + 1} lone commits");
+            await _store.SaveTaskAsync("r", new TaskResult { TaskId = $"t{i}", Status = WorkflowTaskStatus.Completed });
+        }
+
+        Assert.That(_store.Writer.CallerCommits, Is.True, "writes came alone again: callers commit themselves");
+        var run = await _store.GetRunAsync("r");
+        Assert.That(run!.Tasks, Contains.Key("meanwhile"));
+        Assert.That(run.Tasks, Has.Count.EqualTo(SqliteWriter.LoneCommitsToInline));
+    }
+
+    [Test]
+    public async Task Writes_queued_behind_a_busy_writer_commit_in_the_order_they_were_queued()
+    {
+        using var gate = new ManualResetEventSlim();
+        var entered = new TaskCompletionSource();
+        var held = _store.Writer.EnqueueAsync(new CallbackOp(() =>
+        {
+            entered.SetResult();
+            gate.Wait();
+        }));
+        await entered.Task;
+
+        // The same task three times: only FIFO order leaves the last state stored.
+        var writes = new[] { WorkflowTaskStatus.Queued, WorkflowTaskStatus.Running, WorkflowTaskStatus.Completed }
+            .Select(status => _store.SaveTaskAsync("r", new TaskResult { TaskId = "t", Status = status, Attempts = 1 }).AsTask())
+            .ToList();
+        gate.Set();
+        await held;
+        await Task.WhenAll(writes);
+
+        Assert.That((await _store.GetRunAsync("r"))!.Tasks["t"].Status, Is.EqualTo(WorkflowTaskStatus.Completed));
+        var events = (await _store.GetEventsAsync("r")).Where(e => e.TaskId == "t").Select(e => e.Status).ToList();
+        Assert.That(events, Is.EqualTo(new[] { "queued", "running", "completed" }));
+    }
+
+    [Test]
     public async Task A_refused_write_fails_alone_and_the_rest_of_its_batch_commits()
     {
         using var gate = new ManualResetEventSlim();
