@@ -19,20 +19,39 @@ public sealed partial class ExecutionEngine
         var prefix = completionStored ? null : completed?.State;
         if (ready.Count == 0 && prefix is null && completed is null) return;
         var now = _time.GetUtcNow();
+        var direct = prefix is not null ? TryStartDirectly(run, ready) : null;
         var batch = new List<TaskResult>(ready.Count + 1);
         if (prefix is not null) batch.Add(prefix);
-        foreach (var t in ready) batch.Add(t.Current with { Status = WorkflowTaskStatus.Queued });
+        foreach (var t in ready)
+        {
+            batch.Add(t.Current with { Status = WorkflowTaskStatus.Queued });
+            // A dependent starting at once is stored queued and then running in the completion's own write: one write
+            // (one commit on a durable store) per task of a chain instead of two, with the same history.
+            if (t == direct) batch.Add(StartState(t, now));
+        }
         if (batch.Count > 0)
         {
-            if (_ownedStore is not null) _ownedStore.SaveOwned(run.Id, batch);
-            else await _store.SaveTasksAsync(run.Id, batch, CancellationToken.None).ConfigureAwait(false);
+            try
+            {
+                if (_ownedStore is not null) _ownedStore.SaveOwned(run.Id, batch);
+                else await _store.SaveTasksAsync(run.Id, batch, CancellationToken.None).ConfigureAwait(false);
+            }
+            catch when (direct is not null)
+            {
+                // Not stored: the slot taken for the direct start is given back before the failure ends the run.
+                lock (_gate) ReleaseLocked(direct);
+                direct.StartStored = null;
+                direct.Attempt--;
+                throw;
+            }
         }
 
         if (completed is { } c) run.Transition(c.Task, c.State, c.Event);
         var listeners = run.HasListeners;
-        for (var i = 0; i < ready.Count; i++)
+        for (int i = 0, b = prefix is null ? 0 : 1; i < ready.Count; i++, b++)
         {
-            run.Transition(ready[i], batch[i + (prefix is null ? 0 : 1)], listeners ? new TaskQueued(run.Id, now, ready[i].Definition.Id) : null);
+            run.Transition(ready[i], batch[b], listeners ? new TaskQueued(run.Id, now, ready[i].Definition.Id) : null);
+            if (ready[i] == direct) b++; // its running state, applied by the attempt (TaskState.StartStored)
         }
         List<TaskState>? late = null;
         List<TaskState>? expand = null;
@@ -59,6 +78,13 @@ public sealed partial class ExecutionEngine
             }
             foreach (var t in ready)
             {
+                if (t == direct)
+                {
+                    // Its slot was taken before the write; stopped meanwhile, the slot is given back.
+                    if (t.Finished) ReleaseLocked(t);
+                    else started.Add(t);
+                    continue;
+                }
                 if (t.Finished) continue;
                 // A foreach task does not run itself: it expands into its items (ExecutionEngine.ForEach.cs).
                 if (t.Definition.ForEach is not null && t.Parent is null) (expand ??= []).Add(t);
@@ -165,6 +191,46 @@ public sealed partial class ExecutionEngine
             EnqueueLocked(task);
             DispatchLocked();
         }
+    }
+
+    /// <summary>
+    /// When the engine has nothing else queued and a slot free, the one dependent a completion makes ready takes that slot
+    /// now (before the completion is written), so it can be stored running in the completion's write. Only the plain
+    /// case: one ready task of the workflow itself, no loop, foreach or person, no workflow bound, the run neither
+    /// stopping nor waiting. Anything else is queued and dispatched as usual.
+    /// </summary>
+    private TaskState? TryStartDirectly(RunState run, List<TaskState> ready)
+    {
+        if (ready.Count != 1) return null;
+        var task = ready[0];
+        var def = task.Definition;
+        if (task.Parent is not null || def.ForEach is not null || def.Loop is not null || task.IsHuman || run.Held is not null
+            || run.StoredStatus == WorkflowStatus.Waiting || run.Cancellation.IsCancellationRequested)
+        {
+            return null;
+        }
+        lock (_gate)
+        {
+            if (_queued > 0 || _running >= _options.MaxConcurrency || task.Finished || run.StopReason != StopReason.None) return null;
+            var lane = LaneFor(task);
+            if (!lane.HasCapacity) return null;
+            run.InFlight++;
+            task.InFlight = true;
+            task.Lane = lane;
+            lane.Running++;
+            if (lane.Provider is { } provider) provider.Running++;
+            _running++;
+        }
+        return task;
+    }
+
+    /// <summary>The running state of <paramref name="task"/>'s next attempt, counted and kept for that attempt (<see cref="TaskState.StartStored"/>).</summary>
+    private static TaskResult StartState(TaskState task, DateTimeOffset now)
+    {
+        task.Attempt++;
+        var running = task.Current with { Status = WorkflowTaskStatus.Running, Attempts = task.Attempt, StartedAt = task.Current.StartedAt ?? now, Error = null };
+        task.StartStored = running;
+        return running;
     }
 
     private void EnqueueLocked(TaskState task)
@@ -341,13 +407,26 @@ public sealed partial class ExecutionEngine
         var def = task.Definition;
         if (run.Cancellation.IsCancellationRequested)
         {
+            task.StartStored = null;
             await EndCancelledAsync(run, task).ConfigureAwait(false);
             return;
         }
-        task.Attempt++;
-        var startedAt = _time.GetUtcNow();
-        var running = task.Current with { Status = WorkflowTaskStatus.Running, Attempts = task.Attempt, StartedAt = task.Current.StartedAt ?? startedAt, Error = null };
-        await _store.SaveTaskAsync(run.Id, running, CancellationToken.None).ConfigureAwait(false);
+        DateTimeOffset startedAt;
+        TaskResult running;
+        if (task.StartStored is { } stored)
+        {
+            // Stored running already, with the completion that made it ready (TryStartDirectly).
+            task.StartStored = null;
+            running = stored;
+            startedAt = stored.StartedAt ?? _time.GetUtcNow();
+        }
+        else
+        {
+            task.Attempt++;
+            startedAt = _time.GetUtcNow();
+            running = task.Current with { Status = WorkflowTaskStatus.Running, Attempts = task.Attempt, StartedAt = task.Current.StartedAt ?? startedAt, Error = null };
+            await _store.SaveTaskAsync(run.Id, running, CancellationToken.None).ConfigureAwait(false);
+        }
         run.Transition(task, running, run.HasListeners ? new TaskStarted(run.Id, startedAt, def.Id, task.Attempt) : null);
         if (run.StoredStatus == WorkflowStatus.Waiting) await SyncRunStatusAsync(run).ConfigureAwait(false);
 

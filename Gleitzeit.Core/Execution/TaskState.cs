@@ -76,6 +76,12 @@ internal sealed class TaskState : IThreadPoolWorkItem
 
     public int Attempt { get; set; }
 
+    /// <summary>
+    /// The running state of its next attempt when that was already stored, in the same write as the completion that
+    /// made this task ready (<see cref="ExecutionEngine"/>'s direct start): the attempt then does not store it again.
+    /// </summary>
+    public TaskResult? StartStored { get; set; }
+
     /// <summary>The back end of its provider this task runs on (<see cref="ITaskLanes"/>), when the provider names one.</summary>
     public string? LaneName { get; init; }
 

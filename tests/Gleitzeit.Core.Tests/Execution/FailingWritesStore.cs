@@ -3,7 +3,8 @@ using Gleitzeit.Core.Persistence;
 
 namespace Gleitzeit.Core.Tests.Execution;
 
-/// <summary>An in-memory store whose writes fail like a full disk while <see cref="Full"/> is set; reads keep working.</summary>
+/// <summary>An in-memory store whose writes fail like a full disk while <see cref="Full"/> is set; reads keep working.
+/// Every task write it takes is recorded in <see cref="TaskWrites"/> ("id status" per state, one array per call).</summary>
 internal sealed class FailingWritesStore : IWorkflowStore
 {
     private readonly InMemoryWorkflowStore _inner = new();
@@ -12,6 +13,10 @@ internal sealed class FailingWritesStore : IWorkflowStore
     public bool Full { get => _full; set => _full = value; }
 
     public int RefusedWrites;
+
+    public System.Collections.Concurrent.ConcurrentQueue<string[]> TaskWrites { get; } = new();
+
+    private void Record(IEnumerable<TaskResult> tasks) => TaskWrites.Enqueue(tasks.Select(t => $"{t.TaskId} {t.Status.ToString().ToLowerInvariant()}").ToArray());
 
     private void Check()
     {
@@ -22,8 +27,8 @@ internal sealed class FailingWritesStore : IWorkflowStore
 
     public ValueTask CreateRunAsync(WorkflowRun run, CancellationToken cancellationToken = default) { Check(); return _inner.CreateRunAsync(run, cancellationToken); }
     public ValueTask UpdateRunStatusAsync(string workflowId, WorkflowStatus status, DateTimeOffset timestamp, GleitzeitError? error = null, CancellationToken cancellationToken = default) { Check(); return _inner.UpdateRunStatusAsync(workflowId, status, timestamp, error, cancellationToken); }
-    public ValueTask SaveTaskAsync(string workflowId, TaskResult task, CancellationToken cancellationToken = default) { Check(); return _inner.SaveTaskAsync(workflowId, task, cancellationToken); }
-    public ValueTask SaveTasksAsync(string workflowId, IReadOnlyList<TaskResult> tasks, CancellationToken cancellationToken = default) { Check(); return _inner.SaveTasksAsync(workflowId, tasks, cancellationToken); }
+    public ValueTask SaveTaskAsync(string workflowId, TaskResult task, CancellationToken cancellationToken = default) { Check(); Record([task]); return _inner.SaveTaskAsync(workflowId, task, cancellationToken); }
+    public ValueTask SaveTasksAsync(string workflowId, IReadOnlyList<TaskResult> tasks, CancellationToken cancellationToken = default) { Check(); Record(tasks); return _inner.SaveTasksAsync(workflowId, tasks, cancellationToken); }
     public ValueTask<WorkflowRun?> GetRunAsync(string workflowId, CancellationToken cancellationToken = default) => _inner.GetRunAsync(workflowId, cancellationToken);
     public ValueTask<RunLease> AcquireLeaseAsync(string workflowId, RunLease lease, DateTimeOffset now, string? takeOverFrom = null, CancellationToken cancellationToken = default) { Check(); return _inner.AcquireLeaseAsync(workflowId, lease, now, takeOverFrom, cancellationToken); }
     public ValueTask ReleaseLeaseAsync(string workflowId, string owner, CancellationToken cancellationToken = default) { Check(); return _inner.ReleaseLeaseAsync(workflowId, owner, cancellationToken); }

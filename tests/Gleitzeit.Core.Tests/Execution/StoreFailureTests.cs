@@ -59,6 +59,31 @@ public sealed class StoreFailureTests
         Assert.That(calls() - before, Is.GreaterThanOrEqualTo(2), "what was not stored runs again");
     }
 
+    [Test]
+    public async Task A_completion_refused_together_with_its_dependents_start_gives_the_slot_back_and_resumes()
+    {
+        // A lone chain: b starts at once, so it is stored running in a's completion write; that write is refused.
+        var store = new FailingWritesStore();
+        var (registry, calls) = Registry(store, fillDiskAt: "a");
+        await using var engine = new ExecutionEngine(registry, store, Microsoft.Extensions.Options.Options.Create(new GleitzeitOptions { MaxConcurrency = 1 }));
+        var chain = new WorkflowBuilder("lone-chain")
+            .AddTask("a", "echo", new JsonObject { ["message"] = "a" }, t => t.WithProtocol("echo/v1"))
+            .AddTask("b", "echo", new JsonObject { ["message"] = "${a.response} b" }, t => t.WithProtocol("echo/v1").DependsOn("a"))
+            .Build();
+
+        var run = await engine.RunAsync(chain).WaitAsync(HangGuard);
+
+        Assert.That(run.Status, Is.EqualTo(WorkflowStatus.Failed));
+        Assert.That(run.Error?.Code, Is.EqualTo(GleitzeitErrorCode.PersistenceWriteFailed));
+        Assert.That(calls(), Is.EqualTo(1), "b never started: its start was part of the refused write");
+
+        store.Full = false;
+        // The single slot the refused start had taken is free again: the resumed run gets it.
+        var resumed = await engine.ResumeAsync(run.WorkflowId).WaitAsync(HangGuard);
+        Assert.That(resumed.Status, Is.EqualTo(WorkflowStatus.Completed));
+        Assert.That((string?)resumed.GetResult("b")!["response"], Is.EqualTo("a b"));
+    }
+
     [TestCase("a")]
     [TestCase("c")]
     public async Task Failures_cancellations_and_queued_states_the_store_refuses_never_hang_the_run(string fillDiskAt)
