@@ -95,9 +95,11 @@ public sealed class ControlFlowWorkerTests
         await using var w1 = await WorkerProcess.StartAsync(options, "w1");
         await using var w2 = await WorkerProcess.StartAsync(options, "w2");
         var builder = new WorkflowBuilder("branches");
+        // 20 tasks of 150 ms on 4 slots keep one worker busy for 750 ms: the other, even slow to start on a loaded
+        // machine, gets some of them.
         for (var i = 0; i < 20; i++)
         {
-            builder.AddTask($"s{i}", "test/sum", new JsonObject { ["add"] = i, ["sleep_ms"] = 50 });
+            builder.AddTask($"s{i}", "test/sum", new JsonObject { ["add"] = i, ["sleep_ms"] = 150 });
             builder.AddTask($"even{i}", "test/sum", new JsonObject { ["add"] = 1, ["values"] = new JsonArray($"${{s{i}.n}}") }, t => t.DependsOn($"s{i}").When($"${{s{i}.n}} < 10"));
             builder.AddTask($"loop{i}", "test/sum", new JsonObject { ["add"] = "${iteration}" }, t => t.DependsOn($"even{i}").Loop("${self.n} >= 2", 3));
             builder.AddTask($"join{i}", "test/noop", configure: t => t.DependsOn($"loop{i}", $"s{i}").Join(JoinMode.Any));
