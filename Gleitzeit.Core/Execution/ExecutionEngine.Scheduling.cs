@@ -211,15 +211,15 @@ public sealed partial class ExecutionEngine
         }
         lock (_gate)
         {
-            if (_queued > 0 || _running >= _options.MaxConcurrency || task.Finished || run.StopReason != StopReason.None) return null;
+            if (_queued > 0 || task.Finished || run.StopReason != StopReason.None) return null;
             var lane = LaneFor(task);
-            if (!lane.HasCapacity) return null;
+            if (!lane.HasCapacity || (!lane.HoldsNoSlot && _running >= _options.MaxConcurrency)) return null;
             run.InFlight++;
             task.InFlight = true;
             task.Lane = lane;
             lane.Running++;
             if (lane.Provider is { } provider) provider.Running++;
-            _running++;
+            if (!lane.HoldsNoSlot) _running++;
         }
         return task;
     }
@@ -290,13 +290,14 @@ public sealed partial class ExecutionEngine
     /// </summary>
     private void DispatchLocked(List<TaskState>? started = null)
     {
-        while (_running < _options.MaxConcurrency)
+        while (true)
         {
+            var slotFree = _running < _options.MaxConcurrency;
             ProviderLane? best = null;
             (int Priority, long Sequence) bestKey = default;
             foreach (var lane in _laneList)
             {
-                if (!lane.HasCapacity || !lane.Ready.TryPeek(out _, out var key)) continue;
+                if (!(slotFree || lane.HoldsNoSlot) || !lane.HasCapacity || !lane.Ready.TryPeek(out _, out var key)) continue;
                 if (best is null || ReadyOrder.Instance.Compare(key, bestKey) < 0)
                 {
                     best = lane;
@@ -316,7 +317,7 @@ public sealed partial class ExecutionEngine
             task.Lane = best;
             best.Running++;
             if (best.Provider is { } provider) provider.Running++;
-            _running++;
+            if (!best.HoldsNoSlot) _running++;
             if (started is not null) started.Add(task);
             else ThreadPool.UnsafeQueueUserWorkItem(task, preferLocal: false);
         }
@@ -341,7 +342,7 @@ public sealed partial class ExecutionEngine
         var lane = task.Lane!;
         lane.Running--;
         if (lane.Provider is { } provider) provider.Running--;
-        _running--;
+        if (!lane.HoldsNoSlot) _running--;
         ReleaseRunSlotLocked(task.Run);
         ReleaseItemSlotLocked(task);
     }

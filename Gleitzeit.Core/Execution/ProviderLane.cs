@@ -19,4 +19,10 @@ internal sealed class ProviderLane(ProviderRegistration registration, ProviderLa
     public int Running { get; set; }
 
     public bool HasCapacity => (maxConcurrency is not { } max || Running < max) && Provider?.HasCapacity != false;
+
+    /// <summary>
+    /// Its tasks take none of the engine's global slots: <c>workflow/run</c> tasks, which only wait for a child run whose
+    /// own tasks take the slots (holding one while waiting would deadlock as soon as the calls in flight fill them all).
+    /// </summary>
+    public bool HoldsNoSlot { get; } = registration.Provider is WorkflowRunProvider;
 }

@@ -113,6 +113,8 @@ if (Want("python"))
 
 if (Want("foreach")) await ForEachRuns.MeasureAsync(report, warm, runs, n);
 
+if (Want("subworkflow")) await SubWorkflowRuns.MeasureAsync(report, warm, runs, quick ? 200 : 1_000);
+
 if (Want("mcp")) await McpRuns.MeasureAsync(report, quick);
 
 if (Want("llm")) await LlmRuns.MeasureAsync(report, quick);
