@@ -40,7 +40,7 @@ public sealed partial class ExecutionEngine
     }
 
     /// <summary>The workflows registered with <see cref="RegisterWorkflow"/>, by name.</summary>
-    public IReadOnlyDictionary<string, Workflow> RegisteredWorkflows => _namedWorkflows;
+    internal IReadOnlyDictionary<string, Workflow> RegisteredWorkflows => _namedWorkflows;
 
     /// <summary>
     /// The id of the child run a workflow/run task starts: <c>PARENT.TASK</c> (the same after a resume); a <c>loop</c>
