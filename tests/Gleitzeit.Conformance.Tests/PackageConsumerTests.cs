@@ -172,16 +172,7 @@ public sealed class PackageConsumerTests
               </ItemGroup>
             </Project>
             """);
-        File.WriteAllText(Path.Combine(app, "nuget.config"), $"""
-            <?xml version="1.0" encoding="utf-8"?>
-            <configuration>
-              <packageSources>
-                <clear />
-                <add key="gleitzeit-local" value="{feed}" />
-                <add key="nuget.org" value="https://api.nuget.org/v3/index.json" />
-              </packageSources>
-            </configuration>
-            """);
+        ReadmeLibraryTests.WriteFeedConfig(app, feed);
         File.WriteAllText(Path.Combine(app, "Program.cs"), program);
 
         var build = await ReadmeLibraryTests.RunAsync(app, "build", "-c", "Release", "-nologo");

@@ -83,16 +83,7 @@ public sealed partial class ReadmeLibraryTests
               </ItemGroup>
             </Project>
             """);
-        File.WriteAllText(Path.Combine(app, "nuget.config"), $"""
-            <?xml version="1.0" encoding="utf-8"?>
-            <configuration>
-              <packageSources>
-                <clear />
-                <add key="gleitzeit-local" value="{feed}" />
-                <add key="nuget.org" value="https://api.nuget.org/v3/index.json" />
-              </packageSources>
-            </configuration>
-            """);
+        WriteFeedConfig(app, feed);
         File.WriteAllText(Path.Combine(app, "Program.cs"), code);
 
         var build = await RunAsync(app, "build", "-c", "Release", "-nologo");
@@ -141,6 +132,19 @@ public sealed partial class ReadmeLibraryTests
             return false;
         }
     }
+
+    /// <summary>A nuget.config in <paramref name="app"/> restoring our packages from the local <paramref name="feed"/> first.</summary>
+    internal static void WriteFeedConfig(string app, string feed) =>
+        File.WriteAllText(Path.Combine(app, "nuget.config"), $"""
+            <?xml version="1.0" encoding="utf-8"?>
+            <configuration>
+              <packageSources>
+                <clear />
+                <add key="gleitzeit-local" value="{feed}" />
+                <add key="nuget.org" value="https://api.nuget.org/v3/index.json" />
+              </packageSources>
+            </configuration>
+            """);
 
     internal static async Task<ProcessResult> RunAsync(string workingDirectory, params string[] arguments)
     {
