@@ -14,18 +14,7 @@ public sealed partial class ExecutionEngine
         var events = new List<WorkflowEvent> { new WorkflowStarted(run.WorkflowId, run.StartedAt ?? run.CreatedAt, run.Name, run.Tasks.Count) };
         foreach (var t in run.Tasks.Values)
         {
-            var at = t.CompletedAt ?? t.StartedAt ?? now;
-            switch (t.Status)
-            {
-                case WorkflowTaskStatus.Queued: events.Add(new TaskQueued(run.WorkflowId, at, t.TaskId)); break;
-                case WorkflowTaskStatus.Running or WorkflowTaskStatus.Retrying: events.Add(new TaskStarted(run.WorkflowId, at, t.TaskId, t.Attempts)); break;
-                case WorkflowTaskStatus.Completed: events.Add(new TaskCompleted(run.WorkflowId, at, t.TaskId, t.Result, t.Attempts, t.Duration ?? TimeSpan.Zero)); break;
-                case WorkflowTaskStatus.Failed: events.Add(new TaskFailed(run.WorkflowId, at, t.TaskId, t.Error ?? new GleitzeitError(GleitzeitErrorCode.TaskExecutionFailed, "failed"), t.Attempts)); break;
-                case WorkflowTaskStatus.Waiting when Human.HumanRequest.FromWaitingResult(t.Result) is { } w:
-                    events.Add(new TaskWaiting(run.WorkflowId, w.Since ?? at, t.TaskId, w.Request.Method, w.Request.Prompt, w.Request.Schema, w.TimeoutAt));
-                    break;
-                case WorkflowTaskStatus.Skipped or WorkflowTaskStatus.Cancelled: events.Add(new TaskSkipped(run.WorkflowId, at, t.TaskId, t.Error ?? CancelledError("not run"))); break;
-            }
+            if (DescribeTask(run.WorkflowId, t, now) is { } evt) events.Add(evt);
         }
         if (run.Status == WorkflowStatus.Waiting)
         {
@@ -34,4 +23,24 @@ public sealed partial class ExecutionEngine
         if (run.IsFinished) events.Add(new WorkflowCompleted(run.WorkflowId, run.CompletedAt ?? now, run.Status, run.Error, run.Duration ?? TimeSpan.Zero));
         return events;
     }
+
+    /// <summary>The event a watcher joining now sees for a task in state <paramref name="t"/> (none for pending).</summary>
+    internal static WorkflowEvent? DescribeTask(string workflowId, TaskResult t, DateTimeOffset now)
+    {
+        var at = t.CompletedAt ?? t.StartedAt ?? now;
+        return t.Status switch
+        {
+            WorkflowTaskStatus.Queued => new TaskQueued(workflowId, at, t.TaskId),
+            WorkflowTaskStatus.Running or WorkflowTaskStatus.Retrying => new TaskStarted(workflowId, at, t.TaskId, t.Attempts),
+            WorkflowTaskStatus.Completed => new TaskCompleted(workflowId, at, t.TaskId, t.Result, t.Attempts, t.Duration ?? TimeSpan.Zero),
+            WorkflowTaskStatus.Failed => new TaskFailed(workflowId, at, t.TaskId, t.Error ?? new GleitzeitError(GleitzeitErrorCode.TaskExecutionFailed, "failed"), t.Attempts),
+            WorkflowTaskStatus.Waiting when Human.HumanRequest.FromWaitingResult(t.Result) is { } w =>
+                new TaskWaiting(workflowId, w.Since ?? at, t.TaskId, w.Request.Method, w.Request.Prompt, w.Request.Schema, w.TimeoutAt),
+            WorkflowTaskStatus.Skipped or WorkflowTaskStatus.Cancelled => new TaskSkipped(workflowId, at, t.TaskId, t.Error ?? CancelledError("not run")),
+            _ => null,
+        };
+    }
+
+    /// <summary>Now, by the engine's clock.</summary>
+    internal DateTimeOffset Now => _time.GetUtcNow();
 }

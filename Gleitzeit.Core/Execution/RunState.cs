@@ -7,7 +7,8 @@ namespace Gleitzeit.Core.Execution;
 /// <summary>An active run: the DAG's counters, the tasks, listeners and the completion to signal.</summary>
 internal sealed class RunState
 {
-    private readonly List<Channel<WorkflowEvent>> _watchers = [];
+    /// <summary>Watchers with the task states their snapshot described (guarded by <see cref="EventGate"/>).</summary>
+    private readonly List<(Channel<WorkflowEvent> Channel, Dictionary<string, TaskResult> Seen)> _watchers = [];
 
     public RunState(ExecutionEngine engine, string id, Workflow workflow, IReadOnlyDictionary<string, JsonNode?> inputs, Action<WorkflowEvent>? onEvent, DateTimeOffset createdAt)
     {
@@ -126,25 +127,48 @@ internal sealed class RunState
 
     public DateTimeOffset? CompletedAt { get; set; }
 
-    private volatile int _watcherCount;
+    private int _watcherCount;
 
-    public bool HasListeners => OnEvent is not null || _watcherCount > 0;
+    public bool HasListeners => OnEvent is not null || Volatile.Read(ref _watcherCount) > 0;
 
     /// <summary>Sets a task's state and tells listeners, atomically with respect to <see cref="Subscribe"/>.</summary>
     public void Transition(TaskState task, TaskResult state, WorkflowEvent? evt)
     {
         if (evt is null)
         {
-            // Nothing to publish (the caller saw no listener): the gate would order this write against a snapshot and
-            // nothing else, and a snapshot taken either side of it is as consistent as one taken under the gate. Taking
-            // the gate here made every completion of a wide run queue up behind the others.
+            // Nothing to publish (the caller saw no listener): the gate is left alone, because taking it made every
+            // completion of a wide run queue up behind the others. A watcher may subscribe at this very moment, though:
+            // the state is written, then the watcher count read, while Subscribe counts its watcher, then reads the
+            // states (both with a full fence between), so either its snapshot holds this state or this sees the watcher
+            // and tells it below. Without this a watcher could miss a task's completion for good.
             task.Current = state;
+            Interlocked.MemoryBarrier();
+            if (_watcherCount > 0) CatchUpWatchers(task, state);
             return;
         }
         lock (EventGate)
         {
             task.Current = state;
-            if (evt is not null) PublishLocked(evt);
+            PublishLocked(evt);
+        }
+    }
+
+    /// <summary>Tells every watcher whose snapshot predates <paramref name="state"/> (written without an event) about it.</summary>
+    private void CatchUpWatchers(TaskState task, TaskResult state)
+    {
+        lock (EventGate)
+        {
+            // A later transition of the task has told watchers already, or will; this one is history by now.
+            if (!ReferenceEquals(task.Current, state)) return;
+            WorkflowEvent? evt = null;
+            foreach (var (channel, seen) in _watchers)
+            {
+                if (seen.TryGetValue(task.Definition.Id, out var known) && ReferenceEquals(known, state)) continue;
+                evt ??= ExecutionEngine.DescribeTask(Id, state, Engine.Now);
+                if (evt is null) return;
+                seen[task.Definition.Id] = state;
+                channel.Writer.TryWrite(evt);
+            }
         }
     }
 
@@ -170,7 +194,7 @@ internal sealed class RunState
                 Engine.LogEventHandlerFailed(Id, evt.GetType().Name, ex);
             }
         }
-        foreach (var w in _watchers) w.Writer.TryWrite(evt);
+        foreach (var w in _watchers) w.Channel.Writer.TryWrite(evt);
     }
 
     /// <summary>Marks the run finished, publishes the last event and closes every watcher.</summary>
@@ -183,7 +207,7 @@ internal sealed class RunState
             CompletedAt = at;
             Done = true;
             PublishLocked(evt);
-            foreach (var w in _watchers) w.Writer.TryComplete();
+            foreach (var w in _watchers) w.Channel.Writer.TryComplete();
             _watchers.Clear();
             _watcherCount = 0;
         }
@@ -194,14 +218,16 @@ internal sealed class RunState
     {
         lock (EventGate)
         {
-            var snapshot = ExecutionEngine.DescribeState(Snapshot(), now);
-            if (Done) channel.Writer.TryComplete();
-            else
+            if (Done)
             {
-                _watchers.Add(channel);
-                _watcherCount = _watchers.Count;
+                channel.Writer.TryComplete();
+                return ExecutionEngine.DescribeState(Snapshot(), now);
             }
-            return snapshot;
+            // Counted before the states are read, with a full fence (see Transition).
+            Interlocked.Exchange(ref _watcherCount, _watchers.Count + 1);
+            var snapshot = Snapshot();
+            _watchers.Add((channel, new Dictionary<string, TaskResult>(snapshot.Tasks, StringComparer.Ordinal)));
+            return ExecutionEngine.DescribeState(snapshot, now);
         }
     }
 
@@ -209,7 +235,7 @@ internal sealed class RunState
     {
         lock (EventGate)
         {
-            _watchers.Remove(channel);
+            _watchers.RemoveAll(w => w.Channel == channel);
             _watcherCount = _watchers.Count;
         }
     }
