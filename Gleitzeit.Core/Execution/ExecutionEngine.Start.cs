@@ -16,7 +16,9 @@ public sealed partial class ExecutionEngine
         {
             workflow = workflow with { Budget = options.Budget ?? workflow.Budget, CacheDisabled = workflow.CacheDisabled || options.NoCache };
         }
-        WorkflowValidator.EnsureValid(workflow, _registry, workflow.Name);
+        // The parameter templates validation parses are the ones every attempt resolves: parsed once per run.
+        var templates = new Substitution.Template[]?[workflow.Tasks.Count];
+        WorkflowValidator.EnsureValid(workflow, _registry, workflow.Name, templates);
 
         var id = options?.WorkflowId ?? (string.IsNullOrEmpty(workflow.Id) ? NewRunId() : workflow.Id);
         var inputs = new Dictionary<string, JsonNode?>(StringComparer.Ordinal);
@@ -37,7 +39,7 @@ public sealed partial class ExecutionEngine
         var now = _time.GetUtcNow();
         var definition = workflow with { Id = id };
         var run = new RunState(this, id, definition, inputs, options?.OnEvent, existing?.CreatedAt ?? now) { StartedAt = now, ParentId = existing?.ParentId ?? options?.ParentId };
-        BuildTasks(run, existing ?? seed);
+        BuildTasks(run, existing ?? seed, templates);
 
         if (!_active.TryAdd(id, run))
         {
@@ -142,7 +144,7 @@ public sealed partial class ExecutionEngine
         return run;
     }
 
-    private void BuildTasks(RunState run, WorkflowRun? existing)
+    private void BuildTasks(RunState run, WorkflowRun? existing, Substitution.Template[]?[] templates)
     {
         var defs = run.Workflow.Tasks;
         var tasks = new TaskState[defs.Count];
@@ -165,6 +167,7 @@ public sealed partial class ExecutionEngine
             if (def.Loop is not null && current.Iteration == 0) current = current with { Iteration = 1 };
             var state = new TaskState(this, run, def, i, registration, method, current)
             {
+                Templates = templates[i],
                 LaneName = lane?.Name,
                 LaneBound = lane?.MaxConcurrency,
                 Attempt = current.Status is WorkflowTaskStatus.Pending or WorkflowTaskStatus.Waiting ? current.Attempts : 0,

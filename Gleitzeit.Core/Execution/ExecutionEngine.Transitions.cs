@@ -60,6 +60,7 @@ public sealed partial class ExecutionEngine
         bool newly;
         TaskState? failOwner = null;
         var started = StartBuffer();
+        bool handOff;
         lock (_gate)
         {
             if (task.InFlight) ReleaseLocked(task);
@@ -116,9 +117,9 @@ public sealed partial class ExecutionEngine
                     skipped.Add((item, itemCause));
                 }
             }
-            DispatchLocked(started);
+            handOff = DispatchLocked(started);
         }
-        Start(started);
+        Start(started, handOff);
         if (!newly) return;
         var batch = new List<TaskResult>(skipped.Count + 1) { final };
         foreach (var (s, cause) in skipped) batch.Add(Skip(s.Current, cause, now));

@@ -45,6 +45,9 @@ internal sealed class TaskState : IThreadPoolWorkItem
 
     public bool HasReferences { get; }
 
+    /// <summary>The templates in its parameters as validation parsed them (null: none, or not known).</summary>
+    public Substitution.Template[]? Templates { get; init; }
+
     /// <summary>Latest state; written under <see cref="RunState.EventGate"/> when an event goes with it (volatile: read without it).</summary>
     public TaskResult Current
     {
@@ -122,6 +125,56 @@ internal sealed class TaskState : IThreadPoolWorkItem
 
     // Queued without the dispatching thread's context (that may be another run's task); the run's own context flows instead.
     void IThreadPoolWorkItem.Execute()
+    {
+        t_draining = true;
+        try
+        {
+            var task = this;
+            var since = Environment.TickCount64;
+            while (true)
+            {
+                task.RunAttempt();
+                task = t_handedOff;
+                t_handedOff = null;
+                if (task is null) return;
+                if (Environment.TickCount64 - since >= HandOffMilliseconds)
+                {
+                    // Long enough on this thread: the next task goes through the thread pool like any other, so work
+                    // queued meanwhile (another run's) gets its turn.
+                    ThreadPool.UnsafeQueueUserWorkItem(task, preferLocal: false);
+                    return;
+                }
+            }
+        }
+        finally
+        {
+            t_draining = false;
+        }
+    }
+
+    /// <summary>
+    /// Keeps a task the engine just dispatched for this thread to run next, when this thread is running a task attempt
+    /// of the thread pool's (<see cref="IThreadPoolWorkItem.Execute"/>) and keeps none yet: what a completion makes ready
+    /// then starts as soon as the completing attempt returns, on the thread whose caches hold the run, instead of waking
+    /// another thread (a chain's every step did). Returns false when the caller must queue it.
+    /// </summary>
+    public static bool TryHandOff(TaskState task)
+    {
+        if (!t_draining || t_handedOff is not null) return false;
+        t_handedOff = task;
+        return true;
+    }
+
+    /// <summary>How long one thread runs handed-off attempts one after the other before it queues the next (at least 1 ms).</summary>
+    private const int HandOffMilliseconds = 2;
+
+    [ThreadStatic]
+    private static bool t_draining;
+
+    [ThreadStatic]
+    private static TaskState? t_handedOff;
+
+    private void RunAttempt()
     {
         if (Run.Context is { } context) ExecutionContext.Run(context, static s => Start((TaskState)s!), this);
         else Start(this);

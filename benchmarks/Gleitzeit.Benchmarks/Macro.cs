@@ -2,12 +2,23 @@ using System.Diagnostics;
 
 namespace Gleitzeit.Benchmarks;
 
-/// <summary>The macro harness: warm-up runs, then timed runs; allocations over all threads, working set sampled every 5 ms.</summary>
+/// <summary>
+/// The macro harness: warm-up runs, then timed runs; allocations over all threads, the peak resident set from the kernel.
+/// Warm-up (when any is asked for) lasts at least <see cref="MinWarmup"/> as well as the runs asked for: tiered
+/// compilation moves a method to optimized code only once no new method has been compiled for 100 ms, so the first second
+/// of short runs measures partly unoptimized code (a 10,000-task chain took 120–270 ms in its first runs in a fresh
+/// process, 30–50 ms from the twelfth on). Every engine measured in the process gets the same warm-up.
+/// </summary>
 internal static class Macro
 {
+    public static readonly TimeSpan MinWarmup = TimeSpan.FromSeconds(2);
+
+    private const int MaxWarmups = 50;
+
     public static async Task<Sample> RunAsync(int warmups, int runs, long units, Func<Task> body, Func<Task>? setup = null)
     {
-        for (var i = 0; i < warmups; i++)
+        var warming = Stopwatch.StartNew();
+        for (var i = 0; i < MaxWarmups && (i < warmups || (warmups > 0 && warming.Elapsed < MinWarmup)); i++)
         {
             if (setup is not null) await setup();
             await body();
@@ -30,7 +41,7 @@ internal static class Macro
             GC.Collect();
             gen0 += GC.CollectionCount(0) - g0;
             gen2 += GC.CollectionCount(2) - g2;
-            using var sampler = new PeakSampler();
+            PeakResidentSet.Reset();
             var pauseBefore = GC.GetTotalPauseDuration();
             var before = GC.GetTotalAllocatedBytes(precise: true);
             self.Refresh();
@@ -43,50 +54,8 @@ internal static class Macro
             allocated += GC.GetTotalAllocatedBytes(precise: true) - before;
             seconds[i] = sw.Elapsed.TotalSeconds;
             pause += GC.GetTotalPauseDuration() - pauseBefore;
-            peak = Math.Max(peak, sampler.Stop());
+            peak = Math.Max(peak, PeakResidentSet.Read());
         }
         return new Sample(seconds, units, (double)allocated / runs / units, peak, (double)(GC.CollectionCount(0) - gen0) / runs, (double)(GC.CollectionCount(2) - gen2) / runs, pause.TotalMilliseconds / runs, cpu.TotalSeconds / runs);
-    }
-
-    private sealed class PeakSampler : IDisposable
-    {
-        private readonly Process _self = Process.GetCurrentProcess();
-        private readonly Thread _thread;
-        private volatile bool _stop;
-        private long _peak;
-
-        public PeakSampler()
-        {
-            _peak = Current();
-            _thread = new Thread(() =>
-            {
-                while (!_stop)
-                {
-                    var ws = Current();
-                    if (ws > Interlocked.Read(ref _peak)) Interlocked.Exchange(ref _peak, ws);
-                    Thread.Sleep(5);
-                }
-            }) { IsBackground = true, Priority = ThreadPriority.AboveNormal };
-            _thread.Start();
-        }
-
-        private long Current()
-        {
-            _self.Refresh();
-            return _self.WorkingSet64;
-        }
-
-        public long Stop()
-        {
-            _stop = true;
-            _thread.Join();
-            return Math.Max(Interlocked.Read(ref _peak), Current());
-        }
-
-        public void Dispose()
-        {
-            _stop = true;
-            _self.Dispose();
-        }
     }
 }
