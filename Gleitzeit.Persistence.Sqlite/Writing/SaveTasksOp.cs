@@ -19,8 +19,18 @@ internal sealed class SaveTasksOp : WriteOp
         // The common case updates a row that CreateRun wrote; that the update hit a row also proves the run exists.
         var runKnown = false;
         int? next = null;
-        foreach (var row in _rows)
+        for (var i = 0; i < _rows.Length; i++)
         {
+            ref readonly var row = ref _rows[i];
+            // A task stored twice in a row (queued, then running: the engine's direct start) has its row written once, with
+            // the later state; both states still enter the history.
+            if (i + 1 < _rows.Length && _rows[i + 1].TaskId == row.TaskId)
+            {
+                if (!runKnown && !statements.RunExists(_runId)) throw NotFound(_runId);
+                runKnown = true;
+                statements.InsertEvent(_runId, row);
+                continue;
+            }
             if (!statements.UpdateTask(_runId, row))
             {
                 if (!runKnown && !statements.RunExists(_runId)) throw NotFound(_runId);

@@ -35,7 +35,6 @@ internal sealed partial class SqliteWriter : IDisposable
     private bool _statementsDisposed;
     private volatile bool _callerCommits = true;
     private int _loneCommits;
-    private int _lastBatchSize;
     private long _commits;
 
     /// <summary>Commits of a single write in a row, with nothing queued behind it, after which callers commit themselves again.</summary>
@@ -143,16 +142,8 @@ internal sealed partial class SqliteWriter : IDisposable
             {
                 try
                 {
-                    while (CommitNext())
+                    while (CommitNext(onWriterThread: true))
                     {
-                        if (_lastBatchSize == 1 && _queue.IsEmpty)
-                        {
-                            if (++_loneCommits >= LoneCommitsToInline) _callerCommits = true;
-                        }
-                        else
-                        {
-                            _loneCommits = 0;
-                        }
                     }
                 }
                 finally
@@ -164,12 +155,21 @@ internal sealed partial class SqliteWriter : IDisposable
         }
     }
 
-    /// <summary>Commits the next batch of queued writes in one transaction; false when nothing was queued. Holds the turn.</summary>
-    private bool CommitNext()
+    /// <summary>
+    /// Commits the next batch of queued writes in one transaction; false when nothing was queued. Holds the turn. On the
+    /// writer thread, a batch of one write with nothing queued behind it counts towards callers committing themselves
+    /// again, and any other batch resets the count; counted before the writes' callers are completed, so a caller that
+    /// sees its write committed sees the mode that commit decided.
+    /// </summary>
+    private bool CommitNext(bool onWriterThread = false)
     {
         while (_batch.Count < _maxBatch && _queue.TryDequeue(out var op)) _batch.Add(op);
-        _lastBatchSize = _batch.Count;
         if (_batch.Count == 0) return false;
+        if (onWriterThread)
+        {
+            if (_batch.Count > 1 || !_queue.IsEmpty) _loneCommits = 0;
+            else if (++_loneCommits >= LoneCommitsToInline) _callerCommits = true;
+        }
         try
         {
             Commit(_batch);

@@ -122,6 +122,38 @@ public sealed class GroupCommitTests
     }
 
     [Test]
+    public async Task A_task_written_twice_in_one_write_keeps_its_later_state_and_both_events()
+    {
+        // The engine's direct start: the completion, then the dependent queued and running, in one write.
+        await _store.SaveTasksAsync("r",
+        [
+            new TaskResult { TaskId = "a", Status = WorkflowTaskStatus.Completed, Attempts = 1, CompletedAt = T0 },
+            new TaskResult { TaskId = "b", Status = WorkflowTaskStatus.Queued },
+            new TaskResult { TaskId = "b", Status = WorkflowTaskStatus.Running, Attempts = 1, StartedAt = T0 },
+        ]);
+
+        var run = (await _store.GetRunAsync("r"))!;
+        Assert.That(run.Tasks["b"].Status, Is.EqualTo(WorkflowTaskStatus.Running));
+        Assert.That(run.Tasks["b"].Attempts, Is.EqualTo(1));
+        Assert.That(run.Tasks["b"].StartedAt, Is.EqualTo(T0));
+        var events = (await _store.GetEventsAsync("r")).Where(e => e.TaskId is not null).Select(e => $"{e.TaskId}:{e.Status}").ToList();
+        Assert.That(events, Is.EqualTo(new[] { "a:completed", "b:queued", "b:running" }));
+    }
+
+    [Test]
+    public async Task A_task_written_twice_to_an_unknown_run_is_refused_with_nothing_stored()
+    {
+        var error = await Assert.CatchAsync<GleitzeitException>(async () => await _store.SaveTasksAsync("missing",
+        [
+            new TaskResult { TaskId = "b", Status = WorkflowTaskStatus.Queued },
+            new TaskResult { TaskId = "b", Status = WorkflowTaskStatus.Running, Attempts = 1 },
+        ]));
+
+        Assert.That(error!.Code, Is.EqualTo(GleitzeitErrorCode.WorkflowNotFound));
+        Assert.That(await _store.GetEventsAsync("missing"), Is.Empty, "no event stored for a run that does not exist");
+    }
+
+    [Test]
     public async Task A_refused_write_fails_alone_and_the_rest_of_its_batch_commits()
     {
         using var gate = new ManualResetEventSlim();
