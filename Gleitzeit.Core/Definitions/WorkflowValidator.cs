@@ -19,8 +19,7 @@ public static class WorkflowValidator
     /// Every problem found; <paramref name="owners"/>, when given, receives for each problem the index of the task it belongs
     /// to (-1 for the workflow itself), so that two tasks sharing an id can be told apart.
     /// </summary>
-    /// <remarks><paramref name="parsed"/>, when given (one entry per task), receives each task's templates parsed on the way.</remarks>
-    internal static IReadOnlyList<ValidationError> Validate(Workflow workflow, ProviderRegistry? registry, List<int>? owners, Template[]?[]? parsed = null)
+    internal static IReadOnlyList<ValidationError> Validate(Workflow workflow, ProviderRegistry? registry, List<int>? owners)
     {
         ArgumentNullException.ThrowIfNull(workflow);
         var errors = new List<ValidationError>();
@@ -92,7 +91,7 @@ public static class WorkflowValidator
         for (var i = 0; i < workflow.Tasks.Count; i++)
         {
             var task = workflow.Tasks[i];
-            ValidateReferences(workflow, task, i, index, reachability, errors, parsed);
+            ValidateReferences(workflow, task, i, index, reachability, errors);
             ValidateConditions(workflow, task, i, index, reachability, errors);
             if (registry is not null) ValidateMethod(task, registry, errors);
             if (task.Method == Execution.WorkflowRunProvider.MethodName && errors.Count == 0) SubWorkflows.Validate(workflow, task, registry, errors);
@@ -104,12 +103,9 @@ public static class WorkflowValidator
     }
 
     /// <summary>Throws <see cref="WorkflowValidationException"/> listing every problem, if there are any.</summary>
-    public static void EnsureValid(Workflow workflow, ProviderRegistry? registry = null, string? source = null) => EnsureValid(workflow, registry, source, parsed: null);
-
-    /// <summary><see cref="EnsureValid(Workflow, ProviderRegistry?, string?)"/>, keeping the parameter templates it parsed in <paramref name="parsed"/>.</summary>
-    internal static void EnsureValid(Workflow workflow, ProviderRegistry? registry, string? source, Template[]?[]? parsed)
+    public static void EnsureValid(Workflow workflow, ProviderRegistry? registry = null, string? source = null)
     {
-        var errors = Validate(workflow, registry, owners: null, parsed);
+        var errors = Validate(workflow, registry);
         if (errors.Count > 0) throw new WorkflowValidationException(errors, source);
     }
 
@@ -275,7 +271,7 @@ public static class WorkflowValidator
     private const string ItemRoot = "item";
     private const string IndexRoot = "index";
 
-    private static void ValidateReferences(Workflow workflow, WorkflowTask task, int taskIndex, Dictionary<string, int> index, Reachability reachability, List<ValidationError> errors, Template[]?[]? parsed)
+    private static void ValidateReferences(Workflow workflow, WorkflowTask task, int taskIndex, Dictionary<string, int> index, Reachability reachability, List<ValidationError> errors)
     {
         var strings = new List<(string Path, string Text)>();
         CollectTemplateStrings(task.Parameters, "", strings);
@@ -311,12 +307,6 @@ public static class WorkflowValidator
         }
         // A set of the direct dependencies, so that a task reading many of them is not quadratic (a fan-in of n); a few are scanned.
         var direct = task.Dependencies.Count > 8 ? new HashSet<string>(task.Dependencies, StringComparer.Ordinal) : null;
-        if (parsed is not null && templates.Count > 0)
-        {
-            var kept = new Template[templates.Count];
-            for (var t = 0; t < kept.Length; t++) kept[t] = templates[t].Template;
-            parsed[taskIndex] = kept;
-        }
         foreach (var (path, template) in templates)
         {
             foreach (var reference in template.References)

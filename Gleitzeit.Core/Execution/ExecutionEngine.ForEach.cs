@@ -105,7 +105,6 @@ public sealed partial class ExecutionEngine
         return new TaskState(this, run, itemDef, -1, parent.Registration, parent.Method, current, parent.HasReferences)
         {
             Parent = parent,
-            Templates = parent.Templates,
             ItemIndex = index,
             ItemValue = value,
             LaneName = parent.LaneName,

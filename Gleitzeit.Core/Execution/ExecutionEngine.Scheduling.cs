@@ -451,7 +451,6 @@ public sealed partial class ExecutionEngine
         {
             Inputs = run.Inputs,
             Results = task.Parent is null ? run.Results : new ItemResults(run.Results, task.ItemValue, task.ItemIndex),
-            Templates = task.Templates,
             RunDeadline = run.Deadline,
             Progress = run.HasListeners ? ProgressSink(run, def.Id) : null,
             HasReferences = task.HasReferences,

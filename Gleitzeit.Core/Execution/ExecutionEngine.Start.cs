@@ -16,9 +16,7 @@ public sealed partial class ExecutionEngine
         {
             workflow = workflow with { Budget = options.Budget ?? workflow.Budget, CacheDisabled = workflow.CacheDisabled || options.NoCache };
         }
-        // The parameter templates validation parses are the ones every attempt resolves: parsed once per run.
-        var templates = new Substitution.Template[]?[workflow.Tasks.Count];
-        WorkflowValidator.EnsureValid(workflow, _registry, workflow.Name, templates);
+        WorkflowValidator.EnsureValid(workflow, _registry, workflow.Name);
 
         var id = options?.WorkflowId ?? (string.IsNullOrEmpty(workflow.Id) ? NewRunId() : workflow.Id);
         var inputs = new Dictionary<string, JsonNode?>(StringComparer.Ordinal);
@@ -39,7 +37,7 @@ public sealed partial class ExecutionEngine
         var now = _time.GetUtcNow();
         var definition = workflow with { Id = id };
         var run = new RunState(this, id, definition, inputs, options?.OnEvent, existing?.CreatedAt ?? now) { StartedAt = now, ParentId = existing?.ParentId ?? options?.ParentId };
-        BuildTasks(run, existing ?? seed, templates);
+        BuildTasks(run, existing ?? seed);
 
         if (!_active.TryAdd(id, run))
         {
@@ -144,7 +142,7 @@ public sealed partial class ExecutionEngine
         return run;
     }
 
-    private void BuildTasks(RunState run, WorkflowRun? existing, Substitution.Template[]?[] templates)
+    private void BuildTasks(RunState run, WorkflowRun? existing)
     {
         var defs = run.Workflow.Tasks;
         var tasks = new TaskState[defs.Count];
@@ -167,7 +165,6 @@ public sealed partial class ExecutionEngine
             if (def.Loop is not null && current.Iteration == 0) current = current with { Iteration = 1 };
             var state = new TaskState(this, run, def, i, registration, method, current)
             {
-                Templates = templates[i],
                 LaneName = lane?.Name,
                 LaneBound = lane?.MaxConcurrency,
                 Attempt = current.Status is WorkflowTaskStatus.Pending or WorkflowTaskStatus.Waiting ? current.Attempts : 0,

@@ -45,9 +45,6 @@ internal sealed class TaskState : IThreadPoolWorkItem
 
     public bool HasReferences { get; }
 
-    /// <summary>The templates in its parameters as validation parsed them (null: none, or not known).</summary>
-    public Substitution.Template[]? Templates { get; init; }
-
     /// <summary>Latest state; written under <see cref="RunState.EventGate"/> when an event goes with it (volatile: read without it).</summary>
     public TaskResult Current
     {

@@ -138,13 +138,8 @@ public sealed class TaskContext
         init => _hasReferences = value;
     }
 
-    /// <summary>The value one reference names (for the reference stage); one delegate per context.</summary>
-    internal Func<Reference, JsonNode?> LookupReference => _lookup ??= reference => ReferenceStage.Lookup(this, reference);
-
-    private Func<Reference, JsonNode?>? _lookup;
-
-    /// <summary>The task's templates parsed by validation (none: each is parsed when resolved).</summary>
-    internal IReadOnlyList<Template>? Templates { get; init; }
+    /// <summary>The value one reference names (for <see cref="ReferenceResolver.Resolve"/>).</summary>
+    internal JsonNode? LookupReference(Reference reference) => ReferenceStage.Lookup(this, reference);
 
     private sealed class EmptyServices : IServiceProvider
     {

@@ -57,63 +57,34 @@ public static class ReferenceResolver
     /// (TASK_VALIDATION_FAILED) naming the parameter and what is missing.
     /// </summary>
     public static JsonObject Resolve(JsonObject parameters, Func<Reference, JsonNode?> lookup, string method = "", IReferenceRenderer? renderer = null) =>
-        Resolve(parameters, lookup, method, renderer, templates: null);
+        (JsonObject)ResolveNode(parameters, "", lookup, method, renderer)!;
 
-    /// <summary>
-    /// <see cref="Resolve(JsonObject, Func{Reference, JsonNode?}, string, IReferenceRenderer?)"/> with the templates parsed
-    /// already, in the order the parameter tree holds them (as validation collects them); a string that is not the next
-    /// of them is parsed.
-    /// </summary>
-    internal static JsonObject Resolve(JsonObject parameters, Func<Reference, JsonNode?> lookup, string method, IReferenceRenderer? renderer, IReadOnlyList<Template>? templates)
-    {
-        var r = new Resolution(lookup, method, renderer, templates);
-        return (JsonObject)ResolveNode(parameters, "", ref r)!;
-    }
-
-    /// <summary>What one parameter tree is resolved with, and how many of the parsed templates it has used.</summary>
-    private struct Resolution(Func<Reference, JsonNode?> lookup, string method, IReferenceRenderer? renderer, IReadOnlyList<Template>? templates)
-    {
-        public readonly Func<Reference, JsonNode?> Lookup = lookup;
-        public readonly string Method = method;
-        public readonly IReferenceRenderer? Renderer = renderer;
-        private readonly IReadOnlyList<Template>? _templates = templates;
-        private int _next;
-
-        /// <summary>The template of <paramref name="text"/>: the next one parsed already when it is that text, else parsed now.</summary>
-        public Template Parse(string text)
-        {
-            if (_templates is not null && _next < _templates.Count && string.Equals(_templates[_next].Source, text, StringComparison.Ordinal)) return _templates[_next++];
-            return Template.Parse(text);
-        }
-    }
-
-    private static JsonNode? ResolveNode(JsonNode? node, string path, ref Resolution r)
+    private static JsonNode? ResolveNode(JsonNode? node, string path, Func<Reference, JsonNode?> lookup, string method, IReferenceRenderer? renderer)
     {
         switch (node)
         {
             case JsonObject o:
                 var copy = new JsonObject();
-                foreach (var (key, value) in o) copy[key] = ResolveNode(value, path.Length == 0 ? key : $"{path}.{key}", ref r);
+                foreach (var (key, value) in o) copy[key] = ResolveNode(value, path.Length == 0 ? key : $"{path}.{key}", lookup, method, renderer);
                 return copy;
             case JsonArray a:
                 var list = new JsonArray();
-                for (var i = 0; i < a.Count; i++) list.Add(ResolveNode(a[i], $"{path}[{i}]", ref r));
+                for (var i = 0; i < a.Count; i++) list.Add(ResolveNode(a[i], $"{path}[{i}]", lookup, method, renderer));
                 return list;
             case JsonValue v when v.GetValueKind() == JsonValueKind.String:
                 var text = v.GetValue<string>();
-                return Template.MayContainReferences(text) ? ResolveString(text, path, ref r) : JsonValue.Create(text);
+                return Template.MayContainReferences(text) ? ResolveString(text, path, lookup, method, renderer) : JsonValue.Create(text);
             default:
                 return node?.DeepClone();
         }
     }
 
-    private static JsonNode? ResolveString(string text, string path, ref Resolution r)
+    private static JsonNode? ResolveString(string text, string path, Func<Reference, JsonNode?> lookup, string method, IReferenceRenderer? renderer)
     {
-        var (lookup, method, renderer) = (r.Lookup, r.Method, r.Renderer);
         Template template;
         try
         {
-            template = r.Parse(text);
+            template = Template.Parse(text);
         }
         catch (FormatException ex)
         {

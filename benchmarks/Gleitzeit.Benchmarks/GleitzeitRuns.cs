@@ -48,16 +48,23 @@ internal static class GleitzeitRuns
         }
     }
 
-    /// <summary>Measures one DAG with a fresh engine and in-memory store per run.</summary>
-    public static async Task<Sample> MeasureAsync(Dag dag, int warmups, int runs, Func<IWorkflowStore>? store = null, int maxConcurrency = 8)
+    /// <summary>
+    /// Measures one DAG with a fresh engine and in-memory store per run; with <paramref name="repeat"/>, one sample is that
+    /// many runs one after the other (each with a fresh engine and store, nothing forced between them).
+    /// </summary>
+    public static async Task<Sample> MeasureAsync(Dag dag, int warmups, int runs, Func<IWorkflowStore>? store = null, int maxConcurrency = 8, int repeat = 1)
     {
         var workflow = ToWorkflow(dag);
         ExecutionEngine? engine = null;
-        return await Macro.RunAsync(warmups, runs, dag.Count,
+        return await Macro.RunAsync(warmups, runs, (long)dag.Count * repeat,
             async () =>
             {
-                await RunAsync(engine!, workflow);
-                await engine!.DisposeAsync();
+                for (var r = 0; r < repeat; r++)
+                {
+                    if (r > 0) engine = Engine(store?.Invoke(), maxConcurrency: maxConcurrency);
+                    await RunAsync(engine!, workflow);
+                    await engine!.DisposeAsync();
+                }
             },
             () => { engine = Engine(store?.Invoke(), maxConcurrency: maxConcurrency); return Task.CompletedTask; });
     }
