@@ -162,7 +162,8 @@ internal sealed class TaskState : IThreadPoolWorkItem
         return true;
     }
 
-    /// <summary>How long one thread runs handed-off attempts one after the other before it queues the next (at least 1 ms).</summary>
+    /// <summary>How long one thread runs handed-off attempts one after the other before it queues the next (by the coarse
+    /// millisecond tick, so 2 ms give 1–5 ms).</summary>
     private const int HandOffMilliseconds = 2;
 
     [ThreadStatic]
