@@ -146,6 +146,12 @@ internal sealed class TaskState : IThreadPoolWorkItem
         finally
         {
             t_draining = false;
+            // Never lose a task kept for this thread (an attempt's start does not throw; this is the guard if it ever did).
+            if (t_handedOff is { } kept)
+            {
+                t_handedOff = null;
+                ThreadPool.UnsafeQueueUserWorkItem(kept, preferLocal: false);
+            }
         }
     }
 
