@@ -24,13 +24,7 @@ internal sealed class SaveTasksOp : WriteOp
             ref readonly var row = ref _rows[i];
             // A task stored twice in a row (queued, then running: the engine's direct start) has its row written once, with
             // the later state; both states still enter the history.
-            if (i + 1 < _rows.Length && _rows[i + 1].TaskId == row.TaskId)
-            {
-                if (!runKnown && !statements.RunExists(_runId)) throw NotFound(_runId);
-                runKnown = true;
-                statements.InsertEvent(_runId, row);
-                continue;
-            }
+            if (i + 1 < _rows.Length && _rows[i + 1].TaskId == row.TaskId) continue;
             if (!statements.UpdateTask(_runId, row))
             {
                 if (!runKnown && !statements.RunExists(_runId)) throw NotFound(_runId);
@@ -40,9 +34,10 @@ internal sealed class SaveTasksOp : WriteOp
                 statements.InsertTask(_runId, row, next++);
             }
             runKnown = true;
-            statements.InsertEvent(_runId, row);
         }
         if (!runKnown && !statements.RunExists(_runId)) throw NotFound(_runId);
+        // Every row's event, in order, a few to a statement: after the rows, so a refused write stores no event.
+        statements.InsertEvents(_runId, _rows, 0, _rows.Length);
         return _rows.Length;
     }
 }

@@ -12,6 +12,12 @@ internal sealed class SqliteStatements : IDisposable
     private readonly SqliteConnection _connection;
     private readonly SqliteCommand _begin, _commit, _runExists, _insertRun, _updateRun, _insertTask, _updateTask, _nextPosition, _insertEvent;
 
+    /// <summary>Inserts of 2 to <see cref="MaxEventsPerInsert"/> events in one statement, by count; prepared when first used.</summary>
+    private readonly SqliteCommand?[] _insertEvents = new SqliteCommand?[MaxEventsPerInsert + 1];
+
+    /// <summary>The most events one statement inserts (a chain task's write has three: completed, queued, running).</summary>
+    internal const int MaxEventsPerInsert = 4;
+
     public SqliteStatements(SqliteConnection connection)
     {
         _connection = connection;
@@ -98,6 +104,47 @@ internal sealed class SqliteStatements : IDisposable
 
     public void InsertEvent(string runId, in TaskRow row) => InsertEvent(runId, row.TaskId, row.Status, row.EventAt, row.Attempts, row.Error);
 
+    /// <summary>Inserts the events of <paramref name="count"/> rows from <paramref name="from"/>, in their order, one statement per <see cref="MaxEventsPerInsert"/>.</summary>
+    public void InsertEvents(string runId, TaskRow[] rows, int from, int count)
+    {
+        while (count > 0)
+        {
+            var n = Math.Min(count, MaxEventsPerInsert);
+            if (n == 1) InsertEvent(runId, rows[from]);
+            else
+            {
+                var command = _insertEvents[n] ??= PrepareEvents(n);
+                var parameters = command.Parameters;
+                parameters[0].Value = runId;
+                for (var i = 0; i < n; i++)
+                {
+                    ref readonly var row = ref rows[from + i];
+                    var at = 1 + i * 5;
+                    parameters[at].Value = row.TaskId;
+                    parameters[at + 1].Value = row.Status;
+                    parameters[at + 2].Value = row.EventAt;
+                    parameters[at + 3].Value = row.Attempts;
+                    parameters[at + 4].Value = (object?)row.Error ?? DBNull.Value;
+                }
+                command.ExecuteNonQuery();
+            }
+            from += n;
+            count -= n;
+        }
+    }
+
+    private SqliteCommand PrepareEvents(int count)
+    {
+        var names = new List<string>(1 + count * 5) { "$run" };
+        var values = new string[count];
+        for (var i = 0; i < count; i++)
+        {
+            names.AddRange([$"$task{i}", $"$status{i}", $"$at{i}", $"$attempt{i}", $"$error{i}"]);
+            values[i] = $"($run, $task{i}, $status{i}, $at{i}, $attempt{i}, $error{i})";
+        }
+        return Prepare("INSERT INTO events (run_id, task_id, status, at, attempt, error) VALUES " + string.Join(", ", values), [.. names]);
+    }
+
     public void InsertEvent(string runId, string? taskId, string status, long at, int attempt, string? error)
     {
         Set(_insertEvent, runId, taskId, status, at, attempt, error);
@@ -157,5 +204,6 @@ internal sealed class SqliteStatements : IDisposable
     public void Dispose()
     {
         foreach (var c in new[] { _begin, _commit, _runExists, _insertRun, _updateRun, _insertTask, _updateTask, _nextPosition, _insertEvent }) c.Dispose();
+        foreach (var c in _insertEvents) c?.Dispose();
     }
 }

@@ -141,6 +141,22 @@ public sealed class GroupCommitTests
     }
 
     [Test]
+    public async Task The_events_of_one_write_are_stored_in_its_order_however_many_there_are()
+    {
+        // Events go in a few to a statement (SqliteStatements.MaxEventsPerInsert): nine cross two statement boundaries.
+        var tasks = Enumerable.Range(0, 2 * SqliteStatements.MaxEventsPerInsert + 1)
+            .Select(i => new TaskResult { TaskId = $"t{i}", Status = i % 2 == 0 ? WorkflowTaskStatus.Queued : WorkflowTaskStatus.Completed, Attempts = i })
+            .ToList();
+
+        await _store.SaveTasksAsync("r", tasks);
+
+        var events = (await _store.GetEventsAsync("r")).Where(e => e.TaskId is not null).ToList();
+        Assert.That(events.Select(e => e.TaskId), Is.EqualTo(tasks.Select(t => t.TaskId)));
+        Assert.That(events.Select(e => e.Status), Is.EqualTo(tasks.Select(t => t.Status == WorkflowTaskStatus.Queued ? "queued" : "completed")));
+        Assert.That(events.Select(e => e.Attempt), Is.EqualTo(tasks.Select(t => t.Attempts)));
+    }
+
+    [Test]
     public async Task A_task_written_twice_to_an_unknown_run_is_refused_with_nothing_stored()
     {
         var error = await Assert.CatchAsync<GleitzeitException>(async () => await _store.SaveTasksAsync("missing",
