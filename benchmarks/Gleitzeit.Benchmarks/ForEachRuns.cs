@@ -1,6 +1,5 @@
 using System.Text.Json.Nodes;
 using Gleitzeit.Core;
-using Gleitzeit.Core.Execution;
 using Gleitzeit.Core.Protocol;
 using Gleitzeit.Testing;
 
@@ -49,23 +48,11 @@ internal static class ForEachRuns
 
     public static async Task MeasureAsync(Report report, int warmups, int runs, int n)
     {
-        var fanOut = await MeasureAsync(Static(n), n, warmups, runs);
+        var fanOut = await GleitzeitRuns.MeasureAsync(Static(n), n, warmups, runs, () => GleitzeitRuns.Engine(provider: Provider(n)));
         report.Add("foreach", $"static fan-out {n:N0} tasks", fanOut);
-        var each = await MeasureAsync(ForEach(n), n, warmups, runs);
+        var each = await GleitzeitRuns.MeasureAsync(ForEach(n), n, warmups, runs, () => GleitzeitRuns.Engine(provider: Provider(n)));
         report.Add("foreach", $"foreach {n:N0} items", each);
         var ratio = each.Median / fanOut.Median;
         report.Target($"foreach per item <= 1.2x static fan-out ({n:N0})", ratio <= 1.2, $"{ratio:N2}x ({each.MicrosPerUnit:N1} vs {fanOut.MicrosPerUnit:N1} µs)");
-    }
-
-    private static async Task<Sample> MeasureAsync(Workflow workflow, int n, int warmups, int runs)
-    {
-        ExecutionEngine? engine = null;
-        return await Macro.RunAsync(warmups, runs, n,
-            async () =>
-            {
-                await GleitzeitRuns.RunAsync(engine!, workflow);
-                await engine!.DisposeAsync();
-            },
-            () => { engine = GleitzeitRuns.Engine(provider: Provider(n)); return Task.CompletedTask; });
     }
 }

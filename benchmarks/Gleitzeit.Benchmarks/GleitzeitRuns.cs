@@ -52,20 +52,26 @@ internal static class GleitzeitRuns
     /// Measures one DAG with a fresh engine and in-memory store per run; with <paramref name="repeat"/>, one sample is that
     /// many runs one after the other (each with a fresh engine and store, nothing forced between them).
     /// </summary>
-    public static async Task<Sample> MeasureAsync(Dag dag, int warmups, int runs, Func<IWorkflowStore>? store = null, int maxConcurrency = 8, int repeat = 1)
+    public static Task<Sample> MeasureAsync(Dag dag, int warmups, int runs, Func<IWorkflowStore>? store = null, int maxConcurrency = 8, int repeat = 1) =>
+        MeasureAsync(ToWorkflow(dag), dag.Count, warmups, runs, () => Engine(store?.Invoke(), maxConcurrency: maxConcurrency), repeat);
+
+    /// <summary>
+    /// Measures <paramref name="workflow"/> (<paramref name="units"/> tasks) on an engine from <paramref name="newEngine"/>,
+    /// made before each run and disposed after it, outside the timed part only for the first of <paramref name="repeat"/>.
+    /// </summary>
+    public static async Task<Sample> MeasureAsync(Workflow workflow, long units, int warmups, int runs, Func<ExecutionEngine> newEngine, int repeat = 1)
     {
-        var workflow = ToWorkflow(dag);
         ExecutionEngine? engine = null;
-        return await Macro.RunAsync(warmups, runs, (long)dag.Count * repeat,
+        return await Macro.RunAsync(warmups, runs, units * repeat,
             async () =>
             {
                 for (var r = 0; r < repeat; r++)
                 {
-                    if (r > 0) engine = Engine(store?.Invoke(), maxConcurrency: maxConcurrency);
+                    if (r > 0) engine = newEngine();
                     await RunAsync(engine!, workflow);
                     await engine!.DisposeAsync();
                 }
             },
-            () => { engine = Engine(store?.Invoke(), maxConcurrency: maxConcurrency); return Task.CompletedTask; });
+            () => { engine = newEngine(); return Task.CompletedTask; });
     }
 }

@@ -38,27 +38,18 @@ internal static class SubWorkflowRuns
 
     public static async Task MeasureAsync(Report report, int warmups, int runs, int n)
     {
-        var plain = await MeasureAsync(Static(n), n, warmups, runs);
+        var plain = await GleitzeitRuns.MeasureAsync(Static(n), n, warmups, runs, NewEngine);
         report.Add("subworkflow", $"static fan-out {n:N0} no-op tasks", plain);
-        var calls = await MeasureAsync(Calls(n), n, warmups, runs);
+        var calls = await GleitzeitRuns.MeasureAsync(Calls(n), n, warmups, runs, NewEngine);
         report.Add("subworkflow", $"fan-out of {n:N0} workflow/run calls (one-task child each)", calls);
         report.Note($"subworkflow: one workflow/run call costs {calls.MicrosPerUnit - plain.MicrosPerUnit:N1} µs more than a no-op task ({calls.MicrosPerUnit:N1} vs {plain.MicrosPerUnit:N1} µs per task, {calls.Median / plain.Median:N1}x)");
     }
 
-    private static async Task<Sample> MeasureAsync(Workflow workflow, int n, int warmups, int runs)
+    /// <summary>An engine that knows the child workflow by name.</summary>
+    private static ExecutionEngine NewEngine()
     {
-        ExecutionEngine? engine = null;
-        return await Macro.RunAsync(warmups, runs, n,
-            async () =>
-            {
-                await GleitzeitRuns.RunAsync(engine!, workflow);
-                await engine!.DisposeAsync();
-            },
-            () =>
-            {
-                engine = GleitzeitRuns.Engine();
-                engine.RegisterWorkflow(ChildName, Child());
-                return Task.CompletedTask;
-            });
+        var engine = GleitzeitRuns.Engine();
+        engine.RegisterWorkflow(ChildName, Child());
+        return engine;
     }
 }
