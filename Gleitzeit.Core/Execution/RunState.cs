@@ -225,8 +225,8 @@ internal sealed class RunState
             }
             // Counted before the states are read, with a full fence (see Transition).
             Interlocked.Exchange(ref _watcherCount, _watchers.Count + 1);
-            var snapshot = Snapshot();
-            _watchers.Add((channel, new Dictionary<string, TaskResult>(snapshot.Tasks, StringComparer.Ordinal)));
+            var snapshot = Snapshot(out var seen);
+            _watchers.Add((channel, seen));
             return ExecutionEngine.DescribeState(snapshot, now);
         }
     }
@@ -240,11 +240,14 @@ internal sealed class RunState
         }
     }
 
-    public WorkflowRun Snapshot()
+    public WorkflowRun Snapshot() => Snapshot(out _);
+
+    /// <summary>The run as it stands; <paramref name="tasks"/> is the snapshot's own table of task states, by id.</summary>
+    private WorkflowRun Snapshot(out Dictionary<string, TaskResult> tasks)
     {
         lock (EventGate)
         {
-            var tasks = new Dictionary<string, TaskResult>(Tasks.Length, StringComparer.Ordinal);
+            tasks = new Dictionary<string, TaskResult>(Tasks.Length, StringComparer.Ordinal);
             foreach (var t in AllTasks()) tasks[t.Definition.Id] = t.Current;
             return new WorkflowRun
             {

@@ -37,7 +37,7 @@ internal sealed class SaveTasksOp : WriteOp
         }
         if (!runKnown && !statements.RunExists(_runId)) throw NotFound(_runId);
         // Every row's event, in order, a few to a statement: after the rows, so a refused write stores no event.
-        statements.InsertEvents(_runId, _rows, 0, _rows.Length);
+        statements.InsertEvents(_runId, _rows);
         return _rows.Length;
     }
 }

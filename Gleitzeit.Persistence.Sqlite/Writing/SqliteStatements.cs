@@ -104,10 +104,10 @@ internal sealed class SqliteStatements : IDisposable
 
     public void InsertEvent(string runId, in TaskRow row) => InsertEvent(runId, row.TaskId, row.Status, row.EventAt, row.Attempts, row.Error);
 
-    /// <summary>Inserts the events of <paramref name="count"/> rows from <paramref name="from"/>, in their order, one statement per <see cref="MaxEventsPerInsert"/>.</summary>
-    public void InsertEvents(string runId, TaskRow[] rows, int from, int count)
+    /// <summary>Inserts every row's event, in their order, one statement per <see cref="MaxEventsPerInsert"/> rows.</summary>
+    public void InsertEvents(string runId, TaskRow[] rows)
     {
-        while (count > 0)
+        for (int from = 0, count = rows.Length; count > 0;)
         {
             var n = Math.Min(count, MaxEventsPerInsert);
             if (n == 1) InsertEvent(runId, rows[from]);
