@@ -73,10 +73,14 @@ internal sealed class CliProcess : IDisposable
         catch (OperationCanceledException)
         {
             process.Kill(entireProcessTree: true);
-            throw new AssertionException($"gleitzeit {string.Join(' ', args)} did not finish within 3 minutes");
+            // What it printed before it hung is the only trace of where it hung: keep it in the failure.
+            var printed = await Task.WhenAll(stdout, stderr).WaitAsync(TimeSpan.FromSeconds(10)).ContinueWith(t => t.IsCompletedSuccessfully ? t.Result : ["", ""]);
+            throw new AssertionException($"gleitzeit {string.Join(' ', args)} did not finish within 3 minutes\n--- stdout (end):\n{Tail(printed[0])}\n--- stderr (end):\n{Tail(printed[1])}");
         }
         return new CliResult(process.ExitCode, await stdout, await stderr);
     }
+
+    private static string Tail(string text) => text.Length <= 4_000 ? text : "…" + text[^4_000..];
 
     /// <summary>Starts gleitzeit and returns at once (for a long-running command such as <c>worker</c>).</summary>
     public Process Start(params string[] args)
