@@ -208,22 +208,29 @@ public static class WorkflowValidator
     }
 
     /// <summary>Every string holding <c>${</c> with its parameter path (<c>messages[0].content</c>).</summary>
-    private static void CollectTemplateStrings(JsonNode? node, string path, List<(string Path, string Text)> found)
+    private static void CollectTemplateStrings(JsonNode? node, string path, ref List<(string Path, string Text)>? found)
     {
         switch (node)
         {
             case JsonObject o:
-                foreach (var (key, value) in o) CollectTemplateStrings(value, path.Length == 0 ? key : $"{path}.{key}", found);
+                for (var i = 0; i < o.Count; i++)
+                {
+                    var (key, value) = o.GetAt(i);
+                    CollectTemplateStrings(value, path.Length == 0 ? key : $"{path}.{key}", ref found);
+                }
                 break;
             case JsonArray a:
-                for (var i = 0; i < a.Count; i++) CollectTemplateStrings(a[i], $"{path}[{i}]", found);
+                for (var i = 0; i < a.Count; i++) CollectTemplateStrings(a[i], $"{path}[{i}]", ref found);
                 break;
             case JsonValue v when v.GetValueKind() == System.Text.Json.JsonValueKind.String:
                 var text = v.GetValue<string>();
-                if (Template.MayContainReferences(text)) found.Add((path, text));
+                if (Template.MayContainReferences(text)) (found ??= []).Add((path, text));
                 break;
         }
     }
+
+    /// <summary>The field an error names for a template at <paramref name="path"/> (made only for an error).</summary>
+    private static string FieldOf(string path) => path == ForEachField ? "foreach" : "parameters." + path;
 
     /// <summary>Each output is a template whose references name a task of the workflow (any one: outputs are read when the
     /// run completes) or an input.</summary>
@@ -273,61 +280,61 @@ public static class WorkflowValidator
 
     private static void ValidateReferences(Workflow workflow, WorkflowTask task, int taskIndex, Dictionary<string, int> index, Reachability reachability, List<ValidationError> errors)
     {
-        var strings = new List<(string Path, string Text)>();
-        CollectTemplateStrings(task.Parameters, "", strings);
+        // Validation parses every template of every task once: nothing is allocated for a task without one, and a field
+        // name only for an error.
+        List<(string Path, string Text)>? strings = null;
+        CollectTemplateStrings(task.Parameters, "", ref strings);
         // The foreach reference follows the same rules (its field is "foreach", not a parameter).
         if (task.ForEach is JsonValue fe && fe.GetValueKind() == System.Text.Json.JsonValueKind.String && Template.MayContainReferences(fe.GetValue<string>()))
         {
-            strings.Add((ForEachField, fe.GetValue<string>()));
+            (strings ??= []).Add((ForEachField, fe.GetValue<string>()));
         }
-        if (strings.Count == 0) return;
-        var templates = new List<(string Path, Template Template)>(strings.Count);
+        if (strings is null) return;
+        var templates = new (string Path, Template Template)[strings.Count];
+        var parsed = 0;
         foreach (var (path, text) in strings)
         {
-            if (path == ForEachField)
-            {
-                // Reported by ValidateTaskFields when it does not parse.
-                try
-                {
-                    templates.Add((path, Template.Parse(text)));
-                }
-                catch (FormatException)
-                {
-                }
-                continue;
-            }
+            Template template;
             try
             {
-                templates.Add((path, Template.Parse(text)));
+                template = Template.Parse(text);
             }
             catch (FormatException ex)
             {
-                errors.Add(new ValidationError(GleitzeitErrorCode.TaskValidationFailed, $"malformed reference in parameter '{path}': {ex.Message}", task.Id, "parameters." + path));
+                // The foreach's is reported by ValidateTaskFields when it does not parse.
+                if (path != ForEachField)
+                {
+                    errors.Add(new ValidationError(GleitzeitErrorCode.TaskValidationFailed, $"malformed reference in parameter '{path}': {ex.Message}", task.Id, "parameters." + path));
+                }
+                continue;
             }
+            templates[parsed++] = (path, template);
         }
         // A set of the direct dependencies, so that a task reading many of them is not quadratic (a fan-in of n); a few are scanned.
         var direct = task.Dependencies.Count > 8 ? new HashSet<string>(task.Dependencies, StringComparer.Ordinal) : null;
-        foreach (var (path, template) in templates)
+        for (var t = 0; t < parsed; t++)
         {
-            foreach (var reference in template.References)
+            var (path, template) = templates[t];
+            var references = template.References;
+            for (var r = 0; r < references.Count; r++)
             {
-                var field = path == ForEachField ? "foreach" : "parameters." + path;
+                var reference = references[r];
                 if (reference.Root is ItemRoot or IndexRoot && !index.ContainsKey(reference.Root))
                 {
                     // ${item} and ${index}: the element and position of a foreach task's item, nowhere else.
                     if (path == ForEachField)
                     {
                         errors.Add(new ValidationError(GleitzeitErrorCode.TaskValidationFailed,
-                            $"foreach cannot use {reference}: ${{item}} and ${{index}} are what the foreach makes; refer to a dependency's list such as \"${{plan.result}}\"", task.Id, field));
+                            $"foreach cannot use {reference}: ${{item}} and ${{index}} are what the foreach makes; refer to a dependency's list such as \"${{plan.result}}\"", task.Id, FieldOf(path)));
                     }
                     else if (task.ForEach is null)
                     {
                         errors.Add(new ValidationError(GleitzeitErrorCode.TaskValidationFailed,
-                            $"{reference} is only defined in a foreach task (one with 'foreach:'): add 'foreach:' to this task, or refer to a task's result", task.Id, field));
+                            $"{reference} is only defined in a foreach task (one with 'foreach:'): add 'foreach:' to this task, or refer to a task's result", task.Id, FieldOf(path)));
                     }
                     else if (reference.Root == IndexRoot && reference.Path.Count > 0)
                     {
-                        errors.Add(new ValidationError(GleitzeitErrorCode.TaskValidationFailed, $"{reference}: ${{index}} is a number and has no fields", task.Id, field));
+                        errors.Add(new ValidationError(GleitzeitErrorCode.TaskValidationFailed, $"{reference}: ${{index}} is a number and has no fields", task.Id, FieldOf(path)));
                     }
                     continue;
                 }
@@ -337,29 +344,29 @@ public static class WorkflowValidator
                     var name = reference.Path.Count > 0 ? reference.Path[0].Field : null;
                     if (name is null)
                     {
-                        errors.Add(new ValidationError(GleitzeitErrorCode.TaskValidationFailed, $"{reference} names no input: write ${{inputs.NAME}}", task.Id, field));
+                        errors.Add(new ValidationError(GleitzeitErrorCode.TaskValidationFailed, $"{reference} names no input: write ${{inputs.NAME}}", task.Id, FieldOf(path)));
                     }
                     else if (!workflow.Inputs.ContainsKey(name))
                     {
                         errors.Add(new ValidationError(GleitzeitErrorCode.TaskValidationFailed,
                             $"{reference}: unknown input '{name}'" + (workflow.Inputs.Count > 0 ? $"; inputs: {string.Join(", ", workflow.Inputs.Keys)}" : "; declare it under 'inputs:'"),
-                            task.Id, field));
+                            task.Id, FieldOf(path)));
                     }
                     continue;
                 }
                 if (task.Loop is not null && reference.Root is TaskConditions.IterationRoot or TaskConditions.PreviousRoot) continue;
                 if (!index.TryGetValue(reference.Root, out var rootIndex))
                 {
-                    errors.Add(new ValidationError(GleitzeitErrorCode.TaskValidationFailed, UnknownRoot(reference, index, inUntil: false), task.Id, field));
+                    errors.Add(new ValidationError(GleitzeitErrorCode.TaskValidationFailed, UnknownRoot(reference, index, inUntil: false), task.Id, FieldOf(path)));
                 }
                 else if (reference.Root == task.Id)
                 {
-                    errors.Add(new ValidationError(GleitzeitErrorCode.TaskValidationFailed, $"{reference} refers to the task itself", task.Id, field));
+                    errors.Add(new ValidationError(GleitzeitErrorCode.TaskValidationFailed, $"{reference} refers to the task itself", task.Id, FieldOf(path)));
                 }
                 else if (!(direct?.Contains(reference.Root) ?? IsDirect(task.Dependencies, reference.Root)) && !reachability.DependsOn(taskIndex, rootIndex))
                 {
                     errors.Add(new ValidationError(GleitzeitErrorCode.TaskValidationFailed,
-                        $"{reference} refers to task '{reference.Root}', which is not a dependency: add it to dependencies", task.Id, field));
+                        $"{reference} refers to task '{reference.Root}', which is not a dependency: add it to dependencies", task.Id, FieldOf(path)));
                 }
             }
         }

@@ -180,9 +180,11 @@ public sealed partial class ExecutionEngine
         // Each task's dependents, in task order, as exact-size arrays (counted first: no list per task, no copy).
         var dependents = new int[tasks.Length][];
         var counts = new int[tasks.Length];
+        // Indexed loops: a foreach over the IReadOnlyList allocates an enumerator, three per task.
         foreach (var t in tasks)
         {
-            foreach (var dep in t.Definition.DistinctDependencies()) counts[run.ById[dep].Index]++;
+            var deps = t.Definition.DistinctDependencies();
+            for (var j = 0; j < deps.Count; j++) counts[run.ById[deps[j]].Index]++;
         }
         for (var i = 0; i < tasks.Length; i++)
         {
@@ -191,9 +193,10 @@ public sealed partial class ExecutionEngine
         }
         foreach (var t in tasks)
         {
-            foreach (var dep in t.Definition.DistinctDependencies())
+            var deps = t.Definition.DistinctDependencies();
+            for (var j = 0; j < deps.Count; j++)
             {
-                var d = run.ById[dep].Index;
+                var d = run.ById[deps[j]].Index;
                 dependents[d][counts[d]++] = t.Index;
             }
         }
@@ -204,9 +207,10 @@ public sealed partial class ExecutionEngine
         {
             var t = order[k];
             GleitzeitError? cause = null;
-            foreach (var dep in t.Definition.DistinctDependencies())
+            var deps = t.Definition.DistinctDependencies();
+            for (var j = 0; j < deps.Count; j++)
             {
-                var d = run.ById[dep];
+                var d = run.ById[deps[j]];
                 switch (d.Current.Status)
                 {
                     case WorkflowTaskStatus.Completed:

@@ -78,24 +78,46 @@ public sealed record MethodDescriptor(string Name, IReadOnlyList<ParameterSpec> 
                 }
             }
         }
-        foreach (var group in RequireOneOf)
+        // Indexed loops and no lambda over the parameters: every task is validated at submit, and a closure or an
+        // enumerator here would be allocated for each.
+        for (var g = 0; g < RequireOneOf.Count; g++)
         {
-            if (!group.Any(name => parameters.TryGetPropertyValue(name, out var v) && v is not null))
+            var group = RequireOneOf[g];
+            if (!AnyPresent(parameters, group))
             {
                 (errors ??= []).Add(new(null, $"one of the parameters {string.Join(", ", group.Select(g => $"'{g}'"))} is required"));
             }
         }
         if (!AllowAdditionalParameters && !IsWildcard)
         {
-            foreach (var (name, _) in parameters)
+            for (var p = 0; p < parameters.Count; p++)
             {
-                if (FindParameter(name) is not null || RequireOneOf.Any(g => g.Contains(name))) continue;
+                var name = parameters.GetAt(p).Key;
+                if (FindParameter(name) is not null || InRequireOneOf(name)) continue;
                 var known = Parameters.Select(p => p.Name).Concat(RequireOneOf.SelectMany(g => g)).Distinct().ToList();
                 var hint = Spelling.Suggest(name, known) is { } suggestion ? $"did you mean '{suggestion}'? " : "";
                 (errors ??= []).Add(new(name, $"unknown parameter '{name}' for {Name}: {hint}known parameters: {string.Join(", ", known)}"));
             }
         }
         return errors ?? (IReadOnlyList<ParameterProblem>)[];
+    }
+
+    private static bool AnyPresent(JsonObject parameters, IReadOnlyList<string> names)
+    {
+        for (var i = 0; i < names.Count; i++)
+        {
+            if (parameters.TryGetPropertyValue(names[i], out var value) && value is not null) return true;
+        }
+        return false;
+    }
+
+    private bool InRequireOneOf(string name)
+    {
+        for (var g = 0; g < RequireOneOf.Count; g++)
+        {
+            if (RequireOneOf[g].Contains(name)) return true;
+        }
+        return false;
     }
 
     /// <summary>The spec of the parameter named <paramref name="name"/>, or null.</summary>

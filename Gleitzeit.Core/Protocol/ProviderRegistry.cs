@@ -59,7 +59,7 @@ public sealed class ProviderRegistry
             {
                 if (r.Id == providerId)
                 {
-                    if (r.Protocol.Id != protocol)
+                    if (!r.Protocol.HasId(protocol))
                     {
                         throw new GleitzeitException(GleitzeitErrorCode.ProviderNotFound,
                             $"Provider '{providerId}' serves {r.Protocol.Id}, not {protocol}.");
@@ -73,12 +73,12 @@ public sealed class ProviderRegistry
         ProviderRegistration? first = null;
         foreach (var r in all)
         {
-            if (r.Protocol.Id != protocol) continue;
+            if (!r.Protocol.HasId(protocol)) continue;
             first ??= r;
             if (r.Protocol.FindMethod(method) is { } m) return (r, m);
         }
         if (first is not null) return (first, FindMethodOrThrow(first, method));
-        if (BuiltIn is { } builtIn && builtIn.Protocol.Id == protocol) return (builtIn, FindMethodOrThrow(builtIn, method));
+        if (BuiltIn is { } builtIn && builtIn.Protocol.HasId(protocol)) return (builtIn, FindMethodOrThrow(builtIn, method));
 
         var known = all.Length == 0 ? "none is registered" : "registered: " + string.Join(", ", all.Select(r => r.Id == r.Protocol.Name ? r.Protocol.Id : $"{r.Protocol.Id} ({r.Id})").Distinct());
         throw new GleitzeitException(GleitzeitErrorCode.ProviderNotFound,
@@ -98,7 +98,7 @@ public sealed class ProviderRegistry
         if (llms is null || (llms.Count == 1 && llms[0].Llm.Settings.Models.Count == 0)) return Resolve(task.Protocol, task.Method, task.Provider);
         if (task.Provider is { } named)
         {
-            if (Providers.Any(r => r.Id == named)) return Resolve(task.Protocol, task.Method, named);
+            if (IsRegistered(named)) return Resolve(task.Protocol, task.Method, named);
             throw new GleitzeitException(GleitzeitErrorCode.ProviderNotFound,
                 $"no LLM provider named '{named}'{Spelling.DidYouMean(named, llms.Select(l => l.Registration.Id))}; configured: {DescribeLlms(llms)}");
         }
@@ -128,10 +128,13 @@ public sealed class ProviderRegistry
         List<(ProviderRegistration, Llm.LlmProvider)>? list = null;
         foreach (var r in Volatile.Read(ref _registrations))
         {
-            if (r.Protocol.Id == protocol && r.Provider.GetService(typeof(Llm.LlmProvider)) is Llm.LlmProvider llm) (list ??= []).Add((r, llm));
+            if (r.Protocol.HasId(protocol) && r.Provider.GetService(typeof(Llm.LlmProvider)) is Llm.LlmProvider llm) (list ??= []).Add((r, llm));
         }
         return list;
     }
+
+    // Not a lambda in Resolve: its closure would be allocated on every call, named provider or not.
+    private bool IsRegistered(string providerId) => Array.Exists(Volatile.Read(ref _registrations), r => r.Id == providerId);
 
     private static string DescribeLlms(List<(ProviderRegistration Registration, Llm.LlmProvider Llm)> llms) =>
         string.Join(", ", llms.Select(l => l.Llm.Settings.Models.Count == 0

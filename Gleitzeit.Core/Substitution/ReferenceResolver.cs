@@ -9,13 +9,29 @@ public static class ReferenceResolver
     private static readonly JsonSerializerOptions CompactJson = new() { WriteIndented = false, Encoder = System.Text.Encodings.Web.JavaScriptEncoder.UnsafeRelaxedJsonEscaping };
 
     /// <summary>Whether any string inside the parameters may contain a reference.</summary>
-    public static bool ContainsReferences(JsonNode? node) => node switch
+    public static bool ContainsReferences(JsonNode? node)
     {
-        JsonObject o => o.Any(p => ContainsReferences(p.Value)),
-        JsonArray a => a.Any(ContainsReferences),
-        JsonValue v => v.GetValueKind() == JsonValueKind.String && Template.MayContainReferences(v.GetValue<string>()),
-        _ => false,
-    };
+        // Indexed loops: a foreach over a JsonObject or JsonArray allocates its enumerator, and every task is checked once per run.
+        switch (node)
+        {
+            case JsonObject o:
+                for (var i = 0; i < o.Count; i++)
+                {
+                    if (ContainsReferences(o.GetAt(i).Value)) return true;
+                }
+                return false;
+            case JsonArray a:
+                for (var i = 0; i < a.Count; i++)
+                {
+                    if (ContainsReferences(a[i])) return true;
+                }
+                return false;
+            case JsonValue v:
+                return v.GetValueKind() == JsonValueKind.String && Template.MayContainReferences(v.GetValue<string>());
+            default:
+                return false;
+        }
+    }
 
     /// <summary>Every template in the parameters with its parameter path (<c>messages[0].content</c>); throws <see cref="FormatException"/> naming the path on a malformed one.</summary>
     public static IEnumerable<(string Path, Template Template)> FindTemplates(JsonNode? node, string path = "")
@@ -57,29 +73,38 @@ public static class ReferenceResolver
     /// (TASK_VALIDATION_FAILED) naming the parameter and what is missing.
     /// </summary>
     public static JsonObject Resolve(JsonObject parameters, Func<Reference, JsonNode?> lookup, string method = "", IReferenceRenderer? renderer = null) =>
-        (JsonObject)ResolveNode(parameters, "", lookup, method, renderer)!;
+        Resolve(parameters, lookup, static (l, reference) => l(reference), method, renderer);
 
-    private static JsonNode? ResolveNode(JsonNode? node, string path, Func<Reference, JsonNode?> lookup, string method, IReferenceRenderer? renderer)
+    /// <summary>As <see cref="Resolve(JsonObject, Func{Reference, JsonNode?}, string, IReferenceRenderer?)"/>, with the
+    /// lookup's state passed to a static lookup: the engine resolves every task's parameters without a delegate per task.</summary>
+    internal static JsonObject Resolve<TState>(JsonObject parameters, TState state, Func<TState, Reference, JsonNode?> lookup, string method, IReferenceRenderer? renderer) =>
+        (JsonObject)ResolveNode(parameters, "", state, lookup, method, renderer)!;
+
+    private static JsonNode? ResolveNode<TState>(JsonNode? node, string path, TState state, Func<TState, Reference, JsonNode?> lookup, string method, IReferenceRenderer? renderer)
     {
         switch (node)
         {
             case JsonObject o:
                 var copy = new JsonObject();
-                foreach (var (key, value) in o) copy[key] = ResolveNode(value, path.Length == 0 ? key : $"{path}.{key}", lookup, method, renderer);
+                for (var i = 0; i < o.Count; i++)
+                {
+                    var (key, value) = o.GetAt(i);
+                    copy.Add(key, ResolveNode(value, path.Length == 0 ? key : $"{path}.{key}", state, lookup, method, renderer));
+                }
                 return copy;
             case JsonArray a:
                 var list = new JsonArray();
-                for (var i = 0; i < a.Count; i++) list.Add(ResolveNode(a[i], $"{path}[{i}]", lookup, method, renderer));
+                for (var i = 0; i < a.Count; i++) list.Add(ResolveNode(a[i], $"{path}[{i}]", state, lookup, method, renderer));
                 return list;
             case JsonValue v when v.GetValueKind() == JsonValueKind.String:
                 var text = v.GetValue<string>();
-                return Template.MayContainReferences(text) ? ResolveString(text, path, lookup, method, renderer) : JsonValue.Create(text);
+                return Template.MayContainReferences(text) ? ResolveString(text, path, state, lookup, method, renderer) : JsonValue.Create(text);
             default:
                 return node?.DeepClone();
         }
     }
 
-    private static JsonNode? ResolveString(string text, string path, Func<Reference, JsonNode?> lookup, string method, IReferenceRenderer? renderer)
+    private static JsonNode? ResolveString<TState>(string text, string path, TState state, Func<TState, Reference, JsonNode?> lookup, string method, IReferenceRenderer? renderer)
     {
         Template template;
         try
@@ -95,7 +120,7 @@ public static class ReferenceResolver
             // The common case (a parameter that is exactly one reference): no list of values.
             try
             {
-                return lookup(template.References[0])?.DeepClone();
+                return lookup(state, template.References[0])?.DeepClone();
             }
             catch (GleitzeitException ex)
             {
@@ -103,11 +128,12 @@ public static class ReferenceResolver
             }
         }
         var values = new List<JsonNode?>(template.References.Count);
-        foreach (var reference in template.References)
+        for (var i = 0; i < template.References.Count; i++)
         {
+            var reference = template.References[i];
             try
             {
-                values.Add(lookup(reference));
+                values.Add(lookup(state, reference));
             }
             catch (GleitzeitException ex)
             {

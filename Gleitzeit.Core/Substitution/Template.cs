@@ -1,3 +1,4 @@
+using System.Collections.Concurrent;
 using System.Text;
 
 namespace Gleitzeit.Core.Substitution;
@@ -46,8 +47,9 @@ public sealed class Template
     public static Template Parse(string text)
     {
         // Every attempt of a task with references parses its templates (and validation parses them once more), so the
-        // common shapes allocate only what the template keeps: literal text is cut from the source unless it holds $${.
-        var parts = new List<TemplatePart>(2);
+        // common shapes allocate only what the template keeps: literal text is cut from the source unless it holds $${,
+        // and a template of one part (one reference, or text alone) needs no list.
+        var parts = new PartList();
         StringBuilder? escaped = null;
         var literalStart = 0;
         var i = 0;
@@ -68,7 +70,7 @@ public sealed class Template
                 {
                     throw new FormatException($"unterminated reference '{Excerpt(text, i)}': a '}}' is missing (write $${{ for a literal ${{)");
                 }
-                AddLiteral(parts, text, ref escaped, literalStart, i);
+                AddLiteral(ref parts, text, ref escaped, literalStart, i);
                 var expression = text.Substring(i + 2, close - i - 2).Trim();
                 parts.Add(new TemplatePart(null, ParseExpression(expression), i, close - i + 1));
                 i = close + 1;
@@ -77,15 +79,40 @@ public sealed class Template
             }
             i++;
         }
-        AddLiteral(parts, text, ref escaped, literalStart, text.Length);
+        AddLiteral(ref parts, text, ref escaped, literalStart, text.Length);
         return new Template(text, parts.ToArray());
     }
 
+    /// <summary>The parts found so far: the first one aside, a list only from the second on.</summary>
+    private struct PartList
+    {
+        private TemplatePart _first;
+        private List<TemplatePart>? _more;
+
+        public int Count { get; private set; }
+
+        public readonly TemplatePart Last => _more is { } more ? more[^1] : _first;
+
+        public void Add(TemplatePart part)
+        {
+            if (Count == 0) _first = part;
+            else (_more ??= [_first]).Add(part);
+            Count++;
+        }
+
+        public readonly TemplatePart[] ToArray() => Count switch
+        {
+            0 => [],
+            1 => [_first],
+            _ => [.. _more!],
+        };
+    }
+
     /// <summary>The literal text before <paramref name="end"/> (since the last part), unescaped, as one part; none when empty.</summary>
-    private static void AddLiteral(List<TemplatePart> parts, string text, ref StringBuilder? escaped, int literalStart, int end)
+    private static void AddLiteral(ref PartList parts, string text, ref StringBuilder? escaped, int literalStart, int end)
     {
         // The part's Start/Length cover the source text since the previous part, $${ escapes included.
-        var partStart = parts.Count == 0 ? 0 : parts[^1].Start + parts[^1].Length;
+        var partStart = parts.Count == 0 ? 0 : parts.Last.Start + parts.Last.Length;
         string literal;
         if (escaped is not null)
         {
@@ -110,7 +137,7 @@ public sealed class Template
         if (expression.Length == 0) throw new FormatException("empty reference '${}': write ${task.field}");
         var i = 0;
         while (i < expression.Length && expression[i] is not '.' and not '[') i++;
-        var root = expression[..i].Trim();
+        var root = (i == expression.Length ? expression : expression[..i]).Trim();
         if (root.Length == 0) throw new FormatException($"reference '${{{expression}}}' has no task id before '{expression[0]}'");
         if (root.IndexOfAny(BadRootChars) >= 0) throw new FormatException($"reference '${{{expression}}}' has a bad task id '{root}'");
         // Most references have one step (${task.field}): that one is kept aside, a list only from the second on.
@@ -122,10 +149,11 @@ public sealed class Template
             {
                 var start = ++i;
                 while (i < expression.Length && expression[i] is not '.' and not '[') i++;
-                var field = expression[start..i];
+                var field = expression.AsSpan(start, i - start);
                 if (field.Length == 0) throw new FormatException($"reference '${{{expression}}}' has an empty field name at position {start}");
-                if (field.Contains(']', StringComparison.Ordinal)) throw new FormatException($"reference '${{{expression}}}' has a stray ']'");
-                Add(new PathSegment(field, -1), ref first, ref more);
+                if (field.Contains(']')) throw new FormatException($"reference '${{{expression}}}' has a stray ']'");
+                if (first is null && i == expression.Length) return new Reference(root, FieldPath(field), expression);
+                Add(new PathSegment(field.ToString(), -1), ref first, ref more);
             }
             else
             {
@@ -143,6 +171,26 @@ public sealed class Template
         PathSegment[] path = more is not null ? [.. more] : first is { } only ? [only] : [];
         return new Reference(root, path, expression);
     }
+
+    /// <summary>
+    /// The path of a reference with one field (<c>${task.response}</c>, the common kind), shared by every reference to that
+    /// field: a workflow names few fields, and each task's attempt parses its references again. The first
+    /// <see cref="MaxSharedFieldPaths"/> names are kept; any further one gets a path of its own.
+    /// </summary>
+    private static PathSegment[] FieldPath(ReadOnlySpan<char> field)
+    {
+        if (FieldPaths.GetAlternateLookup<ReadOnlySpan<char>>().TryGetValue(field, out var shared)) return shared;
+        PathSegment[] path = [new PathSegment(field.ToString(), -1)];
+        if (Volatile.Read(ref _sharedFieldPaths) < MaxSharedFieldPaths && FieldPaths.TryAdd(path[0].Field!, path))
+        {
+            Interlocked.Increment(ref _sharedFieldPaths);
+        }
+        return path;
+    }
+
+    private const int MaxSharedFieldPaths = 1024;
+    private static readonly ConcurrentDictionary<string, PathSegment[]> FieldPaths = new(StringComparer.Ordinal);
+    private static int _sharedFieldPaths;
 
     private static void Add(PathSegment segment, ref PathSegment? first, ref List<PathSegment>? more)
     {

@@ -23,6 +23,20 @@ public class ProtocolTests
         Assert.That((int)code, Is.EqualTo(number));
     }
 
+    [TestCase("llm/v1", true)]
+    [TestCase("llm/v10", false)]
+    [TestCase("llm/v", false)]
+    [TestCase("llmx/v1", false)]
+    [TestCase("llm-v1", false)]
+    [TestCase("xllm/v1", false)]
+    [TestCase("", false)]
+    public void A_protocol_knows_its_id_without_making_it(string id, bool expected)
+    {
+        var protocol = new ProtocolDescriptor("llm", "v1", []);
+        Assert.That(protocol.HasId(id), Is.EqualTo(expected));
+        Assert.That(protocol.HasId(id), Is.EqualTo(protocol.Id == id));
+    }
+
     [Test]
     public void Requests_and_responses_round_trip_as_json_rpc_2()
     {

@@ -66,6 +66,50 @@ public class ReferenceResolverTests
     public void Malformed_references_are_rejected_with_the_reason(string text, string message) =>
         Assert.That(() => Template.Parse(text), Throws.TypeOf<FormatException>().With.Message.Contains(message));
 
+    [TestCase("${a.v}", "ref a.v 0+6")]
+    [TestCase("${ a.v }", "ref a.v 0+8")]
+    [TestCase("x ${a.v} y", "text 'x ' 0+2|ref a.v 2+6|text ' y' 8+2")]
+    [TestCase("${a.v}${b.w[1]}", "ref a.v 0+6|ref b.w[1] 6+9")]
+    [TestCase("$${a} ${b.c}", "text '${a} ' 0+6|ref b.c 6+6")]
+    [TestCase("plain", "text 'plain' 0+5")]
+    [TestCase("", "")]
+    public void A_template_is_its_parts_in_order_covering_the_source(string text, string expected)
+    {
+        var template = Template.Parse(text);
+        var parts = template.Parts.Select(p => p.Reference is { } r ? $"ref {r.Expression} {p.Start}+{p.Length}" : $"text '{p.Text}' {p.Start}+{p.Length}");
+        Assert.That(string.Join("|", parts), Is.EqualTo(expected));
+        Assert.That(template.References.Select(r => r.Expression), Is.EqualTo(template.Parts.Where(p => p.Reference is not null).Select(p => p.Reference!.Expression)));
+        Assert.That(template.IsSingleReference, Is.EqualTo(template.Parts.Count == 1 && template.References.Count == 1));
+    }
+
+    [Test]
+    public void References_to_one_field_share_their_path_and_longer_paths_have_their_own()
+    {
+        var first = Template.Parse("${a.response}").References[0];
+        var second = Template.Parse("say ${ b.response }").References[0];
+        Assert.That((first.Root, second.Root), Is.EqualTo(("a", "b")));
+        Assert.That(second.Path, Is.SameAs(first.Path), "one field: one shared path");
+        Assert.That(first.Path.Select(p => p.ToString()), Is.EqualTo(new[] { ".response" }));
+
+        var deep = Template.Parse("${a.response.text}").References[0];
+        Assert.That(deep.Path.Select(p => p.ToString()), Is.EqualTo(new[] { ".response", ".text" }));
+        var indexed = Template.Parse("${a.response[2]}").References[0];
+        Assert.That(indexed.Path.Select(p => p.ToString()), Is.EqualTo(new[] { ".response", "[2]" }));
+        var bare = Template.Parse("${a}").References[0];
+        Assert.That((bare.Root, bare.Path.Count), Is.EqualTo(("a", 0)));
+    }
+
+    [Test]
+    public void Any_number_of_distinct_field_names_parse_correctly()
+    {
+        // Past the shared paths' limit, each reference gets a path of its own; the values are the same either way.
+        for (var i = 0; i < 3000; i++)
+        {
+            var reference = Template.Parse($"${{t{i}.field{i}}}").References[0];
+            Assert.That((reference.Root, reference.Path.Single().Field), Is.EqualTo(($"t{i}", $"field{i}")));
+        }
+    }
+
     [Test]
     public void A_renderer_can_take_over_a_parameter()
     {
