@@ -177,28 +177,27 @@ public sealed partial class ExecutionEngine
             if (existing is not null && def.ForEach is not null) RestoreItems(run, state, existing);
         }
 
-        // Each task's dependents, in task order, as exact-size arrays (counted first: no list per task, no copy).
+        // Each task's dependencies by index, looked up by id once (a lookup in a dictionary of every task of a large run
+        // is a cache miss or more), and its dependents, in task order, as exact-size arrays (counted first: no list per
+        // task, no copy).
+        var dependencies = new int[tasks.Length][];
         var dependents = new int[tasks.Length][];
         var counts = new int[tasks.Length];
-        // Indexed loops: a foreach over the IReadOnlyList allocates an enumerator, three per task.
-        foreach (var t in tasks)
+        for (var i = 0; i < tasks.Length; i++)
         {
-            var deps = t.Definition.DistinctDependencies();
-            for (var j = 0; j < deps.Count; j++) counts[run.ById[deps[j]].Index]++;
+            var ids = tasks[i].Definition.DistinctDependencies();
+            var indexes = ids.Count == 0 ? [] : new int[ids.Count];
+            for (var j = 0; j < ids.Count; j++) counts[indexes[j] = run.ById[ids[j]].Index]++;
+            dependencies[i] = indexes;
         }
         for (var i = 0; i < tasks.Length; i++)
         {
             dependents[i] = counts[i] == 0 ? [] : new int[counts[i]];
             counts[i] = 0;
         }
-        foreach (var t in tasks)
+        for (var i = 0; i < tasks.Length; i++)
         {
-            var deps = t.Definition.DistinctDependencies();
-            for (var j = 0; j < deps.Count; j++)
-            {
-                var d = run.ById[deps[j]].Index;
-                dependents[d][counts[d]++] = t.Index;
-            }
+            foreach (var d in dependencies[i]) dependents[d][counts[d]++] = i;
         }
         // A resumed run in dependency order, so that a skip decided here reaches the tasks below it; a new run has
         // nothing finished, so any order does.
@@ -207,10 +206,9 @@ public sealed partial class ExecutionEngine
         {
             var t = order[k];
             GleitzeitError? cause = null;
-            var deps = t.Definition.DistinctDependencies();
-            for (var j = 0; j < deps.Count; j++)
+            foreach (var index in dependencies[t.Index])
             {
-                var d = run.ById[deps[j]];
+                var d = tasks[index];
                 switch (d.Current.Status)
                 {
                     case WorkflowTaskStatus.Completed:
