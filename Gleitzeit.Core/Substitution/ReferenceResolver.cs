@@ -106,28 +106,29 @@ public static class ReferenceResolver
 
     private static JsonNode? ResolveString<TState>(string text, string path, TState state, Func<TState, Reference, JsonNode?> lookup, string method, IReferenceRenderer? renderer)
     {
-        Template template;
+        // The common case (a parameter that is exactly one reference, no renderer): no template, no list of values.
+        Template? template = null;
+        Reference? single = null;
         try
         {
-            template = Template.Parse(text);
+            if (renderer is not null || !Template.TryParseSingleReference(text, out single)) template = Template.Parse(text);
         }
         catch (FormatException ex)
         {
             throw new GleitzeitException(GleitzeitErrorCode.TaskValidationFailed, $"parameter '{path}': {ex.Message}");
         }
-        if (renderer is null && template.IsSingleReference)
+        if (single is not null)
         {
-            // The common case (a parameter that is exactly one reference): no list of values.
             try
             {
-                return lookup(state, template.References[0])?.DeepClone();
+                return lookup(state, single)?.DeepClone();
             }
             catch (GleitzeitException ex)
             {
                 throw new GleitzeitException(ex.Code, $"parameter '{path}': {ex.Message}", ex);
             }
         }
-        var values = new List<JsonNode?>(template.References.Count);
+        var values = new List<JsonNode?>(template!.References.Count);
         for (var i = 0; i < template.References.Count; i++)
         {
             var reference = template.References[i];

@@ -108,6 +108,19 @@ public sealed class Template
         };
     }
 
+    /// <summary>
+    /// The reference a text that is exactly one <c>${...}</c> holds, as <see cref="Parse"/> would find it, without the
+    /// template around it (the common parameter: each attempt resolves it); false for any other text.
+    /// Throws <see cref="FormatException"/> as <see cref="Parse"/> does for a malformed reference.
+    /// </summary>
+    internal static bool TryParseSingleReference(string text, [System.Diagnostics.CodeAnalysis.NotNullWhen(true)] out Reference? reference)
+    {
+        reference = null;
+        if (text.Length < 3 || text[0] != '$' || text[1] != '{' || text.IndexOf('}', 2) != text.Length - 1) return false;
+        reference = ParseExpression(text.Substring(2, text.Length - 3).Trim());
+        return true;
+    }
+
     /// <summary>The literal text before <paramref name="end"/> (since the last part), unescaped, as one part; none when empty.</summary>
     private static void AddLiteral(ref PartList parts, string text, ref StringBuilder? escaped, int literalStart, int end)
     {

@@ -82,6 +82,32 @@ public class ReferenceResolverTests
         Assert.That(template.IsSingleReference, Is.EqualTo(template.Parts.Count == 1 && template.References.Count == 1));
     }
 
+    [TestCase("${a.v}", "a.v")]
+    [TestCase("${ a.data.users[0].name }", "a.data.users[0].name")]
+    [TestCase("${a}", "a")]
+    [TestCase(" ${a.v}", null)]
+    [TestCase("${a.v} ", null)]
+    [TestCase("${a.v}${b.w}", null)]
+    [TestCase("$${a.v}", null)]
+    [TestCase("x", null)]
+    public void A_text_of_exactly_one_reference_is_read_as_that_reference_alone(string text, string? expected)
+    {
+        var found = Template.TryParseSingleReference(text, out var reference);
+        Assert.That(found ? reference!.Expression : null, Is.EqualTo(expected));
+        // What the whole template says agrees.
+        var template = Template.Parse(text);
+        Assert.That(template.IsSingleReference ? template.References[0].Expression : null, Is.EqualTo(expected));
+    }
+
+    [TestCase("${a.}", "empty field name")]
+    [TestCase("${}", "empty reference")]
+    [TestCase("${a{b}", "bad task id")]
+    public void A_malformed_single_reference_fails_as_the_template_does(string text, string message)
+    {
+        Assert.That(() => Template.TryParseSingleReference(text, out _), Throws.TypeOf<FormatException>().With.Message.Contains(message));
+        Assert.That(() => Template.Parse(text), Throws.TypeOf<FormatException>().With.Message.Contains(message));
+    }
+
     [Test]
     public void References_to_one_field_share_their_path_and_longer_paths_have_their_own()
     {
