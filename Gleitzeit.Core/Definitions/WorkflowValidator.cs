@@ -62,36 +62,45 @@ public static class WorkflowValidator
             Own(i);
         }
 
+        // Every dependency is looked up by id here, once: the cycle check, the reachability of references and the
+        // references to direct dependencies read the graph by index (in a 100,000-task workflow a lookup by id is a cache
+        // miss or more, and there were three per edge).
+        var graph = new DependencyGraph(workflow);
         for (var i = 0; i < workflow.Tasks.Count; i++)
         {
             var task = workflow.Tasks[i];
+            graph.Begin(i);
             for (var d = 0; d < task.Dependencies.Count; d++)
             {
                 var dep = task.Dependencies[d];
+                var target = -1;
                 if (dep == task.Id)
                 {
                     errors.Add(new ValidationError(GleitzeitErrorCode.WorkflowCircularDependency, $"task '{task.Id}' depends on itself", task.Id, $"dependencies[{d}]"));
                 }
-                else if (!index.ContainsKey(dep))
+                else if (!index.TryGetValue(dep, out target))
                 {
+                    target = -1;
                     errors.Add(new ValidationError(GleitzeitErrorCode.WorkflowValidationFailed,
                         $"unknown dependency '{dep}'{Spelling.DidYouMean(dep, index.Keys.Where(k => k != task.Id))}", task.Id, $"dependencies[{d}]"));
                 }
+                graph.Add(target);
             }
             Own(i);
         }
-        if (errors.Count == 0 && FindCycle(workflow, index) is { } cycle)
+        graph.End();
+        if (errors.Count == 0 && FindCycle(workflow, graph) is { } cycle)
         {
             errors.Add(new ValidationError(GleitzeitErrorCode.WorkflowCircularDependency,
                 $"circular dependency: {string.Join(" -> ", cycle)}", cycle[0], $"dependencies[{IndexOf(workflow.Tasks[index[cycle[0]]].Dependencies, cycle[1])}]"));
             Own(index[cycle[0]]);
         }
 
-        var reachability = new Reachability(workflow, index);
+        var reachability = new Reachability(workflow, graph);
         for (var i = 0; i < workflow.Tasks.Count; i++)
         {
             var task = workflow.Tasks[i];
-            ValidateReferences(workflow, task, i, index, reachability, errors);
+            ValidateReferences(workflow, task, i, index, graph, reachability, errors);
             ValidateConditions(workflow, task, i, index, reachability, errors);
             if (registry is not null) ValidateMethod(task, registry, errors);
             if (task.Method == Execution.WorkflowRunProvider.MethodName && errors.Count == 0) SubWorkflows.Validate(workflow, task, registry, errors);
@@ -161,30 +170,26 @@ public static class WorkflowValidator
         }
     }
 
-    /// <summary>Kahn's algorithm; when nodes are left, walks dependency edges among them until one repeats.</summary>
-    private static List<string>? FindCycle(Workflow workflow, Dictionary<string, int> index)
+    /// <summary>Kahn's algorithm; when nodes are left, walks dependency edges among them until one repeats. Only called
+    /// when every dependency names another task (a repeated one is an edge counted twice, both ways).</summary>
+    private static List<string>? FindCycle(Workflow workflow, DependencyGraph graph)
     {
         var n = workflow.Tasks.Count;
         var remaining = new int[n];
-        var dependents = new List<int>[n];
-        for (var i = 0; i < n; i++)
+        for (var i = 0; i < n; i++) remaining[i] = graph.Count(i);
+        var (dependentStart, dependents) = graph.Dependents();
+        var queue = new int[n];
+        int head = 0, tail = 0;
+        for (var i = 0; i < n; i++) if (remaining[i] == 0) queue[tail++] = i;
+        while (head < tail)
         {
-            remaining[i] = workflow.Tasks[i].DistinctDependencies().Count;
-            dependents[i] = [];
+            var i = queue[head++];
+            for (var k = dependentStart[i]; k < dependentStart[i + 1]; k++)
+            {
+                if (--remaining[dependents[k]] == 0) queue[tail++] = dependents[k];
+            }
         }
-        for (var i = 0; i < n; i++)
-        {
-            foreach (var dep in workflow.Tasks[i].DistinctDependencies()) dependents[index[dep]].Add(i);
-        }
-        var queue = new Queue<int>();
-        for (var i = 0; i < n; i++) if (remaining[i] == 0) queue.Enqueue(i);
-        var done = 0;
-        while (queue.TryDequeue(out var i))
-        {
-            done++;
-            foreach (var d in dependents[i]) if (--remaining[d] == 0) queue.Enqueue(d);
-        }
-        if (done == n) return null;
+        if (tail == n) return null;
 
         var start = Array.FindIndex(remaining, r => r > 0);
         var seenAt = new Dictionary<int, int>();
@@ -194,7 +199,7 @@ public static class WorkflowValidator
         {
             seenAt[current] = path.Count;
             path.Add(current);
-            current = workflow.Tasks[current].Dependencies.Select(d => index[d]).First(d => remaining[d] > 0);
+            current = graph.Targets(current).ToArray().First(d => remaining[d] > 0);
         }
         var cycle = path.Skip(seenAt[current]).Select(i => workflow.Tasks[i].Id).ToList();
         cycle.Add(workflow.Tasks[current].Id);
@@ -278,7 +283,7 @@ public static class WorkflowValidator
     private const string ItemRoot = "item";
     private const string IndexRoot = "index";
 
-    private static void ValidateReferences(Workflow workflow, WorkflowTask task, int taskIndex, Dictionary<string, int> index, Reachability reachability, List<ValidationError> errors)
+    private static void ValidateReferences(Workflow workflow, WorkflowTask task, int taskIndex, Dictionary<string, int> index, DependencyGraph graph, Reachability reachability, List<ValidationError> errors)
     {
         // Validation parses every template of every task once: nothing is allocated for a task without one, and a field
         // name only for an error.
@@ -355,7 +360,10 @@ public static class WorkflowValidator
                     continue;
                 }
                 if (task.Loop is not null && reference.Root is TaskConditions.IterationRoot or TaskConditions.PreviousRoot) continue;
-                if (!index.TryGetValue(reference.Root, out var rootIndex))
+                // A direct dependency among a few is found among them (its index known); any other root by id.
+                var rootIndex = direct is null ? graph.DirectDependency(taskIndex, task.Dependencies, reference.Root) : -1;
+                if (rootIndex >= 0) continue;
+                if (!index.TryGetValue(reference.Root, out rootIndex))
                 {
                     errors.Add(new ValidationError(GleitzeitErrorCode.TaskValidationFailed, UnknownRoot(reference, index, inUntil: false), task.Id, FieldOf(path)));
                 }
@@ -363,22 +371,13 @@ public static class WorkflowValidator
                 {
                     errors.Add(new ValidationError(GleitzeitErrorCode.TaskValidationFailed, $"{reference} refers to the task itself", task.Id, FieldOf(path)));
                 }
-                else if (!(direct?.Contains(reference.Root) ?? IsDirect(task.Dependencies, reference.Root)) && !reachability.DependsOn(taskIndex, rootIndex))
+                else if (!(direct?.Contains(reference.Root) ?? false) && !reachability.DependsOn(taskIndex, rootIndex))
                 {
                     errors.Add(new ValidationError(GleitzeitErrorCode.TaskValidationFailed,
                         $"{reference} refers to task '{reference.Root}', which is not a dependency: add it to dependencies", task.Id, FieldOf(path)));
                 }
             }
         }
-    }
-
-    private static bool IsDirect(IReadOnlyList<string> dependencies, string id)
-    {
-        for (var i = 0; i < dependencies.Count; i++)
-        {
-            if (string.Equals(dependencies[i], id, StringComparison.Ordinal)) return true;
-        }
-        return false;
     }
 
     private static string UnknownRoot(Reference reference, Dictionary<string, int> index, bool inUntil) => reference.Root switch
@@ -478,10 +477,10 @@ public static class WorkflowValidator
     /// of tasks below <c>a</c> is computed once (O(tasks + edges)) and kept, so a workflow whose tasks all reference one
     /// early task costs one walk, not one per task.
     /// </summary>
-    private sealed class Reachability(Workflow workflow, Dictionary<string, int> index)
+    private sealed class Reachability(Workflow workflow, DependencyGraph graph)
     {
         private readonly Dictionary<int, System.Collections.BitArray> _below = [];
-        private List<int>[]? _dependents;
+        private (int[] Start, int[] Dependents)? _dependents;
 
         public bool DependsOn(int task, int ancestor)
         {
@@ -491,14 +490,15 @@ public static class WorkflowValidator
 
         private System.Collections.BitArray Below(int root)
         {
-            var dependents = _dependents ??= BuildDependents();
+            var (start, dependents) = _dependents ??= graph.Dependents();
             var seen = new System.Collections.BitArray(workflow.Tasks.Count);
             var stack = new Stack<int>();
             stack.Push(root);
             while (stack.TryPop(out var i))
             {
-                foreach (var d in dependents[i])
+                for (var k = start[i]; k < start[i + 1]; k++)
                 {
+                    var d = dependents[k];
                     if (seen[d]) continue;
                     seen[d] = true;
                     stack.Push(d);
@@ -506,19 +506,63 @@ public static class WorkflowValidator
             }
             return seen;
         }
+    }
 
-        private List<int>[] BuildDependents()
+    /// <summary>
+    /// Each task's dependencies as listed, by task index (-1 for one naming no other task), in one flat array: built
+    /// while the dependencies are checked, the only lookups of them by id.
+    /// </summary>
+    private sealed class DependencyGraph(Workflow workflow)
+    {
+        private readonly int[] _start = new int[workflow.Tasks.Count + 1];
+        private int[] _targets = new int[Math.Max(4, workflow.Tasks.Count)];
+        private int _count;
+
+        public void Begin(int task) => _start[task] = _count;
+
+        public void Add(int target)
         {
-            var dependents = new List<int>[workflow.Tasks.Count];
-            for (var i = 0; i < dependents.Length; i++) dependents[i] = [];
-            for (var i = 0; i < dependents.Length; i++)
+            if (_count == _targets.Length) Array.Resize(ref _targets, _targets.Length * 2);
+            _targets[_count++] = target;
+        }
+
+        public void End() => _start[^1] = _count;
+
+        public int Count(int task) => _start[task + 1] - _start[task];
+
+        public ReadOnlySpan<int> Targets(int task) => _targets.AsSpan(_start[task], Count(task));
+
+        /// <summary>The index of <paramref name="id"/> when it is one of the task's few (up to 8) listed dependencies and
+        /// names another task of the workflow; -1 otherwise.</summary>
+        public int DirectDependency(int task, IReadOnlyList<string> dependencies, string id)
+        {
+            for (var d = 0; d < dependencies.Count; d++)
             {
-                foreach (var dep in workflow.Tasks[i].Dependencies)
+                if (string.Equals(dependencies[d], id, StringComparison.Ordinal)) return _targets[_start[task] + d];
+            }
+            return -1;
+        }
+
+        /// <summary>Each task's dependents (the tasks listing it), in the same flat form; skips dependencies naming no task.</summary>
+        public (int[] Start, int[] Dependents) Dependents()
+        {
+            var n = workflow.Tasks.Count;
+            var start = new int[n + 1];
+            for (var k = 0; k < _count; k++)
+            {
+                if (_targets[k] >= 0) start[_targets[k] + 1]++;
+            }
+            for (var i = 0; i < n; i++) start[i + 1] += start[i];
+            var dependents = new int[start[n]];
+            var fill = start[..n];
+            for (var i = 0; i < n; i++)
+            {
+                for (var k = _start[i]; k < _start[i + 1]; k++)
                 {
-                    if (index.TryGetValue(dep, out var d)) dependents[d].Add(i);
+                    if (_targets[k] >= 0) dependents[fill[_targets[k]]++] = i;
                 }
             }
-            return dependents;
+            return (start, dependents);
         }
     }
 
