@@ -285,8 +285,8 @@ public static class WorkflowValidator
 
     private static void ValidateReferences(Workflow workflow, WorkflowTask task, int taskIndex, Dictionary<string, int> index, DependencyGraph graph, Reachability reachability, List<ValidationError> errors)
     {
-        // Validation parses every template of every task once: nothing is allocated for a task without one, and a field
-        // name only for an error.
+        // Every task of every run passes here: nothing is allocated for a task without templates, and a field name only
+        // for an error.
         List<(string Path, string Text)>? strings = null;
         CollectTemplateStrings(task.Parameters, "", ref strings);
         // The foreach reference follows the same rules (its field is "foreach", not a parameter).

@@ -38,10 +38,22 @@ public sealed partial class ExecutionEngine
             }
             catch when (direct is not null)
             {
-                // Not stored: the slot taken for the direct start is given back before the failure ends the run.
-                lock (_gate) ReleaseLocked(direct);
+                // Not stored: the slot taken for the direct start is given back before the failure ends the run. A stop
+                // that came meanwhile (another task's failed write, say) passed this task over as in flight, for its
+                // attempt to end; there will be none, so it is ended here, as the stop ends the others.
+                bool stopped;
+                lock (_gate)
+                {
+                    ReleaseLocked(direct);
+                    stopped = run.StopReason != StopReason.None && MarkFinishedLocked(direct);
+                }
                 direct.StartStored = null;
                 direct.Attempt--;
+                if (stopped)
+                {
+                    if (run.StopReason != StopReason.LeaseLost) await RecordStoppedAsync(run, [direct]).ConfigureAwait(false);
+                    await SettleAsync(run, 1).ConfigureAwait(false);
+                }
                 throw;
             }
         }

@@ -314,24 +314,7 @@ public sealed partial class ExecutionEngine
         }
         LogRunStopping(run.Id, reason.ToString());
         // Record the tasks that will not run before firing the token: a task in flight may end the run at once.
-        if (reason != StopReason.LeaseLost && ended.Count > 0)
-        {
-            var now = _time.GetUtcNow();
-            var err = run.StopError ?? CancelledError("the run was cancelled");
-            var interrupted = reason == StopReason.Shutdown;
-            var batch = ended.Select(t => interrupted ? Interrupted(t.Current, t.Current.Attempts) : t.Current with { Status = WorkflowTaskStatus.Cancelled, CompletedAt = now, Error = err }).ToList();
-            try
-            {
-                await _store.SaveTasksAsync(run.Id, batch, CancellationToken.None).ConfigureAwait(false);
-            }
-            catch (Exception ex)
-            {
-                // The final status write reports a store that stays broken; an interrupted run is reset on resume anyway.
-                LogEngineFault(run.Id, null, ex);
-            }
-            var listeners = run.HasListeners && !interrupted;
-            for (var i = 0; i < ended.Count; i++) run.Transition(ended[i], batch[i], listeners ? new TaskSkipped(run.Id, now, ended[i].Definition.Id, err) : null);
-        }
+        if (reason != StopReason.LeaseLost && ended.Count > 0) await RecordStoppedAsync(run, ended).ConfigureAwait(false);
         try
         {
             await run.Cancellation.CancelAsync().ConfigureAwait(false);
@@ -341,6 +324,29 @@ public sealed partial class ExecutionEngine
             // Exceptions of cancellation callbacks belong to their owners.
         }
         await SettleAsync(run, ended.Count + kept).ConfigureAwait(false);
+    }
+
+    /// <summary>
+    /// Stores and applies the state of tasks a stop ended (marked finished by the caller, not yet settled): cancelled
+    /// with the stop's error, or pending again when the run is interrupted (shut down), to be resumed.
+    /// </summary>
+    private async ValueTask RecordStoppedAsync(RunState run, List<TaskState> ended)
+    {
+        var now = _time.GetUtcNow();
+        var err = run.StopError ?? CancelledError("the run was cancelled");
+        var interrupted = run.StopReason == StopReason.Shutdown;
+        var batch = ended.Select(t => interrupted ? Interrupted(t.Current, t.Current.Attempts) : t.Current with { Status = WorkflowTaskStatus.Cancelled, CompletedAt = now, Error = err }).ToList();
+        try
+        {
+            await _store.SaveTasksAsync(run.Id, batch, CancellationToken.None).ConfigureAwait(false);
+        }
+        catch (Exception ex)
+        {
+            // The final status write reports a store that stays broken; an interrupted run is reset on resume anyway.
+            LogEngineFault(run.Id, null, ex);
+        }
+        var listeners = run.HasListeners && !interrupted;
+        for (var i = 0; i < ended.Count; i++) run.Transition(ended[i], batch[i], listeners ? new TaskSkipped(run.Id, now, ended[i].Definition.Id, err) : null);
     }
 
     private async Task FinishRunAsync(RunState run)

@@ -28,7 +28,16 @@ internal sealed class FailingWritesStore : IWorkflowStore
     public ValueTask CreateRunAsync(WorkflowRun run, CancellationToken cancellationToken = default) { Check(); return _inner.CreateRunAsync(run, cancellationToken); }
     public ValueTask UpdateRunStatusAsync(string workflowId, WorkflowStatus status, DateTimeOffset timestamp, GleitzeitError? error = null, CancellationToken cancellationToken = default) { Check(); return _inner.UpdateRunStatusAsync(workflowId, status, timestamp, error, cancellationToken); }
     public ValueTask SaveTaskAsync(string workflowId, TaskResult task, CancellationToken cancellationToken = default) { Check(); Record([task]); return _inner.SaveTaskAsync(workflowId, task, cancellationToken); }
-    public ValueTask SaveTasksAsync(string workflowId, IReadOnlyList<TaskResult> tasks, CancellationToken cancellationToken = default) { Check(); Record(tasks); return _inner.SaveTasksAsync(workflowId, tasks, cancellationToken); }
+    public async ValueTask SaveTasksAsync(string workflowId, IReadOnlyList<TaskResult> tasks, CancellationToken cancellationToken = default)
+    {
+        if (BeforeWrite is { } hook) await hook(tasks);
+        Check();
+        Record(tasks);
+        await _inner.SaveTasksAsync(workflowId, tasks, cancellationToken);
+    }
+
+    /// <summary>Runs before every write of several task states, and may hold it back or throw: how a test orders writes.</summary>
+    public Func<IReadOnlyList<TaskResult>, ValueTask>? BeforeWrite { get; set; }
     public ValueTask<WorkflowRun?> GetRunAsync(string workflowId, CancellationToken cancellationToken = default) => _inner.GetRunAsync(workflowId, cancellationToken);
     public ValueTask<RunLease> AcquireLeaseAsync(string workflowId, RunLease lease, DateTimeOffset now, string? takeOverFrom = null, CancellationToken cancellationToken = default) { Check(); return _inner.AcquireLeaseAsync(workflowId, lease, now, takeOverFrom, cancellationToken); }
     public ValueTask ReleaseLeaseAsync(string workflowId, string owner, CancellationToken cancellationToken = default) { Check(); return _inner.ReleaseLeaseAsync(workflowId, owner, cancellationToken); }

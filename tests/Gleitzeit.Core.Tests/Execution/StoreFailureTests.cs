@@ -126,4 +126,46 @@ public sealed class StoreFailureTests
         Assert.That(resumed.Status, Is.EqualTo(WorkflowStatus.Completed));
         Assert.That(resumed.Error, Is.Null);
     }
+    [Test]
+    public async Task A_dependent_started_directly_whose_write_fails_after_another_failure_stopped_the_run_still_ends()
+    {
+        // b's completion (with b2 started directly, so b2 counts as in flight) is being written when a's completion
+        // fails and stops the run: the stop passes b2 over as in flight. Then b's write fails too. The CLI hung here
+        // once (a full disk with two independent chains): b2 was neither finished nor in flight, and nothing ended it.
+        var store = new FailingWritesStore();
+        var bWriting = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        var stopWritten = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        store.BeforeWrite = async tasks =>
+        {
+            if (tasks.Any(t => t.TaskId == "b" && t.Status == WorkflowTaskStatus.Completed))
+            {
+                bWriting.TrySetResult();
+                await stopWritten.Task;
+                throw new GleitzeitException(GleitzeitErrorCode.PersistenceWriteFailed, "The disk holding the store is full: database or disk is full.");
+            }
+            if (tasks.Any(t => t.TaskId == "a" && t.Status == WorkflowTaskStatus.Completed))
+            {
+                await bWriting.Task;
+                throw new GleitzeitException(GleitzeitErrorCode.PersistenceWriteFailed, "The disk holding the store is full: database or disk is full.");
+            }
+            if (tasks.Any(t => t.Status == WorkflowTaskStatus.Cancelled)) stopWritten.TrySetResult();
+        };
+        var registry = new ProviderRegistry();
+        registry.Register(DelegateProvider.Echo());
+        await using var engine = new ExecutionEngine(registry, store, Microsoft.Extensions.Options.Options.Create(new GleitzeitOptions { MaxConcurrency = 4 }));
+        var workflow = new WorkflowBuilder("two-chains")
+            .AddTask("a", "echo", new JsonObject { ["message"] = "a" }, t => t.WithProtocol("echo/v1"))
+            .AddTask("a2", "echo", new JsonObject { ["message"] = "${a.response}" }, t => t.WithProtocol("echo/v1").DependsOn("a"))
+            .AddTask("a3", "echo", new JsonObject { ["message"] = "${a2.response}" }, t => t.WithProtocol("echo/v1").DependsOn("a2"))
+            .AddTask("b", "echo", new JsonObject { ["message"] = "b" }, t => t.WithProtocol("echo/v1"))
+            .AddTask("b2", "echo", new JsonObject { ["message"] = "${b.response}" }, t => t.WithProtocol("echo/v1").DependsOn("b"))
+            .Build();
+
+        var run = await engine.RunAsync(workflow).WaitAsync(TimeSpan.FromSeconds(30));
+
+        Assert.That(run.Status, Is.EqualTo(WorkflowStatus.Failed));
+        Assert.That(run.Error?.Code, Is.EqualTo(GleitzeitErrorCode.PersistenceWriteFailed));
+        Assert.That(run.Tasks["b2"].Status, Is.EqualTo(WorkflowTaskStatus.Cancelled), "ended by the run's stop, not run");
+        Assert.That(run.Tasks.Values.Select(t => t.Status), Has.None.EqualTo(WorkflowTaskStatus.Running).And.None.EqualTo(WorkflowTaskStatus.Queued));
+    }
 }
