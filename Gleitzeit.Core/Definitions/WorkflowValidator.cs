@@ -69,26 +69,25 @@ public static class WorkflowValidator
         for (var i = 0; i < workflow.Tasks.Count; i++)
         {
             var task = workflow.Tasks[i];
-            graph.Begin(i);
             for (var d = 0; d < task.Dependencies.Count; d++)
             {
                 var dep = task.Dependencies[d];
-                var target = -1;
                 if (dep == task.Id)
                 {
                     errors.Add(new ValidationError(GleitzeitErrorCode.WorkflowCircularDependency, $"task '{task.Id}' depends on itself", task.Id, $"dependencies[{d}]"));
                 }
-                else if (!index.TryGetValue(dep, out target))
+                else if (index.TryGetValue(dep, out var target))
                 {
-                    target = -1;
+                    graph.Set(i, d, target);
+                }
+                else
+                {
                     errors.Add(new ValidationError(GleitzeitErrorCode.WorkflowValidationFailed,
                         $"unknown dependency '{dep}'{Spelling.DidYouMean(dep, index.Keys.Where(k => k != task.Id))}", task.Id, $"dependencies[{d}]"));
                 }
-                graph.Add(target);
             }
             Own(i);
         }
-        graph.End();
         if (errors.Count == 0 && FindCycle(workflow, graph) is { } cycle)
         {
             errors.Add(new ValidationError(GleitzeitErrorCode.WorkflowCircularDependency,
@@ -177,7 +176,7 @@ public static class WorkflowValidator
         var n = workflow.Tasks.Count;
         var remaining = new int[n];
         for (var i = 0; i < n; i++) remaining[i] = graph.Count(i);
-        var (dependentStart, dependents) = graph.Dependents();
+        var (dependentStart, dependents) = graph.Dependents;
         var queue = new int[n];
         int head = 0, tail = 0;
         for (var i = 0; i < n; i++) if (remaining[i] == 0) queue[tail++] = i;
@@ -361,7 +360,7 @@ public static class WorkflowValidator
                 }
                 if (task.Loop is not null && reference.Root is TaskConditions.IterationRoot or TaskConditions.PreviousRoot) continue;
                 // A direct dependency among a few is found among them (its index known); any other root by id.
-                var rootIndex = direct is null ? graph.DirectDependency(taskIndex, task.Dependencies, reference.Root) : -1;
+                var rootIndex = direct is null ? graph.DirectDependency(taskIndex, reference.Root) : -1;
                 if (rootIndex >= 0) continue;
                 if (!index.TryGetValue(reference.Root, out rootIndex))
                 {
@@ -480,7 +479,6 @@ public static class WorkflowValidator
     private sealed class Reachability(Workflow workflow, DependencyGraph graph)
     {
         private readonly Dictionary<int, System.Collections.BitArray> _below = [];
-        private (int[] Start, int[] Dependents)? _dependents;
 
         public bool DependsOn(int task, int ancestor)
         {
@@ -490,7 +488,7 @@ public static class WorkflowValidator
 
         private System.Collections.BitArray Below(int root)
         {
-            var (start, dependents) = _dependents ??= graph.Dependents();
+            var (start, dependents) = graph.Dependents;
             var seen = new System.Collections.BitArray(workflow.Tasks.Count);
             var stack = new Stack<int>();
             stack.Push(root);
@@ -509,33 +507,37 @@ public static class WorkflowValidator
     }
 
     /// <summary>
-    /// Each task's dependencies as listed, by task index (-1 for one naming no other task), in one flat array: built
+    /// Each task's dependencies as listed, by task index (-1 for one naming no other task), in one flat array: filled
     /// while the dependencies are checked, the only lookups of them by id.
     /// </summary>
-    private sealed class DependencyGraph(Workflow workflow)
+    private sealed class DependencyGraph
     {
-        private readonly int[] _start = new int[workflow.Tasks.Count + 1];
-        private int[] _targets = new int[Math.Max(4, workflow.Tasks.Count)];
-        private int _count;
+        private readonly Workflow _workflow;
+        private readonly int[] _start;
+        private readonly int[] _targets;
+        private (int[] Start, int[] Dependents)? _dependents;
 
-        public void Begin(int task) => _start[task] = _count;
-
-        public void Add(int target)
+        public DependencyGraph(Workflow workflow)
         {
-            if (_count == _targets.Length) Array.Resize(ref _targets, _targets.Length * 2);
-            _targets[_count++] = target;
+            _workflow = workflow;
+            _start = new int[workflow.Tasks.Count + 1];
+            for (var i = 0; i < workflow.Tasks.Count; i++) _start[i + 1] = _start[i] + workflow.Tasks[i].Dependencies.Count;
+            _targets = new int[_start[^1]];
+            Array.Fill(_targets, -1);
         }
 
-        public void End() => _start[^1] = _count;
+        /// <summary>The task's dependency at <paramref name="position"/> names task <paramref name="target"/>.</summary>
+        public void Set(int task, int position, int target) => _targets[_start[task] + position] = target;
 
         public int Count(int task) => _start[task + 1] - _start[task];
 
         public ReadOnlySpan<int> Targets(int task) => _targets.AsSpan(_start[task], Count(task));
 
-        /// <summary>The index of <paramref name="id"/> when it is one of the task's few (up to 8) listed dependencies and
-        /// names another task of the workflow; -1 otherwise.</summary>
-        public int DirectDependency(int task, IReadOnlyList<string> dependencies, string id)
+        /// <summary>The index of <paramref name="id"/> when the task lists it as a dependency and it names another task
+        /// of the workflow; -1 otherwise (callers with many dependencies use a set instead of this scan).</summary>
+        public int DirectDependency(int task, string id)
         {
+            var dependencies = _workflow.Tasks[task].Dependencies;
             for (var d = 0; d < dependencies.Count; d++)
             {
                 if (string.Equals(dependencies[d], id, StringComparison.Ordinal)) return _targets[_start[task] + d];
@@ -543,23 +545,26 @@ public static class WorkflowValidator
             return -1;
         }
 
-        /// <summary>Each task's dependents (the tasks listing it), in the same flat form; skips dependencies naming no task.</summary>
-        public (int[] Start, int[] Dependents) Dependents()
+        /// <summary>Each task's dependents (the tasks listing it), in the same flat form, built once (the cycle check and
+        /// the reachability of references both walk it); dependencies naming no task are left out.</summary>
+        public (int[] Start, int[] Dependents) Dependents => _dependents ??= BuildDependents();
+
+        private (int[] Start, int[] Dependents) BuildDependents()
         {
-            var n = workflow.Tasks.Count;
+            var n = _workflow.Tasks.Count;
             var start = new int[n + 1];
-            for (var k = 0; k < _count; k++)
+            foreach (var target in _targets)
             {
-                if (_targets[k] >= 0) start[_targets[k] + 1]++;
+                if (target >= 0) start[target + 1]++;
             }
             for (var i = 0; i < n; i++) start[i + 1] += start[i];
             var dependents = new int[start[n]];
             var fill = start[..n];
             for (var i = 0; i < n; i++)
             {
-                for (var k = _start[i]; k < _start[i + 1]; k++)
+                foreach (var target in Targets(i))
                 {
-                    if (_targets[k] >= 0) dependents[fill[_targets[k]]++] = i;
+                    if (target >= 0) dependents[fill[target]++] = i;
                 }
             }
             return (start, dependents);
