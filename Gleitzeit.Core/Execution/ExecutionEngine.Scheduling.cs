@@ -51,7 +51,7 @@ public sealed partial class ExecutionEngine
                 direct.Attempt--;
                 if (stopped)
                 {
-                    if (run.StopReason != StopReason.LeaseLost) await RecordStoppedAsync(run, [direct]).ConfigureAwait(false);
+                    await RecordStoppedAsync(run, [direct]).ConfigureAwait(false);
                     await SettleAsync(run, 1).ConfigureAwait(false);
                 }
                 throw;

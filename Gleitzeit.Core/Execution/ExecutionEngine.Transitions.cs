@@ -314,7 +314,7 @@ public sealed partial class ExecutionEngine
         }
         LogRunStopping(run.Id, reason.ToString());
         // Record the tasks that will not run before firing the token: a task in flight may end the run at once.
-        if (reason != StopReason.LeaseLost && ended.Count > 0) await RecordStoppedAsync(run, ended).ConfigureAwait(false);
+        if (ended.Count > 0) await RecordStoppedAsync(run, ended).ConfigureAwait(false);
         try
         {
             await run.Cancellation.CancelAsync().ConfigureAwait(false);
@@ -328,10 +328,12 @@ public sealed partial class ExecutionEngine
 
     /// <summary>
     /// Stores and applies the state of tasks a stop ended (marked finished by the caller, not yet settled): cancelled
-    /// with the stop's error, or pending again when the run is interrupted (shut down), to be resumed.
+    /// with the stop's error, or pending again when the run is interrupted (shut down), to be resumed; nothing when the
+    /// lease was lost (another process owns the run now).
     /// </summary>
     private async ValueTask RecordStoppedAsync(RunState run, List<TaskState> ended)
     {
+        if (run.StopReason == StopReason.LeaseLost) return;
         var now = _time.GetUtcNow();
         var err = run.StopError ?? CancelledError("the run was cancelled");
         var interrupted = run.StopReason == StopReason.Shutdown;

@@ -65,7 +65,7 @@ internal sealed partial class CacheStage(TimeProvider time, ILogger logger) : IT
     /// </summary>
     private static System.Text.Json.Nodes.JsonObject KeyParameters(TaskContext context) =>
         context.HasReferences && context.Provider.GetService(typeof(Substitution.IReferenceRenderer)) is not null
-            ? Substitution.ReferenceResolver.Resolve(context.Task.Parameters, context.LookupReference, context.Task.Method)
+            ? Substitution.ReferenceResolver.Resolve(context.Task.Parameters, context, ReferenceStage.Lookup, context.Task.Method, renderer: null)
             : context.Parameters;
 
     [LoggerMessage(101, LogLevel.Warning, "Run {WorkflowId}: task {TaskId}: the result cache could not be read; running the task")]

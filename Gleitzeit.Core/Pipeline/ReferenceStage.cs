@@ -17,7 +17,7 @@ internal sealed class ReferenceStage : ITaskMiddleware
             try
             {
                 var renderer = context.Provider.GetService(typeof(IReferenceRenderer)) as IReferenceRenderer;
-                context.Parameters = ReferenceResolver.Resolve(context.Parameters, context, static (c, reference) => Lookup(c, reference), context.Task.Method, renderer);
+                context.Parameters = ReferenceResolver.Resolve(context.Parameters, context, Lookup, context.Task.Method, renderer);
             }
             catch (GleitzeitException ex)
             {

@@ -138,9 +138,6 @@ public sealed class TaskContext
         init => _hasReferences = value;
     }
 
-    /// <summary>The value one reference names (for <see cref="ReferenceResolver.Resolve"/>).</summary>
-    internal JsonNode? LookupReference(Reference reference) => ReferenceStage.Lookup(this, reference);
-
     private sealed class EmptyServices : IServiceProvider
     {
         public static readonly EmptyServices Instance = new();

@@ -117,30 +117,9 @@ public static class ReferenceResolver
         {
             throw new GleitzeitException(GleitzeitErrorCode.TaskValidationFailed, $"parameter '{path}': {ex.Message}");
         }
-        if (single is not null)
-        {
-            try
-            {
-                return lookup(state, single)?.DeepClone();
-            }
-            catch (GleitzeitException ex)
-            {
-                throw new GleitzeitException(ex.Code, $"parameter '{path}': {ex.Message}", ex);
-            }
-        }
+        if (single is not null) return Read(single, path, state, lookup)?.DeepClone();
         var values = new List<JsonNode?>(template!.References.Count);
-        for (var i = 0; i < template.References.Count; i++)
-        {
-            var reference = template.References[i];
-            try
-            {
-                values.Add(lookup(state, reference));
-            }
-            catch (GleitzeitException ex)
-            {
-                throw new GleitzeitException(ex.Code, $"parameter '{path}': {ex.Message}", ex);
-            }
-        }
+        for (var i = 0; i < template.References.Count; i++) values.Add(Read(template.References[i], path, state, lookup));
         if (renderer?.RenderTemplate(method, path, template, values) is { } rendered) return JsonValue.Create(rendered);
         if (template.IsSingleReference) return values[0]?.DeepClone();
         var sb = new System.Text.StringBuilder(text.Length + 32);
@@ -151,6 +130,19 @@ public static class ReferenceResolver
             else sb.Append(RenderText(values[next++]));
         }
         return JsonValue.Create(sb.ToString());
+    }
+
+    /// <summary>The value <paramref name="reference"/> names; a failure to read it names the parameter it is in.</summary>
+    private static JsonNode? Read<TState>(Reference reference, string path, TState state, Func<TState, Reference, JsonNode?> lookup)
+    {
+        try
+        {
+            return lookup(state, reference);
+        }
+        catch (GleitzeitException ex)
+        {
+            throw new GleitzeitException(ex.Code, $"parameter '{path}': {ex.Message}", ex);
+        }
     }
 
     /// <summary>A value as text inside a longer string: strings as they are, other values as compact JSON, null as empty.</summary>
